@@ -1,0 +1,48 @@
+# Two commands for a newcomer: `make demo` and `make test`. Both set everything up first, and
+# a second run installs nothing that is already there.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export ANNY_CACHE_DIR ?= $(CURDIR)/.cache/anny
+export SEMANTIFY_CACHE_DIR ?= $(CURDIR)/.cache/semantify
+APT_PACKAGES := libegl1 libgl1-mesa-dri libegl-mesa0 chromium
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
+
+.PHONY: demo test setup system cache bench clean
+
+demo: setup
+	$(PY) app.py
+
+test: setup
+	$(PY) -m pytest -q
+
+setup: system $(STAMP) $(ANNY_CACHE_DIR)/.ready
+
+# System packages for headless OpenGL (Mesa EGL) and the browser test, installed only if missing.
+system:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages: $$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+# torch and torchvision are pinned first so that nothing pulls the CUDA build.
+$(STAMP): pyproject.toml
+	[ -x $(PY) ] || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.13.0 torchvision==0.28.0
+	$(PY) -m pip install -q -e '.[test]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+# Anny builds its model data once (about a minute) into ANNY_CACHE_DIR.
+$(ANNY_CACHE_DIR)/.ready: $(STAMP)
+	$(PY) -c "from semantify.models import load_model; load_model('anny-body')"
+	mkdir -p $(ANNY_CACHE_DIR) && touch $@
+
+bench: setup
+	for b in bench/*.py; do $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) .cache

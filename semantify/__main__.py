@@ -1,0 +1,5 @@
+import sys
+
+from semantify.cli import main
+
+sys.exit(main())

@@ -1,0 +1,123 @@
+"""Anny, the open default (Apache-2.0 code, CC0 assets), as three morphable models.
+
+All three share one Anny build (every local change and facial action, float32), cached by
+anny under ``ANNY_CACHE_DIR``. Left/right local changes are tied into one symmetric
+coefficient, so sampled bodies and faces stay symmetric.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import numpy as np
+import torch
+
+from semantify.models.base import Coefficient, MorphableModel, UVMap
+from semantify.models.sampling import Distribution
+
+PHENOTYPES = ("gender", "age", "muscle", "weight", "height", "proportions")
+# Adult ages only: Anny's age runs newborn (-1/3), baby (0), child (1/3), young (2/3), old (1).
+PHENOTYPE_RANGES = {"age": (0.5, 1.0, 0.6)}
+FACE_PARTS = ("cheek", "chin", "ear", "eye", "eyebrows", "forehead", "head", "mouth", "nose", "neck")
+SKIPPED_PARTS = ("hand", "foot", "nipple", "bulge")
+# Anny is Z-up and faces -Y: rotate -90 degrees about X to get Y-up, facing +Z.
+TO_CANONICAL = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
+
+
+@functools.cache
+def _anny():
+    """The shared Anny module (built once per process; ~1 min the first time ever)."""
+    import warp
+
+    warp.config.quiet = True  # anny imports warp, whose start-up banner would pollute stdout
+    import anny
+
+    return anny.Anny(local_changes="all", facial_actions="all").to(torch.float32).eval()
+
+
+def _part(label: str) -> str:
+    """Body part of a local change label: 'l-upperarm-fat-incr' -> 'upperarm'."""
+    name = re.sub(r"^[lr]-", "", label)
+    return name.split("-")[1] if name.startswith("measure-") else name.split("-")[0]
+
+
+def symmetric_groups(labels: list[str], keep) -> dict[str, list[int]]:
+    """Group l-/r- label pairs into one name each: {'upperarm-fat-incr': [i_l, i_r], ...}."""
+    groups: dict[str, list[int]] = {}
+    for i, label in enumerate(labels):
+        if keep(_part(label)):
+            groups.setdefault(re.sub(r"^[lr]-", "", label), []).append(i)
+    return groups
+
+
+class AnnyModel(MorphableModel):
+    """An Anny model exposing phenotypes, some local changes and/or facial actions."""
+
+    def __init__(self, model_id, name, family, phenotypes, local_keep, facial_actions, framing):
+        super().__init__()
+        anny = _anny()
+        self.id, self.name, self.family, self.framing = model_id, name, family, framing
+        self.default_pose = "rest (neutral standing)"
+        self._phenotypes = tuple(phenotypes)
+        lc = symmetric_groups(anny.local_change_labels, local_keep) if local_keep else {}
+        fa = list(anny.facial_action_labels) if facial_actions else []
+        lc_map = torch.zeros(len(lc), len(anny.local_change_labels))
+        for row, columns in enumerate(lc.values()):
+            lc_map[row, columns] = 1.0
+        self.register_buffer("_lc_map", lc_map, persistent=False)
+        self.coefficients = tuple(
+            [Coefficient(p, *PHENOTYPE_RANGES.get(p, (0.0, 1.0, 0.5))) for p in phenotypes]
+            + [Coefficient(n, -1.0, 1.0, 0.0) for n in lc]
+            + [Coefficient(n, 0.0, 1.0, 0.0) for n in fa]
+        )
+        n_ph, n_lc = len(phenotypes), len(lc)
+        self.distribution = [
+            (slice(0, n_ph), Distribution("uniform")),
+            (slice(n_ph, n_ph + n_lc), Distribution("sparse", active=0.15)),
+            (slice(n_ph + n_lc, None), Distribution("sparse", active=0.3)),
+        ]
+        self._n_ph, self._n_lc = n_ph, n_lc
+        self.register_buffer("faces", anny.faces.clone(), persistent=False)
+        if anny.texture_coordinates is not None:
+            self.uv_map = UVMap(
+                anny.texture_coordinates.numpy().astype(np.float32),
+                anny.face_texture_coordinate_indices.numpy().astype(np.int64),
+            )
+
+    def _vertices(self, coefficients: torch.Tensor) -> torch.Tensor:
+        anny = _anny()
+        batch = coefficients.shape[0]
+        phenotypes = torch.full((batch, len(anny.phenotype_labels)), 0.5)
+        for i, name in enumerate(self._phenotypes):
+            phenotypes[:, anny.phenotype_labels.index(name)] = coefficients[:, i]
+        local = coefficients[:, self._n_ph : self._n_ph + self._n_lc] @ self._lc_map
+        facial = torch.zeros(batch, len(anny.facial_action_labels))
+        if self._n_ph + self._n_lc < coefficients.shape[1]:
+            facial = coefficients[:, self._n_ph + self._n_lc :]
+        with torch.no_grad():
+            weights = anny._get_phenotype_blendshape_coefficients(phenotypes, local, facial)
+            vertices = anny.get_rest_vertices(weights)
+        return vertices @ TO_CANONICAL.T
+
+
+def anny_body() -> AnnyModel:
+    return AnnyModel(
+        "anny-body", "Anny body (phenotypes + body local changes)", "body", PHENOTYPES,
+        lambda part: part not in FACE_PARTS + SKIPPED_PARTS, facial_actions=False,
+        framing="body",
+    )
+
+
+def anny_face_shape() -> AnnyModel:
+    return AnnyModel(
+        "anny-face-shape", "Anny face and head shape (local changes)", "face", (),
+        lambda part: part in FACE_PARTS, facial_actions=False, framing="head",
+    )
+
+
+def anny_face_expression() -> AnnyModel:
+    return AnnyModel(
+        "anny-face-expression", "Anny facial expression (52 ARKit actions)", "expression", (),
+        None, facial_actions=True, framing="head",
+    )

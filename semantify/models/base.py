@@ -1,0 +1,113 @@
+"""The one interface every morphable model speaks.
+
+Conventions, shared by all models so the viewer, CLIP and the mapper never special-case one:
+- vertices are float32 metres, shape (B, V, 3);
+- +Y is up, the model faces +Z (towards a camera on the +Z axis), +X is the model's left;
+- faces are (F, 3) int64 triangles;
+- coefficients are a (B, C) float tensor in the order of :attr:`MorphableModel.coefficients`.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+
+from semantify.errors import SemantifyError
+from semantify.models.sampling import Distribution, sample_coefficients
+
+
+@dataclasses.dataclass(frozen=True)
+class Coefficient:
+    """One input of a model: its name, the range it is valid in, and its neutral value."""
+
+    name: str
+    low: float
+    high: float
+    default: float = 0.0
+
+
+@dataclasses.dataclass(frozen=True)
+class UVMap:
+    """Texture coordinates: (T, 2) float32 ``coords`` and (F, 3) int64 ``faces`` into them."""
+
+    coords: np.ndarray
+    faces: np.ndarray
+
+
+class MorphableModel(torch.nn.Module, abc.ABC):
+    """A 3DMM: coefficients (B, C) in, vertices (B, V, 3) out, in the shared conventions.
+
+    Subclasses set ``id``, ``name``, ``family`` (``body``, ``face``, ``expression``,
+    ``animal`` or ``generic``: it picks prompt templates, vocabularies and camera framing),
+    ``coefficients``, ``faces`` and, if they have one, ``uv_map``; and implement
+    :meth:`_vertices`.
+    """
+
+    id: str
+    name: str
+    family: str
+    default_pose: str = "rest"
+    coefficients: tuple[Coefficient, ...]
+    faces: torch.Tensor
+    uv_map: UVMap | None = None
+    distribution: Distribution
+
+    @property
+    def coefficient_names(self) -> list[str]:
+        return [c.name for c in self.coefficients]
+
+    @property
+    def num_coefficients(self) -> int:
+        return len(self.coefficients)
+
+    @property
+    def num_vertices(self) -> int:
+        return int(self.faces.max()) + 1
+
+    @property
+    def ranges(self) -> torch.Tensor:
+        """(C, 2) float32 valid [low, high] of each coefficient."""
+        return torch.tensor([[c.low, c.high] for c in self.coefficients], dtype=torch.float32)
+
+    def default_coefficients(self) -> torch.Tensor:
+        """(C,) float32 neutral coefficients (the mean shape)."""
+        return torch.tensor([c.default for c in self.coefficients], dtype=torch.float32)
+
+    def sample(self, indices: Sequence[int] | torch.Tensor, seed: int) -> torch.Tensor:
+        """(N, C) coefficients for sample ``indices``; row i depends only on (seed, index i)."""
+        return sample_coefficients(self.distribution, self.coefficients, indices, seed)
+
+    def validate(self, coefficients: torch.Tensor) -> torch.Tensor:
+        """Return ``coefficients`` as (B, C) float32, or raise a one-line SemantifyError."""
+        coefficients = torch.as_tensor(coefficients, dtype=torch.float32)
+        if coefficients.ndim == 1:
+            coefficients = coefficients[None]
+        if coefficients.ndim != 2 or coefficients.shape[1] != self.num_coefficients:
+            raise SemantifyError(
+                f"{self.id} takes {self.num_coefficients} coefficients per sample, got shape "
+                f"{tuple(coefficients.shape)}; pass a (B, {self.num_coefficients}) array."
+            )
+        if not torch.isfinite(coefficients).all():
+            raise SemantifyError(
+                f"{self.id} coefficients contain NaN or inf; pass finite numbers."
+            )
+        return coefficients
+
+    def forward(self, coefficients: torch.Tensor) -> torch.Tensor:
+        """(B, C) coefficients -> (B, V, 3) float32 vertices in metres, +Y up, facing +Z."""
+        coefficients = self.validate(coefficients)
+        device = self.faces.device
+        return self._vertices(coefficients.to(device)).to(torch.float32)
+
+    @abc.abstractmethod
+    def _vertices(self, coefficients: torch.Tensor) -> torch.Tensor:
+        """(B, C) validated float32 coefficients -> (B, V, 3) vertices."""
+
+    def describe(self) -> dict:
+        """A JSON-friendly description, recorded in datasets and slider sets."""
+        return {"id": self.id, "name": self.name, "family": self.family,
+                "coefficients": self.coefficient_names, "num_vertices": self.num_vertices}
