@@ -1,0 +1,1 @@
+"""Lightning orchestration: dataset generation and mapper training."""

@@ -1,0 +1,166 @@
+"""Dataset generation as a Lightning predict loop.
+
+A data module hands each rank its share of the pending shards; a worker process runs the
+sample -> mesh -> render pipeline ahead of time; the module's predict step encodes the views
+with CLIP; a prediction writer stores each batch as one atomic shard. Sample i depends only on
+(seed, i), so any number of devices, and any resume, gives the same dataset.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import BasePredictionWriter, Callback
+from torch.utils.data import DataLoader, Dataset
+
+from semantify.dataset import write_shard
+from semantify.errors import SemantifyError
+from semantify.generation import (GenerationSpec, SamplePipeline, build_manifest,
+                                  prepare_output, shard_indices, thumbnails)
+
+
+class ShardSource(Dataset):
+    """Item k: the full batch (coefficients, images, measurements) of one pending shard."""
+
+    def __init__(self, manifest: dict, shards: list[int]):
+        self.manifest, self.shards = manifest, shards
+        self.pipeline = SamplePipeline(manifest)
+
+    def __len__(self) -> int:
+        return len(self.shards)
+
+    def __getitem__(self, k: int) -> dict[str, torch.Tensor]:
+        shard = self.shards[k]
+        batch = self.pipeline(shard_indices(shard, self.manifest))
+        batch["shard"] = torch.tensor(shard)
+        return batch
+
+
+class GenerationData(L.LightningDataModule):
+    """Splits the pending shards across ranks: rank r takes every world_size-th one."""
+
+    def __init__(self, manifest: dict, pending: list[int], workers: int = 1):
+        super().__init__()
+        self.manifest, self.pending, self.workers = manifest, pending, workers
+
+    def predict_dataloader(self) -> DataLoader:
+        rank, world = self.trainer.global_rank, self.trainer.world_size
+        source = ShardSource(self.manifest, self.pending[rank::world])
+        # Rendering needs its own GL context: a spawned worker (never forked) builds one.
+        workers = self.workers if self.manifest["clip"] else 0
+        return DataLoader(source, batch_size=None, num_workers=workers,
+                          multiprocessing_context="spawn" if workers else None,
+                          prefetch_factor=4 if workers else None)
+
+
+class GenerationModule(L.LightningModule):
+    """Encodes each batch's rendered views with CLIP into (B, V, D) float16 embeddings."""
+
+    def __init__(self, manifest: dict):
+        super().__init__()
+        self.manifest = manifest
+        self.scorer = None
+
+    def on_predict_start(self) -> None:
+        if self.manifest["clip"]:
+            from semantify.clip import ClipSpec, load_clip
+
+            self.scorer = load_clip(ClipSpec.from_dict(self.manifest["clip"]),
+                                    device=str(self.device))
+
+    def predict_step(self, batch: dict, batch_idx: int) -> dict[str, torch.Tensor]:
+        out = {k: batch[k].cpu() for k in ("shard", "indices", "coefficients", "measurements")
+               if k in batch}
+        if "images" in batch:
+            images = batch["images"]
+            b, v = images.shape[:2]
+            embeds = self.scorer.encode_images(images.reshape(b * v, *images.shape[2:]))
+            out["image_embeds"] = embeds.reshape(b, v, -1).to(torch.float16).cpu()
+            if self.manifest["thumbnails"]:
+                out["thumbnails"] = thumbnails(images.cpu(), self.manifest["thumbnails"])
+        return out
+
+
+class ShardWriter(BasePredictionWriter):
+    """Writes each predicted batch as one shard (temp file + rename), on the rank that made it."""
+
+    def __init__(self, root: Path):
+        super().__init__(write_interval="batch")
+        self.root = Path(root)
+
+    def write_on_batch_end(self, trainer, pl_module, prediction, batch_indices, batch,
+                           batch_idx, dataloader_idx=0):
+        shard = int(prediction.pop("shard"))
+        write_shard(self.root, shard, prediction)
+
+
+class SampleProgress(Callback):
+    """A progress bar in samples, with samples/s and time left (rank 0, whole run estimate)."""
+
+    def __init__(self, total: int, enabled: bool = True):
+        self.total, self.enabled, self.bar = total, enabled, None
+
+    def on_predict_start(self, trainer, pl_module):
+        if self.enabled and trainer.is_global_zero:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=self.total, unit="samples", dynamic_ncols=True,
+                            desc="generating", smoothing=0.1)
+
+    def on_predict_batch_end(self, trainer, pl_module, outputs, batch, batch_idx,
+                             dataloader_idx=0):
+        if self.bar is not None:
+            self.bar.update(min(len(batch["indices"]) * trainer.world_size,
+                                self.total - self.bar.n))
+
+    def on_predict_end(self, trainer, pl_module):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _unwrap(error: BaseException) -> SemantifyError | None:
+    """Find a SemantifyError raised in this or a spawned process (which re-raises as text)."""
+    if isinstance(error, SemantifyError):
+        return error
+    match = re.search(r"SemantifyError: (.+)", str(error))
+    return SemantifyError(match.group(1)) if match else None
+
+
+def generate(spec: GenerationSpec, out: Path | str, devices: int = 1,
+             accelerator: str = "auto", workers: int = 1, progress: bool = True) -> dict:
+    """Generate (or resume) the dataset ``spec`` into ``out``; returns a summary dict."""
+    from semantify.models import load_model
+
+    model = load_model(spec.model_id, **dict(spec.model_options))
+    names: list[str] = []
+    if spec.measurements:
+        from semantify.measure import MEASUREMENTS, has_landmarks
+
+        names = list(MEASUREMENTS) if has_landmarks(model) else []
+    manifest = build_manifest(spec, model, names)
+    pending = prepare_output(Path(out), manifest)
+    total = sum(len(shard_indices(s, manifest)) for s in pending)
+    started = time.perf_counter()
+    if pending:
+        strategy = "ddp_spawn" if devices > 1 else "auto"
+        trainer = L.Trainer(
+            accelerator=accelerator, devices=devices, strategy=strategy,
+            use_distributed_sampler=False, logger=False, enable_progress_bar=False,
+            enable_model_summary=False, enable_checkpointing=False,
+            callbacks=[ShardWriter(out), SampleProgress(total, progress)])
+        try:
+            trainer.predict(GenerationModule(manifest), datamodule=GenerationData(
+                manifest, pending, workers), return_predictions=False)
+        except Exception as error:
+            cause = _unwrap(error)
+            if cause is None:
+                raise
+            raise cause from None
+    seconds = time.perf_counter() - started
+    return {"out": str(out), "samples": manifest["samples"], "generated": total,
+            "skipped_shards": len(range(-(-spec.samples // spec.shard_size))) - len(pending),
+            "seconds": seconds, "samples_per_second": total / seconds if seconds else 0.0}

@@ -1,0 +1,73 @@
+"""``semantify generate``: a (coefficients, CLIP image embeddings, measurements) dataset."""
+
+from __future__ import annotations
+
+import json
+
+
+def add(subparsers) -> None:
+    p = subparsers.add_parser(
+        "generate", help="sample, render and CLIP-encode a dataset (resumable)",
+        description="Sample coefficients, render views and store CLIP image embeddings. "
+                    "Rerunning the same command resumes; a kill loses at most one shard.")
+    p.add_argument("model", help="model id (see `semantify models`)")
+    p.add_argument("--samples", type=int, required=True, help="number of samples")
+    p.add_argument("--out", required=True, help="dataset folder (new, empty, or to resume)")
+    p.add_argument("--views", default="front,side", help="comma-separated views")
+    p.add_argument("--clip", default=None,
+                   help="NAME/TAG (default ViT-B-32/laion2b_s34b_b79k), tiny-random "
+                        "(NOT semantic, for tests), or none (measurements only, offline)")
+    p.add_argument("--clip-checkpoint", default=None, help="local open_clip weights file")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int, default=64, help="samples per batch and shard")
+    p.add_argument("--devices", type=int, default=1, help="GPUs, or CPU processes")
+    p.add_argument("--accelerator", default="auto", help="auto, cpu or gpu")
+    p.add_argument("--size", type=int, default=224, help="render size (CLIP input)")
+    p.add_argument("--thumbnails", type=int, nargs="?", const=64, default=0,
+                   help="also store thumbnails of this size (default 64 px)")
+    p.add_argument("--no-measurements", action="store_true",
+                   help="do not record body measurements")
+    p.add_argument("--workers", type=int, default=1, help="render worker processes per device")
+    p.set_defaults(run=run)
+
+
+def clip_dict(name: str | None, checkpoint: str | None) -> dict | None:
+    """The manifest's CLIP entry for --clip/--clip-checkpoint (None for --clip none)."""
+    if name is not None and name.lower() == "none":
+        if checkpoint:
+            from semantify.errors import SemantifyError
+
+            raise SemantifyError("--clip none and --clip-checkpoint contradict; drop one.")
+        return None
+    from semantify.clip import ClipSpec, load_clip
+
+    spec = ClipSpec.parse(name, checkpoint)
+    load_clip(spec, device="cpu")  # fail now, before any file is written, if it cannot load
+    return spec.to_dict()
+
+
+def _check_views(views: tuple[str, ...]) -> None:
+    from semantify.errors import SemantifyError
+    from viewer.camera import parse_views
+    from viewer.errors import ViewerError
+
+    try:
+        parse_views(list(views))
+    except ViewerError as error:
+        raise SemantifyError(str(error)) from None
+
+
+def run(args) -> int:
+    from lightning_modules.generate import generate
+    from semantify.generation import GenerationSpec
+
+    clip = clip_dict(args.clip, args.clip_checkpoint)
+    views = tuple(v.strip() for v in args.views.split(",") if v.strip())
+    if clip:
+        _check_views(views)
+    spec = GenerationSpec(args.model, args.samples, args.seed, views, clip, args.size,
+                          args.batch_size, args.thumbnails, not args.no_measurements)
+    summary = generate(spec, args.out, devices=args.devices, accelerator=args.accelerator,
+                       workers=args.workers)
+    print(json.dumps(summary, indent=2))
+    return 0
