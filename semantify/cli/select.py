@@ -1,0 +1,70 @@
+"""``semantify select``: choose a few meaningful, disentangled descriptors for a dataset."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+DEFAULT_MAX = 6
+
+
+def add(subparsers) -> None:
+    p = subparsers.add_parser(
+        "select", help="choose descriptors that predict the shape and do not overlap")
+    p.add_argument("data", help="dataset folder from `semantify generate`")
+    p.add_argument("--candidates", default=None,
+                   help="a vocabulary name (body, face, expression, animal), a file with one "
+                        'descriptor per line, or comma-separated words ("fat,tall,height_cm"); '
+                        "default: the vocabulary of the dataset's model family")
+    p.add_argument("--max", type=int, default=None, dest="max_k", metavar="K",
+                   help=f"most descriptors to choose (default {DEFAULT_MAX}, or all candidates "
+                        "when there are fewer)")
+    p.add_argument("--max-corr", type=float, default=0.6,
+                   help="largest |Pearson r| allowed between chosen descriptors (default 0.6)")
+    p.add_argument("--min-gain", type=float, default=0.005,
+                   help="stop when the next descriptor adds less held-out R² (default 0.005)")
+    p.add_argument("--synonym-threshold", type=float, default=0.9,
+                   help="CLIP text cosine above which two words are near-synonyms (default 0.9)")
+    p.add_argument("--template", default=None,
+                   help='prompt template name or text with one "{}" (default: the family\'s)')
+    p.add_argument("--out", default=None, help="report folder (default DATA/selection)")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    import torch
+
+    from semantify.dataset import open_dataset
+    from semantify.descriptors import (descriptor_values, load_scorer, resolve_candidates,
+                                       select_descriptors, split_descriptors, summary_table,
+                                       vocabulary, write_report)
+    from semantify.errors import SemantifyError
+
+    dataset = open_dataset(args.data)
+    names = (resolve_candidates(args.candidates) if args.candidates
+             else vocabulary(dataset.family))
+    max_k = min(DEFAULT_MAX, len(names)) if args.max_k is None else args.max_k
+    if not 1 <= max_k <= len(names):
+        raise SemantifyError(f"--max {max_k} but there are {len(names)} candidates; pass "
+                             f"--max between 1 and {len(names)} or add candidates.")
+    _, words = split_descriptors(dataset, names)
+    scorer = load_scorer(dataset) if words else None
+    values = descriptor_values(dataset, names, scorer=scorer, template=args.template)
+    text_embeds = None
+    if scorer is not None and scorer.spec.is_semantic:
+        # Word-level similarity of the bare descriptors; metrics get zero rows (never similar).
+        word_embeds = dict(zip(words, scorer.encode_text(words, "{}")))
+        zero = torch.zeros(scorer.embed_dim)
+        text_embeds = torch.stack([word_embeds.get(name, zero) for name in names])
+    selection = select_descriptors(values, names, dataset.coefficients, max_k=max_k,
+                                   max_corr=args.max_corr, min_gain=args.min_gain,
+                                   text_embeds=text_embeds,
+                                   synonym_threshold=args.synonym_threshold)
+    out = Path(args.out) if args.out else Path(args.data) / "selection"
+    metadata = {"dataset": str(args.data), "model": dataset.model_id, "samples": len(dataset),
+                "clip": scorer.spec.label if scorer is not None else None}
+    write_report(selection, out, values, names, metadata)
+    print(summary_table(selection, values, names))
+    if scorer is not None and not scorer.spec.is_semantic:
+        print(f"note: {scorer.spec.label}: scores carry no meaning, no synonym filter")
+    print(f"saved {out / 'selection.json'}, {out / 'selection.md'}, {out / 'correlation.png'}")
+    return 0
