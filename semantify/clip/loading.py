@@ -1,0 +1,164 @@
+"""Build an open_clip model from a :class:`ClipSpec`: the one place CLIP weights are resolved.
+
+Weights come from a hub tag (downloaded into the Hugging Face cache), a local checkpoint file,
+a local directory with ``open_clip_config.json`` and weights, or nowhere (seeded random
+initialisation). Every failure is a one-line :class:`SemantifyError` naming the fix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from semantify.clip import checkpoints
+from semantify.clip.spec import TINY_RANDOM_NAME, ClipSpec
+from semantify.errors import SemantifyError
+
+CONFIG_DIR = Path(__file__).parent / "model_configs"
+INIT_SEED = 0  # random weights are drawn from this seed, so they match across runs
+
+
+@dataclasses.dataclass(frozen=True)
+class LoadedClip:
+    """An eval-mode fp32 model on CPU and what it needs around it."""
+
+    model: torch.nn.Module
+    tokenizer: Callable[[list[str]], torch.Tensor]
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    image_size: int
+    embed_dim: int
+
+
+@functools.cache
+def import_open_clip():
+    """open_clip, imported after the torchvision fix, with our tiny random config registered."""
+    from semantify.compat import ensure_torchvision
+
+    ensure_torchvision()
+    import open_clip
+
+    open_clip.add_model_config(CONFIG_DIR / f"{TINY_RANDOM_NAME}.json")
+    return open_clip
+
+
+def build(spec: ClipSpec) -> LoadedClip:
+    """The model of ``spec``, its tokenizer and image normalisation."""
+    open_clip = import_open_clip()
+    config_file = checkpoints.config_file(spec.checkpoint) if spec.checkpoint else None
+    if config_file:
+        architecture = f"local-dir:{config_file.parent}"
+        model_config = json.loads(config_file.read_text())["model_cfg"]
+    else:
+        architecture = spec.name
+        model_config = _model_config(open_clip, spec.name)
+    tag_config = _tag_config(open_clip, spec) if spec.pretrained else {}
+    if spec.pretrained:
+        weights = _download(open_clip, spec, tag_config)
+    else:
+        weights = checkpoints.weights_file(spec.checkpoint) if spec.checkpoint else None
+    model = _create(open_clip, architecture, tag_config.get("quick_gelu", False))
+    if weights is not None:
+        _load_weights(open_clip, model, weights, spec)
+    model.eval().requires_grad_(False)
+    preprocess = open_clip.get_model_preprocess_cfg(model)
+    size = preprocess["size"]
+    return LoadedClip(
+        model=model,
+        tokenizer=open_clip.get_tokenizer(architecture),
+        mean=tuple(tag_config.get("mean", preprocess["mean"])),
+        std=tuple(tag_config.get("std", preprocess["std"])),
+        image_size=int(size if isinstance(size, int) else size[0]),
+        embed_dim=int(model_config["embed_dim"]),
+    )
+
+
+def _model_config(open_clip, name: str) -> dict:
+    config = open_clip.get_model_config(name)
+    if config is None:
+        names = open_clip.list_models()
+        close = difflib.get_close_matches(name, names, n=3)
+        hint = f"did you mean {', '.join(close)}? " if close else ""
+        common = ", ".join(n for n in ("ViT-B-32", "ViT-B-16", "ViT-L-14", "RN50") if n in names)
+        raise SemantifyError(
+            f"unknown CLIP model {name!r}; {hint}available include {common} ({len(names)} in "
+            "all: open_clip.list_models()); or use tiny-random for tests.")
+    return config
+
+
+def _tag_config(open_clip, spec: ClipSpec) -> dict:
+    config = open_clip.get_pretrained_cfg(spec.name, spec.pretrained)
+    if not config:
+        tags = open_clip.list_pretrained_tags_by_model(spec.name)
+        shown = ", ".join(tags[:8]) + (f", ... ({len(tags)} in all)" if len(tags) > 8 else "")
+        valid = f"valid tags: {shown}" if tags else "it has no pretrained tags"
+        raise SemantifyError(
+            f"unknown pretrained tag {spec.pretrained!r} for CLIP model {spec.name}; {valid}; "
+            "or pass a local file with --clip-checkpoint PATH.")
+    return config
+
+
+def _download(open_clip, spec: ClipSpec, tag_config: dict) -> Path:
+    hub = tag_config.get("hf_hub", "").rstrip("/")
+    source = f"huggingface.co/{hub}" if hub else tag_config.get("url", "the hub")
+    try:
+        return Path(open_clip.download_pretrained(tag_config))
+    except (OSError, RuntimeError, ValueError) as error:  # hub errors are OSErrors or wrapped
+        raise SemantifyError(
+            f"cannot get CLIP weights {spec.name}/{spec.pretrained}: not in the local cache and "
+            f"{source} is unreachable ({_first_line(error, 80)}); download the checkpoint on a "
+            "machine with internet and pass --clip-checkpoint PATH, or copy a Hugging Face cache "
+            "that has it here (HF_HOME) and set HF_HUB_OFFLINE=1."
+        ) from error
+
+
+def _create(open_clip, architecture: str, quick_gelu: bool) -> torch.nn.Module:
+    """The architecture with seeded random weights, without touching the global RNG."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(INIT_SEED)
+        try:
+            return open_clip.create_model(architecture, pretrained=None, load_weights=False,
+                                          force_quick_gelu=quick_gelu, pretrained_image=False,
+                                          pretrained_text=False)
+        except (OSError, ValueError) as error:
+            raise SemantifyError(
+                f"cannot build CLIP architecture {architecture} ({_first_line(error)}); check "
+                "the model name, or the open_clip_config.json of the checkpoint directory."
+            ) from error
+
+
+def _load_weights(open_clip, model: torch.nn.Module, weights: Path, spec: ClipSpec) -> None:
+    try:
+        open_clip.load_checkpoint(model, str(weights))
+        return
+    except Exception as error:  # noqa: BLE001 - classified below: unreadable vs wrong shape
+        load_error = error
+    from open_clip.factory import load_state_dict
+
+    try:
+        load_state_dict(str(weights))
+    except Exception as error:  # noqa: BLE001 - any failure to read means a bad file
+        raise SemantifyError(
+            f"cannot read CLIP checkpoint {weights} ({_first_line(error)}): the file is "
+            "corrupt, truncated or not a weights-only PyTorch or safetensors checkpoint; "
+            "download it again."
+        ) from error
+    raise SemantifyError(
+        f"CLIP checkpoint {weights} does not fit architecture {spec.name} "
+        f"({_first_line(load_error)}); pass the architecture it was trained with (--clip NAME)."
+    ) from load_error
+
+
+def _first_line(error: BaseException, limit: int = 160) -> str:
+    """The gist of ``error`` in at most ``limit`` characters."""
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    text = lines[0] if lines else type(error).__name__
+    if len(text) > limit and ". " in text:
+        text = text.split(". ")[0]
+    return text if len(text) <= limit else text[:limit - 3].rsplit(" ", 1)[0] + "..."
