@@ -85,13 +85,15 @@ def spec(model_id: str) -> ModelSpec:
 
 
 @functools.lru_cache(maxsize=16)
-def _load(model_id: str, options: tuple) -> MorphableModel:
+def _load(model_id: str, options: tuple, source: str) -> MorphableModel:
     return spec(model_id).build(**dict(options))
 
 
 def load_model(model_id: str, **options) -> MorphableModel:
-    """Build (once per process and option set) the model ``model_id``."""
-    return _load(model_id, tuple(sorted(options.items())))
+    """Build (once per process, option set and licensed file path) the model ``model_id``."""
+    licensed_file = spec(model_id).licensed_file
+    source = str(licensed_file()) if licensed_file is not None else ""
+    return _load(model_id, tuple(sorted(options.items())), source)
 
 
 @dataclasses.dataclass(frozen=True)
