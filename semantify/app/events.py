@@ -1,0 +1,60 @@
+"""Wire the page's events to the handlers, with the queueing that keeps the viewer live.
+
+Slider moves and camera moves share the ``view`` concurrency group and keep only the latest
+pending event (``trigger_mode="always_last"``); heavy jobs (photos, words, building sliders,
+exports) run in their own groups, so one of them never starves slider moves.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from semantify.app.handlers import Handlers
+from semantify.app.layout import Ui
+
+VIEW_CONCURRENCY = 2
+HEAVY_CONCURRENCY = 1
+
+
+def wire(demo, ui: Ui, handlers: Handlers) -> None:
+    """Attach every listener (call inside the ``gr.Blocks`` context)."""
+    shown = [ui.state, ui.image, ui.measures, ui.record, ui.info]
+    layout = ui.sliders + [ui.extras, ui.ramp_slider]
+    jumps = shown + ui.sliders
+    live = dict(trigger_mode="always_last", concurrency_id="view",
+                concurrency_limit=VIEW_CONCURRENCY, show_progress="hidden")
+    heavy = dict(concurrency_id="heavy", concurrency_limit=HEAVY_CONCURRENCY)
+
+    demo.load(handlers.start, [ui.state], shown + layout + [ui.picker], api_name="start")
+    ui.picker.input(handlers.open, [ui.state, ui.picker], shown + layout, api_name="open",
+                    concurrency_id="view")
+    for slot, slider in enumerate(ui.sliders):
+        slider.input(functools.partial(handlers.move, slot), [ui.state, slider], shown,
+                     api_visibility="private", **live)
+    ui.api_move.click(handlers.move_api, [ui.state, ui.api_index, ui.api_value], shown,
+                      api_name="move", **live)
+    camera = [ui.state, ui.azimuth, ui.elevation, ui.zoom]
+    for control in (ui.azimuth, ui.elevation, ui.zoom):
+        control.input(handlers.orbit, camera, [ui.state, ui.image, ui.info],
+                      api_visibility="private", **live)
+    ui.reset_view.click(handlers.reset_view, [ui.state],
+                        [ui.state, ui.image, ui.azimuth, ui.elevation, ui.zoom, ui.info],
+                        api_name="reset_view", concurrency_id="view")
+    ui.heatmap.input(handlers.set_heatmap, [ui.state, ui.heatmap], [ui.state, ui.image, ui.info],
+                     api_name="heatmap", concurrency_id="view")
+    ui.show_coefficients.input(handlers.set_show_coefficients, [ui.show_coefficients],
+                               [ui.record], queue=False, api_visibility="private")
+    ui.reset.click(handlers.reset, [ui.state], jumps, api_name="reset", concurrency_id="view")
+    ui.randomise.click(handlers.randomise, [ui.state], jumps, api_name="random",
+                       concurrency_id="view")
+    ui.ramp.click(handlers.ramp, [ui.state, ui.ramp_slider], [ui.ramp_view, ui.info],
+                  api_name="ramp", **heavy)
+    photo_outputs = jumps + [ui.gallery, ui.editor, ui.photo_view]
+    ui.uploads.upload(handlers.upload_photos, [ui.state, ui.uploads], photo_outputs,
+                      api_name="photos", **heavy)
+    ui.fit_crop.click(handlers.fit_crop, [ui.state, ui.editor, ui.gallery], photo_outputs,
+                      api_name="fit_crop", **heavy)
+    ui.export.click(handlers.export, [ui.state], [ui.files, ui.preview, ui.info],
+                    api_name="export", **heavy)
+    ui.params.upload(handlers.load_params, [ui.state, ui.params],
+                     shown + layout + [ui.picker], api_name="load_params", **heavy)

@@ -1,0 +1,150 @@
+"""The page: components only, no logic. :func:`build_ui` returns them as a :class:`Ui`."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import gradio as gr
+
+from semantify.app.controls import EXTRA_SLOTS, MAIN_SLOTS
+from semantify.app.session import Session
+
+CLIP_CHOICES = ("metric only (no CLIP, works offline)", "CLIP ViT-B-32 (laion2b weights)",
+                "CLIP from a local checkpoint", "tiny-random (NOT SEMANTIC, for testing)")
+TEXT_METHODS = ("mapper (text as image embedding)", "retrieval (top-k dataset samples)")
+
+
+@dataclasses.dataclass
+class Ui:
+    """Every component the handlers read or write."""
+
+    state: gr.State
+    picker: gr.Dropdown
+    info: gr.Markdown
+    sliders: list[gr.Slider]
+    extras: gr.Accordion
+    image: gr.Image
+    photo_view: gr.Image
+    azimuth: gr.Slider
+    elevation: gr.Slider
+    zoom: gr.Slider
+    reset_view: gr.Button
+    heatmap: gr.Checkbox
+    show_coefficients: gr.Checkbox
+    measures: gr.Dataframe
+    record: gr.JSON
+    reset: gr.Button
+    randomise: gr.Button
+    ramp_slider: gr.Dropdown
+    ramp: gr.Button
+    ramp_view: gr.Image
+    uploads: gr.File
+    gallery: gr.Gallery
+    editor: gr.ImageEditor
+    fit_crop: gr.Button
+    words: gr.Textbox
+    add_words: gr.Button
+    prompt: gr.Textbox
+    method: gr.Radio
+    prompt_go: gr.Button
+    build_model: gr.Dropdown
+    build_clip: gr.Radio
+    build_checkpoint: gr.Textbox
+    build_samples: gr.Number
+    build: gr.Button
+    build_log: gr.Markdown
+    export: gr.Button
+    files: gr.File
+    preview: gr.Model3D
+    params: gr.File
+    api_index: gr.Number
+    api_value: gr.Number
+    api_move: gr.Button
+
+
+def _slider(slot: int) -> gr.Slider:
+    return gr.Slider(0.0, 1.0, value=0.0, label=f"slider {slot}", visible=False,
+                     elem_id=f"slider-{slot}", interactive=True)
+
+
+def build_ui(models: list[tuple[str, str]]) -> Ui:
+    """Lay out the page (inside a ``gr.Blocks`` context); ``models`` are (label, id) pairs."""
+    state = gr.State(Session())
+    picker = gr.Dropdown(label="Model and sliders", choices=[], interactive=True,
+                         elem_id="picker")
+    info = gr.Markdown(elem_id="info")
+    with gr.Row():
+        with gr.Column(scale=2, min_width=280):
+            sliders = [_slider(i) for i in range(MAIN_SLOTS)]
+            with gr.Accordion("More coefficients", open=False, visible=False) as extras:
+                sliders += [_slider(MAIN_SLOTS + i) for i in range(EXTRA_SLOTS)]
+            with gr.Row():
+                reset = gr.Button("Reset", size="sm")
+                randomise = gr.Button("Random", size="sm")
+            with gr.Row():
+                ramp_slider = gr.Dropdown(label="Animate slider", choices=[], scale=2)
+                ramp = gr.Button("Animate (GIF)", size="sm", scale=1)
+            ramp_view = gr.Image(label="Ramp low -> high -> low", type="filepath",
+                                 interactive=False, visible=False)
+        with gr.Column(scale=3, min_width=400):
+            with gr.Row():
+                image = gr.Image(label="Shape", type="numpy", format="jpeg", interactive=False,
+                                 height=512, elem_id="render", buttons=["download"])
+                photo_view = gr.Image(label="Photo (as CLIP sees it)", type="numpy",
+                                      format="jpeg", interactive=False, visible=False,
+                                      height=512)
+            with gr.Row():
+                azimuth = gr.Slider(-180, 180, value=0, step=5, label="Orbit (azimuth)")
+                elevation = gr.Slider(-60, 60, value=10, step=5, label="Elevation")
+                zoom = gr.Slider(0.5, 3.0, value=1.0, step=0.05, label="Zoom")
+            with gr.Row():
+                reset_view = gr.Button("Reset view", size="sm")
+                heatmap = gr.Checkbox(label="Heatmap of the last change", value=False)
+                show_coefficients = gr.Checkbox(label="Show raw coefficients", value=False)
+        with gr.Column(scale=2, min_width=240):
+            measures = gr.Dataframe(headers=["measurement", "value", "unit"], label="Measurements",
+                                    interactive=False, elem_id="measures")
+            record = gr.JSON(label="Sliders and coefficients", visible=False)
+    with gr.Tab("Photo to shape"):
+        with gr.Row():
+            uploads = gr.File(label="Photos (one or more)", file_count="multiple",
+                              type="filepath", elem_id="uploads")
+            gallery = gr.Gallery(label="Photos used", height=240, columns=4)
+        with gr.Row():
+            editor = gr.ImageEditor(label="Crop the first photo", type="pil", sources=[], image_mode="RGB",
+                                    transforms=["crop"], layers=False, brush=False,
+                                    eraser=False)
+            fit_crop = gr.Button("Fit to the cropped photo")
+    with gr.Tab("Words"):
+        words = gr.Textbox(label="New descriptor words (comma separated, at most 8)",
+                           placeholder="curvy, lanky, broad-shouldered")
+        add_words = gr.Button("Add sliders for these words")
+        prompt = gr.Textbox(label="Describe a shape",
+                            placeholder="a tall, heavy-set man with long legs")
+        method = gr.Radio(list(TEXT_METHODS), value=TEXT_METHODS[0], label="Method")
+        prompt_go = gr.Button("Shape from text")
+    with gr.Tab("Build sliders"):
+        build_model = gr.Dropdown(label="Model", choices=models,
+                                  value=models[0][1] if models else None)
+        build_clip = gr.Radio(list(CLIP_CHOICES), value=CLIP_CHOICES[0], label="Descriptors")
+        build_checkpoint = gr.Textbox(label="CLIP checkpoint path (for a local checkpoint)")
+        build_samples = gr.Number(value=2000, precision=0, minimum=16, maximum=100000,
+                                  label="Samples to generate")
+        build = gr.Button("Build sliders")
+        build_log = gr.Markdown()
+    with gr.Tab("Export"):
+        export = gr.Button("Export OBJ, PLY, GLB and params")
+        files = gr.File(label="Downloads", file_count="multiple", interactive=False)
+        preview = gr.Model3D(label="GLB preview")
+        params = gr.File(label="Load params (params.json)", file_types=[".json"],
+                         type="filepath")
+    with gr.Row(visible=False):
+        api_index = gr.Number(precision=0)
+        api_value = gr.Number()
+        api_move = gr.Button()
+    return Ui(state, picker, info, sliders, extras, image, photo_view, azimuth, elevation,
+              zoom, reset_view, heatmap, show_coefficients, measures, record, reset, randomise,
+              ramp_slider, ramp, ramp_view, uploads, gallery, editor, fit_crop, words,
+              add_words, prompt, method, prompt_go, build_model, build_clip, build_checkpoint,
+              build_samples, build, build_log, export, files, preview, params, api_index,
+              api_value, api_move)
