@@ -11,6 +11,21 @@ from semantify.dataset import write_atomic, write_json_atomic
 from semantify.descriptors.selection import Selection, correlation_matrix
 
 
+def selection_warnings(selection: Selection) -> list[str]:
+    """Hints when the result looks unusable: nothing predicted, or everything correlated."""
+    warnings = []
+    if selection.r2 < 0.05:
+        warnings.append(f"the chosen descriptors barely predict the coefficients (test R² "
+                        f"{selection.r2:.3f}): are the CLIP weights semantic and the words apt "
+                        "for this model?")
+    correlated = sum(r.startswith("correlated") for r in selection.rejected.values())
+    if correlated >= 0.8 * len(selection.rejected) > 0 and len(selection.chosen) < 3:
+        warnings.append(f"{correlated} candidates were dropped as correlated with a chosen "
+                        f"one; raise --max-corr (now {selection.settings['max_corr']}) to keep "
+                        "more.")
+    return warnings
+
+
 def selection_record(selection: Selection, values: torch.Tensor, names: Sequence[str],
                      metadata: dict | None = None) -> dict:
     """The JSON-ready report: chosen words with stats and R² per step, rejections, baseline."""
@@ -32,6 +47,7 @@ def selection_record(selection: Selection, values: torch.Tensor, names: Sequence
         "rejected": {name: {"reason": reason, **stats[name]}
                      for name, reason in selection.rejected.items()},
         "candidates": stats,
+        "warnings": selection_warnings(selection),
         "settings": selection.settings,
     }
 
@@ -45,6 +61,7 @@ def summary_table(selection: Selection, values: torch.Tensor, names: Sequence[st
               f"{row['r2']:>7.3f}" for k, row in enumerate(record["chosen"], start=1)]
     lines.append(f"test R²: selected {selection.r2:.3f} vs variance baseline "
                  f"{selection.baseline.r2:.3f} ({', '.join(selection.baseline.chosen)})")
+    lines += [f"warning: {warning}" for warning in record["warnings"]]
     return "\n".join(lines)
 
 
@@ -55,12 +72,14 @@ def _markdown(record: dict) -> str:
     lines += ["| # | descriptor | mean | std | validation R² | gain |",
               "|---|---|---|---|---|---|"]
     lines += [f"| {k} | {row['name']} | {row['mean']:.2f} | {row['std']:.3f} | "
-              f"{row['r2']:.3f} | +{row['gain']:.3f} |"
+              f"{row['r2']:.3f} | {row['gain']:+.3f} |"
               for k, row in enumerate(record["chosen"], start=1)]
     baseline = record["baseline"]
     lines += ["", f"Held-out test R²: **{record['r2_test']:.3f}** for the selection, "
               f"{baseline['r2_test']:.3f} for the {baseline['method']} ("
-              f"{', '.join(baseline['chosen'])}).", "", "## Rejected", "",
+              f"{', '.join(baseline['chosen'])}).", ""]
+    lines += [f"**Warning:** {warning}\n" for warning in record["warnings"]]
+    lines += ["## Rejected", "",
               "| descriptor | std | reason |", "|---|---|---|"]
     lines += [f"| {name} | {row['std']:.3f} | {row['reason']} |"
               for name, row in record["rejected"].items()]
