@@ -1,0 +1,138 @@
+"""Anthropometry of body meshes: stature, girths, inseam, arm length, shoulder width, mass.
+
+Input meshes are (B, V, 3) float32 metres in the project's frame (+Y up, facing +Z, +X the
+model's left), in the rest pose. What each measurement is:
+
+- ``height_cm``: stature, top of the head to the soles (max y - min y; Anny's own definition).
+- ``chest_cm``, ``hips_cm`` (and ``waist_cm`` on SMPL/SMPL-X): a tape-measure girth. The mesh
+  is cut by the horizontal plane at the landmark height (nipples, buttocks / pubic bone,
+  navel), the cut segments are chained into loops, the body's own loop is kept (the one that
+  encloses the torso axis point; arm and leg loops are left out) and the perimeter of its
+  convex hull is reported: a tape bridges the dips between the breasts or along the spine.
+  See :mod:`semantify.measurements.sections`.
+- ``waist_cm`` on Anny: the length of Anny's own waist vertex loop (``anny.Anthropometry``);
+  on the default body it is within 0.5 % of the plane-section hull at the loop's height.
+- ``inseam_cm``: crotch height above the floor (the lowest vertex).
+- ``arm_cm``: shoulder point -> elbow -> wrist along the arm, mean of left and right.
+- ``shoulder_cm``: straight distance between the two shoulder (acromion) points.
+- ``mass_kg``: enclosed volume (signed tetrahedra) times :data:`BODY_DENSITY`.
+
+Landmarks are per topology, stored as data: :mod:`semantify.measurements.landmarks`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from semantify.errors import SemantifyError
+from semantify.measurements.landmarks import Girth, Landmarks, landmarks_for, supported_models
+from semantify.measurements.sections import Sectioner
+
+MEASUREMENTS = ("height_cm", "chest_cm", "waist_cm", "hips_cm", "inseam_cm", "arm_cm",
+                "shoulder_cm", "mass_kg")
+UNITS = {name: name.rsplit("_", 1)[1] for name in MEASUREMENTS}
+LABELS = {"height_cm": "Height", "chest_cm": "Chest", "waist_cm": "Waist", "hips_cm": "Hips",
+          "inseam_cm": "Inseam", "arm_cm": "Arm length", "shoulder_cm": "Shoulder width",
+          "mass_kg": "Mass"}
+# Mean whole-body density (lungs at normal volume), the value SHAPY's virtual measurements
+# (Choutas et al., CVPR 2022) use to turn SMPL-X volume into mass; Anny's own code uses 980.
+BODY_DENSITY = 985.0  # kg/m^3
+TO_UNIT = {"cm": 100.0, "kg": 1.0}  # from metres (lengths) and kilograms (mass)
+
+
+def has_landmarks(model) -> bool:
+    """Whether ``model`` is a body model whose topology has landmarks (anny-body, smpl-*, ...)."""
+    return landmarks_for(model) is not None
+
+
+class Anthropometer:
+    """Measures body meshes of one topology: ``measure`` (B, V, 3) -> {name: (B,)}."""
+
+    names: tuple[str, ...] = MEASUREMENTS
+
+    def __init__(self, faces: torch.Tensor | np.ndarray, landmarks: Landmarks,
+                 model_id: str = "the model"):
+        self.faces = np.asarray(faces, dtype=np.int64)
+        self.landmarks = landmarks
+        self.model_id = model_id
+        self._sectioner = Sectioner(self.faces)
+        self._faces_t = torch.as_tensor(self.faces)
+
+    @classmethod
+    def for_model(cls, model) -> Anthropometer:
+        """The anthropometer of ``model``, or a one-line SemantifyError if it is not a body."""
+        landmarks = landmarks_for(model)
+        if landmarks is None:
+            raise SemantifyError(
+                f"model {model.id} has no body landmarks; measurements work for "
+                f"{', '.join(supported_models())}.")
+        return cls(model.faces.cpu(), landmarks, model.id)
+
+    def measure(self, vertices: torch.Tensor) -> dict[str, torch.Tensor]:
+        """(B, V, 3) float metres -> {name: (B,) float32} in cm or kg (see :data:`UNITS`).
+
+        A girth is NaN where its plane misses the mesh (a broken or foreign mesh).
+        """
+        vertices = self._check(vertices)
+        device = vertices.device
+        v = vertices.detach().to("cpu", torch.float32)
+        y = v[..., 1]
+        floor = y.min(dim=1).values
+        marks = self.landmarks
+        values = {
+            "height_cm": y.max(dim=1).values - floor,
+            "chest_cm": self._girth(v, marks.chest),
+            "waist_cm": self._girth(v, marks.waist),
+            "hips_cm": self._girth(v, marks.hips),
+            "inseam_cm": y[:, list(marks.crotch)].mean(dim=1) - floor,
+            "arm_cm": torch.stack([_polyline(v[:, list(arm)]) for arm in marks.arms]).mean(0),
+            "shoulder_cm": (v[:, marks.shoulders[0]] - v[:, marks.shoulders[1]]).norm(dim=-1),
+            "mass_kg": enclosed_volume(v, self._faces_t) * BODY_DENSITY,
+        }
+        return {name: (values[name] * TO_UNIT[UNITS[name]]).to(device) for name in MEASUREMENTS}
+
+    def measure_table(self, vertices: torch.Tensor) -> list[tuple[str, float, str]]:
+        """(V, 3) vertices of one mesh -> rows (label, value, unit), in MEASUREMENTS order."""
+        vertices = torch.as_tensor(vertices)
+        values = self.measure(vertices if vertices.ndim == 3 else vertices[None])
+        return [(LABELS[name], float(values[name][0]), UNITS[name]) for name in MEASUREMENTS]
+
+    def _check(self, vertices) -> torch.Tensor:
+        vertices = torch.as_tensor(vertices)
+        if vertices.ndim != 3 or vertices.shape[-1] != 3:
+            raise SemantifyError(
+                f"vertices have shape {tuple(vertices.shape)}; pass a (B, V, 3) array.")
+        if vertices.shape[1] != self.landmarks.num_vertices:
+            raise SemantifyError(
+                f"mesh has {vertices.shape[1]} vertices but {self.model_id} has "
+                f"{self.landmarks.num_vertices}; export it from the same model.")
+        return vertices
+
+    def _girth(self, v: torch.Tensor, girth: Girth) -> torch.Tensor:
+        """(B,) girth in metres: a skin loop's length or a plane section's hull perimeter."""
+        if girth.loop:
+            return _polyline(v[:, list(girth.loop)], closed=True)
+        heights = v[:, list(girth.level), 1].mean(dim=1)
+        axes = v[:, list(girth.axis)][..., [0, 2]].mean(dim=1)
+        perimeter = self._sectioner.girth(v.numpy(), heights.numpy(), axes.numpy())
+        return torch.from_numpy(perimeter).to(torch.float32)
+
+
+def enclosed_volume(vertices: torch.Tensor, faces: torch.Tensor) -> torch.Tensor:
+    """(B, V, 3) closed meshes, (F, 3) faces -> (B,) volume: sum of signed tetrahedra.
+
+    Each triangle spans a tetrahedron with the origin; their signed volumes add up to the
+    enclosed volume. The absolute value is taken, so the winding order does not matter; the
+    mesh is first centred, so float32 stays exact for meshes far from the origin.
+    """
+    vertices = vertices - vertices.mean(dim=1, keepdim=True)
+    a, b, c = (vertices.index_select(1, faces[:, k]) for k in range(3))
+    return (torch.linalg.cross(a, b) * c).sum(dim=(-1, -2)).abs() / 6.0
+
+
+def _polyline(points: torch.Tensor, closed: bool = False) -> torch.Tensor:
+    """(B, n, 3) points -> (B,) length of the polyline through them (closed: back to start)."""
+    ends = torch.roll(points, -1, dims=1) if closed else points[:, 1:]
+    starts = points if closed else points[:, :-1]
+    return (ends - starts).norm(dim=-1).sum(dim=1)
