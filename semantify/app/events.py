@@ -54,6 +54,10 @@ def wire(demo, ui: Ui, handlers: Handlers) -> None:
                       api_name="photos", **heavy)
     ui.fit_crop.click(handlers.fit_crop, [ui.state, ui.editor, ui.gallery], photo_outputs,
                       api_name="fit_crop", **heavy)
+    ui.build.click(handlers.build, [ui.state, ui.build_model, ui.build_clip,
+                                    ui.build_checkpoint, ui.build_samples],
+                   shown + layout + [ui.picker, ui.build_log], api_name="build",
+                   concurrency_id="build", concurrency_limit=1)
     ui.export.click(handlers.export, [ui.state], [ui.files, ui.preview, ui.info],
                     api_name="export", **heavy)
     ui.params.upload(handlers.load_params, [ui.state, ui.params],

@@ -12,9 +12,9 @@ import functools
 import gradio as gr
 import numpy as np
 
-from semantify.app import animation, catalog, exports, photos, uploads, view
+from semantify.app import animation, build, catalog, exports, photos, uploads, view
 from semantify.app.controls import EXTRA_SLOTS, MAIN_SLOTS
-from semantify.app.layout import Ui
+from semantify.app.layout import CLIP_CHOICES, Ui
 from semantify.app.session import Session
 from semantify.errors import SemantifyError
 
@@ -229,3 +229,20 @@ class Handlers:
             return {**self.opened(session, notices + ["params loaded."]),
                     self.ui.picker: self.picker_update(key)}
         return self.jump(session, values, notices + ["params loaded."])
+
+    def build(self, session: Session, model_id, clip_choice, checkpoint, samples,
+              progress=gr.Progress()) -> dict:
+        """Build a slider set for ``model_id`` with live progress, then open it."""
+        kinds = dict(zip(CLIP_CHOICES, (build.METRIC, build.DEFAULT_CLIP, build.CHECKPOINT,
+                                        build.TINY)))
+        try:
+            folder = build.build_sliders(model_id, kinds.get(clip_choice, build.METRIC),
+                                         checkpoint, samples,
+                                         lambda fraction, text: progress(fraction, desc=text))
+        except SemantifyError as error:
+            gr.Warning(str(error))
+            return {self.ui.build_log: f"**Could not build sliders:** {error}"}
+        key = f"{catalog.SETS}{folder}"
+        opened = self.opened(dataclasses.replace(view.open_entry(key), heatmap=session.heatmap))
+        return {**opened, self.ui.picker: self.picker_update(key),
+                self.ui.build_log: f"Built and saved to `{folder}`."}
