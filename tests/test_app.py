@@ -136,3 +136,12 @@ def test_build_sliders_in_the_app_then_fit_a_photo(client, tmp_path):
                             api_name="/photos")
     assert "fitted to 1 photo" in fitted[INFO]
     assert fitted[RECORD]["sliders"] != record["sliders"]
+
+    for method in ("mapper (text as image embedding)", "retrieval (top-k dataset samples)"):
+        shaped = client.predict("a tall, heavy-set man with long legs " * 30, method,
+                                api_name="/text")
+        assert "cut to its first" in shaped[INFO] and method.split()[0] in shaped[INFO]
+        assert set(shaped[RECORD]["sliders"]) == set(record["sliders"])
+    grown = client.predict("curvy, , lanky légs, curvy", api_name="/add_words")
+    names = list(grown[RECORD]["sliders"])
+    assert names[-2:] == ["curvy", "lanky légs"] and "already a slider" in grown[INFO]

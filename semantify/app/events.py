@@ -58,6 +58,12 @@ def wire(demo, ui: Ui, handlers: Handlers) -> None:
                                     ui.build_checkpoint, ui.build_samples],
                    shown + layout + [ui.picker, ui.build_log], api_name="build",
                    concurrency_id="build", concurrency_limit=1)
+    ui.prompt_go.click(handlers.prompt, [ui.state, ui.prompt, ui.method], jumps,
+                       api_name="text", **heavy)
+    ui.prompt.submit(handlers.prompt, [ui.state, ui.prompt, ui.method], jumps,
+                     api_visibility="private", **heavy)
+    ui.add_words.click(handlers.add_words, [ui.state, ui.words], shown + layout + [ui.picker],
+                       api_name="add_words", concurrency_id="build", concurrency_limit=1)
     ui.export.click(handlers.export, [ui.state], [ui.files, ui.preview, ui.info],
                     api_name="export", **heavy)
     ui.params.upload(handlers.load_params, [ui.state, ui.params],

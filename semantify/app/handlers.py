@@ -12,7 +12,7 @@ import functools
 import gradio as gr
 import numpy as np
 
-from semantify.app import animation, build, catalog, exports, photos, uploads, view
+from semantify.app import animation, build, catalog, exports, photos, uploads, view, words
 from semantify.app.controls import EXTRA_SLOTS, MAIN_SLOTS
 from semantify.app.layout import CLIP_CHOICES, Ui
 from semantify.app.session import Session
@@ -246,3 +246,20 @@ class Handlers:
         opened = self.opened(dataclasses.replace(view.open_entry(key), heatmap=session.heatmap))
         return {**opened, self.ui.picker: self.picker_update(key),
                 self.ui.build_log: f"Built and saved to `{folder}`."}
+
+    @reports_errors
+    def prompt(self, session: Session, text: str, method: str) -> dict:
+        """Sliders jump to the shape a free-text prompt describes."""
+        chosen = "retrieval" if str(method).startswith("retrieval") else "mapper"
+        values, notices = words.text_to_values(session.key, text, chosen, session.values)
+        return self.jump(session, values, notices + [f"shape from text ({chosen})."])
+
+    @reports_errors
+    def add_words(self, session: Session, text: str, progress=gr.Progress()) -> dict:
+        """Retrain the mapper with new descriptor words and open the new slider set."""
+        folder, notices = words.add_words(session.key, text,
+                                          lambda fraction, desc: progress(fraction, desc=desc))
+        key = f"{catalog.SETS}{folder}"
+        opened = self.opened(dataclasses.replace(view.open_entry(key), heatmap=session.heatmap),
+                             notices + [f"new sliders saved to {folder}."])
+        return {**opened, self.ui.picker: self.picker_update(key)}

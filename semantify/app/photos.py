@@ -35,7 +35,7 @@ def word_embeds(key: str) -> torch.Tensor:
 
     sliders, scorer = scorer_for(key)
     words = [view.panel(key).controls[k].name for k in clip_slots(key)]
-    template = sliders.template or template_for(resources.model(sliders.model_id).family)
+    template = template_for(resources.model(sliders.model_id).family, sliders.template)
     return scorer.encode_text(words, template)
 
 
