@@ -1,0 +1,68 @@
+"""Rendering speed on this machine: batch views/s at 224 px, interactive fps at 512 px.
+
+Run: ``ANNY_CACHE_DIR=.cache/anny python bench/render.py [--batch 32] [--rounds 5]``.
+Prints figures only (no assertions); run it on a GPU machine too for its figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from semantify.models import load_model
+from semantify.rendering import batch_renderer, interactive_renderer
+from viewer import OrbitCamera, gl_session
+
+
+def bench_batch(model, batch: int, rounds: int, size: int, samples: int) -> None:
+    renderer = batch_renderer(model, ["front", "side"], size=size, samples=samples)
+    vertices = model(model.sample(range(batch), seed=0)).numpy()
+    renderer.render(vertices)  # warm-up: shader compilation
+    renderer.stats = dict.fromkeys(renderer.stats, 0)
+    started = time.perf_counter()
+    for _ in range(rounds):
+        renderer.render(vertices)
+    elapsed = time.perf_counter() - started
+    stats = renderer.stats
+    print(f"batch {size}px x2 views, B={batch}, samples={samples}: "
+          f"{stats['views'] / elapsed:7.1f} views/s | upload {stats['upload'] / elapsed:5.1%} "
+          f"draw+finish {stats['draw'] / elapsed:5.1%} readback {stats['readback'] / elapsed:5.1%}")
+    renderer.release()
+
+
+def bench_interactive(model, frames: int, size: int, samples: int, wireframe: bool) -> None:
+    renderer = interactive_renderer(model, size=size, samples=samples)
+    vertices = model(model.default_coefficients()[None])[0].numpy()
+    renderer.render(vertices)
+    started = time.perf_counter()
+    for frame in range(frames):
+        renderer.render(vertices, OrbitCamera(azimuth=frame * 3.0), wireframe=wireframe)
+    elapsed = time.perf_counter() - started
+    print(f"interactive {size}px samples={samples} wireframe={wireframe}: "
+          f"{frames / elapsed:6.1f} fps ({elapsed / frames * 1000:.1f} ms/frame)")
+    renderer.release()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="anny-body")
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--frames", type=int, default=60)
+    args = parser.parse_args()
+    torch.set_grad_enabled(False)
+    model = load_model(args.model)
+    with gl_session() as context:
+        info = context.info
+    print(f"OpenGL: {info['GL_RENDERER']} ({info['GL_VERSION']})")
+    bench_batch(model, args.batch, args.rounds, 224, 0)
+    bench_batch(model, args.batch, args.rounds, 224, 4)
+    bench_interactive(model, args.frames, 512, 4, False)
+    bench_interactive(model, args.frames, 512, 4, True)
+    bench_interactive(model, args.frames // 2, 1024, 4, False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""Renderers for a morphable model: the viewer, framed once per model from its mean shape."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import weakref
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+import torch
+
+from semantify.errors import SemantifyError
+from viewer import BatchRenderer, Framing, InteractiveRenderer, View, ViewerError
+
+HEAD_HEIGHT = 0.25  # metres below the top of a full body that count as the head
+BODY_MARGIN, HEAD_MARGIN, DEFAULT_MARGIN = 1.3, 1.1, 1.1
+FEET_ROOM = 0.12  # share of the half frame left below the feet of a body
+_framings: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@contextlib.contextmanager
+def viewer_errors() -> Iterator[None]:
+    """Turn a :class:`viewer.ViewerError` raised inside into a one-line SemantifyError."""
+    try:
+        yield
+    except ViewerError as error:
+        raise SemantifyError(str(error)) from None
+
+
+def mean_vertices(model) -> np.ndarray:
+    """(V, 3) float32 vertices of the model's mean (default-coefficient) shape."""
+    with torch.no_grad():
+        return model(model.default_coefficients()[None])[0].cpu().numpy()
+
+
+def framing_for(model) -> Framing:
+    """The model's fixed camera framing, computed once from its mean shape.
+
+    ``head`` frames the head of a full body (vertices within HEAD_HEIGHT of the top; a mesh
+    that is only a head is framed whole). ``body`` stands the figure near the bottom of the
+    frame, so that taller bodies have room to grow upwards and shorter ones look shorter.
+    """
+    if model in _framings:
+        return _framings[model]
+    vertices = mean_vertices(model)
+    kind = getattr(model, "framing", "full")
+    with viewer_errors():
+        if kind == "head":
+            heights = vertices[:, 1]
+            region = None
+            if heights.max() - heights.min() > 2.5 * HEAD_HEIGHT:
+                region = np.flatnonzero(heights > heights.max() - HEAD_HEIGHT)
+            framing = Framing.from_vertices(vertices, region, margin=HEAD_MARGIN)
+        elif kind == "body":
+            framing = Framing.from_vertices(vertices, margin=BODY_MARGIN)
+            half = framing.radius / math.cos(math.radians(framing.fov) / 2)
+            center_y = float(vertices[:, 1].min()) + (1 - FEET_ROOM) * half
+            framing = Framing((framing.center[0], center_y, framing.center[2]),
+                              framing.radius, framing.fov)
+        else:
+            framing = Framing.from_vertices(vertices, margin=DEFAULT_MARGIN)
+    _framings[model] = framing
+    return framing
+
+
+def batch_renderer(model, views: str | Sequence[str | View], size: int = 224,
+                   **options) -> BatchRenderer:
+    """A :class:`viewer.BatchRenderer` for ``model``'s faces and framing."""
+    with viewer_errors():
+        return BatchRenderer(model.faces.cpu().numpy(), framing_for(model), views, size,
+                             **options)
+
+
+def interactive_renderer(model, size: int = 512, **options) -> InteractiveRenderer:
+    """A :class:`viewer.InteractiveRenderer` for ``model``'s faces and framing."""
+    with viewer_errors():
+        return InteractiveRenderer(model.faces.cpu().numpy(), framing_for(model), size,
+                                   **options)

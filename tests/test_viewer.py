@@ -1,0 +1,184 @@
+"""The headless renderer on real Anny meshes: what ends up on the image, and bad input."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from semantify.errors import SemantifyError
+from semantify.models import load_model
+from semantify.rendering import batch_renderer, framing_for, interactive_renderer
+from viewer import (BatchRenderer, Framing, InteractiveRenderer, OrbitCamera, ViewerError,
+                    parse_views, save_png, side_by_side)
+
+SIZE = 128
+
+
+@pytest.fixture(scope="module")
+def model():
+    return load_model("anny-body")
+
+
+@pytest.fixture(scope="module")
+def batch(model):
+    renderer = batch_renderer(model, "front,side", size=SIZE)
+    yield renderer
+    renderer.release()
+
+
+@pytest.fixture(scope="module")
+def interactive(model):
+    renderer = interactive_renderer(model, size=SIZE)
+    yield renderer
+    renderer.release()
+
+
+def body(model, **phenotypes) -> torch.Tensor:
+    coefficients = model.default_coefficients()
+    for name, value in phenotypes.items():
+        coefficients[model.coefficient_names.index(name)] = value
+    with torch.no_grad():
+        return model(coefficients[None])[0]
+
+
+def silhouette(image: np.ndarray) -> np.ndarray:
+    """(H, W) bool: pixels that are not the black batch background."""
+    return image.max(axis=-1) > 0
+
+
+def test_batch_front_view_shows_a_centred_body(model, batch):
+    images = batch.render(body(model)[None])
+    assert images.shape == (1, 2, SIZE, SIZE, 3) and images.dtype == np.uint8
+    mask = silhouette(images[0, 0])
+    area = mask.mean()
+    assert 0.03 < area < 0.5
+    columns = np.nonzero(mask)[1]
+    assert abs(columns.mean() - SIZE / 2) < SIZE * 0.05
+    rows = np.nonzero(mask.any(axis=1))[0]
+    assert rows.min() > 0 and rows.max() < SIZE - 1  # whole body in frame
+
+
+def test_taller_body_fills_more_rows_with_the_same_framing(model, batch):
+    images = batch.render(torch.stack([body(model, height=0.0), body(model, height=1.0)]))
+    short, tall = (silhouette(images[i, 0]).any(axis=1).sum() for i in range(2))
+    assert tall > short * 1.4
+
+
+def test_side_view_is_narrower_than_front(model, batch):
+    front, side = batch.render(body(model).numpy()[None])[0]
+    width = [silhouette(image).any(axis=0).sum() for image in (front, side)]
+    assert width[1] < width[0] * 0.6
+
+
+def test_front_view_looks_at_the_front_of_the_model(model, interactive):
+    # Azimuth 0 puts the camera on +Z, where the model faces: paint the front half red.
+    vertices = body(model).numpy()
+    colors = np.full_like(vertices, 0.5)
+    colors[vertices[:, 2] > np.median(vertices[:, 2])] = (1.0, 0.0, 0.0)
+
+    def red_share(azimuth):
+        image = interactive.render(vertices, OrbitCamera(azimuth, 0), colors=colors, floor=False)
+        image = image.astype(int)
+        return ((image[..., 0] > 120) & (image[..., 1] < 60)).mean()
+
+    front, back = red_share(0), red_share(180)
+    assert front > 0.005 and front > 5 * back, (front, back)
+
+
+def test_batch_renders_are_deterministic_and_match_torch_input(model, batch):
+    vertices = body(model)[None]
+    assert np.array_equal(batch.render(vertices), batch.render(vertices.numpy()))
+
+
+def test_vertex_colours_show_in_interactive_render(model, interactive):
+    vertices = body(model).numpy()
+    colors = np.full_like(vertices, 0.7)
+    colors[vertices[:, 0] > 0] = (1.0, 0.0, 0.0)  # the model's left half red
+    image = interactive.render(vertices, OrbitCamera(0, 0), colors=colors).astype(int)
+    red = (image[..., 0] > 120) & (image[..., 1] < 60) & (image[..., 2] < 60)
+    assert red.sum() > 100
+    assert np.nonzero(red)[1].mean() > SIZE / 2  # the model's left is the image's right
+
+
+def test_wireframe_and_floor_change_the_interactive_render(model, interactive):
+    vertices = body(model)
+    plain = interactive.render(vertices)
+    assert plain.shape == (SIZE, SIZE, 3) and plain.std() > 5
+    assert not np.array_equal(plain, interactive.render(vertices, wireframe=True))
+    assert not np.array_equal(plain, interactive.render(vertices, floor=False))
+    moved = interactive.render(vertices, OrbitCamera(azimuth=90, distance=1.5, pan=(0.2, 0)))
+    assert not np.array_equal(plain, moved)
+
+
+def test_threads_render_identical_images(model, batch):
+    vertices = body(model, weight=0.8)[None]
+    results = [None] * 4
+
+    def work(slot):
+        results[slot] = batch.render(vertices)
+
+    threads = [threading.Thread(target=work, args=(slot,)) for slot in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(result is not None and np.array_equal(result, results[0]) for result in results)
+    assert silhouette(results[0][0, 0]).any()
+
+
+def test_parse_views():
+    views = parse_views("front,30:10")
+    assert [(v.name, v.azimuth, v.elevation) for v in views] == [
+        ("front", 0.0, 0.0), ("30:10", 30.0, 10.0)]
+    assert parse_views(["side"])[0].azimuth == 90.0
+    with pytest.raises(ViewerError, match="unknown view 'sideways'.*front"):
+        parse_views("front,sideways")
+    with pytest.raises(ViewerError, match="elevation"):
+        parse_views("0:120")
+
+
+@pytest.mark.parametrize("size", [0, 10**6, 2.5])
+def test_bad_sizes_raise(model, size):
+    with pytest.raises(ViewerError, match="size"):
+        BatchRenderer(model.faces, framing_for(model), "front", size=size)
+    with pytest.raises(SemantifyError, match="size"):
+        interactive_renderer(model, size=size)
+
+
+def test_bad_meshes_raise(model, batch, interactive):
+    vertices = body(model).numpy()
+    broken = vertices.copy()
+    broken[5] = np.nan
+    with pytest.raises(ViewerError, match="NaN"):
+        batch.render(broken[None])
+    with pytest.raises(ViewerError, match="NaN"):
+        interactive.render(broken)
+    with pytest.raises(ViewerError, match="vertices"):
+        batch.render(vertices[:100][None])
+    with pytest.raises(ViewerError, match="faces"):
+        BatchRenderer(np.array([[0, 1]]), framing_for(model), "front")
+    with pytest.raises(ViewerError, match="out of frame"):
+        batch.render((vertices + [0.0, 50.0, 0.0])[None])
+
+
+def test_unwritable_path_raises(tmp_path):
+    image = side_by_side([np.zeros((4, 4, 3), np.uint8), np.ones((4, 2, 3), np.uint8)])
+    assert image.shape == (4, 6, 3)
+    save_png(tmp_path / "ok.png", image)
+    assert (tmp_path / "ok.png").exists() and not list(tmp_path.glob(".*tmp"))
+    with pytest.raises(ViewerError, match="cannot write"):
+        save_png(tmp_path / "missing" / "x.png", image)
+
+
+def test_generic_mesh_renders_with_its_own_framing():
+    # A tetrahedron: the viewer knows nothing of models.
+    vertices = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], np.float32)
+    faces = np.array([[0, 2, 1], [0, 1, 3], [0, 3, 2], [1, 2, 3]])
+    renderer = InteractiveRenderer(faces, Framing.from_vertices(vertices), size=64, samples=0,
+                                   background=(1.0, 1.0, 1.0))
+    image = renderer.render(vertices, floor=False)
+    renderer.release()
+    assert (image.min(axis=-1) < 250).mean() > 0.05

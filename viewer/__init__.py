@@ -1,0 +1,13 @@
+"""Headless OpenGL rendering: meshes and cameras in, pixels out (no CLIP, no models)."""
+
+from viewer.batch import BatchRenderer
+from viewer.camera import NAMED_VIEWS, Framing, OrbitCamera, View, parse_views
+from viewer.context import gl_context, gl_lock, gl_session
+from viewer.errors import ViewerError
+from viewer.images import save_png, side_by_side
+from viewer.interactive import InteractiveRenderer
+from viewer.lighting import Lighting
+
+__all__ = ["NAMED_VIEWS", "BatchRenderer", "Framing", "InteractiveRenderer", "Lighting",
+           "OrbitCamera", "View", "ViewerError", "gl_context", "gl_lock", "gl_session",
+           "parse_views", "save_png", "side_by_side"]

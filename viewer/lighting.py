@@ -1,0 +1,43 @@
+"""Light rig and material: three-point studio lights plus a sky/ground ambient term."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+Color = tuple[float, float, float]
+
+
+def _unit(*vector: float) -> Color:
+    array = np.asarray(vector, dtype=np.float64)
+    return tuple(float(x) for x in array / np.linalg.norm(array))
+
+
+def srgb_to_linear(color) -> Color:
+    """Display colour in [0, 1] -> linear RGB (the shaders light in linear space)."""
+    return tuple(float(c) ** 2.2 for c in color)
+
+
+@dataclasses.dataclass(frozen=True)
+class Lighting:
+    """Directions point towards the light, in camera space (x right, y up, z to the viewer),
+    so every view is lit alike. Colours are linear RGB intensities; ``albedo`` is the
+    display colour of the material (a light clay / skin tone by default)."""
+
+    key_direction: Color = _unit(-0.6, 0.65, 0.6)
+    key_color: Color = (1.45, 1.2, 0.95)
+    fill_direction: Color = _unit(0.8, 0.0, 0.55)
+    fill_color: Color = (0.13, 0.17, 0.26)
+    rim_direction: Color = _unit(0.5, 0.55, -0.7)
+    rim_color: Color = (0.45, 0.5, 0.6)
+    sky_color: Color = (0.2, 0.23, 0.29)
+    ground_color: Color = (0.1, 0.085, 0.07)
+    specular: float = 0.12
+    albedo: Color = (0.84, 0.68, 0.58)
+
+    def uniforms(self) -> dict:
+        """Uniform values for ``lighting.glsl`` and the ``albedo`` of the mesh shaders."""
+        values = dataclasses.asdict(self)
+        values["albedo"] = srgb_to_linear(self.albedo)
+        return values

@@ -1,0 +1,40 @@
+"""GLSL programs built from ``viewer/shaders/*.glsl`` (with a tiny ``#include``)."""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+import moderngl
+import numpy as np
+
+SHADERS = Path(__file__).parent / "shaders"
+_INCLUDE = re.compile(r'^#include "([\w.]+)"$', re.MULTILINE)
+
+
+@functools.cache
+def shader_source(name: str) -> str:
+    """The text of ``shaders/NAME``, with ``#include "other.glsl"`` lines expanded."""
+    text = (SHADERS / name).read_text()
+    return _INCLUDE.sub(lambda match: shader_source(match.group(1)), text)
+
+
+def build_program(context: moderngl.Context, vertex: str, fragment: str) -> moderngl.Program:
+    """Compile and link the named vertex and fragment shaders."""
+    return context.program(vertex_shader=shader_source(vertex),
+                           fragment_shader=shader_source(fragment))
+
+
+def set_uniforms(program: moderngl.Program, **values) -> None:
+    """Set the uniforms the program uses; (4, 4) arrays are row-major matrices.
+
+    Uniforms the GLSL compiler optimised away are skipped silently.
+    """
+    for name, value in values.items():
+        if name not in program:
+            continue
+        if isinstance(value, np.ndarray) and value.shape == (4, 4):
+            program[name].write(np.ascontiguousarray(value.T, dtype=np.float32).tobytes())
+        else:
+            program[name].value = value

@@ -1,0 +1,23 @@
+#version 330
+// Interactive mesh: smooth normals and optional per-vertex colours.
+in vec3 in_position;
+in vec3 in_normal;
+in vec3 in_color;
+uniform mat4 view;
+uniform mat4 projection;
+uniform float floor_y;
+uniform float depth_bias;  // pulls the wireframe pass in front of the surface
+out vec3 v_position;
+out vec3 v_normal;
+out vec3 v_color;
+out float v_height;
+
+void main() {
+    vec4 position = view * vec4(in_position, 1.0);
+    v_position = position.xyz;
+    v_normal = mat3(view) * in_normal;
+    v_color = in_color;
+    v_height = in_position.y - floor_y;
+    gl_Position = projection * position;
+    gl_Position.z -= depth_bias * gl_Position.w;
+}
