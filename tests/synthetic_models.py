@@ -22,8 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-# (joints, shapedirs components, lat rings, lon segments) of each kind.
+# (joints, shapedirs components) of each kind.
 SPECS = {"smpl": (24, 10), "smplx": (55, 400), "flame": (5, 400), "smal": (33, 41)}
+# Sphere (rings, segments) giving about the real vertex counts (6890, 10475, 5023, 3889).
+REAL_SIZE = {"smpl": (83, 84), "smplx": (103, 103), "flame": (72, 71), "smal": (63, 63)}
+TINY = (12, 16)
 # Layout written by write_model_tree: relative path -> (kind, format).
 TREE = {
     "smpl/SMPL_NEUTRAL.pkl": ("smpl", "chumpy-pkl"),
@@ -69,11 +72,12 @@ def _template(kind: str, unit: np.ndarray) -> np.ndarray:
     return np.stack([length, side, up + 0.15 * np.clip(y - 0.6, 0, None) / 0.4], -1)
 
 
-def skinned_arrays(kind: str, seed: int = 0) -> dict:
-    """The arrays of a SMPL-format file of ``kind`` (smpl, smplx, flame, smal)."""
+def skinned_arrays(kind: str, seed: int = 0, real_size: bool = False) -> dict:
+    """The arrays of a SMPL-format file of ``kind`` (smpl, smplx, flame, smal): 178 vertices,
+    or about as many as the real model with ``real_size``."""
     joints, components = SPECS[kind]
     rng = np.random.default_rng([seed, len(kind)])
-    unit, faces = sphere()
+    unit, faces = sphere(*(REAL_SIZE[kind] if real_size else TINY))
     template = _template(kind, unit)
     v = len(template)
     # Joints: weighted means of 4 vertices each; parents form a binary tree (parent < child).
@@ -185,10 +189,11 @@ def write_npz(path: Path, arrays: dict) -> Path:
     return path
 
 
-def write_model_file(path: Path, kind: str, fmt: str, seed: int = 0) -> Path:
+def write_model_file(path: Path, kind: str, fmt: str, seed: int = 0,
+                     real_size: bool = False) -> Path:
     """Write one synthetic file of ``kind`` in ``fmt`` (npz, pkl, chumpy-pkl,
     chumpy-pkl-protocol1)."""
-    arrays = skinned_arrays(kind, seed)
+    arrays = skinned_arrays(kind, seed, real_size)
     if kind == "smplx":
         arrays |= smplx_extras(arrays, seed)
     if fmt == "npz":
@@ -199,11 +204,12 @@ def write_model_file(path: Path, kind: str, fmt: str, seed: int = 0) -> Path:
     return write_pickle(path, arrays, chumpy=fmt.startswith("chumpy"), protocol=protocol)
 
 
-def write_model_tree(root: Path) -> Path:
-    """Write every licensed model's synthetic file under ``root`` in smplx's layout."""
+def write_model_tree(root: Path, real_size: bool = False) -> Path:
+    """Write every licensed model's synthetic file under ``root`` in smplx's layout (tiny,
+    or with about the real vertex counts: then SMPL-X files are over 100 MB)."""
     root = Path(root)
     for relative, (kind, fmt) in TREE.items():
-        write_model_file(root / relative, kind, fmt)
+        write_model_file(root / relative, kind, fmt, real_size=real_size)
     return root
 
 

@@ -126,7 +126,8 @@ def linear_model(path: str | Path) -> LinearModel:
     v = len(template)
     basis = _basis(basis, v, path)
     if not (np.isfinite(template).all() and np.isfinite(basis).all()):
-        raise SemantifyError(f"linear model {path}: template or basis has NaN or inf; fix the file.")
+        raise SemantifyError(
+            f"linear model {path}: template or basis has NaN or inf; fix the file.")
     if not np.issubdtype(faces.dtype, np.integer) or faces.ndim != 2 or faces.shape[1] != 3 \
             or len(faces) == 0 or faces.min() < 0 or faces.max() >= v:
         raise _bad(path, "faces", faces.shape, f"(F, 3) integers in [0, {v})")

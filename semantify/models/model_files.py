@@ -47,7 +47,8 @@ def models_dir() -> Path:
 
 def _candidates(kind: str, gender: str) -> list[Path]:
     if kind not in LAYOUT:
-        raise SemantifyError(f"unknown model file kind {kind!r}; choose one of {', '.join(LAYOUT)}.")
+        raise SemantifyError(
+            f"unknown model file kind {kind!r}; choose one of {', '.join(LAYOUT)}.")
     folder, names, _ = LAYOUT[kind]
     return [models_dir() / folder / name.format(G=gender.upper()) for name in names]
 
@@ -122,12 +123,15 @@ def _safe_reconstructor(cls, base, state):
     return object.__new__(cls)
 
 
+_FROMBUFFER = np.zeros(1).__reduce_ex__(5)[0]
+# Python functions are handed out as fresh wrappers, so a pickle's BUILD cannot alter the
+# attributes of numpy's own functions or ours.
 _NUMPY = {
-    "_reconstruct": np.zeros(1).__reduce__()[0],
-    "scalar": np.float64(0).__reduce__()[0],
-    "_frombuffer": np.zeros(1).__reduce_ex__(5)[0],
-    "ndarray": np.ndarray,
-    "dtype": np.dtype,
+    "_reconstruct": lambda: np.zeros(1).__reduce__()[0],
+    "scalar": lambda: np.float64(0).__reduce__()[0],
+    "_frombuffer": lambda: lambda *args: _FROMBUFFER(*args),
+    "ndarray": lambda: np.ndarray,
+    "dtype": lambda: np.dtype,
 }
 _BUILTINS = {"set": set, "frozenset": frozenset, "object": object, "bytearray": bytearray}
 
@@ -142,11 +146,11 @@ class ArrayUnpickler(pickle.Unpickler):
 
     def find_class(self, module: str, name: str):
         if module.startswith("numpy") and name in _NUMPY:
-            return _NUMPY[name]
+            return _NUMPY[name]()
         if module in ("builtins", "__builtin__") and name in _BUILTINS:
             return _BUILTINS[name]
         if module in ("copyreg", "copy_reg") and name == "_reconstructor":
-            return _safe_reconstructor
+            return lambda cls, base, state: _safe_reconstructor(cls, base, state)
         if module == "_codecs" and name == "encode":  # protocol-2 bytes written by Python 3
             import codecs
 

@@ -109,7 +109,8 @@ class SkinnedModel(MorphableModel):
         f32 = torch.float32
         num_pose = arrays["posedirs"].shape[-1]
         self.register_buffer("v_template", torch.tensor(arrays["v_template"], dtype=f32))
-        self.register_buffer("shapedirs", torch.tensor(arrays["shapedirs"][:, :, columns], dtype=f32))
+        self.register_buffer(
+            "shapedirs", torch.tensor(arrays["shapedirs"][:, :, columns], dtype=f32))
         self.register_buffer(
             "posedirs", torch.tensor(arrays["posedirs"].reshape(-1, num_pose).T, dtype=f32))
         self.register_buffer("J_regressor", torch.tensor(arrays["J_regressor"], dtype=f32))
@@ -193,7 +194,8 @@ FLAME_PARTS = {"shape": ("flame-shape", "face"), "expression": ("flame-expressio
 def flame(part: str = "both", num_betas: int = 10, num_expression: int = 10) -> SkinnedModel:
     """FLAME head: shape betas, expression coefficients, or both (betas first)."""
     if part not in FLAME_PARTS:
-        raise SemantifyError(f"unknown FLAME part {part!r}; choose one of {', '.join(FLAME_PARTS)}.")
+        raise SemantifyError(
+            f"unknown FLAME part {part!r}; choose one of {', '.join(FLAME_PARTS)}.")
     arrays, path = _load("flame")
     model_id, family = FLAME_PARTS[part]
     total = arrays["shapedirs"].shape[-1]
