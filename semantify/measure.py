@@ -57,7 +57,6 @@ class Anthropometer:
         self.landmarks = landmarks
         self.model_id = model_id
         self._sectioner = Sectioner(self.faces)
-        self._faces_t = torch.as_tensor(self.faces)
 
     @classmethod
     def for_model(cls, model) -> Anthropometer:
@@ -75,22 +74,23 @@ class Anthropometer:
         A girth is NaN where its plane misses the mesh (a broken or foreign mesh).
         """
         vertices = self._check(vertices)
-        device = vertices.device
-        v = vertices.detach().to("cpu", torch.float32)
+        v = vertices.detach().to("cpu", torch.float32).numpy()
         y = v[..., 1]
-        floor = y.min(dim=1).values
+        floor = y.min(axis=1)
         marks = self.landmarks
         values = {
-            "height_cm": y.max(dim=1).values - floor,
+            "height_cm": y.max(axis=1) - floor,
             "chest_cm": self._girth(v, marks.chest),
             "waist_cm": self._girth(v, marks.waist),
             "hips_cm": self._girth(v, marks.hips),
-            "inseam_cm": y[:, list(marks.crotch)].mean(dim=1) - floor,
-            "arm_cm": torch.stack([_polyline(v[:, list(arm)]) for arm in marks.arms]).mean(0),
-            "shoulder_cm": (v[:, marks.shoulders[0]] - v[:, marks.shoulders[1]]).norm(dim=-1),
-            "mass_kg": enclosed_volume(v, self._faces_t) * BODY_DENSITY,
+            "inseam_cm": y[:, list(marks.crotch)].mean(axis=1) - floor,
+            "arm_cm": np.mean([_polyline(v[:, list(arm)]) for arm in marks.arms], axis=0),
+            "shoulder_cm": np.linalg.norm(v[:, marks.shoulders[0]] - v[:, marks.shoulders[1]],
+                                          axis=-1),
+            "mass_kg": enclosed_volume(v, self.faces) * BODY_DENSITY,
         }
-        return {name: (values[name] * TO_UNIT[UNITS[name]]).to(device) for name in MEASUREMENTS}
+        return {name: torch.as_tensor(values[name] * TO_UNIT[UNITS[name]], dtype=torch.float32,
+                                      device=vertices.device) for name in MEASUREMENTS}
 
     def measure_table(self, vertices: torch.Tensor) -> list[tuple[str, float, str]]:
         """(V, 3) vertices of one mesh -> rows (label, value, unit), in MEASUREMENTS order."""
@@ -109,30 +109,32 @@ class Anthropometer:
                 f"{self.landmarks.num_vertices}; export it from the same model.")
         return vertices
 
-    def _girth(self, v: torch.Tensor, girth: Girth) -> torch.Tensor:
+    def _girth(self, v: np.ndarray, girth: Girth) -> np.ndarray:
         """(B,) girth in metres: a skin loop's length or a plane section's hull perimeter."""
         if girth.loop:
             return _polyline(v[:, list(girth.loop)], closed=True)
-        heights = v[:, list(girth.level), 1].mean(dim=1)
-        axes = v[:, list(girth.axis)][..., [0, 2]].mean(dim=1)
-        perimeter = self._sectioner.girth(v.numpy(), heights.numpy(), axes.numpy())
-        return torch.from_numpy(perimeter).to(torch.float32)
+        heights = v[:, list(girth.level), 1].mean(axis=1)
+        axes = v[:, list(girth.axis)][..., [0, 2]].mean(axis=1)
+        return self._sectioner.girth(v, heights, axes)
 
 
-def enclosed_volume(vertices: torch.Tensor, faces: torch.Tensor) -> torch.Tensor:
-    """(B, V, 3) closed meshes, (F, 3) faces -> (B,) volume: sum of signed tetrahedra.
+def enclosed_volume(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
+    """(B, V, 3) closed meshes, (F, 3) faces -> (B,) enclosed volume.
 
-    Each triangle spans a tetrahedron with the origin; their signed volumes add up to the
-    enclosed volume. The absolute value is taken, so the winding order does not matter; the
-    mesh is first centred, so float32 stays exact for meshes far from the origin.
+    The divergence theorem with the field (0, y, 0): the volume is the sum over triangles of
+    mean height times area projected on the floor (the same sum as signed tetrahedra, with
+    fewer products). The absolute value is taken, so the winding order does not matter.
     """
-    vertices = vertices - vertices.mean(dim=1, keepdim=True)
-    a, b, c = (vertices.index_select(1, faces[:, k]) for k in range(3))
-    return (torch.linalg.cross(a, b) * c).sum(dim=(-1, -2)).abs() / 6.0
+    x, z = vertices[..., 0], vertices[..., 2]
+    y = vertices[..., 1] - vertices[..., 1].mean(axis=1, keepdims=True)  # exact far from 0
+    a, b, c = faces[:, 0], faces[:, 1], faces[:, 2]
+    twice_area_y = (z[:, b] - z[:, a]) * (x[:, c] - x[:, a]) - (x[:, b] - x[:, a]) * (
+        z[:, c] - z[:, a])
+    return np.abs(np.einsum("bf,bf->b", twice_area_y, y[:, a] + y[:, b] + y[:, c])) / 6.0
 
 
-def _polyline(points: torch.Tensor, closed: bool = False) -> torch.Tensor:
+def _polyline(points: np.ndarray, closed: bool = False) -> np.ndarray:
     """(B, n, 3) points -> (B,) length of the polyline through them (closed: back to start)."""
-    ends = torch.roll(points, -1, dims=1) if closed else points[:, 1:]
+    ends = np.roll(points, -1, axis=1) if closed else points[:, 1:]
     starts = points if closed else points[:, :-1]
-    return (ends - starts).norm(dim=-1).sum(dim=1)
+    return np.linalg.norm(ends - starts, axis=-1).sum(axis=1)

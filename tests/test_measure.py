@@ -102,9 +102,9 @@ def test_hull_perimeter_bridges_dents():
 
 def test_volume_of_a_closed_box():
     box = trimesh.creation.box(extents=(0.3, 1.7, 0.2))
-    vertices = torch.tensor(box.vertices + 5.0, dtype=torch.float32)[None]  # far from origin
-    volume = enclosed_volume(vertices, torch.tensor(box.faces))
-    assert volume[0].item() == pytest.approx(0.3 * 1.7 * 0.2, rel=1e-4)
+    vertices = (box.vertices + 5.0).astype(np.float32)[None]  # far from the origin
+    volume = enclosed_volume(vertices, box.faces)
+    assert volume[0] == pytest.approx(0.3 * 1.7 * 0.2, rel=1e-4)
 
 
 def test_stick_body_measures_its_known_geometry(stick_body):
@@ -250,3 +250,33 @@ def test_cli_bad_input_is_one_line_and_exit_2(anny_files, capsys, args, message)
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err
+
+
+def test_stored_landmarks_fit_their_topologies():
+    from semantify.measurements.landmarks import all_landmarks, supported_models
+
+    assert supported_models() == ["anny-body", "smpl-*", "smplx-*"]
+    for marks in all_landmarks():
+        indices = [*marks.crotch, *marks.shoulders, *(i for arm in marks.arms for i in arm)]
+        for girth in (marks.chest, marks.waist, marks.hips):
+            assert girth.loop or (girth.level and girth.axis)
+            indices += [*girth.level, *girth.axis, *girth.loop]
+        assert all(0 <= i < marks.num_vertices for i in indices), marks.topology
+        assert len(marks.shoulders) == 2 and all(len(arm) >= 2 for arm in marks.arms)
+
+
+def test_smpl_models_get_smpl_landmarks(tmp_path, monkeypatch):
+    import synthetic_models
+
+    from semantify.models import smplx_models
+
+    # A stand-in with SMPL's 6890 vertices (a sphere): the landmarks attach, values are finite.
+    synthetic_models.write_model_file(tmp_path / "smpl" / "SMPL_NEUTRAL.npz", "smpl", "npz",
+                                      real_size=True)
+    monkeypatch.setenv("SEMANTIFY_MODELS_DIR", str(tmp_path))
+    model = smplx_models.smpl("neutral")
+    assert has_landmarks(model)
+    meter = Anthropometer.for_model(model)
+    assert meter.landmarks.num_vertices == 6890
+    values = meter.measure(model(model.sample(range(3), seed=0)))
+    assert all(v.shape == (3,) and torch.isfinite(v).all() for v in values.values())

@@ -1,0 +1,1 @@
+"""The parts behind :mod:`semantify.measure`: plane sections and per-topology landmarks."""

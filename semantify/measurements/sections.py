@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-HULL_DIRECTIONS = 360  # support directions; hull corners sharper than 1 degree are all kept
+HULL_DIRECTIONS = 180  # support directions: every hull corner turning over 2 degrees is kept
 
 
 def mesh_edges(faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -55,7 +55,8 @@ def hull_perimeter(points: np.ndarray, sample: np.ndarray, batch: int) -> np.nda
     points: (N, 2) float; sample: (N,) int in [0, batch), ascending. Returns (batch,) float,
     NaN for a sample with no points. The hull corners are the extreme points along
     HULL_DIRECTIONS directions, met in angular order, so the perimeter is the length of the
-    closed polyline through them (exact for polygons whose corners turn more than 1 degree).
+    closed polyline through them (exact for polygons whose corners turn over 2 degrees; a smooth
+    curve reads 0.005 % short).
     """
     perimeter = np.full(batch, np.nan)
     if len(points) == 0:
