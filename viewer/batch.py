@@ -52,7 +52,7 @@ class BatchRenderer:
             self.samples = check_samples(context, samples)
             self.tiles_per_pass = max(1, min(MAX_TILES_PER_PASS, max_image_size(context) // size))
             shape = (self.size, self.size * self.tiles_per_pass)
-            self._program = build_program(context, "batch.vert", "batch.frag")
+            self._program = build_program(context, "batch")
             self._position = self._program["in_position"].location
             set_uniforms(self._program, **self.lighting.uniforms(),
                          projection=projection_matrix(framing))

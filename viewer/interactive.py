@@ -45,9 +45,9 @@ class InteractiveRenderer:
             self.size = check_size(context, size)
             self.samples = check_samples(context, samples)
             shape = (self.size, self.size)
-            self._mesh = build_program(context, "mesh.vert", "mesh.frag")
-            self._floor = build_program(context, "floor.vert", "floor.frag")
-            self._backdrop = build_program(context, "background.vert", "background.frag")
+            self._mesh = build_program(context, "mesh")
+            self._floor = build_program(context, "floor")
+            self._backdrop = build_program(context, "background")
             set_uniforms(self._mesh, **self.lighting.uniforms())
             set_uniforms(self._backdrop, top_color=self.background[0],
                          bottom_color=self.background[1])

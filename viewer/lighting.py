@@ -26,15 +26,15 @@ class Lighting:
     display colour of the material (a light clay / skin tone by default)."""
 
     key_direction: Color = _unit(-0.6, 0.65, 0.6)
-    key_color: Color = (1.45, 1.2, 0.95)
+    key_color: Color = (1.75, 1.42, 1.1)
     fill_direction: Color = _unit(0.8, 0.0, 0.55)
-    fill_color: Color = (0.13, 0.17, 0.26)
+    fill_color: Color = (0.12, 0.16, 0.26)
     rim_direction: Color = _unit(0.5, 0.55, -0.7)
-    rim_color: Color = (0.45, 0.5, 0.6)
-    sky_color: Color = (0.2, 0.23, 0.29)
-    ground_color: Color = (0.1, 0.085, 0.07)
+    rim_color: Color = (0.5, 0.56, 0.68)
+    sky_color: Color = (0.13, 0.15, 0.2)
+    ground_color: Color = (0.07, 0.06, 0.05)
     specular: float = 0.12
-    albedo: Color = (0.84, 0.68, 0.58)
+    albedo: Color = (0.8, 0.67, 0.59)
 
     def uniforms(self) -> dict:
         """Uniform values for ``lighting.glsl`` and the ``albedo`` of the mesh shaders."""

@@ -20,10 +20,10 @@ def shader_source(name: str) -> str:
     return _INCLUDE.sub(lambda match: shader_source(match.group(1)), text)
 
 
-def build_program(context: moderngl.Context, vertex: str, fragment: str) -> moderngl.Program:
-    """Compile and link the named vertex and fragment shaders."""
-    return context.program(vertex_shader=shader_source(vertex),
-                           fragment_shader=shader_source(fragment))
+def build_program(context: moderngl.Context, name: str) -> moderngl.Program:
+    """Compile and link ``shaders/NAME.vert.glsl`` and ``shaders/NAME.frag.glsl``."""
+    return context.program(vertex_shader=shader_source(f"{name}.vert.glsl"),
+                           fragment_shader=shader_source(f"{name}.frag.glsl"))
 
 
 def set_uniforms(program: moderngl.Program, **values) -> None:

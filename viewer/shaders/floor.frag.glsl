@@ -16,7 +16,7 @@ float grid(vec2 cells) {
 }
 
 void main() {
-    float lines = max(0.35 * grid(v_xz / grid_step), 0.8 * grid(v_xz / (5.0 * grid_step)));
+    float lines = max(0.22 * grid(v_xz / grid_step), 0.6 * grid(v_xz / (5.0 * grid_step)));
     vec2 offset = (v_xz - shadow_center) / shadow_radii;
     float shadow = 0.6 * exp(-2.0 * dot(offset, offset));
     float fade = 1.0 - smoothstep(0.35, 1.0, length(v_xz - floor_center) / floor_radius);
