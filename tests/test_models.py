@@ -129,6 +129,20 @@ def test_num_betas(models_dir):
     _error(lambda: load_model("smal", num_betas=0), "positive integer")
 
 
+def test_older_ten_plus_ten_layout(empty_dir):
+    """SMPL-X v1.0 and older FLAME files hold 10 shape then 10 expression components."""
+    smplx_arrays = synthetic_models.skinned_arrays("smplx")
+    smplx_arrays["shapedirs"] = smplx_arrays["shapedirs"][..., :20]
+    synthetic_models.write_npz(empty_dir / "smplx" / "SMPLX_NEUTRAL.npz", smplx_arrays)
+    _error(lambda: load_model("smplx-neutral", num_betas=11), "at most 10")
+    flame_arrays = synthetic_models.skinned_arrays("flame")
+    flame_arrays["shapedirs"] = flame_arrays["shapedirs"][..., :20]
+    synthetic_models.write_pickle(empty_dir / "flame" / "FLAME_NEUTRAL.pkl", flame_arrays)
+    flame = load_model("flame", num_betas=10, num_expression=10)
+    torch.testing.assert_close(flame.shapedirs, torch.tensor(flame_arrays["shapedirs"]).float())
+    _error(lambda: load_model("flame", num_expression=11), "at most 10 expression")
+
+
 def test_chumpy_pickles_load_without_chumpy(models_dir):
     path = models_dir / "smpl" / "SMPL_NEUTRAL.pkl"
     assert b"chumpy.ch" in path.read_bytes() and b"scipy.sparse.csc" in path.read_bytes()
