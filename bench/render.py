@@ -1,12 +1,15 @@
 """Rendering speed on this machine: batch views/s at 224 px, interactive fps at 512 px.
 
 Run: ``ANNY_CACHE_DIR=.cache/anny python bench/render.py [--batch 32] [--rounds 5]``.
-Prints figures only (no assertions); run it on a GPU machine too for its figures.
+Prints figures only (no assertions); run it on a GPU machine too for its figures. On a
+shared, busy CPU the wall-clock rate understates the renderer: each line also gives the rate
+implied by the process's CPU time (all threads, llvmpipe's included) spread over every core.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import torch
@@ -16,19 +19,26 @@ from semantify.rendering import batch_renderer, interactive_renderer
 from viewer import OrbitCamera, gl_session
 
 
+def timed(run, count: int) -> tuple[float, str]:
+    """Seconds of wall clock ``run()`` took, and the rate its CPU time implies on all cores."""
+    cpu, started = time.process_time(), time.perf_counter()
+    run()
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    return elapsed, f"(CPU time implies {count * (os.cpu_count() or 1) / cpu:7.1f}/s on all cores)"
+
+
 def bench_batch(model, batch: int, rounds: int, size: int, samples: int) -> None:
     renderer = batch_renderer(model, ["front", "side"], size=size, samples=samples)
     vertices = model(model.sample(range(batch), seed=0)).numpy()
     renderer.render(vertices)  # warm-up: shader compilation
     renderer.stats = dict.fromkeys(renderer.stats, 0)
-    started = time.perf_counter()
-    for _ in range(rounds):
-        renderer.render(vertices)
-    elapsed = time.perf_counter() - started
+    elapsed, implied = timed(lambda: [renderer.render(vertices) for _ in range(rounds)],
+                             2 * batch * rounds)
     stats = renderer.stats
     print(f"batch {size}px x2 views, B={batch}, samples={samples}: "
-          f"{stats['views'] / elapsed:7.1f} views/s | upload {stats['upload'] / elapsed:5.1%} "
-          f"draw+finish {stats['draw'] / elapsed:5.1%} readback {stats['readback'] / elapsed:5.1%}")
+          f"{stats['views'] / elapsed:7.1f} views/s {implied} | upload "
+          f"{stats['upload'] / elapsed:5.1%} draw+finish {stats['draw'] / elapsed:5.1%} "
+          f"readback {stats['readback'] / elapsed:5.1%}")
     renderer.release()
 
 
@@ -36,12 +46,12 @@ def bench_interactive(model, frames: int, size: int, samples: int, wireframe: bo
     renderer = interactive_renderer(model, size=size, samples=samples)
     vertices = model(model.default_coefficients()[None])[0].numpy()
     renderer.render(vertices)
-    started = time.perf_counter()
-    for frame in range(frames):
-        renderer.render(vertices, OrbitCamera(azimuth=frame * 3.0), wireframe=wireframe)
-    elapsed = time.perf_counter() - started
+    renderer.stats = dict.fromkeys(renderer.stats, 0)
+    elapsed, implied = timed(
+        lambda: [renderer.render(vertices, OrbitCamera(azimuth=frame * 3.0), wireframe=wireframe)
+                 for frame in range(frames)], frames)
     print(f"interactive {size}px samples={samples} wireframe={wireframe}: "
-          f"{frames / elapsed:6.1f} fps ({elapsed / frames * 1000:.1f} ms/frame)")
+          f"{frames / elapsed:6.1f} fps {implied} | readback {renderer.stats['readback'] / elapsed:5.1%}")
     renderer.release()
 
 

@@ -8,6 +8,7 @@ multisampled framebuffer that is resolved into a plain one, read back and flippe
 from __future__ import annotations
 
 import math
+import time
 
 import moderngl
 import numpy as np
@@ -30,6 +31,7 @@ class InteractiveRenderer:
     """Render (V, 3) vertices of one topology into (size, size, 3) uint8 frames.
 
     ``background`` is one RGB colour or a (top, bottom) gradient, floats in [0, 1].
+    ``stats`` accumulates seconds spent drawing (until the GPU is done) and reading back.
     """
 
     def __init__(self, faces, framing: Framing, size: int = 512, samples: int = 4,
@@ -41,6 +43,7 @@ class InteractiveRenderer:
         self._num_vertices = int(self.faces.max()) + 1
         self._normals = VertexNormals(self.faces)
         self._uploaded: np.ndarray | None = None  # vertices now on the GPU, to skip re-uploads
+        self.stats = {"draw": 0.0, "readback": 0.0, "frames": 0}
         with gl_session() as context:
             self.size = check_size(context, size)
             self.samples = check_samples(context, samples)
@@ -86,6 +89,7 @@ class InteractiveRenderer:
         projection = projection_matrix(self.framing, camera.distance)
         floor_y = float(vertices[:, 1].min())
         with gl_session() as context:
+            started = time.perf_counter()
             if self._uploaded is None or not np.array_equal(self._uploaded, vertices):
                 self._buffers[0].write(vertices)
                 self._buffers[1].write(self._normals(vertices))
@@ -105,7 +109,12 @@ class InteractiveRenderer:
             self._draw_mesh(context, view, projection, floor_y, colors is not None, wireframe)
             if self._multisampled is not None:
                 context.copy_framebuffer(self._target, self._multisampled)
+            context.finish()
+            drawn = time.perf_counter()
             data = self._target.read(components=3, alignment=1)
+            self.stats["draw"] += drawn - started
+            self.stats["readback"] += time.perf_counter() - drawn
+            self.stats["frames"] += 1
         return np.frombuffer(data, dtype=np.uint8).reshape(self.size, self.size, 3)[::-1].copy()
 
     def _check_colors(self, colors) -> np.ndarray:
