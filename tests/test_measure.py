@@ -232,7 +232,8 @@ def test_cli_mesh_and_params_agree(anny_files, capsys):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["missing.ply"], "cannot read mesh"),
+    (["missing.ply"], "no mesh file"),
+    (["body.stl"], "cannot measure 'body.stl'"),
     (["body.obj", "--model", "anny-face-shape"], "has no body landmarks"),
     (["bad.ply"], "cannot read mesh"),
     (["small.ply"], "mesh has 8 vertices but anny-body has 13718"),

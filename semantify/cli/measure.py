@@ -15,7 +15,10 @@ MESH_SUFFIXES = (".obj", ".ply", ".glb")
 
 def add(subparsers) -> None:
     parser = subparsers.add_parser(
-        "measure", help="body measurements (height, girths, inseam, arm, shoulders, mass)")
+        "measure", help="body measurements (height, girths, inseam, arm, shoulders, mass)",
+        description="Print a body's measurements, one per line with its unit. A mesh must be "
+                    "in Semantify's frame (metres, +Y up, facing +Z) with the model's vertex "
+                    "order, as `semantify` exports it.")
     parser.add_argument("source", metavar="MESH_OR_PARAMS",
                         help="a mesh (.obj, .ply, .glb) or a JSON with 'coefficients'")
     parser.add_argument("--model", default=None,
@@ -52,6 +55,8 @@ def _read_mesh(path: Path):
     if path.suffix.lower() not in MESH_SUFFIXES:
         raise SemantifyError(f"cannot measure {path.name!r}; pass a mesh "
                              f"({', '.join(MESH_SUFFIXES)}) or a params .json.")
+    if not path.is_file():
+        raise SemantifyError(f"no mesh file {path}; check the path.")
     try:  # maintain_order: an OBJ with UVs would otherwise get its vertices split and reordered
         mesh = trimesh.load(path, process=False, force="mesh", maintain_order=True)
         vertices = np.asarray(mesh.vertices, dtype=np.float32)
