@@ -30,7 +30,7 @@ def _anny():
     """The shared Anny module (built once per process; ~1 min the first time ever)."""
     import warp
 
-    warp.config.quiet = True  # anny imports warp, whose start-up banner would pollute stdout
+    warp.config.log_level = warp.LOG_ERROR  # anny starts warp, whose banner would pollute stdout
     import anny
 
     return anny.Anny(local_changes="all", facial_actions="all").to(torch.float32).eval()
@@ -95,7 +95,8 @@ class AnnyModel(MorphableModel):
         facial = torch.zeros(batch, len(anny.facial_action_labels))
         if self._n_ph + self._n_lc < coefficients.shape[1]:
             facial = coefficients[:, self._n_ph + self._n_lc :]
-        with torch.no_grad():
+        # Gradients flow only when asked for (training through the model); else skip autograd.
+        with torch.set_grad_enabled(torch.is_grad_enabled() and coefficients.requires_grad):
             weights = anny._get_phenotype_blendshape_coefficients(phenotypes, local, facial)
             vertices = anny.get_rest_vertices(weights)
         return vertices @ TO_CANONICAL.T

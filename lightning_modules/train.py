@@ -1,0 +1,314 @@
+"""Mapper training as Lightning: a data module over a dataset, the mapper module, the writer.
+
+Everything sits in memory as tensors (no DataLoader workers): 10,000 rows are a few MB.
+The module keeps the best weights (lowest validation vertex error) in memory and puts them
+back at the end of fit, so the slider set holds the best epoch, not the last.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from semantify.compat import ensure_torchvision
+
+ensure_torchvision()  # lightning imports torchmetrics, which imports torchvision
+
+import lightning as L  # noqa: E402
+import torch  # noqa: E402
+from lightning.pytorch.callbacks import Callback, EarlyStopping  # noqa: E402
+
+from semantify.dataset import open_dataset  # noqa: E402
+from semantify.errors import SemantifyError  # noqa: E402
+from semantify.mapper import Mapper, r2_score, validation_split, vertex_error  # noqa: E402
+from semantify.sliders import SliderSet, sliders_from_values  # noqa: E402
+
+MONITOR = "val/vertex_mm"
+
+
+class Batches:
+    """(inputs, targets) mini-batches from in-memory tensors; reshuffled each pass if asked."""
+
+    def __init__(self, inputs: torch.Tensor, targets: torch.Tensor, batch_size: int,
+                 shuffle: bool, seed: int = 0):
+        self.inputs, self.targets, self.batch_size, self.shuffle = inputs, targets, batch_size, shuffle
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        return -(-self.inputs.shape[0] // self.batch_size)
+
+    def __iter__(self):
+        n = self.inputs.shape[0]
+        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
+        for start in range(0, n, self.batch_size):
+            rows = order[start:start + self.batch_size]
+            yield self.inputs[rows], self.targets[rows]
+
+
+class SliderDataModule(L.LightningDataModule):
+    """Descriptor values (inputs) and coefficients (targets) of a generated dataset.
+
+    Args:
+        data: dataset folder written by ``semantify generate``.
+        descriptors: CLIP words and/or measurement names, as a list or "fat,tall,height_cm".
+        model: the model id the dataset must have been made with (None: take the dataset's).
+        template: CLIP prompt template name or text (None: the model family's).
+        val_fraction: share of rows held out for validation (split fixed by ``seed``).
+        seed: seed of the split, the shuffling and the initial weights.
+        batch_size: training rows per step.
+    """
+
+    def __init__(self, data: str, descriptors: list[str] | str, model: str | None = None,
+                 template: str | None = None, val_fraction: float = 0.1, seed: int = 0,
+                 batch_size: int = 512):
+        super().__init__()
+        self.save_hyperparameters()
+        self.data = Path(data)
+        self.inputs: torch.Tensor | None = None
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.inputs is not None:
+            return
+        from semantify.descriptors import descriptor_values, parse_descriptors, split_descriptors
+        from semantify.models import load_model
+
+        hp = self.hparams
+        if not 0.0 < hp.val_fraction < 1.0:
+            raise SemantifyError(f"val_fraction must be between 0 and 1, got {hp.val_fraction}.")
+        dataset = open_dataset(self.data)
+        if hp.model is not None and hp.model != dataset.model_id:
+            raise SemantifyError(f"the config names model {hp.model!r} but {self.data} was "
+                                 f"made with {dataset.model_id!r}; set data.model to "
+                                 f"{dataset.model_id!r} or point data.data at a {hp.model} dataset.")
+        self.dataset = dataset
+        self.descriptors = parse_descriptors(hp.descriptors)
+        _, words = split_descriptors(dataset, self.descriptors)
+        self.uses_clip = bool(words)
+        self.template_text = None
+        if words:
+            from semantify.clip import template_for
+
+            self.template_text = template_for(dataset.family, hp.template)
+        self.inputs = descriptor_values(dataset, self.descriptors, template=hp.template)
+        self.targets = dataset.coefficients.to(torch.float32)
+        if len(dataset) < 10:
+            raise SemantifyError(f"{self.data} has only {len(dataset)} samples; generate at "
+                                 "least a few hundred to train sliders.")
+        self.train_rows, self.val_rows = validation_split(len(dataset), hp.val_fraction, hp.seed)
+        self.morphable_model = load_model(dataset.model_id, **dataset.model_options)
+
+    def train_dataloader(self) -> Batches:
+        rows = self.train_rows
+        return Batches(self.inputs[rows], self.targets[rows], self.hparams.batch_size, True,
+                       self.hparams.seed)
+
+    def val_dataloader(self) -> Batches:
+        rows = self.val_rows
+        return Batches(self.inputs[rows], self.targets[rows], 4096, False)
+
+    def model_description(self) -> dict:
+        """The model entry of sliders.json: id, options, family and coefficient ranges."""
+        model = self.morphable_model
+        return {"id": self.dataset.model_id, "options": self.dataset.model_options,
+                "family": self.dataset.family,
+                "coefficients": [{"name": c.name, "low": c.low, "high": c.high}
+                                 for c in model.coefficients]}
+
+
+class MapperModule(L.LightningModule):
+    """Trains a :class:`semantify.mapper.Mapper` on a :class:`SliderDataModule`.
+
+    Args:
+        hidden: hidden layer widths of the MLP (its depth is their count).
+        lr: peak learning rate of the one-cycle schedule (AdamW).
+        weight_decay: AdamW weight decay.
+        warmup: fraction of the steps spent warming the learning rate up.
+        vertex_loss: weight of the mean per-vertex error (metres) through the model's forward
+            pass, added to the standardised coefficient MSE; 0 turns it off. With 100, an error
+            of 1 cm weighs as much as a unit of standardised coefficient MSE.
+        vertex_batch: rows of each batch that go through the model for the vertex loss.
+        vertex_subset: vertices the vertex loss compares (a fixed random subset; 0: all).
+        val_vertex_samples: validation rows whose vertex error is tracked each epoch.
+    """
+
+    def __init__(self, hidden: Sequence[int] = (256, 256), lr: float = 3e-3,
+                 weight_decay: float = 1e-4, warmup: float = 0.15, vertex_loss: float = 0.0,
+                 vertex_batch: int = 32, vertex_subset: int = 2000,
+                 val_vertex_samples: int = 256):
+        super().__init__()
+        self.save_hyperparameters()
+        self.mapper: Mapper | None = None
+        self.best: dict | None = None
+        self.history: list[dict] = []
+        self._val: list[tuple[torch.Tensor, torch.Tensor]] = []
+
+    # -- set-up ------------------------------------------------------------------------------
+
+    def setup(self, stage: str | None = None) -> None:
+        dm = self.trainer.datamodule
+        self._model = [dm.morphable_model]  # a list: the 3DMM is not part of this module's state
+        if self.mapper is None:
+            with torch.random.fork_rng():
+                torch.manual_seed(dm.hparams.seed)
+                mapper = Mapper(dm.inputs.shape[1], dm.targets.shape[1], self.hparams.hidden)
+                num_vertices = dm.morphable_model.num_vertices
+                subset = self.hparams.vertex_subset
+                self._vertex_ids = (torch.randperm(num_vertices)[:subset].sort().values
+                                    if 0 < subset < num_vertices else None)
+            mapper.set_statistics(dm.inputs[dm.train_rows], dm.targets[dm.train_rows])
+            self.mapper = mapper
+            rows = dm.val_rows[: self.hparams.val_vertex_samples]
+            self._val_targets = dm.targets[rows]
+            with torch.no_grad():
+                self._val_vertices = self.morphable_model(self._val_targets)
+
+    @property
+    def morphable_model(self):
+        return self._model[0]
+
+    def configure_optimizers(self):
+        optimizer = torch.optim.AdamW(self.mapper.parameters(), lr=self.hparams.lr,
+                                      weight_decay=self.hparams.weight_decay)
+        schedule = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=self.hparams.lr, total_steps=max(int(self.trainer.estimated_stepping_batches), 1),
+            pct_start=self.hparams.warmup)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
+
+    # -- steps -------------------------------------------------------------------------------
+
+    def _vertices(self, coefficients: torch.Tensor) -> torch.Tensor:
+        vertices = self.morphable_model(coefficients)
+        return vertices if self._vertex_ids is None else vertices[:, self._vertex_ids]
+
+    def _step(self, batch, stage: str) -> torch.Tensor:
+        inputs, targets = batch
+        predicted = self.mapper.standardised(inputs)
+        loss = torch.nn.functional.mse_loss(predicted, self.mapper.standardise_outputs(targets))
+        self.log(f"{stage}/coef_mse", loss, prog_bar=stage == "train", batch_size=len(inputs))
+        if stage == "train" and self.hparams.vertex_loss > 0:
+            n = self.hparams.vertex_batch
+            raw = predicted[:n] * self.mapper.out_std + self.mapper.out_mean
+            with torch.no_grad():
+                target_vertices = self._vertices(targets[:n])
+            error = vertex_error(self._vertices(raw), target_vertices)
+            self.log("train/vertex_mm", 1000 * error, prog_bar=True, batch_size=n)
+            loss = loss + self.hparams.vertex_loss * error
+        if stage == "val":
+            self._val.append((self.mapper(inputs).detach(), targets))
+        return loss
+
+    def training_step(self, batch, batch_idx):
+        return self._step(batch, "train")
+
+    def validation_step(self, batch, batch_idx):
+        self._step(batch, "val")
+
+    def on_validation_epoch_end(self) -> None:
+        predicted = torch.cat([p for p, _ in self._val])
+        targets = torch.cat([t for _, t in self._val])
+        self._val.clear()
+        with torch.no_grad():
+            vertices = self.morphable_model(predicted[: len(self._val_targets)])
+        vertex_mm = 1000 * float(vertex_error(vertices, self._val_vertices))
+        r2 = r2_score(predicted, targets)
+        self.log(MONITOR, vertex_mm, prog_bar=True)
+        self.log("val/r2", r2, prog_bar=True)
+        if self.trainer.sanity_checking:
+            return
+        self.history.append({"epoch": self.current_epoch, "val_vertex_mm": vertex_mm,
+                             "val_r2": r2})
+        if self.best is None or vertex_mm < self.best["val_vertex_mm"]:
+            self.best = {"epoch": self.current_epoch, "val_vertex_mm": vertex_mm, "val_r2": r2,
+                         "state": copy.deepcopy(self.mapper.state_dict())}
+
+    def use_best_weights(self) -> None:
+        """Put the best epoch's weights back into the mapper (no-op before any validation)."""
+        if self.best is not None:
+            self.mapper.load_state_dict(self.best["state"])
+
+    def on_fit_end(self) -> None:
+        self.use_best_weights()
+
+
+class SliderSetWriter(Callback):
+    """At the end of fit, write the best mapper as a slider set folder (on rank 0).
+
+    Args:
+        out: slider set folder to write (None: write nothing).
+        selection: descriptor selection report (folder or file) to copy into the slider set.
+    """
+
+    def __init__(self, out: str | None = None, selection: str | None = None):
+        self.out, self.selection = out, selection
+        self.slider_set: SliderSet | None = None
+        self.metrics: dict | None = None
+
+    def on_fit_start(self, trainer, pl_module) -> None:
+        self._start = time.perf_counter()
+
+    def on_fit_end(self, trainer, pl_module: MapperModule) -> None:
+        pl_module.use_best_weights()
+        dm: SliderDataModule = trainer.datamodule
+        mapper = copy.deepcopy(pl_module.mapper).cpu().eval()
+        self.metrics = final_metrics(mapper, dm, pl_module, time.perf_counter() - self._start)
+        if self.out is None or not trainer.is_global_zero:
+            return
+        sliders = sliders_from_values(dm.descriptors, dm.inputs[dm.train_rows])
+        training = {"val_fraction": dm.hparams.val_fraction, "seed": dm.hparams.seed,
+                    "samples": len(dm.dataset), "model_hparams": dict(pl_module.hparams)}
+        slider_set = SliderSet(mapper, sliders, dm.model_description(), dm.template_text,
+                               dm.dataset.clip if dm.uses_clip else None, dm.data, training)
+        slider_set.save(self.out, self.metrics, self.selection)
+        self.slider_set = slider_set
+
+
+def final_metrics(mapper: Mapper, dm: SliderDataModule, module: MapperModule,
+                  seconds: float, max_rows: int = 2000) -> dict:
+    """Held-out vertex error (mm) and R² of ``mapper`` on the validation rows, plus history."""
+    from semantify.mapper import mean_vertex_error_mm
+
+    rows = dm.val_rows
+    with torch.no_grad():
+        predicted = mapper(dm.inputs[rows])
+    best = module.best or {}
+    return {
+        "val_vertex_mm": mean_vertex_error_mm(dm.morphable_model, predicted[:max_rows],
+                                              dm.targets[rows][:max_rows]),
+        "val_r2": r2_score(predicted, dm.targets[rows]),
+        "val_rows": int(len(rows)), "train_rows": int(len(dm.train_rows)),
+        "best_epoch": best.get("epoch"), "epochs": len(module.history),
+        "train_seconds": round(seconds, 2), "history": module.history,
+    }
+
+
+def trainer_defaults() -> dict:
+    """Trainer settings shared by ``semantify train`` and ``python -m lightning_modules``."""
+    return {"accelerator": "cpu", "devices": 1, "max_epochs": 40, "logger": False,
+            "enable_checkpointing": False, "num_sanity_val_steps": 0,
+            "enable_model_summary": False}
+
+
+def early_stopping(patience: int = 8) -> EarlyStopping:
+    return EarlyStopping(monitor=MONITOR, mode="min", patience=patience, min_delta=0.01)
+
+
+def train(data: str | Path, descriptors: Sequence[str] | str, out: str | Path | None,
+          max_epochs: int = 40, vertex_loss: float = 0.0, hidden: Sequence[int] = (256, 256),
+          batch_size: int = 512, lr: float = 3e-3, seed: int = 0, val_fraction: float = 0.1,
+          template: str | None = None, selection: str | Path | None = None,
+          patience: int = 8, vertex_batch: int = 32, progress: bool = True) -> tuple[SliderSet | None, dict]:
+    """Train sliders on ``data`` and write them to ``out``; return (slider set, metrics)."""
+    dm = SliderDataModule(str(data), list(descriptors) if not isinstance(descriptors, str)
+                          else descriptors, template=template, val_fraction=val_fraction,
+                          seed=seed, batch_size=batch_size)
+    module = MapperModule(hidden=tuple(hidden), lr=lr, vertex_loss=vertex_loss,
+                          vertex_batch=vertex_batch)
+    writer = SliderSetWriter(None if out is None else str(out),
+                             None if selection is None else str(selection))
+    trainer = L.Trainer(**{**trainer_defaults(), "max_epochs": max_epochs,
+                           "enable_progress_bar": progress},
+                        callbacks=[writer, early_stopping(patience)])
+    trainer.fit(module, datamodule=dm)
+    return writer.slider_set, writer.metrics
