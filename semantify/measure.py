@@ -15,7 +15,8 @@ model's left), in the rest pose. What each measurement is:
 - ``inseam_cm``: crotch height above the floor (the lowest vertex).
 - ``arm_cm``: shoulder point -> elbow -> wrist along the arm, mean of left and right.
 - ``shoulder_cm``: straight distance between the two shoulder (acromion) points.
-- ``mass_kg``: enclosed volume (signed tetrahedra) times :data:`BODY_DENSITY`.
+- ``mass_kg``: enclosed volume (the signed-tetrahedra sum, written via the divergence
+  theorem) times :data:`BODY_DENSITY`.
 
 Landmarks are per topology, stored as data: :mod:`semantify.measurements.landmarks`.
 """
@@ -35,8 +36,8 @@ UNITS = {name: name.rsplit("_", 1)[1] for name in MEASUREMENTS}
 LABELS = {"height_cm": "Height", "chest_cm": "Chest", "waist_cm": "Waist", "hips_cm": "Hips",
           "inseam_cm": "Inseam", "arm_cm": "Arm length", "shoulder_cm": "Shoulder width",
           "mass_kg": "Mass"}
-# Mean whole-body density (lungs at normal volume), the value SHAPY's virtual measurements
-# (Choutas et al., CVPR 2022) use to turn SMPL-X volume into mass; Anny's own code uses 980.
+# Mean density of the whole human body, the value SHAPY (Choutas et al., CVPR 2022) uses to turn
+# SMPL-X mesh volume into mass in its virtual measurements; Anny's own code rounds to 980.
 BODY_DENSITY = 985.0  # kg/m^3
 TO_UNIT = {"cm": 100.0, "kg": 1.0}  # from metres (lengths) and kilograms (mass)
 
