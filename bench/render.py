@@ -42,16 +42,19 @@ def bench_batch(model, batch: int, rounds: int, size: int, samples: int) -> None
     renderer.release()
 
 
-def bench_interactive(model, frames: int, size: int, samples: int, wireframe: bool) -> None:
+def bench_interactive(model, frames: int, size: int, samples: int, wireframe: bool = False,
+                      new_shapes: bool = False) -> None:
+    """Orbit around one shape, or (``new_shapes``) show a new shape each frame (sliders)."""
     renderer = interactive_renderer(model, size=size, samples=samples)
-    vertices = model(model.default_coefficients()[None])[0].numpy()
-    renderer.render(vertices)
+    shapes = model(model.sample(range(2 if new_shapes else 1), seed=0)).numpy()
+    renderer.render(shapes[0])
     renderer.stats = dict.fromkeys(renderer.stats, 0)
     elapsed, implied = timed(
-        lambda: [renderer.render(vertices, OrbitCamera(azimuth=frame * 3.0), wireframe=wireframe)
-                 for frame in range(frames)], frames)
-    print(f"interactive {size}px samples={samples} wireframe={wireframe}: "
-          f"{frames / elapsed:6.1f} fps {implied} | readback {renderer.stats['readback'] / elapsed:5.1%}")
+        lambda: [renderer.render(shapes[frame % len(shapes)], OrbitCamera(azimuth=frame * 3.0),
+                                 wireframe=wireframe) for frame in range(frames)], frames)
+    readback = renderer.stats["readback"] / elapsed
+    print(f"interactive {size}px samples={samples} wireframe={wireframe} new_shapes="
+          f"{new_shapes}: {frames / elapsed:6.1f} fps {implied} | readback {readback:5.1%}")
     renderer.release()
 
 
@@ -69,9 +72,11 @@ def main() -> None:
     print(f"OpenGL: {info['GL_RENDERER']} ({info['GL_VERSION']})")
     bench_batch(model, args.batch, args.rounds, 224, 0)
     bench_batch(model, args.batch, args.rounds, 224, 4)
-    bench_interactive(model, args.frames, 512, 4, False)
-    bench_interactive(model, args.frames, 512, 4, True)
-    bench_interactive(model, args.frames // 2, 1024, 4, False)
+    bench_interactive(model, args.frames, 512, 4)
+    bench_interactive(model, args.frames, 512, 4, new_shapes=True)
+    bench_interactive(model, args.frames, 512, 0)
+    bench_interactive(model, args.frames, 512, 4, wireframe=True)
+    bench_interactive(model, args.frames // 2, 1024, 4)
 
 
 if __name__ == "__main__":
