@@ -58,6 +58,16 @@ def test_slider_move_changes_image_and_measurements(client):
     assert after[RECORD]["sliders"]["weight"] == pytest.approx(0.95)
 
 
+def test_heatmap_and_ramp_animation(client):
+    plain = client.predict(3, 0.3, api_name="/move")
+    heat = client.predict(True, api_name="/heatmap")
+    assert np.abs(pixels(heat[0]) - pixels(plain[IMAGE])).mean() > 0.1
+    client.predict(False, api_name="/heatmap")
+    gif, info = client.predict("weight", api_name="/ramp")
+    frames = Image.open(gif)
+    assert frames.format == "GIF" and frames.n_frames > 10 and not info
+
+
 def test_export_is_a_mesh_with_the_model_vertex_count(client):
     import trimesh
 

@@ -25,6 +25,12 @@ def build_app(slider_dirs: Sequence[str] = ()):
     return demo
 
 
+VIEW_THREADS = 1  # torch threads per request: slider moves run two at a time on small CPUs
+
+
 def launch(demo, port: int | None = None, share: bool = False, **options):
     """Serve ``demo``; uploads above MAX_FILE_SIZE are refused by the server."""
+    import torch
+
+    torch.set_num_threads(VIEW_THREADS)
     return demo.launch(server_port=port, share=share, max_file_size=MAX_FILE_SIZE, **options)

@@ -111,8 +111,8 @@ class Handlers:
 
     @reports_errors
     def open(self, session: Session, key: str) -> dict:
-        if not key or key == session.key:
-            return {}
+        if not key:
+            return {self.ui.state: session}
         return self.opened(dataclasses.replace(view.open_entry(key), heatmap=session.heatmap,
                                                azimuth=session.azimuth,
                                                elevation=session.elevation, zoom=session.zoom))
@@ -122,7 +122,7 @@ class Handlers:
         """One slider moved: re-render (the hot path: keep it lean)."""
         panel = view.panel(session.key)
         if slot not in panel.slots or value is None:
-            return {}
+            return {self.ui.state: session}
         values = list(session.values)
         values[panel.slots.index(slot)] = float(value)
         return self.shown(view.with_values(session, values))
@@ -222,7 +222,7 @@ class Handlers:
     @reports_errors
     def load_params(self, session: Session, path) -> dict:
         if not path:
-            return {}
+            return {self.ui.state: session}
         key, values, notices = exports.load_params(path)
         if key != session.key:
             session = dataclasses.replace(view.open_entry(key, values), heatmap=session.heatmap)

@@ -71,7 +71,7 @@ def build_ui(models: list[tuple[str, str]]) -> Ui:
     """Lay out the page (inside a ``gr.Blocks`` context); ``models`` are (label, id) pairs."""
     state = gr.State(Session())
     picker = gr.Dropdown(label="Model and sliders", choices=[], interactive=True,
-                         elem_id="picker")
+                         allow_custom_value=True, elem_id="picker")
     info = gr.Markdown(elem_id="info")
     with gr.Row():
         with gr.Column(scale=2, min_width=280):

@@ -1,0 +1,140 @@
+"""Figures for the web app, measured over localhost with gradio_client against the real server.
+
+- cold start: from launching the server process to the first rendered frame;
+- slider move round trip (512x512 render, JPEG), p50/p95 over 200 moves;
+- photo to shape round trip with the ViT-B-32 architecture (random weights: timing only);
+- 20 concurrent clients x 20 slider moves: errors and p95.
+
+Run: `python bench/app.py` (ANNY_CACHE_DIR set as in the Makefile).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+MOVES = 200
+CLIENTS, CLIENT_MOVES = 20, 20
+PHOTOS = 5
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def vit_slider_set(folder: Path) -> Path:
+    """A slider set on ViT-B-32 with random weights and an untrained mapper (timing only)."""
+    from semantify.clip import ClipSpec
+    from semantify.mapper import Mapper
+    from semantify.models import load_model
+    from semantify.sliders import Slider, SliderSet
+
+    model = load_model("anny-body")
+    words = ["tall", "fat", "muscular", "thin", "short", "curvy"]
+    record = {"id": model.id, "options": {}, "family": model.family,
+              "coefficients": [{"name": c.name, "low": c.low, "high": c.high}
+                               for c in model.coefficients]}
+    sliders = [Slider(w, 15.0, 35.0, 25.0) for w in words]
+    SliderSet(Mapper(len(words), model.num_coefficients, (64,)), sliders, record, None,
+              ClipSpec.parse("ViT-B-32/random")).save(folder)
+    return folder
+
+
+def percentile(values, q) -> float:
+    return float(np.percentile(np.asarray(values) * 1000.0, q))
+
+
+def main() -> int:
+    from gradio_client import Client, handle_file
+    from PIL import Image
+
+    work = Path(tempfile.mkdtemp(prefix="semantify-bench-app-"))
+    sliders = vit_slider_set(work / "vit-random")
+    port = free_port()
+    env = {**os.environ, "SEMANTIFY_CACHE_DIR": str(work / "cache")}
+    code = ("import sys; from semantify.app import build_app, launch; "
+            f"launch(build_app([sys.argv[1]]), port={port}, server_name='127.0.0.1', quiet=True)")
+    started = time.perf_counter()
+    server = subprocess.Popen([sys.executable, "-c", code, str(sliders)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        for _ in range(240):
+            try:
+                client = Client(url, verbose=False)
+                break
+            except Exception:  # noqa: BLE001 - the server is not up yet
+                time.sleep(0.25)
+        else:
+            raise SystemExit("the server did not start within 60 s")
+        client.predict(api_name="/start")
+        cold = time.perf_counter() - started
+        print(f"cold start to first frame: {cold:.1f} s")
+        client.predict("raw:anny-body", api_name="/open")
+
+        times = []
+        for i in range(MOVES):
+            t = time.perf_counter()
+            client.predict(3, 0.1 + 0.8 * (i % 2), api_name="/move")
+            times.append(time.perf_counter() - t)
+        print(f"slider move round trip, 512x512, {MOVES} moves: p50 {percentile(times, 50):.0f} ms"
+              f", p95 {percentile(times, 95):.0f} ms (targets 60 / 120)")
+
+        client.predict(f"sliders:{sliders}", api_name="/open")
+        photo = work / "photo.jpg"
+        Image.fromarray(np.random.default_rng(0).integers(0, 255, (900, 600, 3), np.uint8)).save(photo)
+        client.predict([handle_file(str(photo))], api_name="/photos")  # loads ViT-B-32 once
+        photo_times = []
+        for _ in range(PHOTOS):
+            t = time.perf_counter()
+            client.predict([handle_file(str(photo))], api_name="/photos")
+            photo_times.append(time.perf_counter() - t)
+        print(f"photo to shape round trip (ViT-B-32, random weights), {PHOTOS} runs: median "
+              f"{statistics.median(photo_times) * 1000:.0f} ms (target 1000)")
+
+        errors, lags = [], []
+        lock = threading.Lock()
+
+        def user(seed: int):
+            try:
+                own = Client(url, verbose=False)
+                own.predict(api_name="/start")
+                own.predict("raw:anny-body", api_name="/open")
+                for i in range(CLIENT_MOVES):
+                    t = time.perf_counter()
+                    own.predict(seed % 6, 0.2 + 0.6 * (i % 2), api_name="/move")
+                    with lock:
+                        lags.append(time.perf_counter() - t)
+            except Exception as error:  # noqa: BLE001 - counted and reported
+                with lock:
+                    errors.append(repr(error))
+
+        threads = [threading.Thread(target=user, args=(k,)) for k in range(CLIENTS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(600)
+        print(f"{CLIENTS} concurrent clients x {CLIENT_MOVES} moves: {len(errors)} errors, "
+              f"{len(lags)} moves, p50 {percentile(lags, 50):.0f} ms, "
+              f"p95 {percentile(lags, 95):.0f} ms")
+        for error in errors[:3]:
+            print("  error:", error)
+    finally:
+        server.terminate()
+        server.wait(30)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
