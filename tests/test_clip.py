@@ -299,9 +299,13 @@ def test_local_checkpoint_directory_loads(tiny, tmp_path):
 
 
 def test_checkpoint_of_another_architecture_is_refused(tiny, tmp_path):
-    saved_weights(tiny, tmp_path / "tiny.pt")
-    with pytest.raises(SemantifyError, match=r"tiny.pt does not fit architecture ViT-B-32"):
-        load_clip(ClipSpec("ViT-B-32", None, str(tmp_path / "tiny.pt")))
+    saved_weights(tiny, tmp_path / "open_clip_pytorch_model.bin")
+    config = json.loads((CONFIG_DIR / f"{TINY_RANDOM_NAME}.json").read_text())
+    config["vision_cfg"]["width"] = 96  # the weights are 64 wide
+    (tmp_path / "open_clip_config.json").write_text(json.dumps({"model_cfg": config}))
+    with pytest.raises(SemantifyError, match=r"open_clip_pytorch_model.bin does not fit "
+                                             r"architecture wider.*size mismatch.*--clip NAME"):
+        load_clip(ClipSpec("wider", None, str(tmp_path)))
 
 
 def test_real_vit_b_32_architecture_with_random_weights():

@@ -159,6 +159,8 @@ def _first_line(error: BaseException, limit: int = 160) -> str:
     """The gist of ``error`` in at most ``limit`` characters."""
     lines = [line.strip() for line in str(error).splitlines() if line.strip()]
     text = lines[0] if lines else type(error).__name__
+    if text.endswith(":") and len(lines) > 1:  # "Error(s) in loading state_dict ...:" + details
+        text = f"{text} {lines[1]}"
     if len(text) > limit and ". " in text:
         text = text.split(". ")[0]
     return text if len(text) <= limit else text[:limit - 3].rsplit(" ", 1)[0] + "..."
