@@ -5,8 +5,8 @@
 Prints images/s for ``encode_images`` on uint8 (N, 224, 224, 3) batches (already at the
 model's size, as renders arrive) next to the bare model's ``encode_image`` on ready float
 tensors (the wrapper's overhead is their gap), images/s when the inputs need resizing
-(256 px), and uncached prompts/s for ``encode_text``. Random weights time the real architecture; they carry
-no semantics.
+(256 px), and uncached prompts/s for ``encode_text``. Random weights time the real
+architecture; they carry no semantics.
 """
 
 from __future__ import annotations

@@ -30,14 +30,17 @@ scorer = load_clip(ClipSpec.parse("tiny-random"), device="cpu")
 images = np.random.default_rng(0).integers(0, 256, (2, 224, 224, 3), dtype=np.uint8)
 report = {"images": scorer.encode_images(images).numpy().tobytes().hex(),
           "text": scorer.encode_text(["tall", "short"]).numpy().tobytes().hex()}
-start = time.perf_counter()
-try:
-    load_clip(ClipSpec("ViT-B-32", "laion2b_s34b_b79k"))
-except SemantifyError as error:
-    report["hub_error"] = str(error)
-report["hub_seconds"] = time.perf_counter() - start
+for key, spec in (("hub", ClipSpec("ViT-B-32", "laion2b_s34b_b79k")),
+                  ("hf_cache", ClipSpec("ViT-B-32", "openai"))):
+    start = time.perf_counter()
+    try:
+        load_clip(spec)
+    except SemantifyError as error:
+        report[key + "_error"] = str(error)
+    report[key + "_seconds"] = time.perf_counter() - start
 print(json.dumps(report))
 """
+HF_CACHED_REPO = "models--timm--vit_base_patch32_clip_224.openai"  # ViT-B-32/openai
 
 
 @pytest.fixture(autouse=True)
@@ -54,8 +57,13 @@ def tiny():
 @pytest.fixture(scope="module")
 def fresh_process(tmp_path_factory):
     """What a second interpreter computes, with the hub offline and an empty HF cache."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1",
-           "HF_HOME": str(tmp_path_factory.mktemp("hf")),
+    hf_home = tmp_path_factory.mktemp("hf")
+    repo = hf_home / "hub" / HF_CACHED_REPO
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text("0" * 40)
+    (repo / "snapshots" / ("0" * 40)).mkdir(parents=True)
+    (repo / "snapshots" / ("0" * 40) / "open_clip_pytorch_model.bin").write_bytes(b"truncated")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_HOME": str(hf_home),
            "SEMANTIFY_CACHE_DIR": str(tmp_path_factory.mktemp("cache"))}
     result = subprocess.run([sys.executable, "-c", SUBPROCESS_SCRIPT], env=env,
                             capture_output=True, text=True, timeout=300)
@@ -256,6 +264,13 @@ def test_unreachable_hub_fails_fast_naming_the_fix(fresh_process):
     assert "\n" not in message
     assert "cannot get CLIP weights ViT-B-32/laion2b_s34b_b79k" in message
     assert "--clip-checkpoint PATH" in message and "HF_HUB_OFFLINE" in message
+
+
+def test_weights_in_the_hf_cache_are_used_offline(fresh_process):
+    # The cached file is read (no hub request); here it is truncated, and named as such.
+    message = fresh_process["hf_cache_error"]
+    assert message.startswith("cannot read CLIP checkpoint ")
+    assert HF_CACHED_REPO in message and "open_clip_pytorch_model.bin" in message
 
 
 def test_corrupt_checkpoint_is_named(tmp_path):

@@ -105,17 +105,54 @@ def _tag_config(open_clip, spec: ClipSpec) -> dict:
 
 
 def _download(open_clip, spec: ClipSpec, tag_config: dict) -> Path:
+    """The weights file of a hub tag: from the local cache if there (hub tags never change,
+    so no update check), else downloaded; an unreachable hub fails at once, without retries."""
     hub = tag_config.get("hf_hub", "").rstrip("/")
     source = f"huggingface.co/{hub}" if hub else tag_config.get("url", "the hub")
+    cached = _hf_cached(hub, tag_config["hf_hub"]) if hub else None
+    if cached is not None:
+        return cached
+    reason = _hub_unreachable() if hub else None
+    if reason is None:
+        try:
+            return Path(open_clip.download_pretrained(tag_config))
+        except (OSError, RuntimeError, ValueError) as error:  # hub errors: OSError or wrapped
+            reason = _first_line(error, 80)
+    raise SemantifyError(
+        f"cannot get CLIP weights {spec.name}/{spec.pretrained}: not in the local cache and "
+        f"{source} is unreachable ({reason}); download the checkpoint on a machine with "
+        "internet and pass --clip-checkpoint PATH, or copy a Hugging Face cache that has it "
+        "here (HF_HOME) and set HF_HUB_OFFLINE=1.")
+
+
+def _hf_cached(repo_id: str, hub_entry: str) -> Path | None:
+    """A weights file of ``repo_id`` already in the Hugging Face cache, if any."""
+    from huggingface_hub import try_to_load_from_cache
+
+    named = hub_entry.rstrip("/") != repo_id and Path(hub_entry).name
+    for filename in ([named] if named else []) + list(checkpoints.WEIGHT_NAMES):
+        found = try_to_load_from_cache(repo_id, filename)
+        if isinstance(found, str):
+            return Path(found)
+    return None
+
+
+def _hub_unreachable(timeout: float = 5.0) -> str | None:
+    """Why the Hugging Face Hub cannot be reached (offline mode, no route), or None."""
+    import socket
+    from urllib.parse import urlparse
+
+    from huggingface_hub import constants
+
+    if constants.HF_HUB_OFFLINE:
+        return "HF_HUB_OFFLINE is set"
+    endpoint = urlparse(constants.ENDPOINT)
+    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
     try:
-        return Path(open_clip.download_pretrained(tag_config))
-    except (OSError, RuntimeError, ValueError) as error:  # hub errors are OSErrors or wrapped
-        raise SemantifyError(
-            f"cannot get CLIP weights {spec.name}/{spec.pretrained}: not in the local cache and "
-            f"{source} is unreachable ({_first_line(error, 80)}); download the checkpoint on a "
-            "machine with internet and pass --clip-checkpoint PATH, or copy a Hugging Face cache "
-            "that has it here (HF_HOME) and set HF_HUB_OFFLINE=1."
-        ) from error
+        socket.create_connection((endpoint.hostname, port), timeout=timeout).close()
+    except OSError as error:
+        return f"{endpoint.hostname}: {error.strerror or error}"
+    return None
 
 
 def _create(open_clip, architecture: str, quick_gelu: bool) -> torch.nn.Module:
