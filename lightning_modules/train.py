@@ -22,7 +22,8 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping  # noqa: E402
 
 from semantify.dataset import open_dataset  # noqa: E402
 from semantify.errors import SemantifyError  # noqa: E402
-from semantify.mapper import Mapper, r2_score, validation_split, vertex_error  # noqa: E402
+from semantify.mapper import (DEFAULT_VERTEX_LOSS, Mapper, r2_score,  # noqa: E402
+                              validation_split, vertex_error)
 from semantify.sliders import SliderSet, sliders_from_values  # noqa: E402
 
 MONITOR = "val/vertex_mm"
@@ -295,7 +296,8 @@ def early_stopping(patience: int = 8) -> EarlyStopping:
 
 
 def train(data: str | Path, descriptors: Sequence[str] | str, out: str | Path | None,
-          max_epochs: int = 40, vertex_loss: float = 0.0, hidden: Sequence[int] = (256, 256),
+          max_epochs: int = 40, vertex_loss: float = DEFAULT_VERTEX_LOSS,
+          hidden: Sequence[int] = (256, 256),
           batch_size: int = 512, lr: float = 3e-3, seed: int = 0, val_fraction: float = 0.1,
           template: str | None = None, selection: str | Path | None = None,
           patience: int = 8, vertex_batch: int = 32, progress: bool = True) -> tuple[SliderSet | None, dict]:
