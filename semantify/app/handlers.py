@@ -12,7 +12,8 @@ import functools
 import gradio as gr
 import numpy as np
 
-from semantify.app import animation, build, catalog, exports, photos, uploads, view, words
+from semantify.app import (animation, build, catalog, exports, frames, photos, uploads, view,
+                           words)
 from semantify.app.controls import EXTRA_SLOTS, MAIN_SLOTS
 from semantify.app.layout import CLIP_CHOICES, Ui
 from semantify.app.session import Session
@@ -44,10 +45,14 @@ class Handlers:
 
     # -- output groups --------------------------------------------------------------------
 
+    def frame(self, session: Session) -> str:
+        """The session's render as a JPEG file in Gradio's cache."""
+        return frames.cached_jpeg(view.render(session), self.ui.image.GRADIO_CACHE)
+
     def shown(self, session: Session, notices=()) -> dict:
         """Updates after the shape or the view changed: state, render, measurements, record."""
         ui = self.ui
-        return {ui.state: session, ui.image: view.render(session),
+        return {ui.state: session, ui.image: self.frame(session),
                 ui.measures: view.measurements(session),
                 ui.record: view.coefficient_record(session),
                 ui.info: notice_text(notices)}
@@ -135,21 +140,21 @@ class Handlers:
     def orbit(self, session: Session, azimuth, elevation, zoom) -> dict:
         session = dataclasses.replace(session, azimuth=float(azimuth),
                                       elevation=float(elevation), zoom=float(zoom))
-        return {self.ui.state: session, self.ui.image: view.render(session)}
+        return {self.ui.state: session, self.ui.image: self.frame(session)}
 
     @reports_errors
     def reset_view(self, session: Session) -> dict:
         fresh = Session()
         session = dataclasses.replace(session, azimuth=fresh.azimuth,
                                       elevation=fresh.elevation, zoom=fresh.zoom)
-        return {self.ui.state: session, self.ui.image: view.render(session),
+        return {self.ui.state: session, self.ui.image: self.frame(session),
                 self.ui.azimuth: fresh.azimuth, self.ui.elevation: fresh.elevation,
                 self.ui.zoom: fresh.zoom}
 
     @reports_errors
     def set_heatmap(self, session: Session, enabled: bool) -> dict:
         session = dataclasses.replace(session, heatmap=bool(enabled))
-        return {self.ui.state: session, self.ui.image: view.render(session)}
+        return {self.ui.state: session, self.ui.image: self.frame(session)}
 
     def set_show_coefficients(self, enabled: bool) -> dict:
         return {self.ui.record: gr.JSON(visible=bool(enabled))}
