@@ -34,7 +34,8 @@ class Batches:
 
     def __init__(self, inputs: torch.Tensor, targets: torch.Tensor, batch_size: int,
                  shuffle: bool, seed: int = 0):
-        self.inputs, self.targets, self.batch_size, self.shuffle = inputs, targets, batch_size, shuffle
+        self.inputs, self.targets = inputs, targets
+        self.batch_size, self.shuffle = batch_size, shuffle
         self.generator = torch.Generator().manual_seed(seed)
 
     def __len__(self) -> int:
@@ -82,7 +83,8 @@ class SliderDataModule(L.LightningDataModule):
         if hp.model is not None and hp.model != dataset.model_id:
             raise SemantifyError(f"the config names model {hp.model!r} but {self.data} was "
                                  f"made with {dataset.model_id!r}; set data.model to "
-                                 f"{dataset.model_id!r} or point data.data at a {hp.model} dataset.")
+                                 f"{dataset.model_id!r} or point data.data at a {hp.model} "
+                                 "dataset.")
         self.dataset = dataset
         self.descriptors = parse_descriptors(hp.descriptors)
         _, words = split_descriptors(dataset, self.descriptors)
@@ -173,8 +175,8 @@ class MapperModule(L.LightningModule):
         optimizer = torch.optim.AdamW(self.mapper.parameters(), lr=self.hparams.lr,
                                       weight_decay=self.hparams.weight_decay)
         schedule = torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=self.hparams.lr, total_steps=max(int(self.trainer.estimated_stepping_batches), 1),
-            pct_start=self.hparams.warmup)
+            optimizer, max_lr=self.hparams.lr, pct_start=self.hparams.warmup,
+            total_steps=max(int(self.trainer.estimated_stepping_batches), 1))
         return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
 
     # -- steps -------------------------------------------------------------------------------
@@ -300,7 +302,8 @@ def train(data: str | Path, descriptors: Sequence[str] | str, out: str | Path | 
           hidden: Sequence[int] = (256, 256),
           batch_size: int = 512, lr: float = 3e-3, seed: int = 0, val_fraction: float = 0.1,
           template: str | None = None, selection: str | Path | None = None,
-          patience: int = 8, vertex_batch: int = 32, progress: bool = True) -> tuple[SliderSet | None, dict]:
+          patience: int = 8, vertex_batch: int = 32,
+          progress: bool = True) -> tuple[SliderSet | None, dict]:
     """Train sliders on ``data`` and write them to ``out``; return (slider set, metrics)."""
     dm = SliderDataModule(str(data), list(descriptors) if not isinstance(descriptors, str)
                           else descriptors, template=template, val_fraction=val_fraction,

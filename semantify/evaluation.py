@@ -184,7 +184,8 @@ def evaluate(slider_set: SliderSet, data: Path | str | None = None, out: Path | 
         rows = torch.arange(len(dataset))
     rows = rows[:max_rows]
     model = slider_set.load_model()
-    report = {"slider_set": str(slider_set.root), "dataset": str(data), "model": slider_set.model_id}
+    report = {"slider_set": str(slider_set.root), "dataset": str(data),
+              "model": slider_set.model_id}
     report["held_out"], values = held_out(slider_set, dataset, rows, model)
     meter = DescriptorMeter(slider_set, model, dataset.manifest.get("views") or ["front"])
     report.update(slider_sweeps(slider_set, model, meter, grid))

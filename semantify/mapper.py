@@ -58,7 +58,8 @@ class Mapper(torch.nn.Module):
 
     def set_statistics(self, inputs: torch.Tensor, outputs: torch.Tensor) -> None:
         """Fit the standardisation on training (N, K) inputs and (N, C) outputs."""
-        for (mean, std), prefix in ((fit_statistics(inputs), "in"), (fit_statistics(outputs), "out")):
+        for values, prefix in ((inputs, "in"), (outputs, "out")):
+            mean, std = fit_statistics(values)
             getattr(self, f"{prefix}_mean").copy_(mean)
             getattr(self, f"{prefix}_std").copy_(std)
 

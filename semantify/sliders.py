@@ -291,7 +291,8 @@ def _read_mapper(root: Path, manifest: dict) -> Mapper:
     try:
         tensors = load_file(weights)
     except Exception as error:  # safetensors raises several types for a damaged file
-        raise SemantifyError(f"{weights} is unreadable ({error}); retrain the slider set.") from None
+        raise SemantifyError(f"{weights} is unreadable ({error}); retrain the slider set."
+                             ) from None
     mapper = Mapper(len(manifest["descriptors"]), len(manifest["model"]["coefficients"]),
                     manifest["mapper"]["hidden"])
     expected = mapper.state_dict()

@@ -37,9 +37,12 @@ def sliders(tmp_path_factory):
                   "coefficients": model.coefficient_names},
         "samples": 400, "seed": 0, "shard_size": 400, "views": ["front", "side"],
         "clip": None, "measurements": list(MEASUREMENTS)})
-    out = tmp / "sliders"
+    out, selection = tmp / "sliders", tmp / "selection"
+    selection.mkdir()
+    (selection / "report.md").write_text("# chosen: height_cm, mass_kg, waist_cm\n")
     assert main(["train", str(data), "--descriptors", ",".join(DESCRIPTORS), "--out", str(out),
-                 "--max-epochs", "4", "--hidden", "64", "--no-progress"]) == 0
+                 "--max-epochs", "4", "--hidden", "64", "--selection", str(selection),
+                 "--no-progress"]) == 0
     return out
 
 
@@ -65,6 +68,7 @@ def test_artefact_contents(sliders):
     assert (slider.low, slider.default, slider.high) == pytest.approx(
         (float(low), float(median), float(high)))
     assert {"val_vertex_mm", "val_r2"} <= set(json.loads((sliders / "metrics.json").read_text()))
+    assert (sliders / "selection" / "report.md").read_text().startswith("# chosen")
 
 
 def test_clamping_warns_once_on_stderr(sliders, capsys):
