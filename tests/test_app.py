@@ -134,6 +134,13 @@ def test_every_bad_upload_gets_a_message_and_the_server_keeps_serving(client, tm
         assert after[IMAGE] and after[RECORD]["sliders"]["weight"] == pytest.approx(0.4)
 
 
+def test_build_without_clip_weights_explains_how_to_provide_them(client):
+    failed = client.predict("anny-body", "CLIP from a local checkpoint", "/missing/clip.pt", 64,
+                            api_name="/build")
+    assert "Could not build sliders" in failed[-1] and "/missing/clip.pt" in failed[-1]
+    assert client.predict(3, 0.6, api_name="/move")[RECORD]["sliders"]["weight"] == 0.6
+
+
 def test_build_sliders_in_the_app_then_fit_a_photo(client, tmp_path):
     built = client.predict("anny-body", "tiny-random (NOT SEMANTIC, for testing)", "", 64,
                            api_name="/build")

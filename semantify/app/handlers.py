@@ -246,7 +246,11 @@ class Handlers:
                                          lambda fraction, text: progress(fraction, desc=text))
         except SemantifyError as error:
             gr.Warning(str(error))
-            return {self.ui.build_log: f"**Could not build sliders:** {error}"}
+            hint = ""
+            if "clip" in str(error).lower():
+                hint = (" In this app: download the weights elsewhere, pick *CLIP from a local "
+                        "checkpoint* and paste the file's path; *metric only* works offline.")
+            return {self.ui.build_log: f"**Could not build sliders:** {error}{hint}"}
         key = f"{catalog.SETS}{folder}"
         opened = self.opened(dataclasses.replace(view.open_entry(key), heatmap=session.heatmap))
         return {**opened, self.ui.picker: self.picker_update(key),
@@ -255,7 +259,7 @@ class Handlers:
     @reports_errors
     def prompt(self, session: Session, text: str, method: str) -> dict:
         """Sliders jump to the shape a free-text prompt describes."""
-        chosen = "retrieval" if str(method).startswith("retrieval") else "mapper"
+        chosen = "mapper" if str(method).startswith("mapper") else "retrieval"
         values, notices = words.text_to_values(session.key, text, chosen, session.values)
         return self.jump(session, values, notices + [f"shape from text ({chosen})."])
 

@@ -11,7 +11,7 @@ from semantify.app.session import Session
 
 CLIP_CHOICES = ("metric only (no CLIP, works offline)", "CLIP ViT-B-32 (laion2b weights)",
                 "CLIP from a local checkpoint", "tiny-random (NOT SEMANTIC, for testing)")
-TEXT_METHODS = ("mapper (text as image embedding)", "retrieval (top-k dataset samples)")
+TEXT_METHODS = ("retrieval (top-k dataset samples)", "mapper (text as image embedding)")
 
 
 @dataclasses.dataclass
