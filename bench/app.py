@@ -93,7 +93,8 @@ def main() -> int:
 
         client.predict(f"sliders:{sliders}", api_name="/open")
         photo = work / "photo.jpg"
-        Image.fromarray(np.random.default_rng(0).integers(0, 255, (900, 600, 3), np.uint8)).save(photo)
+        noise = np.random.default_rng(0).integers(0, 255, (900, 600, 3), np.uint8)
+        Image.fromarray(noise).save(photo)
         client.predict([handle_file(str(photo))], api_name="/photos")  # loads ViT-B-32 once
         photo_times = []
         for _ in range(PHOTOS):

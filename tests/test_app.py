@@ -155,6 +155,12 @@ def test_build_sliders_in_the_app_then_fit_a_photo(client, tmp_path):
                             api_name="/photos")
     assert "fitted to 1 photo" in fitted[INFO]
     assert fitted[RECORD]["sliders"] != record["sliders"]
+    render = client.predict(0, 0.5, api_name="/move")[IMAGE]  # a body, as the data was made
+    crop = gradio_client.handle_file(render)
+    cropped = client.predict({"background": crop, "layers": [], "composite": crop}, [],
+                             api_name="/fit_crop")
+    assert "cropped photo" in cropped[INFO]
+    assert cropped[RECORD]["sliders"] != fitted[RECORD]["sliders"]
 
     for method in ("mapper (text as image embedding)", "retrieval (top-k dataset samples)"):
         shaped = client.predict("a tall, heavy-set man with long legs " * 30, method,

@@ -11,8 +11,8 @@ import dataclasses
 import numpy as np
 import torch
 
-from semantify.app.catalog import Entry
 from semantify.app import resources
+from semantify.app.catalog import Entry
 
 MAIN_SLOTS = 24
 EXTRA_SLOTS = 120

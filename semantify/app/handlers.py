@@ -213,8 +213,8 @@ class Handlers:
 
         images = [crop] + [Image.open(path).convert("RGB") for path in others]
         values = photos.fit_photos(session.key, images, session.values)
-        return {**self.jump(session, values, [f"fitted to the cropped photo"
-                                              f"{' and ' + str(len(others)) + ' more' if others else ''}."]),
+        notice = f"fitted to the cropped photo and {len(others)} more."
+        return {**self.jump(session, values, [notice]),
                 self.ui.photo_view: gr.Image(value=photos.letterboxed(crop), visible=True)}
 
     @reports_errors

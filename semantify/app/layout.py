@@ -111,9 +111,9 @@ def build_ui(models: list[tuple[str, str]]) -> Ui:
                               type="filepath", elem_id="uploads")
             gallery = gr.Gallery(label="Photos used", height=240, columns=4)
         with gr.Row():
-            editor = gr.ImageEditor(label="Crop the first photo", type="pil", sources=[], image_mode="RGB",
-                                    transforms=["crop"], layers=False, brush=False,
-                                    eraser=False)
+            editor = gr.ImageEditor(label="Crop the first photo", type="pil", sources=[],
+                                    image_mode="RGB", transforms=["crop"], layers=False,
+                                    brush=False, eraser=False)
             fit_crop = gr.Button("Fit to the cropped photo")
     with gr.Tab("Words"):
         words = gr.Textbox(label="New descriptor words (comma separated, at most 8)",
