@@ -58,6 +58,23 @@ def test_slider_move_changes_image_and_measurements(client):
     assert after[RECORD]["sliders"]["weight"] == pytest.approx(0.95)
 
 
+def test_sessions_are_independent(server, client):
+    other = gradio_client.Client(server, verbose=False)
+    other.predict(api_name="/start")
+    client.predict(4, 0.9, api_name="/move")  # height
+    theirs = other.predict(4, 0.1, api_name="/move")
+    mine = client.predict(3, 0.5, api_name="/move")
+    assert mine[RECORD]["sliders"]["height"] == pytest.approx(0.9)
+    assert theirs[RECORD]["sliders"]["height"] == pytest.approx(0.1)
+
+
+def test_cli_rejects_a_folder_that_is_not_a_slider_set(tmp_path, capsys):
+    from semantify.cli import main
+
+    assert main(["app", "--sliders", str(tmp_path)]) == 2
+    assert "not a slider set" in capsys.readouterr().err
+
+
 def test_heatmap_and_ramp_animation(client):
     plain = client.predict(3, 0.3, api_name="/move")
     heat = client.predict(True, api_name="/heatmap")
