@@ -21,13 +21,14 @@ def wire(demo, ui: Ui, handlers: Handlers) -> None:
     shown = [ui.state, ui.image, ui.measures, ui.record, ui.info]
     layout = ui.sliders + [ui.extras, ui.ramp_slider]
     jumps = shown + ui.sliders
-    live = dict(trigger_mode="always_last", concurrency_id="view",
-                concurrency_limit=VIEW_CONCURRENCY, show_progress="hidden")
+    # Every event of a concurrency group states the same limit (the lowest one would win).
+    view = dict(concurrency_id="view", concurrency_limit=VIEW_CONCURRENCY)
+    live = dict(trigger_mode="always_last", show_progress="hidden", **view)
     heavy = dict(concurrency_id="heavy", concurrency_limit=HEAVY_CONCURRENCY)
 
     demo.load(handlers.start, [ui.state], shown + layout + [ui.picker], api_name="start")
     ui.picker.input(handlers.open, [ui.state, ui.picker], shown + layout, api_name="open",
-                    concurrency_id="view")
+                    **view)
     for slot, slider in enumerate(ui.sliders):
         slider.input(functools.partial(handlers.move, slot), [ui.state, slider], shown,
                      api_visibility="private", **live)
@@ -39,14 +40,14 @@ def wire(demo, ui: Ui, handlers: Handlers) -> None:
                       api_visibility="private", **live)
     ui.reset_view.click(handlers.reset_view, [ui.state],
                         [ui.state, ui.image, ui.azimuth, ui.elevation, ui.zoom, ui.info],
-                        api_name="reset_view", concurrency_id="view")
+                        api_name="reset_view", **view)
     ui.heatmap.input(handlers.set_heatmap, [ui.state, ui.heatmap], [ui.state, ui.image, ui.info],
-                     api_name="heatmap", concurrency_id="view")
+                     api_name="heatmap", **view)
     ui.show_coefficients.input(handlers.set_show_coefficients, [ui.show_coefficients],
                                [ui.record], queue=False, api_visibility="private")
-    ui.reset.click(handlers.reset, [ui.state], jumps, api_name="reset", concurrency_id="view")
+    ui.reset.click(handlers.reset, [ui.state], jumps, api_name="reset", **view)
     ui.randomise.click(handlers.randomise, [ui.state], jumps, api_name="random",
-                       concurrency_id="view")
+                       **view)
     ui.ramp.click(handlers.ramp, [ui.state, ui.ramp_slider], [ui.ramp_view, ui.info],
                   api_name="ramp", **heavy)
     photo_outputs = jumps + [ui.gallery, ui.editor, ui.photo_view]
