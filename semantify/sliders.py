@@ -3,7 +3,8 @@
 Layout of a slider set folder::
 
     DIR/sliders.json         format, model, descriptors, template, CLIP spec, sliders,
-                             standardisation, MLP sizes, sha256 of the weights, dataset pointer
+                             standardisation, MLP sizes, sha256 of the weights, and the dataset
+                             (relative to DIR when it sits beside or inside DIR, else absolute)
     DIR/mapper.safetensors   the mapper's weights and standardisation buffers (no pickle)
     DIR/metrics.json         training metrics
     DIR/selection/           the descriptor selection report, when training was given one
@@ -139,7 +140,7 @@ class SliderSet:
                 raise SemantifyError(
                     f"unknown slider {unknown[0]!r}; valid sliders: {', '.join(self.descriptors)}.")
             row = [float(values.get(s.name, s.default)) for s in self.sliders]
-            return torch.tensor([row], dtype=torch.float32)
+            values = torch.tensor([row], dtype=torch.float32)
         values = torch.as_tensor(values, dtype=torch.float32)
         if values.ndim == 1:
             values = values[None]
