@@ -3,7 +3,9 @@
 - cold start: from launching the server process to the first rendered frame;
 - slider move round trip (512x512 render, JPEG), p50/p95 over 200 moves;
 - photo to shape round trip with the ViT-B-32 architecture (random weights: timing only);
-- 20 concurrent clients x 20 slider moves: errors and p95.
+- 20 concurrent clients x 20 slider moves: errors and p95;
+- the move's server-side work alone (mesh, render, JPEG, measurements), in process, to tell
+  it apart from Gradio's queue and gradio_client's round trip.
 
 Run: `python bench/app.py` (ANNY_CACHE_DIR set as in the Makefile).
 """
@@ -53,6 +55,27 @@ def vit_slider_set(folder: Path) -> Path:
 
 def percentile(values, q) -> float:
     return float(np.percentile(np.asarray(values) * 1000.0, q))
+
+
+def compute_only(moves: int = 50) -> list[float]:
+    """Seconds per move of the handler's work alone (mesh, render, JPEG, measurements)."""
+    import torch
+
+    from semantify.app import frames, view
+
+    torch.set_num_threads(1)  # as the server runs
+    session = view.open_entry("raw:anny-body")
+    cache = tempfile.mkdtemp(prefix="semantify-bench-frames-")
+    times = []
+    for i in range(moves):
+        values = list(session.values)
+        values[3] = 0.1 + 0.8 * (i % 2)
+        t = time.perf_counter()
+        session = view.with_values(session, values)
+        frames.cached_jpeg(view.render(session), cache)
+        view.measurements(session)
+        times.append(time.perf_counter() - t)
+    return times
 
 
 def main() -> int:
@@ -134,6 +157,9 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(30)
+    work_times = compute_only()
+    print(f"the same move's server-side work alone (no Gradio): p50 "
+          f"{percentile(work_times, 50):.0f} ms, p95 {percentile(work_times, 95):.0f} ms")
     return 0
 
 
