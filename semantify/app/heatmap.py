@@ -6,7 +6,7 @@ import functools
 
 import numpy as np
 
-COLORMAP = "inferno"
+COLORMAP = "YlOrRd"  # pale where nothing moved, red where most moved
 
 
 @functools.cache
