@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+import warnings
 from pathlib import Path
 
 import lightning as L
@@ -17,7 +18,7 @@ import torch
 from lightning.pytorch.callbacks import BasePredictionWriter, Callback
 from torch.utils.data import DataLoader, Dataset
 
-from semantify.dataset import write_shard
+from semantify.dataset import num_shards, shard_path, write_shard
 from semantify.errors import SemantifyError
 from semantify.generation import (GenerationSpec, SamplePipeline, build_manifest,
                                   prepare_output, shard_indices, thumbnails)
@@ -41,15 +42,21 @@ class ShardSource(Dataset):
 
 
 class GenerationData(L.LightningDataModule):
-    """Splits the pending shards across ranks: rank r takes every world_size-th one."""
+    """Rank r owns shards r, r + world, r + 2·world, ...; it skips those already written.
 
-    def __init__(self, manifest: dict, pending: list[int], workers: int = 1):
+    Each rank only ever writes its own shards, so every rank computes the same split
+    without talking to the others, however many shards were finished before a resume.
+    """
+
+    def __init__(self, manifest: dict, root: Path, workers: int = 1):
         super().__init__()
-        self.manifest, self.pending, self.workers = manifest, pending, workers
+        self.manifest, self.root, self.workers = manifest, Path(root), workers
 
     def predict_dataloader(self) -> DataLoader:
         rank, world = self.trainer.global_rank, self.trainer.world_size
-        source = ShardSource(self.manifest, self.pending[rank::world])
+        mine = [s for s in range(rank, num_shards(self.manifest), world)
+                if not shard_path(self.root, s).exists()]
+        source = ShardSource(self.manifest, mine)
         # Rendering needs its own GL context: a spawned worker (never forked) builds one.
         workers = self.workers if self.manifest["clip"] else 0
         return DataLoader(source, batch_size=None, num_workers=workers,
@@ -146,15 +153,18 @@ def generate(spec: GenerationSpec, out: Path | str, devices: int = 1,
     total = sum(len(shard_indices(s, manifest)) for s in pending)
     started = time.perf_counter()
     if pending:
-        strategy = "ddp_spawn" if devices > 1 else "auto"
+        # "ddp" relaunches this command once per extra device; each rank finds its own shards.
+        strategy = "ddp" if devices > 1 else "auto"
         trainer = L.Trainer(
             accelerator=accelerator, devices=devices, strategy=strategy,
             use_distributed_sampler=False, logger=False, enable_progress_bar=False,
             enable_model_summary=False, enable_checkpointing=False,
             callbacks=[ShardWriter(out), SampleProgress(total, progress)])
+        # Each batch is a whole shard (batch_size=None): there are no sampler indices to infer.
+        warnings.filterwarnings("ignore", message="Couldn't infer the batch indices")
         try:
             trainer.predict(GenerationModule(manifest), datamodule=GenerationData(
-                manifest, pending, workers), return_predictions=False)
+                manifest, out, workers), return_predictions=False)
         except Exception as error:
             cause = _unwrap(error)
             if cause is None:
@@ -162,5 +172,5 @@ def generate(spec: GenerationSpec, out: Path | str, devices: int = 1,
             raise cause from None
     seconds = time.perf_counter() - started
     return {"out": str(out), "samples": manifest["samples"], "generated": total,
-            "skipped_shards": len(range(-(-spec.samples // spec.shard_size))) - len(pending),
+            "skipped_shards": num_shards(manifest) - len(pending),
             "seconds": seconds, "samples_per_second": total / seconds if seconds else 0.0}

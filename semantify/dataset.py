@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from semantify.errors import SemantifyError
@@ -41,9 +42,10 @@ def write_atomic(path: Path, write) -> None:
     try:
         write(tmp)
         os.replace(tmp, path)
-    except OSError as error:
+    except (OSError, SafetensorError) as error:  # safetensors reports I/O errors its own way
         Path(tmp).unlink(missing_ok=True)
-        raise SemantifyError(f"cannot write {path}: {error.strerror or error}; "
+        reason = getattr(error, "strerror", None) or str(error)
+        raise SemantifyError(f"cannot write {path}: {reason}; "
                              "free some disk space or choose another --out.") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 
 def add(subparsers) -> None:
@@ -69,5 +70,6 @@ def run(args) -> int:
                           args.batch_size, args.thumbnails, not args.no_measurements)
     summary = generate(spec, args.out, devices=args.devices, accelerator=args.accelerator,
                        workers=args.workers)
-    print(json.dumps(summary, indent=2))
+    if os.environ.get("LOCAL_RANK", "0") == "0":  # ranks relaunched by DDP stay quiet
+        print(json.dumps(summary, indent=2))
     return 0
