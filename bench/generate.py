@@ -10,10 +10,12 @@ the real architecture; they carry no semantics.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import sys
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -24,6 +26,13 @@ def steady_rate(out: Path, shard_size: int) -> float:
     """Samples/s between the first and the last shard write (start-up excluded)."""
     times = sorted(p.stat().st_mtime for p in (out / "shards").glob("*.safetensors"))
     return (len(times) - 1) * shard_size / (times[-1] - times[0])
+
+
+def render_batch(manifest: dict):
+    """(B, V, H, W, 3) uint8 renders of shard 0, made in a worker process."""
+    from semantify.generation import SamplePipeline, shard_indices
+
+    return SamplePipeline(manifest)(shard_indices(0, manifest))["images"]
 
 
 def main() -> None:
@@ -38,29 +47,32 @@ def main() -> None:
 
     from lightning_modules.generate import generate
     from semantify.clip import ClipSpec, load_clip
-    from semantify.generation import GenerationSpec, SamplePipeline, build_manifest, shard_indices
+    from semantify.generation import GenerationSpec, build_manifest
+    from semantify.measure import MEASUREMENTS
+    from semantify.models import load_model
 
     spec = ClipSpec.parse(args.clip)
     scorer = load_clip(spec, device="cpu")
     gen = GenerationSpec(args.model, args.samples, shard_size=args.batch_size,
                          clip=spec.to_dict())
+    manifest = build_manifest(gen, load_model(args.model), list(MEASUREMENTS))
+
+    # CLIP alone first, on one batch of real renders made in another process (this one
+    # keeps no GL context, exactly like the generation's main process).
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        images = pool.submit(render_batch, manifest).result()
+    flat = images.reshape(-1, *images.shape[2:])
+    scorer.encode_images(flat)  # warm-up
+    repeats = max(2, args.samples // args.batch_size // 2)
+    start = time.perf_counter()
+    for _ in range(repeats):
+        scorer.encode_images(flat)
+    clip_only = repeats * images.shape[0] / (time.perf_counter() - start)
+
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "data"
         summary = generate(gen, out, progress=False)
         generation = steady_rate(out, args.batch_size)
-
-        from semantify.models import load_model
-        from semantify.measure import MEASUREMENTS
-
-        manifest = build_manifest(gen, load_model(args.model), list(MEASUREMENTS))
-        images = SamplePipeline(manifest)(shard_indices(0, manifest))["images"]
-        flat = images.reshape(-1, *images.shape[2:])
-        scorer.encode_images(flat)  # warm-up
-        repeats = max(2, args.samples // args.batch_size // 2)
-        start = time.perf_counter()
-        for _ in range(repeats):
-            scorer.encode_images(flat)
-        clip_only = repeats * images.shape[0] / (time.perf_counter() - start)
 
     print(f"model {args.model}, CLIP {spec.label}, {len(gen.views)} views at {gen.size}px, "
           f"batch {args.batch_size}, torch threads {torch.get_num_threads()}")
