@@ -11,8 +11,9 @@ import json
 from pathlib import Path
 
 import numpy as np
+import torch
 
-from semantify.dataset import write_atomic
+from semantify.dataset import write_atomic, write_json_atomic
 from semantify.errors import SemantifyError
 
 MESH_FORMATS = (".obj", ".ply", ".glb")
@@ -61,20 +62,46 @@ def export_mesh(path: Path | str, vertices, faces, uv_map=None) -> Path:
 
 def write_params(path: Path | str, params: dict) -> Path:
     """Write the parameters of a result (slider values, coefficients, model, slider set) as JSON."""
-    path = Path(path)
-    write_atomic(path, lambda tmp: Path(tmp).write_text(json.dumps(params, indent=2) + "\n"))
-    return path
+    write_json_atomic(Path(path), params)
+    return Path(path)
+
+
+def read_json(path: Path | str) -> dict:
+    """A JSON object from ``path``, or a one-line error."""
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SemantifyError(f"cannot read params {path} ({error}); pass a JSON file written by "
+                             "`semantify shape --params`.") from None
+    if not isinstance(data, dict):
+        raise SemantifyError(f"{path} holds no JSON object; pass a params file.")
+    return data
+
+
+def coefficients_from(values, model, source: str) -> torch.Tensor:
+    """(C,) coefficients: ``model``'s defaults overridden by ``values`` {name: number}."""
+    if not isinstance(values, dict):
+        raise SemantifyError(f'{source} must hold {{"coefficients": {{name: value, ...}}}}.')
+    names = model.coefficient_names
+    unknown = sorted(set(values) - set(names))
+    if unknown:
+        raise SemantifyError(f"{model.id} has no coefficient {', '.join(unknown[:5])} (in "
+                             f"{source}); valid names: {', '.join(names[:12])}"
+                             f"{', ...' if len(names) > 12 else ''}.")
+    bad = [k for k, v in values.items() if isinstance(v, bool) or not isinstance(v, (int, float))]
+    if bad:
+        raise SemantifyError(f"coefficient values must be numbers; check {', '.join(bad)} in "
+                             f"{source}.")
+    coefficients = model.default_coefficients()
+    for name, value in values.items():
+        coefficients[names.index(name)] = float(value)
+    return coefficients
 
 
 def read_params(path: Path | str) -> dict:
     """Read a params JSON written by :func:`write_params`, or raise a one-line error."""
-    path = Path(path)
-    try:
-        params = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SemantifyError(f"cannot read params {path} ({error}); pass a file written by "
-                             "`semantify shape --params`.") from None
-    if not isinstance(params, dict) or not isinstance(params.get("sliders"), dict):
+    params = read_json(path)
+    if not isinstance(params.get("sliders"), dict):
         raise SemantifyError(f"{path} has no 'sliders' values; pass a file written by "
                              "`semantify shape --params`.")
     return params

@@ -7,7 +7,6 @@ model's vertex order, as ``semantify`` exports it. A params JSON holds ``"coeffi
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 MESH_SUFFIXES = (".obj", ".ply", ".glb")
@@ -31,15 +30,17 @@ def run(args) -> int:
     from semantify.measure import Anthropometer
     from semantify.models import load_model
 
+    from semantify.export import coefficients_from, read_json
+
     source = Path(args.source)
-    params = _read_params(source) if source.suffix.lower() == ".json" else None
+    params = read_json(source) if source.suffix.lower() == ".json" else None
     model_id = args.model or (params or {}).get("model") or "anny-body"
     model = load_model(model_id)
     meter = Anthropometer.for_model(model)
     if params is None:
         vertices = _read_mesh(source)
     else:
-        vertices = model(_coefficients(model, params["coefficients"], source))[0]
+        vertices = model(coefficients_from(params.get("coefficients"), model, source)[None])[0]
     for label, value, unit in meter.measure_table(vertices):
         print(f"{label:<16} {value:8.1f} {unit}")
     return 0
@@ -68,34 +69,3 @@ def _read_mesh(path: Path):
     return vertices
 
 
-def _read_params(path: Path) -> dict:
-    """The params JSON as a dict with a 'coefficients' dict, or a one-line error."""
-    from semantify.errors import SemantifyError
-
-    try:
-        params = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SemantifyError(f"cannot read params {path} ({error}); pass a JSON with "
-                             "'coefficients' {name: value}.") from None
-    if not isinstance(params, dict) or not isinstance(params.get("coefficients"), dict):
-        raise SemantifyError(f"{path} has no 'coefficients' {{name: value}}; pass a JSON "
-                             "written by `semantify shape --params`.")
-    return params
-
-
-def _coefficients(model, values: dict, path: Path):
-    """(1, C) coefficients: the model's defaults overridden by ``values`` {name: number}."""
-    from semantify.errors import SemantifyError
-
-    names = model.coefficient_names
-    unknown = [name for name in values if name not in names]
-    if unknown:
-        raise SemantifyError(f"{path} names coefficients {', '.join(unknown[:5])} that "
-                             f"{model.id} does not have; valid: {', '.join(names[:10])}"
-                             f"{', ...' if len(names) > 10 else ''}.")
-    coefficients = model.default_coefficients()
-    for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise SemantifyError(f"{path}: coefficient {name} is {value!r}; give a number.")
-        coefficients[names.index(name)] = float(value)
-    return coefficients[None]

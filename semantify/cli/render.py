@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
@@ -26,31 +25,6 @@ def add(subparsers) -> None:
     parser.set_defaults(run=run)
 
 
-def read_coefficients(path: str, model) -> dict[str, float]:
-    """{name: value} from a JSON file holding a "coefficients" dict (a params file is fine)."""
-    try:
-        data = json.loads(Path(path).read_text())
-    except OSError as error:
-        raise SemantifyError(f"cannot read {path!r} ({error.strerror}); pass an existing "
-                             "JSON file.") from None
-    except json.JSONDecodeError as error:
-        raise SemantifyError(f"{path!r} is not valid JSON ({error.msg} at line "
-                             f"{error.lineno}).") from None
-    values = data.get("coefficients") if isinstance(data, dict) else None
-    if not isinstance(values, dict):
-        raise SemantifyError(f'{path!r} must hold {{"coefficients": {{name: value, ...}}}}.')
-    unknown = sorted(set(values) - set(model.coefficient_names))
-    if unknown:
-        raise SemantifyError(f"{model.id} has no coefficient {', '.join(unknown)}; valid names: "
-                             f"{', '.join(model.coefficient_names)}.")
-    bad = [name for name, value in values.items()
-           if isinstance(value, bool) or not isinstance(value, (int, float))]
-    if bad:
-        raise SemantifyError(f"coefficient values must be numbers; check {', '.join(bad)} in "
-                             f"{path!r}.")
-    return {name: float(value) for name, value in values.items()}
-
-
 def run(args) -> int:
     import torch
 
@@ -69,8 +43,10 @@ def run(args) -> int:
     if args.random is not None:
         coefficients = model.sample([0], seed=args.random)[0]
     elif args.coeffs:
-        for name, value in read_coefficients(args.coeffs, model).items():
-            coefficients[model.coefficient_names.index(name)] = value
+        from semantify.export import coefficients_from, read_json
+
+        coefficients = coefficients_from(read_json(args.coeffs).get("coefficients"), model,
+                                         args.coeffs)
     with torch.no_grad():
         vertices = model(coefficients[None])[0].cpu().numpy()
     renderer = interactive_renderer(model, size=args.size)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 PERCENTILES = (1, 5, 25, 50, 75, 95, 99)
