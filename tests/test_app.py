@@ -43,8 +43,12 @@ def client(server):
     return client
 
 
-def pixels(path) -> np.ndarray:
-    return np.asarray(Image.open(path).convert("RGB"), dtype=np.int16)
+def pixels(payload) -> np.ndarray:
+    """(H, W, 3) pixels of a render, which arrives inline as a JPEG data URL."""
+    from semantify.app.frames import decode_data_url
+
+    assert payload["url"].startswith("data:image/jpeg;base64,") and payload["path"] is None
+    return np.asarray(decode_data_url(payload["url"]).convert("RGB"), dtype=np.int16)
 
 
 def test_slider_move_changes_image_and_measurements(client):
@@ -173,7 +177,8 @@ def test_build_sliders_in_the_app_then_fit_a_photo(client, tmp_path):
     assert "fitted to 1 photo" in fitted[INFO]
     assert fitted[RECORD]["sliders"] != record["sliders"]
     render = client.predict(0, 0.5, api_name="/move")[IMAGE]  # a body, as the data was made
-    crop = gradio_client.handle_file(render)
+    Image.fromarray(pixels(render).astype(np.uint8)).save(tmp_path / "render.png")
+    crop = gradio_client.handle_file(str(tmp_path / "render.png"))
     cropped = client.predict({"background": crop, "layers": [], "composite": crop}, [],
                              api_name="/fit_crop")
     assert "cropped photo" in cropped[INFO]

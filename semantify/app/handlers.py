@@ -46,8 +46,8 @@ class Handlers:
     # -- output groups --------------------------------------------------------------------
 
     def frame(self, session: Session) -> str:
-        """The session's render as a JPEG file in Gradio's cache."""
-        return frames.cached_jpeg(view.render(session), self.ui.image.GRADIO_CACHE)
+        """The session's render as a JPEG data URL (sent inline with the event's response)."""
+        return frames.jpeg_data_url(view.render(session))
 
     def shown(self, session: Session, notices=()) -> dict:
         """Updates after the shape or the view changed: state, render, measurements, record."""

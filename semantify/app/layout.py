@@ -7,6 +7,7 @@ import dataclasses
 import gradio as gr
 
 from semantify.app.controls import EXTRA_SLOTS, MAIN_SLOTS
+from semantify.app.frames import InlineImage
 from semantify.app.session import Session
 
 CLIP_CHOICES = ("metric only (no CLIP, works offline)", "CLIP ViT-B-32 (laion2b weights)",
@@ -23,7 +24,7 @@ class Ui:
     info: gr.Markdown
     sliders: list[gr.Slider]
     extras: gr.Accordion
-    image: gr.Image
+    image: InlineImage
     photo_view: gr.Image
     azimuth: gr.Slider
     elevation: gr.Slider
@@ -88,8 +89,8 @@ def build_ui(models: list[tuple[str, str]]) -> Ui:
                                  interactive=False, visible=False)
         with gr.Column(scale=3, min_width=400):
             with gr.Row():
-                image = gr.Image(label="Shape", type="numpy", format="jpeg", interactive=False,
-                                 height=512, elem_id="render", buttons=["download"])
+                image = InlineImage(label="Shape", format="jpeg", interactive=False, height=512,
+                                    elem_id="render", buttons=["download"])
                 photo_view = gr.Image(label="Photo (as CLIP sees it)", type="numpy",
                                       format="jpeg", interactive=False, visible=False,
                                       height=512)
