@@ -131,13 +131,25 @@ def slider_sweeps(slider_set: SliderSet, model, meter: DescriptorMeter, grid: in
 
 def metric_errors(slider_set: SliderSet, model, meter: DescriptorMeter,
                   targets: torch.Tensor) -> dict:
-    """Mean and p95 |measured - asked| per measurement for (N, K) asked measurement rows."""
+    """Mean and p95 |measured - asked| per measurement (mm for lengths, kg for mass).
+
+    ``targets`` are (N, K) asked measurement rows; only rows inside every slider's range are
+    asked (the rest would be clamped first). The shape comes from ``slider_set.coefficients``,
+    refinement included.
+    """
+    low = torch.tensor([s.low for s in slider_set.sliders])
+    high = torch.tensor([s.high for s in slider_set.sliders])
+    targets = targets[((targets >= low) & (targets <= high)).all(1)]
     with torch.no_grad():
         vertices = model(slider_set.coefficients(targets, warn=False))
     error = (meter(vertices) - targets).abs().numpy()
-    return {name: {"mean": float(np.nanmean(error[:, i])),
-                   "p95": float(np.nanpercentile(error[:, i], 95)), "unit": s.unit}
-            for i, (name, s) in enumerate(zip(slider_set.descriptors, slider_set.sliders))}
+    report = {}
+    for i, (name, s) in enumerate(zip(slider_set.descriptors, slider_set.sliders)):
+        scale, unit = (10.0, "mm") if s.unit == "cm" else (1.0, s.unit)
+        report[name] = {"mean": float(np.nanmean(error[:, i])) * scale,
+                        "p95": float(np.nanpercentile(error[:, i], 95)) * scale, "unit": unit,
+                        "rows": int(error.shape[0])}
+    return report
 
 
 def slider_pictures(slider_set: SliderSet, model, out: Path) -> list[str]:
@@ -208,7 +220,9 @@ def summary_lines(report: dict) -> list[str]:
              "slider fidelity (Pearson r, asked vs measured):"]
     lines += [f"  {name:<24} {r:+.3f}" for name, r in report["fidelity"].items()]
     if "measurement_errors" in report:
-        lines.append("measurement error after shape -> measure (mean / p95):")
+        rows = next(iter(report["measurement_errors"].values()))["rows"]
+        lines.append(f"measurement error after shape -> measure (mean / p95, {rows} held-out "
+                     "targets within the slider ranges):")
         lines += [f"  {name:<24} {e['mean']:.2f} / {e['p95']:.2f} {e['unit'] or ''}"
                   for name, e in report["measurement_errors"].items()]
     return lines

@@ -11,6 +11,9 @@ Layout of a slider set folder::
 
 Slider values outside their range are clamped to it, with a one-line warning on stderr.
 Ranges and defaults come from the training data: [p1, p99] of each descriptor, default median.
+Metric sliders (``height_cm``, ``mass_kg``, ...) are met by refining the mapper's coefficients
+until the mesh measures the asked values (:mod:`semantify.metric_fit`); ``sliders.json`` records
+``"refine": {"iterations": N}`` (0 turns it off; sets without the key refine 3 times).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ WEIGHTS = "mapper.safetensors"
 METRICS_JSON = "metrics.json"
 SELECTION_DIR = "selection"
 UNITS = {"_cm": "cm", "_kg": "kg", "_m": "m", "_deg": "deg"}
+DEFAULT_REFINE = {"iterations": 3}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,7 +98,8 @@ class SliderSet:
 
     def __init__(self, mapper: Mapper, sliders: Sequence[Slider], model: Mapping,
                  template: str | None = None, clip=None, dataset: Path | str | None = None,
-                 training: Mapping | None = None, root: Path | None = None):
+                 training: Mapping | None = None, root: Path | None = None,
+                 refine: Mapping | None = None):
         self.mapper = mapper.eval()
         self.sliders = list(sliders)
         self.model = dict(model)
@@ -103,6 +108,8 @@ class SliderSet:
         self.dataset = None if dataset is None else Path(dataset)
         self.training = dict(training or {})
         self.root = None if root is None else Path(root)
+        self.refine = dict(DEFAULT_REFINE if refine is None else refine)
+        self._refiner = None
 
     @property
     def model_id(self) -> str:
@@ -123,6 +130,13 @@ class SliderSet:
     @property
     def defaults(self) -> dict[str, float]:
         return {s.name: s.default for s in self.sliders}
+
+    @property
+    def metric_descriptors(self) -> list[str]:
+        """The descriptors that are body measurements (met by refinement)."""
+        from semantify.measure import MEASUREMENTS
+
+        return [name for name in self.descriptors if name in MEASUREMENTS]
 
     def load_model(self):
         """The morphable model these sliders drive."""
@@ -166,14 +180,35 @@ class SliderSet:
         return clamped
 
     def coefficients(self, values: Mapping[str, float] | torch.Tensor,
-                     warn: bool = True) -> torch.Tensor:
-        """Slider values (dict or (B, K)) -> (B, C) float32 coefficients within the model ranges."""
+                     warn: bool = True, refine: bool = True) -> torch.Tensor:
+        """Slider values (dict or (B, K)) -> (B, C) float32 coefficients within the model ranges.
+
+        With ``refine`` (and metric sliders), the mapper's output is refined until the mesh
+        measures the asked values (within 1 mm / 0.1 kg where the model can reach them).
+        """
         values = self.clamp(self.values_tensor(values), warn=warn)
         with torch.no_grad():
             coefficients = self.mapper(values)
         ranges = torch.tensor([[c["low"], c["high"]] for c in self.model["coefficients"]],
                               dtype=torch.float32)
-        return torch.maximum(torch.minimum(coefficients, ranges[:, 1]), ranges[:, 0])
+        coefficients = torch.maximum(torch.minimum(coefficients, ranges[:, 1]), ranges[:, 0])
+        metric = self.metric_descriptors
+        if not (refine and metric and int(self.refine.get("iterations", 0)) > 0):
+            return coefficients
+        targets = {name: values[:, self.descriptors.index(name)] for name in metric}
+        return self.refiner()(coefficients, targets)
+
+    def refiner(self):
+        """The :class:`semantify.metric_fit.MeasurementRefiner` of this set (built once)."""
+        if self._refiner is None:
+            from semantify.measure import Anthropometer
+            from semantify.metric_fit import MeasurementRefiner
+
+            model = self.load_model()
+            self._refiner = MeasurementRefiner(
+                model, Anthropometer.for_model(model), self.metric_descriptors,
+                self.refine.get("free"), int(self.refine["iterations"]))
+        return self._refiner
 
     # -- save / load -------------------------------------------------------------------------
 
@@ -198,6 +233,7 @@ class SliderSet:
                        "sha256": _sha256(root / WEIGHTS)},
             "dataset": _dataset_pointer(self.dataset, root),
             "training": self.training,
+            "refine": self.refine if self.metric_descriptors else None,
         }
         write_json_atomic(root / SLIDERS_JSON, manifest)
         if metrics is not None:
@@ -246,7 +282,19 @@ class SliderSet:
         if dataset is not None and not Path(dataset).is_absolute():
             dataset = os.path.normpath(root / dataset)
         return cls(mapper, sliders, model, manifest.get("template"), manifest.get("clip"),
-                   dataset, manifest.get("training"), root)
+                   dataset, manifest.get("training"), root, _refine_entry(root, manifest))
+
+
+def _refine_entry(root: Path, manifest: dict) -> dict | None:
+    """The ``refine`` entry of sliders.json: None (absent: the default) or {"iterations": N}."""
+    entry = manifest.get("refine")
+    if entry is None:
+        return None
+    iterations = entry.get("iterations") if isinstance(entry, dict) else None
+    if not isinstance(iterations, int) or isinstance(iterations, bool) or iterations < 0:
+        raise SemantifyError(f"{root / SLIDERS_JSON} has refine {entry!r}; write "
+                             '{"iterations": N} with N >= 0 (0 turns refinement off).')
+    return entry
 
 
 def _clip_name(clip: dict | None) -> str:
