@@ -238,8 +238,8 @@ def test_cli_mesh_and_params_agree(anny_files, capsys):
     (["bad.ply"], "cannot read mesh"),
     (["small.ply"], "mesh has 8 vertices but anny-body has 13718"),
     (["bad.json"], "cannot read params"),
-    (["nocoeffs.json"], "has no 'coefficients'"),
-    (["unknown.json"], "does not have"),
+    (["nocoeffs.json"], 'must hold {"coefficients"'),
+    (["unknown.json"], "has no coefficient"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(anny_files, capsys, args, message):
     (anny_files / "bad.ply").write_text("not a mesh")
