@@ -31,7 +31,7 @@ MAX_FREE = 20  # other models: their first coefficients (PCA betas come in order
 TOLERANCE = {"cm": 0.1, "kg": 0.1}  # a residual below this is done (1 mm, 0.1 kg)
 STEP = 0.01  # finite-difference step, as a share of each coefficient's range
 PRIOR = 1.0  # weight of ||(c - start) / range||^2 against residuals counted in tolerances
-DAMPING = 1.0  # initial Levenberg-Marquardt damping (x10 after a step that made things worse)
+DAMPING = 1e-2  # initial Marquardt damping, times diag(J^T J) (x10 after a worse step, else /3)
 CHUNK = 16  # rows refined together: 16 x (k + 1) meshes of Anny are ~60 MB
 
 
@@ -232,14 +232,23 @@ def _step(rows: torch.Tensor, start: torch.Tensor, r: torch.Tensor, jacobian: to
     """One damped Gauss-Newton step from (A, C) ``rows``, clamped into the model's ranges.
 
     In u = coefficients / span: minimise |r + J d|^2 + PRIOR |u - u_start + d|^2
-    + damping |d|^2 over d.
+    + damping |diag(J^T J)^(1/2) d|^2 over d.
     """
     u_offset = (rows[:, free_idx] - start[:, free_idx]) / span  # (A, k)
     jt = jacobian.transpose(1, 2).double()  # (A, k, M)
     eye = torch.eye(len(free_idx), dtype=torch.float64)
-    lhs = jt @ jacobian.double() + (PRIOR + damping.double())[:, None, None] * eye
+    jtj = jt @ jacobian.double()
+    scale = damping.double()[:, None] * torch.diagonal(jtj, dim1=1, dim2=2)  # (A, k)
+    lhs = jtj + PRIOR * eye + torch.diag_embed(scale)
     rhs = -(jt @ r.double()[..., None])[..., 0] - PRIOR * u_offset.double()
-    d = torch.linalg.solve(lhs, rhs).float()  # (A, k)
+    at = rows[:, free_idx]
+    for _ in range(2):  # solve, then again with the coefficients stuck at a bound held still
+        d = torch.linalg.solve(lhs, rhs).float()  # (A, k)
+        stuck = ((at + d * span >= high[free_idx]) & (at >= high[free_idx] - 1e-6)) | (
+            (at + d * span <= low[free_idx]) & (at <= low[free_idx] + 1e-6))
+        if not stuck.any():
+            break
+        lhs = lhs + torch.diag_embed(stuck.double() * 1e12)
     out = rows.clone()
     out[:, free_idx] += d * span
     return torch.minimum(torch.maximum(out, low), high)

@@ -23,7 +23,7 @@ def trained(tmp_path_factory):
     assert main(["generate", "anny-body", "--samples", "600", "--clip", "none",
                  "--out", str(data)]) == 0
     assert main(["train", str(data), "--descriptors", ",".join(DESCRIPTORS), "--out", str(out),
-                 "--max-epochs", "6", "--hidden", "64", "--no-progress"]) == 0
+                 "--max-epochs", "12", "--hidden", "64", "--no-progress"]) == 0
     return out
 
 
