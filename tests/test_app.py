@@ -40,6 +40,7 @@ def server(tmp_path_factory):
 def client(server):
     client = gradio_client.Client(server, verbose=False)
     client.predict(api_name="/start")
+    client.predict("raw:anny-body", api_name="/open")  # sliders/ ships a metric set, opened first
     return client
 
 
@@ -65,6 +66,7 @@ def test_slider_move_changes_image_and_measurements(client):
 def test_sessions_are_independent(server, client):
     other = gradio_client.Client(server, verbose=False)
     other.predict(api_name="/start")
+    other.predict("raw:anny-body", api_name="/open")
     client.predict(4, 0.9, api_name="/move")  # height
     theirs = other.predict(4, 0.1, api_name="/move")
     mine = client.predict(3, 0.5, api_name="/move")
