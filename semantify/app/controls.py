@@ -7,6 +7,7 @@ a collapsed accordion); a :class:`Panel` says which control sits in which slot.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import torch
@@ -29,6 +30,15 @@ class Control:
     high: float
     default: float
     unit: str = ""
+
+    @classmethod
+    def readable(cls, name: str, low: float, high: float, default: float, unit: str = ""):
+        """A control whose range and default are rounded to the precision of its step
+        (data percentiles such as 121.23221061706543 cm show as 121.2)."""
+        decimals = max(0, -math.floor(math.log10(max(high - low, 1e-9) / 200.0)))
+        scale = 10.0 ** decimals
+        low, high = math.floor(low * scale) / scale, math.ceil(high * scale) / scale
+        return cls(name, low, high, min(max(round(default, decimals), low), high), unit)
 
     @property
     def label(self) -> str:
@@ -83,8 +93,8 @@ def panel_for(entry: Entry) -> Panel:
     """The panel of ``entry``: its slider set's sliders, or the model's own coefficients."""
     if entry.sliders is not None:
         sliders = resources.slider_set(entry.sliders).sliders[:MAIN_SLOTS]
-        controls = tuple(Control(s.name, float(s.low), float(s.high), float(s.default),
-                                 s.unit or "") for s in sliders)
+        controls = tuple(Control.readable(s.name, float(s.low), float(s.high),
+                                          float(s.default), s.unit or "") for s in sliders)
         return Panel(entry, controls, len(controls))
     coefficients = resources.model(entry.model_id).coefficients
     n_main = 0
