@@ -2,8 +2,7 @@
 
 Run: ANNY_CACHE_DIR=.cache/anny .venv/bin/python bench/metric_fit.py [SLIDERS]
 Prints the median ms per ``SliderSet.coefficients`` call for small moves of one slider
-(a drag: the last Jacobian is reused), jumps to random values (fresh Jacobians), and the
-mapper alone, with the worst measurement miss after each.
+(a drag), jumps to random values, and the mapper alone, with the worst measurement miss after each.
 """
 
 import statistics

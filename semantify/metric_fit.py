@@ -104,9 +104,9 @@ def refine_to_measurements(model, coefficients: torch.Tensor,
 class MeasurementRefiner:
     """:func:`refine_to_measurements` with its set-up done once, for repeated calls.
 
-    For single-row calls (the app's slider moves) it keeps the last Jacobian and first tries
-    one step with it (two one-mesh evaluations, corrected by a Broyden update); only when that
-    does not reach the tolerance does it take fresh finite-difference Jacobians.
+    A result depends only on the call's inputs (no state carries over between calls), so the
+    same slider values always give the same body. Rows still off target after ``iterations``
+    steps get up to as many again; rows on target stop early.
     """
 
     def __init__(self, model, anthropometer, names: Sequence[str],
@@ -117,7 +117,6 @@ class MeasurementRefiner:
         self.low = torch.tensor([c.low for c in model.coefficients], dtype=torch.float32)
         self.high = torch.tensor([c.high for c in model.coefficients], dtype=torch.float32)
         self.span = (self.high - self.low)[self.free].clamp_min(1e-6)  # (k,)
-        self.last_jacobian: torch.Tensor | None = None  # (1, M, k) of the last one-row call
 
     def __call__(self, coefficients: torch.Tensor,
                  targets: Mapping[str, torch.Tensor]) -> torch.Tensor:
@@ -139,18 +138,14 @@ class MeasurementRefiner:
         return self._refine(start, asked)
 
     def _refine(self, start: torch.Tensor, asked: torch.Tensor) -> torch.Tensor:
-        b = start.shape[0]
         fit = _Fit(self, start, asked)
-        if b == 1 and self.last_jacobian is not None:
-            fit.quick_step(self.last_jacobian)
-        for iteration in range(self.iterations + 1):
+        steps = 2 * self.iterations
+        for iteration in range(steps + 1):
             if not len(fit.active):
                 break
-            fit.evaluate(jacobian=iteration < self.iterations)
-            if iteration < self.iterations:
+            fit.evaluate(jacobian=iteration < steps)
+            if iteration < steps:
                 fit.step()
-        if b == 1:
-            self.last_jacobian = fit.best_j.clone()
         return fit.best
 
 
@@ -192,22 +187,6 @@ class _Fit:
         self.current[a] = _step(self.best[a], self.start[a], self.best_r[a], self.best_j[a],
                                 self.damping[a], refiner.free, refiner.span, refiner.low,
                                 refiner.high)
-
-    def quick_step(self, jacobian: torch.Tensor) -> None:
-        """Measure the start, step with a known (B, M, k) Jacobian, measure; Broyden-correct it."""
-        self.best_j[:] = jacobian
-        self.evaluate(jacobian=False)
-        if not len(self.active):
-            return
-        free, span = self.r.free, self.r.span
-        r0, u0 = self.best_r.clone(), self.best[:, free] / span
-        self.step()
-        r1 = self.evaluate(jacobian=False)
-        d = self.current[:, free] / span - u0  # (B, k)
-        predicted = (self.best_j @ d[..., None])[..., 0]
-        self.best_j += ((r1 - r0 - predicted)[..., None] @ d[:, None]
-                        / d.pow(2).sum(1).clamp_min(1e-12)[:, None, None])
-        self.current = self.best.clone()
 
 
 def _jacobian(residuals: _Residuals, rows: torch.Tensor, asked: torch.Tensor,
