@@ -130,11 +130,14 @@ class SampleProgress(Callback):
 
 
 def _unwrap(error: BaseException) -> SemantifyError | None:
-    """Find a SemantifyError raised in this or a spawned process (which re-raises as text)."""
-    if isinstance(error, SemantifyError):
-        return error
-    match = re.search(r"SemantifyError: (.+)", str(error))
-    return SemantifyError(match.group(1)) if match else None
+    """The SemantifyError behind ``error``, raised here or in a worker or spawned process.
+
+    Those re-raise it with the original traceback in the message; keep only its own line.
+    """
+    found = re.findall(r"SemantifyError: (.+?)(?:\n|$)", str(error))
+    if found:
+        return SemantifyError(found[-1])
+    return error if isinstance(error, SemantifyError) else None
 
 
 def generate(spec: GenerationSpec, out: Path | str, devices: int = 1,

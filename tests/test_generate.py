@@ -162,3 +162,19 @@ def test_full_disk_leaves_no_partial_shard(tmp_path):
     assert not list((tmp_path / "full").rglob("*.tmp"))
     with pytest.raises(SemantifyError, match="incomplete"):
         open_dataset(tmp_path / "full")
+
+
+def test_worker_errors_reach_the_user_as_their_own_line():
+    from torch._utils import ExceptionWrapper
+
+    from lightning_modules.generate import _unwrap
+
+    try:
+        raise SemantifyError("view front shows only background; widen the framing.")
+    except SemantifyError:
+        wrapped = ExceptionWrapper(where="in DataLoader worker process 0")
+    with pytest.raises(SemantifyError) as caught:
+        wrapped.reraise()  # what the DataLoader does in the main process
+    assert str(_unwrap(caught.value)) == "view front shows only background; widen the framing."
+    assert str(_unwrap(SemantifyError("plain"))) == "plain"
+    assert _unwrap(RuntimeError("unrelated")) is None
