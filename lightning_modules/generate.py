@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import time
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import lightning as L
@@ -141,8 +142,12 @@ def _unwrap(error: BaseException) -> SemantifyError | None:
 
 
 def generate(spec: GenerationSpec, out: Path | str, devices: int = 1,
-             accelerator: str = "auto", workers: int = 1, progress: bool = True) -> dict:
-    """Generate (or resume) the dataset ``spec`` into ``out``; returns a summary dict."""
+             accelerator: str = "auto", workers: int = 1, progress: bool = True,
+             callbacks: Sequence[Callback] = ()) -> dict:
+    """Generate (or resume) the dataset ``spec`` into ``out``; returns a summary dict.
+
+    ``callbacks`` are extra Lightning callbacks of the predict loop (e.g. progress reports).
+    """
     from semantify.models import load_model
 
     model = load_model(spec.model_id, **dict(spec.model_options))
@@ -162,7 +167,7 @@ def generate(spec: GenerationSpec, out: Path | str, devices: int = 1,
             accelerator=accelerator, devices=devices, strategy=strategy,
             use_distributed_sampler=False, logger=False, enable_progress_bar=False,
             enable_model_summary=False, enable_checkpointing=False,
-            callbacks=[ShardWriter(out), SampleProgress(total, progress)])
+            callbacks=[ShardWriter(out), SampleProgress(total, progress), *callbacks])
         # Each batch is a whole shard (batch_size=None): there are no sampler indices to infer.
         warnings.filterwarnings("ignore", message="Couldn't infer the batch indices")
         try:

@@ -303,8 +303,10 @@ def train(data: str | Path, descriptors: Sequence[str] | str, out: str | Path | 
           batch_size: int = 512, lr: float = 3e-3, seed: int = 0, val_fraction: float = 0.1,
           template: str | None = None, selection: str | Path | None = None,
           patience: int = 8, vertex_batch: int = 32,
-          progress: bool = True) -> tuple[SliderSet | None, dict]:
-    """Train sliders on ``data`` and write them to ``out``; return (slider set, metrics)."""
+          progress: bool = True, callbacks: Sequence[Callback] = ()
+          ) -> tuple[SliderSet | None, dict]:
+    """Train sliders on ``data`` and write them to ``out``; return (slider set, metrics).
+    ``callbacks``: extra Lightning callbacks (e.g. progress reports)."""
     dm = SliderDataModule(str(data), list(descriptors) if not isinstance(descriptors, str)
                           else descriptors, template=template, val_fraction=val_fraction,
                           seed=seed, batch_size=batch_size)
@@ -314,6 +316,6 @@ def train(data: str | Path, descriptors: Sequence[str] | str, out: str | Path | 
                              None if selection is None else str(selection))
     trainer = L.Trainer(**{**trainer_defaults(), "max_epochs": max_epochs,
                            "enable_progress_bar": progress},
-                        callbacks=[writer, early_stopping(patience)])
+                        callbacks=[writer, early_stopping(patience), *callbacks])
     trainer.fit(module, datamodule=dm)
     return writer.slider_set, writer.metrics

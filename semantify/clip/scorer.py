@@ -40,6 +40,20 @@ def clear_cache() -> None:
         _SCORERS.clear()
 
 
+def quantized_image_tower(visual: torch.nn.Module) -> torch.nn.Module:
+    """``visual`` with its Linear layers dynamically quantised to int8 (CPU only)."""
+    import warnings
+
+    try:
+        from torch.ao.quantization import quantize_dynamic
+    except ImportError:
+        raise SemantifyError("this torch has no dynamic int8 quantisation "
+                             "(torch.ao.quantization); drop --int8.") from None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao.quantization warns that it is deprecated
+        return quantize_dynamic(visual, {torch.nn.Linear}, dtype=torch.qint8)
+
+
 class ClipScorer:
     """Embeds images and descriptors with one CLIP model.
 
@@ -55,6 +69,8 @@ class ClipScorer:
         self.image_size = loaded.image_size
         self._loaded = loaded
         self._model = loaded.model.to(self.device)
+        if spec.int8 and self.device.type == "cpu":
+            self._model.visual = quantized_image_tower(self._model.visual)
         self._texts: dict[str, torch.Tensor] = {}
         self._texts_lock = threading.Lock()
         self._identity = None

@@ -1,0 +1,348 @@
+"""A slider set in one go: generate -> select -> train -> evaluate -> model card, resumable.
+
+Everything lands in one folder, which is the slider set when the build is done::
+
+    OUT/build.json        the settings' identity, and each finished stage with its figures
+    OUT/dataset/          generate (one atomic file per shard; resumes shard by shard)
+    OUT/selection/        select (written beside, then renamed into place)
+    OUT/sliders.json ...  train (the slider set files)
+    OUT/evaluation/       evaluate (written beside, then renamed into place)
+    OUT/README.md         the model card
+
+A stage counts as done only once ``build.json`` (rewritten atomically) says so, after its
+output is complete; a rerun, also after kill -9, skips done stages and redoes the one that was
+cut off. A failed stage leaves the earlier ones as they were. A rerun with other settings is
+refused, and one process at a time may build into a folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from lightning.pytorch.callbacks import Callback
+
+from semantify.dataset import write_json_atomic
+from semantify.errors import SemantifyError
+from semantify.recipes import BuildSettings
+from semantify.recipes.settings import FORMAT, VERSION
+
+STAGES = ("generate", "select", "train", "evaluate", "card")
+BUILD_JSON = "build.json"
+LOCK = ".build.lock"
+DATASET, SELECTION, EVALUATION, CARD = "dataset", "selection", "evaluation", "README.md"
+# Settings of train() a recipe may not override: the build passes them itself.
+_SET_BY_BUILD = {"data", "descriptors", "out", "template", "selection", "progress", "callbacks"}
+# Rough costs on a 2-core CPU (bench/build.py), used only for the time left before a stage
+# has measured itself: seconds per CLIP text prompt, per training row and epoch, per
+# validation epoch, and images per evaluation sweep point.
+_TEXT_SECONDS, _ROW_EPOCH_SECONDS, _EPOCH_SECONDS = 0.03, 2e-5, 0.6
+_EVAL_GRID = 9
+
+
+@dataclasses.dataclass(frozen=True)
+class Progress:
+    """Where a build stands: stage ``index`` of ``count`` is ``done`` (0..1) through.
+
+    ``stage_left`` and ``build_left`` are estimated seconds (None until there is a rate);
+    ``detail`` says what is happening in words.
+    """
+
+    stage: str
+    index: int
+    count: int
+    done: float
+    detail: str
+    elapsed: float
+    stage_left: float | None = None
+    build_left: float | None = None
+
+    def line(self) -> str:
+        """One line for a terminal: ``[1/5 generate] 40% 1200/3000 samples · 2:10 left``."""
+        left = "" if self.build_left is None else f" · about {_clock(self.build_left)} left"
+        return (f"[{self.index}/{self.count} {self.stage}] {self.done:4.0%} {self.detail}"
+                f" · {_clock(self.elapsed)} elapsed{left}")
+
+
+def _clock(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+@dataclasses.dataclass
+class _Run:
+    """One build's state while it runs: settings, folder, record and the progress sink."""
+
+    settings: BuildSettings
+    out: Path
+    record: dict
+    report: Callable[[Progress], None]
+    started: float = dataclasses.field(default_factory=time.perf_counter)
+    sample_rate: float | None = None  # samples/s measured while generating
+
+    def emit(self, stage: str, done: float, detail: str, stage_left: float | None) -> None:
+        index = STAGES.index(stage)
+        later = self.estimate(STAGES[index + 1:])
+        build_left = None if stage_left is None or later is None else stage_left + later
+        self.report(Progress(stage, index + 1, len(STAGES), min(max(done, 0.0), 1.0), detail,
+                             time.perf_counter() - self.started, stage_left, build_left))
+
+    def estimate(self, stages) -> float | None:
+        """Seconds the given (not yet started) stages should take, or None without a rate."""
+        rate = self.sample_rate or self.record.get("stages", {}).get("generate", {}).get(
+            "samples_per_second")
+        if not rate:
+            return None
+        settings, views = self.settings, len(self.settings.recipe.views)
+        image_seconds = 1.0 / (rate * views)
+        epochs = int(settings.training.get("max_epochs", 40))
+        seconds = {
+            "generate": settings.samples / rate,
+            "select": len(settings.recipe.candidates) * _TEXT_SECONDS,
+            "train": epochs * (_EPOCH_SECONDS + settings.samples * _ROW_EPOCH_SECONDS),
+            "evaluate": settings.recipe.descriptors * (_EVAL_GRID * views) * image_seconds + 5,
+            "card": 0.5,
+        }
+        return sum(seconds[s] for s in stages if s not in self.record["stages"])
+
+    def finish(self, stage: str, figures: dict, seconds: float) -> None:
+        self.record["stages"][stage] = {"seconds": round(seconds, 2), **figures}
+        write_json_atomic(self.out / BUILD_JSON, self.record)
+
+
+class _GenerationProgress(Callback):
+    """Reports samples written (all ranks together) after each predicted shard."""
+
+    def __init__(self, run: _Run, total: int):
+        self.run, self.total, self.count, self.start = run, total, 0, None
+
+    def on_predict_start(self, trainer, pl_module):
+        self.start = time.perf_counter()
+        self.run.emit("generate", 0.0, f"0/{self.total} samples", None)
+
+    def on_predict_batch_end(self, trainer, pl_module, outputs, batch, batch_idx,
+                             dataloader_idx=0):
+        if not trainer.is_global_zero:
+            return
+        self.count = min(self.count + len(batch["indices"]) * trainer.world_size, self.total)
+        rate = self.count / max(time.perf_counter() - self.start, 1e-6)
+        self.run.sample_rate = rate
+        self.run.emit("generate", self.count / self.total,
+                      f"{self.count}/{self.total} samples, {rate:.1f}/s",
+                      (self.total - self.count) / rate)
+
+
+class _TrainingProgress(Callback):
+    """Reports epochs done, and the time left if every epoch up to the last is run."""
+
+    def __init__(self, run: _Run):
+        self.run, self.start = run, None
+
+    def on_train_start(self, trainer, pl_module):
+        self.start = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer, pl_module):
+        done, total = trainer.current_epoch + 1, max(trainer.max_epochs or 1, 1)
+        per_epoch = (time.perf_counter() - self.start) / done
+        self.run.emit("train", done / total, f"epoch {done}/{total} (stops early when "
+                      "the held-out error stops falling)", (total - done) * per_epoch)
+
+
+def check_training(training) -> None:
+    """Refuse training overrides that :func:`lightning_modules.train.train` does not take."""
+    from lightning_modules.train import train
+
+    valid = set(inspect.signature(train).parameters) - _SET_BY_BUILD
+    unknown = sorted(set(training) - valid)
+    if unknown:
+        raise SemantifyError(f"unknown training setting(s) {', '.join(unknown)}; a recipe may "
+                             f"set: {', '.join(sorted(valid))}.")
+
+
+def check_model(settings: BuildSettings) -> None:
+    """Refuse a model whose licensed file is missing, naming where to put it."""
+    from semantify.models import model_status
+
+    status = model_status(settings.recipe.model_id)
+    if not status.available:
+        raise SemantifyError(f"recipe {settings.recipe.name} needs model "
+                             f"{settings.recipe.model_id}: {status.missing}.")
+
+
+def read_record(out: Path) -> dict | None:
+    """The ``build.json`` of folder ``out``, or None if it has none."""
+    path = Path(out) / BUILD_JSON
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SemantifyError(f"cannot read {path} ({error}); delete the folder and build "
+                             "again.") from None
+    if not isinstance(record, dict) or record.get("format") != FORMAT \
+            or record.get("version") != VERSION:
+        raise SemantifyError(f"{path} is not a {FORMAT} v{VERSION} record; build into "
+                             "another --out.")
+    return record
+
+
+def check_out(out: Path, settings: BuildSettings) -> dict | None:
+    """The record of the build in ``out`` to resume (None for a new build); refuses a folder
+    holding another build, a slider set or other files."""
+    out = Path(out)
+    record = read_record(out)
+    if record is not None:
+        old, new = record["identity"], settings.identity()
+        differ = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        if differ:
+            raise SemantifyError(
+                f"{out} holds a build with other settings (they differ in: "
+                f"{', '.join(differ)}); rerun with the same arguments to resume it, or choose "
+                "another --out.")
+        return record
+    if out.exists() and (not out.is_dir() or any(p.name != LOCK for p in out.iterdir())):
+        what = "a slider set" if (out / "sliders.json").exists() else "other files"
+        raise SemantifyError(f"{out} holds {what}, not a build; choose an empty or new --out.")
+    return None
+
+
+def _lock(out: Path):
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(out / LOCK), timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise SemantifyError(f"{out} is being built by another process; wait for it to finish "
+                             "or choose another --out.") from None
+    return lock
+
+
+def prepare(settings: BuildSettings, out: Path, device: str | None = None) -> dict | None:
+    """Every check a build needs before it starts work, cheapest first: the folder, the
+    model file, the training settings, then the CLIP weights (offline: one line at once)."""
+    from semantify.clip import load_clip
+
+    record = check_out(out, settings)
+    check_model(settings)
+    check_training(settings.training)
+    load_clip(settings.clip, device=device)
+    return record
+
+
+def build(settings: BuildSettings, out: Path | str, devices: int = 1,
+          accelerator: str = "auto", report: Callable[[Progress], None] | None = None,
+          device: str | None = None) -> dict | None:
+    """Build (or resume) the slider set of ``settings`` into ``out``; return its record.
+
+    ``report`` receives a :class:`Progress` at each step. ``devices`` > 1 generates with one
+    process per device (DDP relaunches this command; the extra ranks return None after
+    generating). ``device`` is where CLIP runs outside generation (default: CUDA if any).
+    """
+    out = Path(out)
+    if int(os.environ.get("LOCAL_RANK", "0")) > 0:  # a rank DDP relaunched: generation only
+        _generate_dataset(settings, out, devices, accelerator, [])
+        return None
+    record = prepare(settings, out, device)
+    out.mkdir(parents=True, exist_ok=True)
+    lock = _lock(out)
+    try:
+        record = check_out(out, settings) or {  # re-read: another process may have started
+            "format": FORMAT, "version": VERSION, "title": settings.title,
+            "identity": settings.identity(), "stages": {}}
+        write_json_atomic(out / BUILD_JSON, record)
+        run = _Run(settings, out, record, report or (lambda progress: None))
+        for stage in STAGES:
+            if stage in record["stages"]:
+                continue
+            started = time.perf_counter()
+            figures = _STAGE_WORK[stage](run, devices, accelerator)
+            run.finish(stage, figures, time.perf_counter() - started)
+        return record
+    finally:
+        lock.release()
+
+
+def _generate_dataset(settings: BuildSettings, out: Path, devices: int, accelerator: str,
+                      callbacks: list) -> dict:
+    from lightning_modules.generate import generate
+
+    return generate(settings.generation_spec(), out / DATASET, devices=devices,
+                    accelerator=accelerator, progress=False, callbacks=callbacks)
+
+
+def _generate(run: _Run, devices: int, accelerator: str) -> dict:
+    run.emit("generate", 0.0, "starting the renderer and CLIP", None)
+    summary = _generate_dataset(run.settings, run.out, devices, accelerator,
+                                [_GenerationProgress(run, run.settings.samples)])
+    rate = summary["samples_per_second"] if summary["generated"] else None
+    return {"samples": summary["samples"], "generated": summary["generated"],
+            "samples_per_second": round(rate, 3) if rate else run.record["stages"].get(
+                "generate", {}).get("samples_per_second")}
+
+
+def _replace_dir(partial: Path, final: Path) -> None:
+    """Put the finished folder ``partial`` in place of ``final``."""
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(partial, final)
+
+
+def _select(run: _Run, devices: int, accelerator: str) -> dict:
+    from semantify.dataset import open_dataset
+    from semantify.descriptors.dataset_selection import select_on_dataset
+
+    recipe = run.settings.recipe
+    run.emit("select", 0.0, f"scoring {len(recipe.candidates)} candidate words",
+             run.estimate(["select"]))
+    partial = run.out / f".{SELECTION}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    selection, _ = select_on_dataset(open_dataset(run.out / DATASET), recipe.candidates,
+                                     recipe.descriptors, template=recipe.template,
+                                     forced=recipe.forced, out=partial)
+    _replace_dir(partial, run.out / SELECTION)
+    return {"chosen": selection.chosen, "test_r2": round(selection.r2, 4),
+            "baseline_test_r2": round(selection.baseline.r2, 4)}
+
+
+def _train(run: _Run, devices: int, accelerator: str) -> dict:
+    from lightning_modules.train import train
+
+    chosen = run.record["stages"]["select"]["chosen"]
+    run.emit("train", 0.0, f"training sliders for {', '.join(chosen)}", run.estimate(["train"]))
+    _, metrics = train(run.out / DATASET, chosen, run.out, template=run.settings.recipe.template,
+                       progress=False, callbacks=[_TrainingProgress(run)],
+                       **run.settings.training)
+    return {key: metrics[key] for key in ("val_vertex_mm", "val_r2", "epochs", "best_epoch")}
+
+
+def _evaluate(run: _Run, devices: int, accelerator: str) -> dict:
+    from semantify.evaluation import evaluate
+    from semantify.sliders import SliderSet
+
+    run.emit("evaluate", 0.0, "held-out error, slider fidelity and pictures",
+             run.estimate(["evaluate"]))
+    partial = run.out / f".{EVALUATION}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    report = evaluate(SliderSet.load(run.out), None, partial, grid=_EVAL_GRID)
+    _replace_dir(partial, run.out / EVALUATION)
+    return {"vertex_mm": round(report["held_out"]["vertex_mm"], 3),
+            "coefficient_r2": round(report["held_out"]["coefficient_r2"], 4),
+            "disentanglement": round(report["disentanglement"], 4)}
+
+
+def _card(run: _Run, devices: int, accelerator: str) -> dict:
+    from semantify.model_card import write_model_card
+
+    run.emit("card", 0.0, "writing README.md", 0.5)
+    write_model_card(run.out)
+    return {"file": CARD}
+
+
+_STAGE_WORK = {"generate": _generate, "select": _select, "train": _train,
+               "evaluate": _evaluate, "card": _card}

@@ -1,0 +1,87 @@
+"""A recipe as one build runs it: the recipe plus the command line's overrides, resolved once.
+
+The :meth:`BuildSettings.identity` of a build is stored in its folder (``build.json``); a rerun
+resumes only when its identity is the same, so a build never mixes two sets of settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping
+
+from semantify.recipes.recipe import Recipe, check_samples
+
+FORMAT = "semantify-build"
+VERSION = 1
+# Recipe entries that only describe it: editing them does not change what a build makes.
+_COSMETIC = ("title", "description")
+
+
+@dataclasses.dataclass(frozen=True)
+class BuildSettings:
+    """What one build makes: ``recipe`` with its CLIP, sample count and training resolved."""
+
+    recipe: Recipe
+    clip: object  # semantify.clip.ClipSpec
+    samples: int
+    quick: bool
+    training: Mapping
+    seed: int = 0  # seed of the generated samples
+
+    @classmethod
+    def resolve(cls, recipe: Recipe, clip: str | None = None,
+                clip_checkpoint: str | None = None, int8: bool | None = None,
+                samples: int | None = None, quick: bool = False) -> BuildSettings:
+        """The recipe's settings, with any of CLIP (name/tag or checkpoint), int8, the sample
+        count and ``quick`` (the recipe's quick samples and training overrides) replaced."""
+        from semantify.clip import ClipSpec
+
+        spec = ClipSpec.parse(clip or (None if clip_checkpoint else recipe.clip), clip_checkpoint)
+        spec = dataclasses.replace(spec, int8=recipe.int8 if int8 is None else bool(int8))
+        if samples is None:
+            samples = recipe.quick.samples if quick else recipe.samples
+        check_samples(samples)
+        training = {**recipe.training, **(recipe.quick.training if quick else {})}
+        return cls(recipe, spec, samples, bool(quick), training)
+
+    @property
+    def family(self) -> str:
+        return self.recipe.family
+
+    @property
+    def title(self) -> str:
+        """A readable name, e.g. ``Anny body: word sliders (ViT-B-32/random, quick)``."""
+        notes = [] if self.clip.label.startswith(self.recipe.clip) else [self.clip.label]
+        if self.clip.int8 and not self.recipe.int8:
+            notes.append("int8")
+        if self.samples != (self.recipe.quick.samples if self.quick else self.recipe.samples):
+            notes.append(f"{self.samples} samples")
+        if self.quick:
+            notes.append("quick")
+        return self.recipe.title + (f" ({', '.join(notes)})" if notes else "")
+
+    def generation_spec(self):
+        """The :class:`semantify.generation.GenerationSpec` of this build's dataset."""
+        from semantify.generation import GenerationSpec
+
+        return GenerationSpec(self.recipe.model_id, self.samples, self.seed,
+                              tuple(self.recipe.views), self.clip.to_dict(),
+                              model_options=tuple(sorted(self.recipe.model_options.items())))
+
+    def identity(self) -> dict:
+        """Everything the built set depends on, as JSON: equal identities, equal builds."""
+        recipe = {k: v for k, v in self.recipe.to_dict().items() if k not in _COSMETIC}
+        return {"recipe": self.recipe.name, "definition": recipe,
+                "clip": self.clip.to_dict(), "samples": self.samples, "quick": self.quick,
+                "training": dict(self.training), "seed": self.seed}
+
+    def digest(self) -> str:
+        """A short hash of :meth:`identity`, for folder names that must not collide."""
+        text = json.dumps(self.identity(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+    def is_recipe_default(self) -> bool:
+        """Whether nothing but ``--quick`` departs from the recipe."""
+        return self == BuildSettings.resolve(self.recipe, quick=self.quick)
