@@ -40,10 +40,14 @@ DATASET, SELECTION, EVALUATION, CARD = "dataset", "selection", "evaluation", "RE
 # Settings of train() a recipe may not override: the build passes them itself.
 _SET_BY_BUILD = {"data", "descriptors", "out", "template", "selection", "progress", "callbacks"}
 # Rough costs on a 2-core CPU (bench/build.py), used only for the time left before a stage
-# has measured itself: seconds per CLIP text prompt, per training row and epoch, per
-# validation epoch, and images per evaluation sweep point.
+# has measured itself: seconds per CLIP text prompt, per training row and epoch, and per
+# validation epoch.
 _TEXT_SECONDS, _ROW_EPOCH_SECONDS, _EPOCH_SECONDS = 0.03, 2e-5, 0.6
-_EVAL_GRID = 9
+
+
+def _default(function, name: str):
+    """The default of parameter ``name`` in ``function``'s signature (its one home)."""
+    return inspect.signature(function).parameters[name].default
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,12 +105,16 @@ class _Run:
             return None
         settings, views = self.settings, len(self.settings.recipe.views)
         image_seconds = 1.0 / (rate * views)
-        epochs = int(settings.training.get("max_epochs", 40))
+        from lightning_modules.train import train
+        from semantify.evaluation import evaluate
+
+        epochs = int(settings.training.get("max_epochs", _default(train, "max_epochs")))
+        grid = _default(evaluate, "grid")
         seconds = {
             "generate": settings.samples / rate,
             "select": len(settings.recipe.candidates) * _TEXT_SECONDS,
             "train": epochs * (_EPOCH_SECONDS + settings.samples * _ROW_EPOCH_SECONDS),
-            "evaluate": settings.recipe.descriptors * (_EVAL_GRID * views) * image_seconds + 5,
+            "evaluate": settings.recipe.descriptors * grid * views * image_seconds + 5,
             "card": 0.5,
         }
         return sum(seconds[s] for s in stages if s not in self.record["stages"])
@@ -154,6 +162,19 @@ class _TrainingProgress(Callback):
                       "the held-out error stops falling)", (total - done) * per_epoch)
 
 
+def default_out(settings: BuildSettings) -> Path:
+    """Where a build goes without --out: the built sets folder (the app lists it), named after
+    the recipe (``anny-body``, ``anny-body-quick``) or, for other settings or a recipe file,
+    with a hash of them, never with text a user typed."""
+    from semantify.paths import built_sets_dir
+
+    quick = "-quick" if settings.quick else ""
+    if settings.recipe.shipped and settings.is_recipe_default():
+        return built_sets_dir() / f"{settings.recipe.name}{quick}"
+    prefix = settings.recipe.name if settings.recipe.shipped else "recipe"
+    return built_sets_dir() / f"{prefix}{quick}-{settings.digest()}"
+
+
 def check_training(training) -> None:
     """Refuse training overrides that :func:`lightning_modules.train.train` does not take."""
     from lightning_modules.train import train
@@ -169,10 +190,10 @@ def check_model(settings: BuildSettings) -> None:
     """Refuse a model whose licensed file is missing, naming where to put it."""
     from semantify.models import model_status
 
-    status = model_status(settings.recipe.model_id)
+    status = model_status(settings.recipe.model.id)
     if not status.available:
         raise SemantifyError(f"recipe {settings.recipe.name} needs model "
-                             f"{settings.recipe.model_id}: {status.missing}.")
+                             f"{settings.recipe.model.id}: {status.missing}.")
 
 
 def read_record(out: Path) -> dict | None:
@@ -253,9 +274,10 @@ def build(settings: BuildSettings, out: Path | str, devices: int = 1,
     out.mkdir(parents=True, exist_ok=True)
     lock = _lock(out)
     try:
+        _quiet_lightning()
         record = check_out(out, settings) or {  # re-read: another process may have started
             "format": FORMAT, "version": VERSION, "title": settings.title,
-            "identity": settings.identity(), "stages": {}}
+            "command": settings.command(), "identity": settings.identity(), "stages": {}}
         write_json_atomic(out / BUILD_JSON, record)
         run = _Run(settings, out, record, report or (lambda progress: None))
         for stage in STAGES:
@@ -264,9 +286,27 @@ def build(settings: BuildSettings, out: Path | str, devices: int = 1,
             started = time.perf_counter()
             figures = _STAGE_WORK[stage](run, devices, accelerator)
             run.finish(stage, figures, time.perf_counter() - started)
-        return record
     finally:
         lock.release()
+    (out / LOCK).unlink(missing_ok=True)  # a finished set carries no lock file
+    return record
+
+
+def is_finished(record: dict | None) -> bool:
+    """Whether a build record has every stage done (its folder is a complete slider set)."""
+    return record is not None and all(stage in record["stages"] for stage in STAGES)
+
+
+def _quiet_lightning() -> None:
+    """Keep Lightning's start-up banners and known harmless warnings out of the progress."""
+    import logging
+    import warnings
+
+    for name in ("lightning.pytorch", "lightning.fabric"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for message in ("Consider setting `persistent_workers", ".*treespec", "The '.*dataloader' "
+                    "does not have many workers", "Couldn't infer the batch indices"):
+        warnings.filterwarnings("ignore", message=message)
 
 
 def _generate_dataset(settings: BuildSettings, out: Path, devices: int, accelerator: str,
@@ -329,7 +369,7 @@ def _evaluate(run: _Run, devices: int, accelerator: str) -> dict:
              run.estimate(["evaluate"]))
     partial = run.out / f".{EVALUATION}.partial"
     shutil.rmtree(partial, ignore_errors=True)
-    report = evaluate(SliderSet.load(run.out), None, partial, grid=_EVAL_GRID)
+    report = evaluate(SliderSet.load(run.out), None, partial)
     _replace_dir(partial, run.out / EVALUATION)
     return {"vertex_mm": round(report["held_out"]["vertex_mm"], 3),
             "coefficient_r2": round(report["held_out"]["coefficient_r2"], 4),

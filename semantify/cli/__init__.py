@@ -8,8 +8,8 @@ import sys
 
 from semantify.errors import SemantifyError
 
-COMMANDS = ("models", "render", "generate", "score", "select", "train", "shape", "evaluate",
-            "measure", "app")
+COMMANDS = ("models", "recipes", "build", "render", "generate", "score", "select", "train",
+            "shape", "evaluate", "measure", "app")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -27,7 +27,10 @@ def default_device() -> str:
 def load_clip(spec: ClipSpec, device: str | None = None) -> ClipScorer:
     """The scorer of ``spec`` on ``device`` (default: CUDA if available), built once per
     process and shared between threads."""
-    device = str(torch.device(device or default_device()))
+    device = torch.device(device or default_device())
+    if device.type == "cuda" and device.index is None:  # "cuda" and "cuda:0": one scorer
+        device = torch.device("cuda", torch.cuda.current_device())
+    device = str(device)
     with _SCORERS_LOCK:
         if (spec, device) not in _SCORERS:
             _SCORERS[(spec, device)] = ClipScorer(spec, build(spec), device)

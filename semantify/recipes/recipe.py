@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from semantify.errors import SemantifyError
+from semantify.models.reference import ModelRef
 
 FORMAT = "semantify-recipe"
 VERSION = 1
@@ -51,8 +52,7 @@ class Recipe:
     name: str
     title: str
     description: str
-    model_id: str
-    model_options: Mapping
+    model: ModelRef
     candidates: tuple[str, ...]
     forced: tuple[str, ...]
     descriptors: int
@@ -63,6 +63,7 @@ class Recipe:
     samples: int
     training: Mapping
     quick: Quick
+    source: str = ""  # how a command names it: the shipped name, or the file's path
 
     def __post_init__(self):
         from semantify.descriptors import parse_descriptors
@@ -101,17 +102,22 @@ class Recipe:
             raise SemantifyError(f"recipe {self.name} {problem}.")
 
     @property
+    def shipped(self) -> bool:
+        """Whether this is one of the recipes that ship with Semantify."""
+        return self.source == self.name and self.name in recipe_names()
+
+    @property
     def family(self) -> str:
         from semantify.models import spec
 
-        return spec(self.model_id).family
+        return spec(self.model.id).family
 
     def to_dict(self) -> dict:
         """The JSON form (what :func:`load_recipe` reads back)."""
         return {
             "format": FORMAT, "version": VERSION, "title": self.title,
             "description": self.description,
-            "model": {"id": self.model_id, "options": dict(self.model_options)},
+            "model": self.model.to_dict(),
             "vocabulary": {"candidates": list(self.candidates), "forced": list(self.forced)},
             "descriptors": self.descriptors,
             "clip": {"model": self.clip, "template": self.template, "int8": self.int8},
@@ -154,13 +160,13 @@ def load_recipe(source: str | Path) -> Recipe:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise SemantifyError(f"cannot read recipe {path} ({error}); fix the JSON.") from None
-    return recipe_from_dict(path.stem, data)
+    shipped = path.parent == RECIPE_DIR and path.stem in recipe_names()
+    return recipe_from_dict(path.stem, data, path.stem if shipped else str(path))
 
 
-def recipe_from_dict(name: str, data) -> Recipe:
+def recipe_from_dict(name: str, data, source: str = "") -> Recipe:
     """Validate a recipe's JSON ``data`` (see :meth:`Recipe.to_dict`) into a :class:`Recipe`."""
     from semantify.clip import ClipSpec, template_for
-    from semantify.models import spec
 
     where = f"recipe {name}"
     if not isinstance(data, dict) or data.get("format") != FORMAT:
@@ -174,25 +180,26 @@ def recipe_from_dict(name: str, data) -> Recipe:
         raise SemantifyError(f"{where} has unknown key(s) {', '.join(unknown)}; valid keys: "
                              f"{', '.join(sorted(_KEYS))}.")
     try:
-        model, vocabulary, clip = data["model"], data["vocabulary"], data["clip"]
+        vocabulary, clip = data["vocabulary"], data["clip"]
         quick = data["quick"]
         recipe = Recipe(
             name=name, title=str(data["title"]), description=str(data.get("description", "")),
-            model_id=str(model["id"]), model_options=dict(model.get("options") or {}),
+            model=ModelRef.from_dict(data["model"], where),
             candidates=tuple(vocabulary["candidates"]),
             forced=tuple(vocabulary.get("forced") or ()),
             descriptors=data["descriptors"], clip=str(clip["model"]),
             template=str(clip["template"]), int8=clip.get("int8", False),
             views=tuple(data["views"]),
             samples=data["samples"], training=dict(data.get("training") or {}),
-            quick=Quick(quick["samples"], dict(quick.get("training") or {})))
+            quick=Quick(quick["samples"], dict(quick.get("training") or {})),
+            source=source or name)
     except (KeyError, TypeError, AttributeError) as error:
         raise SemantifyError(f"{where} lacks or mistypes {error}; compare it with a shipped "
                              "recipe (`semantify recipes`).") from None
-    model_spec = spec(recipe.model_id)  # an unknown model id: one line listing the valid ones
     try:
+        recipe.model.check()  # an unknown model id or option: one line listing the valid ones
         ClipSpec.parse(recipe.clip)
-        template_for(model_spec.family, recipe.template)
+        template_for(recipe.family, recipe.template)
         _check_views(recipe.views)
     except SemantifyError as error:
         raise SemantifyError(f"{where}: {error}") from None
@@ -214,7 +221,7 @@ def _check_views(views: tuple[str, ...]) -> None:
 def recipes_for_model(model_id: str) -> list[Recipe]:
     """The shipped recipes that build sliders for ``model_id``."""
     return [recipe for recipe in map(load_recipe, recipe_names())
-            if recipe.model_id == model_id]
+            if recipe.model.id == model_id]
 
 
 def resolve(target: str) -> Recipe:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import shlex
 from collections.abc import Mapping
 
 from semantify.recipes.recipe import Recipe, check_samples
@@ -53,7 +54,7 @@ class BuildSettings:
     @property
     def title(self) -> str:
         """A readable name, e.g. ``Anny body: word sliders (ViT-B-32/random, quick)``."""
-        notes = [] if self.clip.label.startswith(self.recipe.clip) else [self.clip.label]
+        notes = [] if self.clip.label.startswith(self.recipe.clip) else [_clip_text(self.clip)]
         if self.clip.int8 and not self.recipe.int8:
             notes.append("int8")
         if self.samples != (self.recipe.quick.samples if self.quick else self.recipe.samples):
@@ -62,13 +63,31 @@ class BuildSettings:
             notes.append("quick")
         return self.recipe.title + (f" ({', '.join(notes)})" if notes else "")
 
+    def command(self) -> str:
+        """The ``semantify build`` command line that makes these settings again."""
+        from semantify.clip import ClipSpec
+
+        words = ["semantify", "build", self.recipe.source]
+        default = dataclasses.replace(ClipSpec.parse(self.recipe.clip), int8=self.clip.int8)
+        if self.clip.checkpoint:
+            words += ["--clip", self.clip.name, "--clip-checkpoint", self.clip.checkpoint]
+        elif self.clip != default:
+            words += ["--clip", _clip_text(self.clip)]
+        if self.clip.int8 != self.recipe.int8:
+            words.append("--int8" if self.clip.int8 else "--no-int8")
+        if self.samples != (self.recipe.quick.samples if self.quick else self.recipe.samples):
+            words += ["--samples", str(self.samples)]
+        if self.quick:
+            words.append("--quick")
+        return " ".join(shlex.quote(word) for word in words)
+
     def generation_spec(self):
         """The :class:`semantify.generation.GenerationSpec` of this build's dataset."""
         from semantify.generation import GenerationSpec
 
-        return GenerationSpec(self.recipe.model_id, self.samples, self.seed,
+        return GenerationSpec(self.recipe.model.id, self.samples, self.seed,
                               tuple(self.recipe.views), self.clip.to_dict(),
-                              model_options=tuple(sorted(self.recipe.model_options.items())))
+                              model_options=self.recipe.model.options)
 
     def identity(self) -> dict:
         """Everything the built set depends on, as JSON: equal identities, equal builds."""
@@ -85,3 +104,15 @@ class BuildSettings:
     def is_recipe_default(self) -> bool:
         """Whether nothing but ``--quick`` departs from the recipe."""
         return self == BuildSettings.resolve(self.recipe, quick=self.quick)
+
+
+def _clip_text(spec) -> str:
+    """How ``--clip`` names ``spec``: ``tiny-random``, ``NAME/random``, ``NAME/TAG``, or the
+    checkpoint's file name."""
+    from semantify.clip import TINY_RANDOM, TINY_RANDOM_NAME
+
+    if spec.checkpoint:
+        return f"{spec.name} checkpoint {spec.checkpoint.rsplit('/', 1)[-1]}"
+    if spec.name == TINY_RANDOM_NAME:
+        return TINY_RANDOM
+    return f"{spec.name}/{spec.pretrained or 'random'}"
