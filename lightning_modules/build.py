@@ -275,10 +275,12 @@ def build(settings: BuildSettings, out: Path | str, devices: int = 1,
     lock = _lock(out)
     try:
         _quiet_lightning()
-        record = check_out(out, settings) or {  # re-read: another process may have started
-            "format": FORMAT, "version": VERSION, "title": settings.title,
-            "command": settings.command(), "identity": settings.identity(), "stages": {}}
-        write_json_atomic(out / BUILD_JSON, record)
+        record = check_out(out, settings)  # again: another process may have started it
+        if record is None:
+            record = {"format": FORMAT, "version": VERSION, "title": settings.title,
+                      "command": settings.command(), "identity": settings.identity(),
+                      "stages": {}}
+            write_json_atomic(out / BUILD_JSON, record)
         run = _Run(settings, out, record, report or (lambda progress: None))
         for stage in STAGES:
             if stage in record["stages"]:

@@ -39,9 +39,9 @@ class TerminalProgress:
     """Progress lines on stderr: rewritten in place on a terminal, else one every few seconds
     and at each new stage."""
 
-    def __init__(self, stream=sys.stderr, every: float = 5.0):
-        self.stream, self.every = stream, every
-        self.tty = stream.isatty()
+    def __init__(self, stream=None, every: float = 5.0):
+        self.stream, self.every = stream or sys.stderr, every
+        self.tty = self.stream.isatty()
         self.last, self.stage = 0.0, None
 
     def __call__(self, progress) -> None:
