@@ -259,16 +259,17 @@ def prepare(settings: BuildSettings, out: Path, device: str | None = None) -> di
 
 def build(settings: BuildSettings, out: Path | str, devices: int = 1,
           accelerator: str = "auto", report: Callable[[Progress], None] | None = None,
-          device: str | None = None) -> dict | None:
+          device: str | None = None, workers: int = 1) -> dict | None:
     """Build (or resume) the slider set of ``settings`` into ``out``; return its record.
 
     ``report`` receives a :class:`Progress` at each step. ``devices`` > 1 generates with one
     process per device (DDP relaunches this command; the extra ranks return None after
     generating). ``device`` is where CLIP runs outside generation (default: CUDA if any).
+    ``workers``: render processes per device while generating (more pay off on a GPU).
     """
     out = Path(out)
     if int(os.environ.get("LOCAL_RANK", "0")) > 0:  # a rank DDP relaunched: generation only
-        _generate_dataset(settings, out, devices, accelerator, [])
+        _generate_dataset(settings, out, devices, accelerator, workers, [])
         return None
     record = prepare(settings, out, device)
     out.mkdir(parents=True, exist_ok=True)
@@ -286,7 +287,7 @@ def build(settings: BuildSettings, out: Path | str, devices: int = 1,
             if stage in record["stages"]:
                 continue
             started = time.perf_counter()
-            figures = _STAGE_WORK[stage](run, devices, accelerator)
+            figures = _STAGE_WORK[stage](run, devices, accelerator, workers)
             run.finish(stage, figures, time.perf_counter() - started)
     finally:
         lock.release()
@@ -312,16 +313,17 @@ def _quiet_lightning() -> None:
 
 
 def _generate_dataset(settings: BuildSettings, out: Path, devices: int, accelerator: str,
-                      callbacks: list) -> dict:
+                      workers: int, callbacks: list) -> dict:
     from lightning_modules.generate import generate
 
     return generate(settings.generation_spec(), out / DATASET, devices=devices,
-                    accelerator=accelerator, progress=False, callbacks=callbacks)
+                    accelerator=accelerator, workers=workers, progress=False,
+                    callbacks=callbacks)
 
 
-def _generate(run: _Run, devices: int, accelerator: str) -> dict:
+def _generate(run: _Run, devices: int, accelerator: str, workers: int) -> dict:
     run.emit("generate", 0.0, "starting the renderer and CLIP", None)
-    summary = _generate_dataset(run.settings, run.out, devices, accelerator,
+    summary = _generate_dataset(run.settings, run.out, devices, accelerator, workers,
                                 [_GenerationProgress(run, run.settings.samples)])
     rate = summary["samples_per_second"] if summary["generated"] else None
     return {"samples": summary["samples"], "generated": summary["generated"],
@@ -335,7 +337,7 @@ def _replace_dir(partial: Path, final: Path) -> None:
     os.replace(partial, final)
 
 
-def _select(run: _Run, devices: int, accelerator: str) -> dict:
+def _select(run: _Run, *_) -> dict:
     from semantify.dataset import open_dataset
     from semantify.descriptors.dataset_selection import select_on_dataset
 
@@ -352,7 +354,7 @@ def _select(run: _Run, devices: int, accelerator: str) -> dict:
             "baseline_test_r2": round(selection.baseline.r2, 4)}
 
 
-def _train(run: _Run, devices: int, accelerator: str) -> dict:
+def _train(run: _Run, *_) -> dict:
     from lightning_modules.train import train
 
     chosen = run.record["stages"]["select"]["chosen"]
@@ -363,7 +365,7 @@ def _train(run: _Run, devices: int, accelerator: str) -> dict:
     return {key: metrics[key] for key in ("val_vertex_mm", "val_r2", "epochs", "best_epoch")}
 
 
-def _evaluate(run: _Run, devices: int, accelerator: str) -> dict:
+def _evaluate(run: _Run, *_) -> dict:
     from semantify.evaluation import evaluate
     from semantify.sliders import SliderSet
 
@@ -378,7 +380,7 @@ def _evaluate(run: _Run, devices: int, accelerator: str) -> dict:
             "disentanglement": round(report["disentanglement"], 4)}
 
 
-def _card(run: _Run, devices: int, accelerator: str) -> dict:
+def _card(run: _Run, *_) -> dict:
     from semantify.model_card import write_model_card
 
     run.emit("card", 0.0, "writing README.md", 0.5)

@@ -32,6 +32,8 @@ def add(subparsers) -> None:
                    help="the recipe's quick settings: fewer samples, shorter training")
     p.add_argument("--devices", type=int, default=1, help="GPUs, or CPU processes, to generate")
     p.add_argument("--accelerator", default="auto", help="auto, cpu or gpu (generation)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="render processes per device while generating (more help on a GPU)")
     p.set_defaults(run=run)
 
 
@@ -69,10 +71,11 @@ def run(args) -> int:
     from lightning_modules.build import build, default_out
     from semantify.recipes import BuildSettings, resolve
 
-    if args.devices < 1:
-        from semantify.errors import SemantifyError
+    from semantify.errors import SemantifyError
 
-        raise SemantifyError(f"--devices must be at least 1, got {args.devices}.")
+    for name in ("devices", "workers"):
+        if getattr(args, name) < 1:
+            raise SemantifyError(f"--{name} must be at least 1, got {getattr(args, name)}.")
     settings = BuildSettings.resolve(resolve(args.target), args.clip, args.clip_checkpoint,
                                      args.int8, args.samples, args.quick)
     out = Path(args.out) if args.out else default_out(settings)
@@ -80,7 +83,7 @@ def run(args) -> int:
     started = time.perf_counter()
     try:
         record = build(settings, out, devices=args.devices, accelerator=args.accelerator,
-                       report=progress)
+                       report=progress, workers=args.workers)
     finally:
         progress.close()
     if record is None or os.environ.get("LOCAL_RANK", "0") != "0":
