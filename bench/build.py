@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -59,9 +60,12 @@ def main() -> None:
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     env.setdefault("ANNY_CACHE_DIR", str(ROOT / ".cache/anny"))
     load_before = os.getloadavg()
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run(cmd, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (usage.ru_utime - cpu_before.ru_utime) + (usage.ru_stime - cpu_before.ru_stime)
     if result.returncode != 0:
         sys.exit(f"build failed ({result.returncode}): {result.stderr.strip()[-2000:]}")
     record = json.loads((out / "build.json").read_text())
@@ -85,6 +89,9 @@ def main() -> None:
     print(f"wall {wall:.1f} s = {wall / 60:.2f} min (target <= {target:.0f} s: "
           f"{'met' if wall <= target else 'NOT met'}); load average "
           f"{load_before[0]:.1f} before, {os.getloadavg()[0]:.1f} after")
+    cores = os.cpu_count() or 1
+    print(f"CPU time of the build's processes {cpu:.0f} s: at least {cpu / cores:.0f} s wall on "
+          f"{cores} idle cores (what a shared machine's wall time overstates)")
 
 
 if __name__ == "__main__":
