@@ -245,14 +245,26 @@ def _lock(out: Path):
     return lock
 
 
-def prepare(settings: BuildSettings, out: Path, device: str | None = None) -> dict | None:
+def prepare(settings: BuildSettings, out: Path, device: str | None = None,
+            report: Callable[[Progress], None] | None = None) -> dict | None:
     """Every check a build needs before it starts work, cheapest first: the folder, the
-    model file, the training settings, then the CLIP weights (offline: one line at once)."""
-    from semantify.clip import load_clip
+    model file, the training settings, then the CLIP weights (downloaded once, with progress
+    as stage 0 "download"; offline and not cached: one line at once)."""
+    from semantify.clip import fetch_weights, load_clip
 
     record = check_out(out, settings)
     check_model(settings)
     check_training(settings.training)
+    started = time.perf_counter()
+
+    def downloading(done: int, total: int | None) -> None:
+        if report is not None:
+            size = f"{done / 1e6:.0f}/{total / 1e6:.0f} MB" if total else f"{done / 1e6:.0f} MB"
+            report(Progress("download", 0, len(STAGES), done / total if total else 0.0,
+                            f"downloading CLIP {settings.clip.name} (once): {size}",
+                            time.perf_counter() - started))
+
+    fetch_weights(settings.clip, downloading)
     load_clip(settings.clip, device=device)
     return record
 
@@ -271,7 +283,7 @@ def build(settings: BuildSettings, out: Path | str, devices: int = 1,
     if int(os.environ.get("LOCAL_RANK", "0")) > 0:  # a rank DDP relaunched: generation only
         _generate_dataset(settings, out, devices, accelerator, workers, [])
         return None
-    record = prepare(settings, out, device)
+    record = prepare(settings, out, device, report)
     out.mkdir(parents=True, exist_ok=True)
     lock = _lock(out)
     try:

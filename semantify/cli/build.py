@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from pathlib import Path
@@ -24,7 +25,7 @@ def add(subparsers) -> None:
                         "the pipeline with random weights (NOT semantic)")
     p.add_argument("--clip-checkpoint", default=None,
                    help="local open_clip weights file or folder (works offline)")
-    p.add_argument("--int8", action=__import__("argparse").BooleanOptionalAction, default=None,
+    p.add_argument("--int8", action=argparse.BooleanOptionalAction, default=None,
                    help="run CLIP's image tower in dynamic int8 on CPU (default: the recipe's)")
     p.add_argument("--samples", type=int, default=None,
                    help="samples to generate (default: the recipe's, or its quick count)")
