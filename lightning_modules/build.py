@@ -36,6 +36,7 @@ from semantify.recipes.settings import FORMAT, VERSION
 STAGES = ("generate", "select", "train", "evaluate", "card")
 BUILD_JSON = "build.json"
 LOCK = ".build.lock"
+PROGRESS = ".progress.json"  # the latest Progress (or the error) of a running build
 DATASET, SELECTION, EVALUATION, CARD = "dataset", "selection", "evaluation", "README.md"
 # Settings of train() a recipe may not override: the build passes them itself.
 _SET_BY_BUILD = {"data", "descriptors", "out", "template", "selection", "progress", "callbacks"}
@@ -72,6 +73,45 @@ class Progress:
         left = "" if self.build_left is None else f" · about {_clock(self.build_left)} left"
         return (f"[{self.index}/{self.count} {self.stage}] {self.done:4.0%} {self.detail}"
                 f" · {_clock(self.elapsed)} elapsed{left}")
+
+
+class ProgressFile:
+    """Passes each :class:`Progress` on to ``report`` and keeps the latest in ``OUT/.progress
+    .json`` (at most once a second, and at each new stage), so that any other process (the
+    app, after a reload or a restart) can show how a build goes: :func:`read_progress`."""
+
+    def __init__(self, out: Path, report: Callable[[Progress], None] | None = None):
+        self.path, self.report = Path(out) / PROGRESS, report
+        self.last, self.stage = 0.0, None
+
+    def __call__(self, progress: Progress) -> None:
+        if self.report is not None:
+            self.report(progress)
+        now = time.monotonic()
+        if progress.stage != self.stage or now - self.last >= 1.0 or progress.done >= 1.0:
+            self.last, self.stage = now, progress.stage
+            if self.path.parent.is_dir():
+                write_json_atomic(self.path, dataclasses.asdict(progress))
+
+    def fail(self, error: str) -> None:
+        """Keep ``error`` for other processes, in a build folder only (never in one we
+        refused)."""
+        if (self.path.parent / BUILD_JSON).is_file():
+            write_json_atomic(self.path, {"error": error})
+
+
+def read_progress(out: Path) -> Progress | str | None:
+    """The latest progress of the build in ``out``, its error line (a str), or None."""
+    try:
+        data = json.loads((Path(out) / PROGRESS).read_text())
+    except (OSError, ValueError):
+        return None
+    if "error" in data:
+        return str(data["error"])
+    try:
+        return Progress(**data)
+    except TypeError:
+        return None
 
 
 def _clock(seconds: float) -> str:
@@ -125,21 +165,24 @@ class _Run:
 
 
 class _GenerationProgress(Callback):
-    """Reports samples written (all ranks together) after each predicted shard."""
+    """Reports samples written (all ranks together) after each predicted shard; ``done``
+    samples were already there (a resumed build)."""
 
-    def __init__(self, run: _Run, total: int):
-        self.run, self.total, self.count, self.start = run, total, 0, None
+    def __init__(self, run: _Run, total: int, done: int = 0):
+        self.run, self.total, self.count, self.initial = run, total, done, done
+        self.start = None
 
     def on_predict_start(self, trainer, pl_module):
         self.start = time.perf_counter()
-        self.run.emit("generate", 0.0, f"0/{self.total} samples", None)
+        self.run.emit("generate", self.count / self.total, f"{self.count}/{self.total} samples",
+                      None)
 
     def on_predict_batch_end(self, trainer, pl_module, outputs, batch, batch_idx,
                              dataloader_idx=0):
         if not trainer.is_global_zero:
             return
         self.count = min(self.count + len(batch["indices"]) * trainer.world_size, self.total)
-        rate = self.count / max(time.perf_counter() - self.start, 1e-6)
+        rate = (self.count - self.initial) / max(time.perf_counter() - self.start, 1e-6)
         self.run.sample_rate = rate
         self.run.emit("generate", self.count / self.total,
                       f"{self.count}/{self.total} samples, {rate:.1f}/s",
@@ -227,7 +270,8 @@ def check_out(out: Path, settings: BuildSettings) -> dict | None:
                 f"{', '.join(differ)}); rerun with the same arguments to resume it, or choose "
                 "another --out.")
         return record
-    if out.exists() and (not out.is_dir() or any(p.name != LOCK for p in out.iterdir())):
+    if out.exists() and (not out.is_dir() or any(p.name not in (LOCK, PROGRESS)
+                                                 for p in out.iterdir())):
         what = "a slider set" if (out / "sliders.json").exists() else "other files"
         raise SemantifyError(f"{out} holds {what}, not a build; choose an empty or new --out.")
     return None
@@ -283,6 +327,30 @@ def build(settings: BuildSettings, out: Path | str, devices: int = 1,
     if int(os.environ.get("LOCAL_RANK", "0")) > 0:  # a rank DDP relaunched: generation only
         _generate_dataset(settings, out, devices, accelerator, workers, [])
         return None
+    report = ProgressFile(out, report)
+    try:
+        record = _build(settings, out, devices, accelerator, report, device, workers)
+    except SemantifyError as error:
+        report.fail(str(error))
+        raise
+    (out / PROGRESS).unlink(missing_ok=True)  # a finished set carries no progress file
+    return record
+
+
+def claim(settings: BuildSettings, out: Path | str) -> dict:
+    """Create the folder and record of a build to run later (the app's queue), or return the
+    record of the same build already there; refuses what :func:`check_out` refuses."""
+    out = Path(out)
+    record = check_out(out, settings)
+    if record is None:
+        out.mkdir(parents=True, exist_ok=True)
+        record = settings.record()
+        write_json_atomic(out / BUILD_JSON, record)
+    return record
+
+
+def _build(settings: BuildSettings, out: Path, devices: int, accelerator: str,
+           report: ProgressFile, device: str | None, workers: int) -> dict:
     record = prepare(settings, out, device, report)
     out.mkdir(parents=True, exist_ok=True)
     lock = _lock(out)
@@ -290,9 +358,7 @@ def build(settings: BuildSettings, out: Path | str, devices: int = 1,
         _quiet_lightning()
         record = check_out(out, settings)  # again: another process may have started it
         if record is None:
-            record = {"format": FORMAT, "version": VERSION, "title": settings.title,
-                      "command": settings.command(), "identity": settings.identity(),
-                      "stages": {}}
+            record = settings.record()
             write_json_atomic(out / BUILD_JSON, record)
         run = _Run(settings, out, record, report or (lambda progress: None))
         for stage in STAGES:
@@ -335,8 +401,10 @@ def _generate_dataset(settings: BuildSettings, out: Path, devices: int, accelera
 
 def _generate(run: _Run, devices: int, accelerator: str, workers: int) -> dict:
     run.emit("generate", 0.0, "starting the renderer and CLIP", None)
-    summary = _generate_dataset(run.settings, run.out, devices, accelerator, workers,
-                                [_GenerationProgress(run, run.settings.samples)])
+    shard_size = run.settings.generation_spec().shard_size
+    done = len(list((run.out / DATASET / "shards").glob("shard-*.safetensors"))) * shard_size
+    summary = _generate_dataset(run.settings, run.out, devices, accelerator, workers, [
+        _GenerationProgress(run, run.settings.samples, min(done, run.settings.samples))])
     rate = summary["samples_per_second"] if summary["generated"] else None
     return {"samples": summary["samples"], "generated": summary["generated"],
             "samples_per_second": round(rate, 3) if rate else run.record["stages"].get(

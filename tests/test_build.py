@@ -44,6 +44,7 @@ def test_quick_build_makes_a_slider_set_with_its_card(built, capsys):
     assert len(pictures) == len(chosen)
     assert all((built / "evaluation" / p).stat().st_size > 1000 for p in pictures)
     assert not list(built.rglob("*.partial")) and not (built / ".build.lock").exists()
+    assert not (built / ".progress.json").exists()
 
 
 def test_rerun_of_a_finished_build_does_nothing_and_other_settings_are_refused(built, capsys):
@@ -110,3 +111,19 @@ def test_build_resumes_after_kill_9_in_generation_and_in_training(tmp_path):
     assert {k: now[k] for k in first} == first and {k: now[k] for k in kept} == kept
     assert (out / "selection" / "selection.json").stat().st_mtime_ns == selection
     assert SliderSet.load(out).descriptors == stages["select"]["chosen"]
+
+
+def test_a_claimed_build_resumes_from_its_folder_alone(tmp_path, capsys):
+    from lightning_modules.build import claim, read_progress
+    from semantify.recipes import BuildSettings
+
+    settings = BuildSettings.resolve(load_recipe("anny-body"), clip="tiny-random", samples=64,
+                                     quick=True)
+    out = tmp_path / "claimed"
+    record = claim(settings, out)
+    assert claim(settings, out) == record and read_record(out)["stages"] == {}
+    assert BuildSettings.from_record(record) == settings
+    assert main(["build", "--resume", str(out)]) == 0
+    assert list(read_record(out)["stages"]) == list(STAGES) and read_progress(out) is None
+    assert main(["build", "--resume", str(tmp_path / "nothing")]) == 2
+    assert "holds no build to resume" in capsys.readouterr().err

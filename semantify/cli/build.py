@@ -15,8 +15,10 @@ def add(subparsers) -> None:
                     "select the words, train the sliders, evaluate them and write a model card "
                     "(README.md). Rerunning the same command resumes where it stopped, also "
                     "after a kill; other settings into the same --out are refused.")
-    p.add_argument("target", metavar="RECIPE|MODEL",
+    p.add_argument("target", metavar="RECIPE|MODEL", nargs="?",
                    help="a recipe name, a recipe .json file, or a model id with one recipe")
+    p.add_argument("--resume", metavar="DIR", default=None,
+                   help="finish the build in DIR with the settings it was started with")
     p.add_argument("--out", default=None,
                    help="slider set folder (default: the built sets folder under "
                         "$SEMANTIFY_CACHE_DIR/sliders, where the app finds it)")
@@ -77,9 +79,23 @@ def run(args) -> int:
     for name in ("devices", "workers"):
         if getattr(args, name) < 1:
             raise SemantifyError(f"--{name} must be at least 1, got {getattr(args, name)}.")
-    settings = BuildSettings.resolve(resolve(args.target), args.clip, args.clip_checkpoint,
-                                     args.int8, args.samples, args.quick)
-    out = Path(args.out) if args.out else default_out(settings)
+    if args.resume:
+        from lightning_modules.build import read_record
+
+        if args.target or args.out:
+            raise SemantifyError("--resume DIR takes the recipe and settings from DIR; drop "
+                                 "RECIPE and --out (or drop --resume).")
+        record = read_record(Path(args.resume))
+        if record is None:
+            raise SemantifyError(f"{args.resume} holds no build to resume; start one with "
+                                 "`semantify build RECIPE --out DIR`.")
+        settings, out = BuildSettings.from_record(record), Path(args.resume)
+    elif args.target:
+        settings = BuildSettings.resolve(resolve(args.target), args.clip, args.clip_checkpoint,
+                                         args.int8, args.samples, args.quick)
+        out = Path(args.out) if args.out else default_out(settings)
+    else:
+        raise SemantifyError("name a recipe (see `semantify recipes`) or --resume DIR.")
     progress = TerminalProgress()
     started = time.perf_counter()
     try:

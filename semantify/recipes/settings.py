@@ -47,6 +47,34 @@ class BuildSettings:
         training = {**recipe.training, **(recipe.quick.training if quick else {})}
         return cls(recipe, spec, samples, bool(quick), training)
 
+    @classmethod
+    def from_record(cls, record: dict) -> BuildSettings:
+        """The settings a build record (``build.json``) was made with, to resume it."""
+        from semantify.clip import ClipSpec
+        from semantify.errors import SemantifyError
+        from semantify.recipes.recipe import recipe_from_dict
+
+        try:
+            identity = record["identity"]
+            recipe = recipe_from_dict(identity["recipe"], record["recipe"],
+                                      record.get("recipe_source", ""))
+            settings = cls(recipe, ClipSpec.from_dict(identity["clip"]), identity["samples"],
+                           identity["quick"], dict(identity["training"]), identity["seed"])
+        except (KeyError, TypeError) as error:
+            raise SemantifyError(f"build record lacks {error}; start the build again with "
+                                 "`semantify build RECIPE`.") from None
+        if settings.identity() != identity:
+            raise SemantifyError("build record does not match its own recipe; start the build "
+                                 "again with `semantify build RECIPE`.")
+        return settings
+
+    def record(self) -> dict:
+        """A new build record: its title, command, identity, recipe, and no stage done."""
+        return {"format": FORMAT, "version": VERSION, "title": self.title,
+                "command": self.command(), "identity": self.identity(),
+                "recipe": self.recipe.to_dict(), "recipe_source": self.recipe.source,
+                "stages": {}}
+
     @property
     def family(self) -> str:
         return self.recipe.family
