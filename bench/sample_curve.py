@@ -47,7 +47,8 @@ def metric_dataset(out: Path, samples: int, seed: int) -> Path:
 
 def first_rows(full: Path, size: int, out: Path) -> Path:
     """A dataset folder holding the first ``size`` samples of ``full`` (links to its shards)."""
-    from semantify.dataset import MANIFEST, read_manifest, shard_path, write_json_atomic
+    from semantify.dataset import MANIFEST, read_manifest, shard_path
+    from semantify.files import write_json_atomic
 
     manifest = {**read_manifest(full), "samples": size}
     (out / "shards").mkdir(parents=True, exist_ok=True)
@@ -86,7 +87,7 @@ def plot(rows: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from semantify.dataset import write_atomic
+    from semantify.files import write_atomic
 
     sizes = [r["samples"] for r in rows]
     fig, ax = plt.subplots(figsize=(6.4, 4))

@@ -21,25 +21,23 @@ import dataclasses
 import inspect
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from lightning.pytorch.callbacks import Callback
 
-from semantify.dataset import write_json_atomic
 from semantify.errors import SemantifyError
+from semantify.files import new_folder_beside, swap_folder, write_json_atomic
 from semantify.recipes import BuildSettings
-from semantify.recipes.settings import FORMAT, VERSION
+from semantify.recipes.settings import BUILD_JSON, FORMAT, VERSION
 
 STAGES = ("generate", "select", "train", "evaluate", "card")
-BUILD_JSON = "build.json"
 LOCK = ".build.lock"
 PROGRESS = ".progress.json"  # the latest Progress (or the error) of a running build
 DATASET, SELECTION, EVALUATION, CARD = "dataset", "selection", "evaluation", "README.md"
-# Settings of train() a recipe may not override: the build passes them itself.
-_SET_BY_BUILD = {"data", "descriptors", "out", "template", "selection", "progress", "callbacks"}
+# Training settings a recipe may not set: the build passes them itself.
+_SET_BY_BUILD = {"template"}
 # Rough costs on a 2-core CPU (bench/build.py), used only for the time left before a stage
 # has measured itself: seconds per CLIP text prompt, per training row and epoch, and per
 # validation epoch.
@@ -145,10 +143,10 @@ class _Run:
             return None
         settings, views = self.settings, len(self.settings.recipe.views)
         image_seconds = 1.0 / (rate * views)
-        from lightning_modules.train import train
+        from lightning_modules.train import settings_defaults
         from semantify.evaluation import evaluate
 
-        epochs = int(settings.training.get("max_epochs", _default(train, "max_epochs")))
+        epochs = int(settings.training.get("max_epochs", settings_defaults()["max_epochs"]))
         grid = _default(evaluate, "grid")
         seconds = {
             "generate": settings.samples / rate,
@@ -220,9 +218,9 @@ def default_out(settings: BuildSettings) -> Path:
 
 def check_training(training) -> None:
     """Refuse training overrides that :func:`lightning_modules.train.train` does not take."""
-    from lightning_modules.train import train
+    from lightning_modules.train import settings_defaults
 
-    valid = set(inspect.signature(train).parameters) - _SET_BY_BUILD
+    valid = set(settings_defaults()) - _SET_BY_BUILD
     unknown = sorted(set(training) - valid)
     if unknown:
         raise SemantifyError(f"unknown training setting(s) {', '.join(unknown)}; a recipe may "
@@ -411,12 +409,6 @@ def _generate(run: _Run, devices: int, accelerator: str, workers: int) -> dict:
                 "generate", {}).get("samples_per_second")}
 
 
-def _replace_dir(partial: Path, final: Path) -> None:
-    """Put the finished folder ``partial`` in place of ``final``."""
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(partial, final)
-
-
 def _select(run: _Run, *_) -> dict:
     from semantify.dataset import open_dataset
     from semantify.descriptors.dataset_selection import select_on_dataset
@@ -424,12 +416,11 @@ def _select(run: _Run, *_) -> dict:
     recipe = run.settings.recipe
     run.emit("select", 0.0, f"scoring {len(recipe.candidates)} candidate words",
              run.estimate(["select"]))
-    partial = run.out / f".{SELECTION}.partial"
-    shutil.rmtree(partial, ignore_errors=True)
+    partial = new_folder_beside(run.out / SELECTION)
     selection, _ = select_on_dataset(open_dataset(run.out / DATASET), recipe.candidates,
                                      recipe.descriptors, template=recipe.template,
                                      forced=recipe.forced, out=partial)
-    _replace_dir(partial, run.out / SELECTION)
+    swap_folder(partial, run.out / SELECTION)
     return {"chosen": selection.chosen, "test_r2": round(selection.r2, 4),
             "baseline_test_r2": round(selection.baseline.r2, 4)}
 
@@ -451,10 +442,9 @@ def _evaluate(run: _Run, *_) -> dict:
 
     run.emit("evaluate", 0.0, "held-out error, slider fidelity and pictures",
              run.estimate(["evaluate"]))
-    partial = run.out / f".{EVALUATION}.partial"
-    shutil.rmtree(partial, ignore_errors=True)
+    partial = new_folder_beside(run.out / EVALUATION)
     report = evaluate(SliderSet.load(run.out), None, partial)
-    _replace_dir(partial, run.out / EVALUATION)
+    swap_folder(partial, run.out / EVALUATION)
     return {"vertex_mm": round(report["held_out"]["vertex_mm"], 3),
             "coefficient_r2": round(report["held_out"]["coefficient_r2"], 4),
             "disentanglement": round(report["disentanglement"], 4)}

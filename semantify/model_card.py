@@ -17,7 +17,7 @@ import json
 from collections.abc import Mapping
 from pathlib import Path
 
-from semantify.dataset import write_atomic
+from semantify.files import write_atomic
 from semantify.sliders import SliderSet
 
 CARD = "README.md"
@@ -42,16 +42,14 @@ def _front_matter(front_matter: Mapping | None) -> list[str]:
 
 
 def _header(slider_set: SliderSet, record: dict | None, root: Path) -> list[str]:
-    from semantify.clip import ClipSpec
-
     title = (record or {}).get("title") or root.name
     lines = [f"# {title}", ""]
-    words = ", ".join(f"**{name}**" for name in slider_set.descriptors)
+    words = ", ".join(f"**{name}**" for name in slider_set.names)
     lines += [f"Sliders for `{slider_set.model_id}` named by words: {words}.", ""]
-    if slider_set.clip is not None and not ClipSpec.from_dict(slider_set.clip).is_semantic:
+    if slider_set.clip is not None and not slider_set.clip.is_semantic:
         lines += ["> **Not semantic.** These sliders were built with random CLIP weights "
-                  f"({ClipSpec.from_dict(slider_set.clip).label}): they test the pipeline, and "
-                  "their names mean nothing.", ""]
+                  f"({slider_set.clip.label}): they test the pipeline, and their names mean "
+                  "nothing.", ""]
     return lines
 
 
@@ -105,11 +103,9 @@ def _figures(metrics: dict | None, evaluation: dict | None, selection: dict | No
 
 
 def _provenance(slider_set: SliderSet, record: dict | None, root: Path) -> list[str]:
-    from semantify.clip import ClipSpec
-
     lines = ["## How it was built", ""]
     if slider_set.clip is not None:
-        lines.append(f"- CLIP: {ClipSpec.from_dict(slider_set.clip).label}; prompt template "
+        lines.append(f"- CLIP: {slider_set.clip.label}; prompt template "
                      f"`{slider_set.template}`")
     training = slider_set.training
     if training.get("samples"):
@@ -132,7 +128,7 @@ def _provenance(slider_set: SliderSet, record: dict | None, root: Path) -> list[
                   json.dumps(identity, indent=2), "```", "", "</details>"]
     lines += ["", "## Use", "", "```", f"semantify app --sliders {root.name}",
               f"semantify shape {root.name} --set "
-              f"\"{slider_set.descriptors[0]}={slider_set.sliders[0].high:.4g}\" --out body.ply",
+              f"\"{slider_set.names[0]}={slider_set.sliders[0].high:.4g}\" --out body.ply",
               "```", ""]
     return lines
 

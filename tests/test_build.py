@@ -34,7 +34,7 @@ def test_quick_build_makes_a_slider_set_with_its_card(built, capsys):
     chosen = record["stages"]["select"]["chosen"]
     assert chosen[:2] == ["fat", "tall"]  # the recipe's forced words
     slider_set = SliderSet.load(built)
-    assert slider_set.descriptors == chosen and slider_set.model_id == "anny-body"
+    assert slider_set.names == chosen and slider_set.model_id == "anny-body"
     assert slider_set.training["samples"] == 128
     card = (built / "README.md").read_text()
     assert "Not semantic" in card and "semantify build anny-body --clip tiny-random" in card
@@ -43,7 +43,7 @@ def test_quick_build_makes_a_slider_set_with_its_card(built, capsys):
     pictures = json.loads((built / "evaluation" / "evaluation.json").read_text())["pictures"]
     assert len(pictures) == len(chosen)
     assert all((built / "evaluation" / p).stat().st_size > 1000 for p in pictures)
-    assert not list(built.rglob("*.partial")) and not (built / ".build.lock").exists()
+    assert not list(built.glob(".*.new-*")) and not (built / ".build.lock").exists()
     assert not (built / ".progress.json").exists()
 
 
@@ -110,7 +110,7 @@ def test_build_resumes_after_kill_9_in_generation_and_in_training(tmp_path):
     now = {p.name: p.stat().st_mtime_ns for p in shards.glob("*.safetensors")}
     assert {k: now[k] for k in first} == first and {k: now[k] for k in kept} == kept
     assert (out / "selection" / "selection.json").stat().st_mtime_ns == selection
-    assert SliderSet.load(out).descriptors == stages["select"]["chosen"]
+    assert SliderSet.load(out).names == stages["select"]["chosen"]
 
 
 def test_a_claimed_build_resumes_from_its_folder_alone(tmp_path, capsys):

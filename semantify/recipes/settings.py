@@ -16,6 +16,7 @@ from semantify.recipes.recipe import Recipe, check_samples
 
 FORMAT = "semantify-build"
 VERSION = 1
+BUILD_JSON = "build.json"  # the record in a build's folder (lightning_modules.build)
 # Recipe entries that only describe it: editing them does not change what a build makes.
 _COSMETIC = ("title", "description")
 
