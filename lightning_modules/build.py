@@ -25,14 +25,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from lightning.pytorch.callbacks import Callback
-
 from semantify.errors import SemantifyError
 from semantify.files import new_folder_beside, swap_folder, write_json_atomic
 from semantify.recipes import BuildSettings
-from semantify.recipes.settings import BUILD_JSON, FORMAT, VERSION
+from semantify.recipes.settings import (BUILD_JSON, STAGES, is_finished,  # noqa: F401
+                                        read_record)
 
-STAGES = ("generate", "select", "train", "evaluate", "card")
 LOCK = ".build.lock"
 PROGRESS = ".progress.json"  # the latest Progress (or the error) of a running build
 DATASET, SELECTION, EVALUATION, CARD = "dataset", "selection", "evaluation", "README.md"
@@ -162,60 +160,6 @@ class _Run:
         write_json_atomic(self.out / BUILD_JSON, self.record)
 
 
-class _GenerationProgress(Callback):
-    """Reports samples written (all ranks together) after each predicted shard; ``done``
-    samples were already there (a resumed build)."""
-
-    def __init__(self, run: _Run, total: int, done: int = 0):
-        self.run, self.total, self.count, self.initial = run, total, done, done
-        self.start = None
-
-    def on_predict_start(self, trainer, pl_module):
-        self.start = time.perf_counter()
-        self.run.emit("generate", self.count / self.total, f"{self.count}/{self.total} samples",
-                      None)
-
-    def on_predict_batch_end(self, trainer, pl_module, outputs, batch, batch_idx,
-                             dataloader_idx=0):
-        if not trainer.is_global_zero:
-            return
-        self.count = min(self.count + len(batch["indices"]) * trainer.world_size, self.total)
-        rate = (self.count - self.initial) / max(time.perf_counter() - self.start, 1e-6)
-        self.run.sample_rate = rate
-        self.run.emit("generate", self.count / self.total,
-                      f"{self.count}/{self.total} samples, {rate:.1f}/s",
-                      (self.total - self.count) / rate)
-
-
-class _TrainingProgress(Callback):
-    """Reports epochs done, and the time left if every epoch up to the last is run."""
-
-    def __init__(self, run: _Run):
-        self.run, self.start = run, None
-
-    def on_train_start(self, trainer, pl_module):
-        self.start = time.perf_counter()
-
-    def on_train_epoch_end(self, trainer, pl_module):
-        done, total = trainer.current_epoch + 1, max(trainer.max_epochs or 1, 1)
-        per_epoch = (time.perf_counter() - self.start) / done
-        self.run.emit("train", done / total, f"epoch {done}/{total} (stops early when "
-                      "the held-out error stops falling)", (total - done) * per_epoch)
-
-
-def default_out(settings: BuildSettings) -> Path:
-    """Where a build goes without --out: the built sets folder (the app lists it), named after
-    the recipe (``anny-body``, ``anny-body-quick``) or, for other settings or a recipe file,
-    with a hash of them, never with text a user typed."""
-    from semantify.paths import built_sets_dir
-
-    quick = "-quick" if settings.quick else ""
-    if settings.recipe.shipped and settings.is_recipe_default():
-        return built_sets_dir() / f"{settings.recipe.name}{quick}"
-    prefix = settings.recipe.name if settings.recipe.shipped else "recipe"
-    return built_sets_dir() / f"{prefix}{quick}-{settings.digest()}"
-
-
 def check_training(training) -> None:
     """Refuse training overrides that :func:`lightning_modules.train.train` does not take."""
     from lightning_modules.train import settings_defaults
@@ -235,23 +179,6 @@ def check_model(settings: BuildSettings) -> None:
     if not status.available:
         raise SemantifyError(f"recipe {settings.recipe.name} needs model "
                              f"{settings.recipe.model.id}: {status.missing}.")
-
-
-def read_record(out: Path) -> dict | None:
-    """The ``build.json`` of folder ``out``, or None if it has none."""
-    path = Path(out) / BUILD_JSON
-    if not path.is_file():
-        return None
-    try:
-        record = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SemantifyError(f"cannot read {path} ({error}); delete the folder and build "
-                             "again.") from None
-    if not isinstance(record, dict) or record.get("format") != FORMAT \
-            or record.get("version") != VERSION:
-        raise SemantifyError(f"{path} is not a {FORMAT} v{VERSION} record; build into "
-                             "another --out.")
-    return record
 
 
 def check_out(out: Path, settings: BuildSettings) -> dict | None:
@@ -371,11 +298,6 @@ def _build(settings: BuildSettings, out: Path, devices: int, accelerator: str,
     return record
 
 
-def is_finished(record: dict | None) -> bool:
-    """Whether a build record has every stage done (its folder is a complete slider set)."""
-    return record is not None and all(stage in record["stages"] for stage in STAGES)
-
-
 def _quiet_lightning() -> None:
     """Keep Lightning's start-up banners and known harmless warnings out of the progress."""
     import logging
@@ -401,8 +323,10 @@ def _generate(run: _Run, devices: int, accelerator: str, workers: int) -> dict:
     run.emit("generate", 0.0, "starting the renderer and CLIP", None)
     shard_size = run.settings.generation_spec().shard_size
     done = len(list((run.out / DATASET / "shards").glob("shard-*.safetensors"))) * shard_size
+    from lightning_modules.build_progress import GenerationProgress
+
     summary = _generate_dataset(run.settings, run.out, devices, accelerator, workers, [
-        _GenerationProgress(run, run.settings.samples, min(done, run.settings.samples))])
+        GenerationProgress(run, run.settings.samples, min(done, run.settings.samples))])
     rate = summary["samples_per_second"] if summary["generated"] else None
     return {"samples": summary["samples"], "generated": summary["generated"],
             "samples_per_second": round(rate, 3) if rate else run.record["stages"].get(
@@ -426,12 +350,13 @@ def _select(run: _Run, *_) -> dict:
 
 
 def _train(run: _Run, *_) -> dict:
+    from lightning_modules.build_progress import TrainingProgress
     from lightning_modules.train import train
 
     chosen = run.record["stages"]["select"]["chosen"]
     run.emit("train", 0.0, f"training sliders for {', '.join(chosen)}", run.estimate(["train"]))
     _, metrics = train(run.out / DATASET, chosen, run.out, template=run.settings.recipe.template,
-                       progress=False, callbacks=[_TrainingProgress(run)],
+                       progress=False, callbacks=[TrainingProgress(run)],
                        **run.settings.training)
     return {key: metrics[key] for key in ("val_vertex_mm", "val_r2", "epochs", "best_epoch")}
 

@@ -19,8 +19,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from lightning_modules.build import (BUILD_JSON, Progress, claim, default_out, is_finished,
-                                     read_progress, read_record)
+from lightning_modules.build import (BUILD_JSON, Progress, claim, is_finished, read_progress,
+                                     read_record)
 from semantify.errors import SemantifyError
 from semantify.recipes import BuildSettings
 
@@ -57,9 +57,9 @@ class BuildQueue:
         self._thread: threading.Thread | None = None
 
     def submit(self, settings: BuildSettings, out: Path | str | None = None) -> JobState:
-        """Queue the build of ``settings`` (into ``out``, default :func:`default_out`); a build
+        """Queue the build of ``settings`` (into ``out``, default ``settings.default_out()``); a build
         already queued, running or finished there is not queued twice."""
-        out = Path(out) if out is not None else default_out(settings)
+        out = Path(out) if out is not None else settings.default_out()
         record = claim(settings, out)
         if not is_finished(record):
             self._enqueue(out.resolve())

@@ -20,13 +20,17 @@ def build_app(config: AppConfig | None = None):
     from semantify.app.layout import build_ui
     from semantify.paths import sessions_dir
 
+    from semantify.app.first_build import FirstBuilds
+
     config = config or AppConfig.create()
     catalog = Catalog(config)
+    first_builds = FirstBuilds(catalog, config)
+    first_builds.restore()  # builds a stopped server left, and SEMANTIFY_BUILD_ON_START
     models = [(e.label.split(":")[0], e.model_ref.id) for e in catalog.entries() if e.is_raw]
     with gr.Blocks(title=TITLE, delete_cache=GRADIO_CACHE) as demo:
         gr.Markdown(f"## {TITLE}")
         ui = build_ui(models, build.MIN_SAMPLES)
-        events.wire(demo, ui, Handlers(ui, catalog, config))
+        events.wire(demo, ui, Handlers(ui, catalog, config, first_builds))
     demo.queue(default_concurrency_limit=1, max_size=limits.MAX_QUEUE)
     demo.allowed_paths = [str(sessions_dir())]  # exports and animations: the app's own files
     return demo

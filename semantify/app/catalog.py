@@ -33,6 +33,7 @@ class Entry:
     model_ref: ModelRef
     folder: Path | None = None
     owner: str | None = None
+    words: bool = False  # it has word sliders (photos and text can drive it)
 
     @property
     def is_raw(self) -> bool:
@@ -89,11 +90,21 @@ class Catalog:
             self._entries, self.notices = entries, notices
 
     def _set_folders(self) -> list[Path]:
+        from semantify.recipes.settings import is_finished, read_record
+
         found = list(self.config.slider_dirs)
         for root in (shipped_dir(), built_sets_dir()):
             if root.is_dir():
                 found += sorted(p.parent for p in root.glob("*/sliders.json"))
-        return list(dict.fromkeys(folder.resolve() for folder in found))
+        unfinished = set()
+        for folder in found:  # a build still running is listed once it is done
+            try:
+                record = read_record(folder)
+            except SemantifyError:
+                record = None
+            if record is not None and not is_finished(record):
+                unfinished.add(folder)
+        return list(dict.fromkeys(f.resolve() for f in found if f not in unfinished))
 
     @staticmethod
     def _set_entry(folder: Path, models: set[str]) -> Entry:
@@ -105,7 +116,8 @@ class Catalog:
         owner_file = folder / OWNER_FILE
         owner = owner_file.read_text()[:64].strip() if owner_file.is_file() else None
         label = f"{slider_set.name}: {slider_set.model_id} ({_kind(slider_set)})"
-        return Entry(set_id(folder), label, slider_set.model_ref, folder, owner)
+        return Entry(set_id(folder), label, slider_set.model_ref, folder, owner,
+                     bool(slider_set.word_names))
 
     def add(self, folder: Path, owner: str | None = None) -> Entry:
         """List the set just written to ``folder`` (built by session ``owner``)."""

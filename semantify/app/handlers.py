@@ -50,8 +50,9 @@ def reports_errors(method):
 class Handlers:
     """The event handlers of the app; one instance serves every session."""
 
-    def __init__(self, ui: Ui, catalog: Catalog, config: AppConfig):
+    def __init__(self, ui: Ui, catalog: Catalog, config: AppConfig, first_builds=None):
         self.ui, self.catalog, self.config = ui, catalog, config
+        self.first_builds = first_builds  # semantify.app.first_build.FirstBuilds, or None
 
     # -- output groups --------------------------------------------------------------------
 
@@ -89,6 +90,52 @@ class Handlers:
             updates[note] = "" if words else NO_WORDS
         for button in (ui.fit_crop, ui.prompt_go, ui.add_words, ui.uploads):
             updates[button] = gr.update(interactive=words)
+        return {**updates, **self.offer(session, rt.entry.model_ref.id)}
+
+    # -- the first build ------------------------------------------------------------------
+
+    def offer(self, session: Session, model_id: str) -> dict:
+        """The first-build row for ``model_id``: shown while the model has no word set (or
+        its first build is under way), with the button and the build's state beside it."""
+        ui, builds = self.ui, self.first_builds
+        hidden = {ui.offer_row: gr.Row(visible=False)}
+        if builds is None or builds.settings(model_id) is None:
+            return hidden
+        from semantify.app.first_build import status_text
+
+        state = builds.state(model_id)
+        if builds.has_word_set(model_id, session.token) and (
+                state is None or state.state == "finished"):
+            return hidden
+        name = builds.settings(model_id).recipe.title.split(":")[0]
+        busy = state is not None and state.state in ("queued", "running")
+        return {ui.offer_row: gr.Row(visible=True),
+                ui.offer_note: f"**{shown(name)} has no word sliders yet.** Sliders named by "
+                               "words, photo fitting and text need a word set.",
+                ui.offer: gr.Button(value=builds.offer(model_id), interactive=not busy),
+                ui.offer_status: status_text(state)}
+
+    @reports_errors
+    def first_build(self, session: Session) -> dict:
+        """Queue the first build of the model on show (shared: once per server)."""
+        model_id = self.catalog.get(session.entry).model_ref.id
+        self.first_builds.submit(model_id)
+        return {self.ui.state: session, **self.offer(session, model_id)}
+
+    def poll(self, session: Session) -> dict:
+        """Every few seconds: the build's state beside the button, and the picker when a
+        first build has finished on this server (on every open page, without a reload)."""
+        if self.first_builds is None or not session.entry:
+            return {self.ui.state: session}
+        try:
+            model_id = self.catalog.get(session.entry).model_ref.id
+            updates = self.offer(session, model_id)
+        except SemantifyError:
+            return {self.ui.state: session}
+        version = self.first_builds.version
+        if version != session.builds_seen:
+            session = dataclasses.replace(session, builds_seen=version)
+            updates.update({self.ui.state: session, self.ui.picker: self.picker(session)})
         return updates
 
     def opened(self, session: Session, rt: Runtime, lines=()) -> dict:

@@ -33,6 +33,11 @@ class Ui:
     picker: gr.Dropdown
     everyone: gr.Checkbox
     info: gr.Markdown
+    offer_row: gr.Row
+    offer_note: gr.Markdown
+    offer: gr.Button
+    offer_status: gr.Markdown
+    poll: gr.Timer
     sliders: list[gr.Slider]
     extras: gr.Accordion
     viewer: gr.HTML
@@ -90,6 +95,12 @@ def build_ui(models: list[tuple[str, str]], min_samples: int) -> Ui:
         everyone = gr.Checkbox(label="Show sets built in other sessions", value=False,
                                scale=1)
     info = gr.Markdown(elem_id="info")
+    # The first build: shown above the sliders and the viewer, never over them.
+    with gr.Row(visible=False, elem_id="first-build", equal_height=True) as offer_row:
+        offer_note = gr.Markdown(elem_id="first-build-note")
+        offer = gr.Button("Build word sliders", variant="primary", elem_id="first-build-button")
+        offer_status = gr.Markdown(elem_id="first-build-status")
+    poll = gr.Timer(2.0)
     with gr.Row():
         with gr.Column(scale=2, min_width=280):
             sliders = [_slider(i) for i in range(MAIN_SLOTS)]
@@ -163,7 +174,8 @@ def build_ui(models: list[tuple[str, str]], min_samples: int) -> Ui:
         api_index = gr.Number(precision=0)
         api_value = gr.Number()
         api_move = gr.Button()
-    return Ui(state, picker, everyone, info, sliders, extras, viewer, azimuth, elevation, zoom,
+    return Ui(state, picker, everyone, info, offer_row, offer_note, offer, offer_status, poll,
+              sliders, extras, viewer, azimuth, elevation, zoom,
               reset_view, heatmap, show_record, measures, record, reset, randomise,
               ramp_slider, ramp, ramp_view, photo_note, uploads, gallery, crop, fit_crop,
               clip_view, words_note, words, add_words, prompt, method, prompt_go, build_model,

@@ -71,7 +71,7 @@ def run(args) -> int:
     import json
     import os
 
-    from lightning_modules.build import build, default_out
+    from lightning_modules.build import build
     from semantify.recipes import BuildSettings, resolve
 
     from semantify.errors import SemantifyError
@@ -93,7 +93,7 @@ def run(args) -> int:
     elif args.target:
         settings = BuildSettings.resolve(resolve(args.target), args.clip, args.clip_checkpoint,
                                          args.int8, args.samples, args.quick)
-        out = Path(args.out) if args.out else default_out(settings)
+        out = Path(args.out) if args.out else settings.default_out()
     else:
         raise SemantifyError("name a recipe (see `semantify recipes`) or --resume DIR.")
     progress = TerminalProgress()

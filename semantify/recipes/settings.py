@@ -11,12 +11,15 @@ import hashlib
 import json
 import shlex
 from collections.abc import Mapping
+from pathlib import Path
 
+from semantify.errors import SemantifyError
 from semantify.recipes.recipe import Recipe, check_samples
 
 FORMAT = "semantify-build"
 VERSION = 1
 BUILD_JSON = "build.json"  # the record in a build's folder (lightning_modules.build)
+STAGES = ("generate", "select", "train", "evaluate", "card")
 # Recipe entries that only describe it: editing them does not change what a build makes.
 _COSMETIC = ("title", "description")
 
@@ -52,7 +55,6 @@ class BuildSettings:
     def from_record(cls, record: dict) -> BuildSettings:
         """The settings a build record (``build.json``) was made with, to resume it."""
         from semantify.clip import ClipSpec
-        from semantify.errors import SemantifyError
         from semantify.recipes.recipe import recipe_from_dict
 
         try:
@@ -125,6 +127,18 @@ class BuildSettings:
                 "clip": self.clip.to_dict(), "samples": self.samples, "quick": self.quick,
                 "training": dict(self.training), "seed": self.seed}
 
+    def default_out(self) -> Path:
+        """Where a build goes without --out: the built sets folder (the app lists it), named
+        after the recipe (``anny-body``, ``anny-body-quick``) or, for other settings or a
+        recipe file, with a hash of them, never with text a user typed."""
+        from semantify.paths import built_sets_dir
+
+        quick = "-quick" if self.quick else ""
+        if self.recipe.shipped and self.is_recipe_default():
+            return built_sets_dir() / f"{self.recipe.name}{quick}"
+        prefix = self.recipe.name if self.recipe.shipped else "recipe"
+        return built_sets_dir() / f"{prefix}{quick}-{self.digest()}"
+
     def digest(self) -> str:
         """A short hash of :meth:`identity`, for folder names that must not collide."""
         text = json.dumps(self.identity(), sort_keys=True)
@@ -145,3 +159,25 @@ def _clip_text(spec) -> str:
     if spec.name == TINY_RANDOM_NAME:
         return TINY_RANDOM
     return f"{spec.name}/{spec.pretrained or 'random'}"
+
+
+def read_record(out: Path) -> dict | None:
+    """The ``build.json`` of folder ``out``, or None if it has none."""
+    path = Path(out) / BUILD_JSON
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SemantifyError(f"cannot read {path} ({error}); delete the folder and build "
+                             "again.") from None
+    if not isinstance(record, dict) or record.get("format") != FORMAT \
+            or record.get("version") != VERSION:
+        raise SemantifyError(f"{path} is not a {FORMAT} v{VERSION} record; build into "
+                             "another --out.")
+    return record
+
+
+def is_finished(record: dict | None) -> bool:
+    """Whether a build record has every stage done (its folder is a complete slider set)."""
+    return record is not None and all(stage in record["stages"] for stage in STAGES)
