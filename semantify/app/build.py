@@ -13,10 +13,10 @@ from pathlib import Path
 
 from semantify.errors import SemantifyError
 from semantify.paths import built_sets_dir
+from semantify.recipes.recipe import MIN_SAMPLES  # noqa: F401 - one minimum for every build
 
 METRIC, DEFAULT_CLIP, CHECKPOINT, TINY = "metric", "clip", "checkpoint", "tiny-random"
 MAX_DESCRIPTORS = 6
-MIN_SAMPLES = 64
 
 
 def clip_spec(kind: str, checkpoint: str | None = None):
