@@ -36,7 +36,8 @@ MAX_PHOTOS = 8
 
 # Work per request and per session (the app).
 SHAPE_SECONDS = 2.0  # metric refinement stops here and keeps its best shape so far
-VIEW_EVENTS_PER_SECOND = 30  # a session's slider and camera events beyond this are dropped
+VIEW_EVENTS_PER_SECOND = 30  # a session's slider and camera events beyond this are refused
+VIEW_EVENTS_PENDING = 2  # a session's view events waiting or running at once; more are refused
 MAX_QUEUE = 64  # requests waiting in the server's queue; more are refused at once
 PUBLIC_JOBS_PER_HOUR = 2  # new slider sets (words, builds) one visitor may train, public mode
 

@@ -40,8 +40,10 @@ class Entry:
 
 
 def shipped_dir() -> Path:
-    """``sliders/`` at the repository root."""
-    return Path(__file__).resolve().parents[2] / "sliders"
+    """``sliders/`` at the repository root (the working folder when the package is installed
+    elsewhere, as on a Space)."""
+    beside = Path(__file__).resolve().parents[2] / "sliders"
+    return beside if beside.is_dir() else Path.cwd() / "sliders"
 
 
 def set_id(folder: Path) -> str:

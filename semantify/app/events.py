@@ -25,7 +25,9 @@ def wire(demo, ui: Ui, handlers: Handlers) -> None:
     jumps = shown + ui.sliders
     # Every event of a concurrency group states the same limit (the lowest one would win).
     view = dict(concurrency_id="view", concurrency_limit=VIEW_CONCURRENCY)
-    live = dict(trigger_mode="always_last", show_progress="hidden", **view)
+    # A session over its view-event limits is refused before the queue (handlers.admit).
+    live = dict(trigger_mode="always_last", show_progress="hidden", validator=handlers.admit,
+                **view)
     heavy = dict(concurrency_id="heavy", concurrency_limit=HEAVY_CONCURRENCY)
     train = dict(concurrency_id="train", concurrency_limit=1)
 

@@ -129,6 +129,21 @@ _runtimes: dict[str, Runtime] = {}
 _lock = threading.Lock()
 
 
+def is_resolved(entry: Entry) -> bool:
+    """Whether ``entry`` is resolved already (its model loaded)."""
+    with _lock:
+        return entry.id in _runtimes
+
+
+def warm_up(entry: Entry) -> None:
+    """Resolve ``entry`` and draw one frame, so the first visitor does not wait (Anny builds
+    its cache on a new machine: about a minute)."""
+    from viewer.camera import OrbitCamera
+
+    resolved = runtime(entry)
+    resolved.render(resolved.shape(resolved.slider_set.defaults).vertices, OrbitCamera())
+
+
 def runtime(entry: Entry) -> Runtime:
     """The shared runtime of ``entry`` (built on first use; the oldest dropped beyond
     RUNTIMES)."""
