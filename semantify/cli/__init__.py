@@ -9,7 +9,7 @@ import sys
 from semantify.errors import SemantifyError
 
 COMMANDS = ("models", "render", "generate", "score", "select", "train", "shape", "evaluate",
-            "measure", "app")
+            "measure", "app", "push")
 
 
 def build_parser() -> argparse.ArgumentParser:
