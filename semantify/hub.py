@@ -243,9 +243,9 @@ class PushPlan:
         """A human-readable listing: files with sizes, skipped files, the card's front matter."""
         from huggingface_hub import ModelCard
 
-        visibility = "private" if self.private else "public unless it exists"
-        lines = [f"would push {self.folder} to {self.target} "
-                 f"(branch {self.target.revision or 'main'}, {visibility}):"]
+        visibility = "private" if self.private else "public if new"
+        branch = self.target.revision or "main"
+        lines = [f"would push {self.folder} to {self.target} (branch {branch}, {visibility}):"]
         card_bytes = len(self.card.encode())
         rows = [(CARD, card_bytes, "model card, front matter merged")]
         rows += [(name, size, "") for name, size in self.files]

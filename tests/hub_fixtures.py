@@ -7,9 +7,9 @@ run against them.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
-import contextlib
 import json
 import os
 import socket
