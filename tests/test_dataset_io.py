@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from semantify.clip import similarity
-from semantify.dataset import open_dataset, write_json_atomic, write_shard
+from semantify.dataset import open_dataset, write_shard
+from semantify.files import write_json_atomic
 from semantify.errors import SemantifyError
 
 
