@@ -15,9 +15,9 @@ BASE_TAGS = ("semantify", "3d", "morphable-model", "sliders")
 OWNED_KEYS = ("library_name", "base_model", "license", "license_name", "license_link")
 
 
-def front_matter(model_id: str, family: str, clip: Mapping | None) -> dict:
+def front_matter(model_id: str, family: str, clip) -> dict:
     """The card metadata of a set that drives ``model_id`` (of ``family``: body, face, ...),
-    trained with ``clip`` (a ClipSpec record, or None for a metric-only set).
+    trained with ``clip`` (a :class:`semantify.clip.ClipSpec`, or None for a metric-only set).
 
     ``base_model`` is the Hub repository of the CLIP weights when they come from one; sets
     trained with random CLIP weights are tagged ``not-semantic``.
@@ -28,13 +28,10 @@ def front_matter(model_id: str, family: str, clip: Mapping | None) -> dict:
     tags = [*BASE_TAGS, family, licence.tag]
     metadata: dict = {"library_name": LIBRARY_NAME}
     if clip is not None:
-        from semantify.clip import ClipSpec
-
-        spec = ClipSpec.from_dict(dict(clip))
         tags.append("clip")
-        if not spec.is_semantic:
+        if not clip.is_semantic:
             tags.append("not-semantic")
-        base = _clip_repo(spec)
+        base = _clip_repo(clip)
         if base:
             metadata["base_model"] = base
     else:

@@ -276,7 +276,6 @@ def plan_push(folder: str | os.PathLike, target: str, private: bool = False,
     """Check the set at ``folder`` (it must load) and list what a push to ``target``
     (``OWNER/NAME`` or ``hf://OWNER/NAME``) on branch ``revision`` would upload."""
     from semantify.card_metadata import front_matter, merge_card, minimal_body
-    from semantify.clip import ClipSpec
     from semantify.models import spec
     from semantify.models.licences import licence_for
     from semantify.sliders import SliderSet
@@ -300,7 +299,7 @@ def plan_push(folder: str | os.PathLike, target: str, private: bool = False,
     metadata = front_matter(slider_set.model_id, spec(slider_set.model_id).family, clip)
     readme = (folder / CARD).read_text() if (folder / CARD).is_file() else None
     body = minimal_body(ref.repo_id, slider_set.model_id, slider_set.sliders,
-                        ClipSpec.from_dict(clip).label if clip else None,
+                        clip.label if clip is not None else None,
                         licence_for(slider_set.model_id).statement)
     return PushPlan(folder, ref, private,
                     tuple((name, (folder / name).stat().st_size) for name in files),

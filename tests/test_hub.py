@@ -32,7 +32,7 @@ for source in sys.argv[1:]:
     start = time.perf_counter()
     try:
         folder = resolve_slider_set(source)
-        out[source] = {"folder": str(folder), "descriptors": SliderSet.load(folder).descriptors}
+        out[source] = {"folder": str(folder), "descriptors": SliderSet.load(folder).names}
     except SemantifyError as error:
         out[source] = {"error": str(error)}
     out[source]["seconds"] = time.perf_counter() - start
@@ -68,9 +68,15 @@ def _one_line_error(result: dict, *words: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def metric_files():
-    files = folder_files(METRIC_SET)
-    assert "sliders.json" in files and "mapper.safetensors" in files
+def metric_files(tmp_path_factory):
+    """The shipped metric set, saved again in the current format, with its model card."""
+    from semantify.sliders import SliderSet
+
+    folder = tmp_path_factory.mktemp("set") / "anny-body-metric"
+    SliderSet.load(METRIC_SET).save(folder)
+    (folder / "README.md").write_bytes((METRIC_SET / "README.md").read_bytes())
+    files = folder_files(folder)
+    assert "sliders.json" in files and any(name.endswith(".safetensors") for name in files)
     return files
 
 
@@ -83,14 +89,14 @@ def offline_cache(tmp_path_factory, metric_files):
     write_cached_repo(cache, "alice/notes", {"README.md": b"# just notes\n",
                                              "config.json": b"{}"})
     write_cached_repo(cache, "alice/damaged", metric_files)
-    blob = cache / "models--alice--damaged" / "blobs" / blob_id(
-        "mapper.safetensors", metric_files["mapper.safetensors"])
+    weights = next(name for name in metric_files if name.endswith(".safetensors"))
+    blob = cache / "models--alice--damaged" / "blobs" / blob_id(weights, metric_files[weights])
     data = bytearray(blob.read_bytes())
     data[-1] ^= 0xFF
     blob.write_bytes(bytes(data))
-    tampered = dict(metric_files)
+    tampered = dict(metric_files)  # a slider range edited after the set was hashed
     manifest = json.loads(tampered["sliders.json"])
-    manifest["mapper"]["sha256"] = "0" * 64
+    manifest["sliders"][0]["high"] += 50
     tampered["sliders.json"] = json.dumps(manifest).encode()
     write_cached_repo(cache, "alice/tampered", tampered)
     return cache, commits
@@ -118,9 +124,9 @@ def test_offline_bad_inputs_are_one_line_each(offline_cache):
                     "HF_HUB_OFFLINE")
     _one_line_error(results["hf://alice/metric@v9"], "hf://alice/metric@v9", "HF_HUB_OFFLINE")
     _one_line_error(results["hf://alice/notes"], "not a Semantify slider set", "sliders.json")
-    _one_line_error(results["hf://alice/damaged"], "damaged", "mapper.safetensors",
+    _one_line_error(results["hf://alice/damaged"], "damaged", ".safetensors does not match",
                     "models--alice--damaged")
-    _one_line_error(results["hf://alice/tampered"], "sha256")
+    _one_line_error(results["hf://alice/tampered"], "does not match its recorded sha256")
     for bad in ("hf://alice", "hf://alice/metric@a@b"):
         _one_line_error(results[bad], "cannot read Hub path", "hf://OWNER/NAME")
 
@@ -135,14 +141,14 @@ def fake_hub(metric_files):
     hub.close()
 
 
-def test_online_download_then_offline_from_the_warm_cache(fake_hub, tmp_path):
+def test_online_download_then_offline_from_the_warm_cache(fake_hub, metric_files, tmp_path):
     cache = tmp_path / "hub"
     online = _resolve(_env(cache, offline=False, endpoint=fake_hub.url),
                       "hf://bob/metric", "hf://bob/metric@v1")
     for result in online.values():
         assert result.get("descriptors", [None])[0] == "height_cm", result
     stored = {p.name for p in (cache / "models--bob--metric" / "snapshots").rglob("*")}
-    assert {"sliders.json", "mapper.safetensors", "README.md", "metrics.json"} <= stored
+    assert stored >= set(metric_files) and "README.md" in stored
     served = len(fake_hub.requests)
     offline = _resolve(_env(cache, offline=True), "hf://bob/metric", "hf://bob/metric@v1")
     assert offline == {k: {**v, "seconds": offline[k]["seconds"]} for k, v in online.items()}
@@ -169,10 +175,10 @@ def test_online_bad_inputs_are_one_line_each(fake_hub, tmp_path):
     assert not any("/resolve/" in r and "bob/code" in r for r in fake_hub.requests)
 
 
-def test_push_dry_run_lists_files_and_card_metadata(tmp_path, capsys):
+def test_push_dry_run_lists_files_and_card_metadata(metric_files, tmp_path, capsys):
     folder = tmp_path / "set"
     folder.mkdir()
-    for name, data in folder_files(METRIC_SET).items():
+    for name, data in metric_files.items():
         if name != "README.md":
             (folder / name).write_bytes(data)
     (folder / "notes.txt").write_text("private notes")
@@ -181,7 +187,12 @@ def test_push_dry_run_lists_files_and_card_metadata(tmp_path, capsys):
     assert "hf://carol/anny-metric" in out and "nothing was uploaded" in out
     for line in ("library_name: semantify", "license: apache-2.0", "- anny", "- body"):
         assert line in out, line
-    assert "mapper.safetensors" in out and "skipped: notes.txt" in out
+    assert "mapper-" in out and "skipped: notes.txt" in out
+    from semantify.hub import plan_push
+
+    card = plan_push(folder, "hf://carol/anny-metric").card  # the set has no README.md
+    assert card.startswith("---\nlibrary_name: semantify") and "hf://carol/anny-metric" in card
+    assert "| height_cm | 121.2 | 240.7 |" in card and "Apache-2.0" in card
 
 
 def test_push_needs_a_token_and_reports_a_refused_one(fake_hub, tmp_path):
@@ -202,12 +213,12 @@ def test_push_needs_a_token_and_reports_a_refused_one(fake_hub, tmp_path):
 
 def test_card_front_matter_states_the_licence_and_merges_into_a_card():
     from semantify.card_metadata import front_matter, merge_card
+    from semantify.clip import ClipSpec
 
     anny = front_matter("anny-body", "body", None)
     assert anny["library_name"] == "semantify" and anny["license"] == "apache-2.0"
     assert "base_model" not in anny and {"anny", "body", "measurements"} <= set(anny["tags"])
-    smplx = front_matter("smplx-female", "body", {"name": "semantify-tiny-random-NOT-SEMANTIC",
-                                                  "pretrained": None, "checkpoint": None})
+    smplx = front_matter("smplx-female", "body", ClipSpec.parse("tiny-random"))
     assert smplx["license"] == "other" and "smpl-x" in smplx["license_link"]
     assert {"smpl-x", "clip", "not-semantic"} <= set(smplx["tags"])
     card = merge_card("---\nlicense: mit\ntags: [mine]\ndatasets: [x]\n---\n# Body text\n",
