@@ -113,7 +113,6 @@ class SliderDataModule(L.LightningDataModule):
         return Batches(self.inputs[rows], self.targets[rows], 4096, False)
 
 
-
 class MapperModule(L.LightningModule):
     """Trains a :class:`semantify.mapper.Mapper` on a :class:`SliderDataModule`.
 
