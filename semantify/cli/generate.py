@@ -60,6 +60,9 @@ def _check_views(views: tuple[str, ...]) -> None:
 
 
 def run(args) -> int:
+    from lightning_modules.cluster import check_launch
+
+    check_launch(args.num_nodes, args.devices)  # before CLIP or the model are loaded
     from lightning_modules.generate import generate
     from semantify.generation import GenerationSpec
     from semantify.writer_lock import is_rank_zero
