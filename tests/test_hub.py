@@ -221,6 +221,9 @@ def test_card_front_matter_states_the_licence_and_merges_into_a_card():
     smplx = front_matter("smplx-female", "body", ClipSpec.parse("tiny-random"))
     assert smplx["license"] == "other" and "smpl-x" in smplx["license_link"]
     assert {"smpl-x", "clip", "not-semantic"} <= set(smplx["tags"])
+    laion = front_matter("flame-expression", "expression", ClipSpec.parse(None))
+    assert laion["base_model"] == "laion/CLIP-ViT-B-32-laion2B-s34B-b79K"
+    assert "not-semantic" not in laion["tags"] and laion["license_name"] == "flame-model-license"
     card = merge_card("---\nlicense: mit\ntags: [mine]\ndatasets: [x]\n---\n# Body text\n",
                       anny, body="unused")
     assert card.startswith("---\n") and card.rstrip().endswith("# Body text")
