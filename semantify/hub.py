@@ -19,6 +19,7 @@ import os
 import re
 from pathlib import Path
 
+from semantify import limits
 from semantify.errors import SemantifyError
 
 PREFIX = "hf://"
@@ -132,7 +133,8 @@ def _ask_hub(ref: HubRef) -> str | None:
                                         RevisionNotFoundError)
 
     try:
-        info = HfApi().repo_info(ref.repo_id, revision=ref.revision, timeout=_timeout())
+        info = HfApi().repo_info(ref.repo_id, revision=ref.revision, timeout=_timeout(),
+                                 files_metadata=True)
     except (RepositoryNotFoundError, RevisionNotFoundError) as error:
         raise _hub_error(ref, error) from None
     except HfHubHTTPError as error:  # 5xx, 429, a proxy's answer: the cached copy may do
@@ -143,6 +145,11 @@ def _ask_hub(ref: HubRef) -> str | None:
         return _first_line(error)
     if info.siblings is not None and SLIDERS_JSON not in {s.rfilename for s in info.siblings}:
         raise _not_a_set(ref)
+    fetched = sum(s.size or 0 for s in info.siblings or () if allowed(s.rfilename))
+    if fetched > limits.MAX_HUB_SET_BYTES:
+        raise SemantifyError(f"{ref} holds {fetched / 1e6:.0f} MB of files; a slider set is a few "
+                             f"MB (at most {limits.MAX_HUB_SET_BYTES // 1_000_000} MB here): check "
+                             "the repository.")
     return None
 
 

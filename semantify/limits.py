@@ -20,6 +20,9 @@ MAX_MAPPER_PARAMETERS = 20_000_000  # 80 MB of float32 weights
 MAX_REFINE_ITERATIONS = 20
 MAX_ABS_VALUE = 1e6  # a slider range end, default or standardisation statistic
 
+# Slider sets fetched from the Hugging Face Hub: the files downloaded (JSON, weights, card).
+MAX_HUB_SET_BYTES = 200_000_000
+
 # Model files (linear:PATH.npz and licensed model files): decompressed size of all arrays.
 MAX_MODEL_FILE_BYTES = 1_500_000_000
 

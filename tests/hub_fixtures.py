@@ -86,6 +86,7 @@ def silent_server():
 class Repo:
     files: dict[str, bytes]
     refs: dict[str, str]  # branch or tag -> commit
+    sizes: dict[str, int] = dataclasses.field(default_factory=dict)  # sizes the Hub claims
 
     @property
     def commit(self) -> str:
@@ -134,9 +135,12 @@ class FakeHub:
         self.server.shutdown()
         self.server.server_close()
 
-    def add(self, repo_id: str, files: dict[str, bytes], tags: tuple[str, ...] = ()) -> str:
+    def add(self, repo_id: str, files: dict[str, bytes], tags: tuple[str, ...] = (),
+            sizes: dict[str, int] | None = None) -> str:
+        """Serve ``files``; ``sizes`` overrides the size the Hub reports for some of them."""
         commit = commit_of(files)
-        self.repos[repo_id] = Repo(dict(files), {"main": commit, **{t: commit for t in tags}})
+        self.repos[repo_id] = Repo(dict(files), {"main": commit, **{t: commit for t in tags}},
+                                   dict(sizes or {}))
         return commit
 
     # -- routing -------------------------------------------------------------------------------
@@ -170,7 +174,8 @@ class FakeHub:
         if commit is None:
             return self._error(handler, "RevisionNotFound", body)
         info = {"id": repo_id, "sha": commit, "private": False,
-                "siblings": [{"rfilename": path} for path in sorted(repo.files)]}
+                "siblings": [{"rfilename": path, "size": repo.sizes.get(path, len(data))}
+                             for path, data in sorted(repo.files.items())]}
         self._send(handler, 200, json.dumps(info).encode(), {}, body)
 
     def _tree(self, handler, repo, revision, body) -> None:

@@ -137,6 +137,8 @@ def fake_hub(metric_files):
     hub.add("bob/metric", metric_files, tags=("v1",))
     hub.add("bob/code", {"README.md": b"# code\n", "model.py": b"import os\n",
                          "weights.pkl": b"\x80\x04."})
+    hub.add("bob/huge", {**metric_files, "poster.png": b"\x89PNG"},
+            sizes={"poster.png": 5_000_000_000})
     yield hub
     hub.close()
 
@@ -166,7 +168,10 @@ def test_online_download_then_offline_from_the_warm_cache(fake_hub, metric_files
 def test_online_bad_inputs_are_one_line_each(fake_hub, tmp_path):
     cache = tmp_path / "hub"
     results = _resolve(_env(cache, offline=False, endpoint=fake_hub.url), "hf://bob/nothing",
-                       "hf://bob/metric@v7", "hf://bob/code")
+                       "hf://bob/metric@v7", "hf://bob/code", "hf://bob/huge")
+    _one_line_error(results["hf://bob/huge"], "holds 5000 MB of files")
+    assert not (cache / "models--bob--huge").exists() or not list(
+        (cache / "models--bob--huge").rglob("*.png"))
     _one_line_error(results["hf://bob/nothing"], "hf://bob/nothing does not exist", "hf auth")
     _one_line_error(results["hf://bob/metric@v7"], "has no revision 'v7'", "drop @v7")
     _one_line_error(results["hf://bob/code"], "not a Semantify slider set")

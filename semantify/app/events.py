@@ -34,6 +34,8 @@ def wire(demo, ui: Ui, handlers: Handlers) -> None:
     demo.load(handlers.start, [ui.state], shown + layout + [ui.picker], api_name="start")
     ui.picker.input(handlers.open, [ui.state, ui.picker], shown + layout, api_name="open",
                     **view)
+    ui.hub_load.click(handlers.load_hub, [ui.state, ui.hub_name], shown + layout + [ui.picker],
+                      api_name="load_hub", **heavy)
     ui.everyone.input(handlers.set_everyone, [ui.state, ui.everyone], [ui.state, ui.picker],
                       api_visibility="private", queue=False)
     for slot, slider in enumerate(ui.sliders):

@@ -150,6 +150,19 @@ class Handlers:
         return self.opened(view.opened(session, rt), rt)
 
     @reports_errors
+    def load_hub(self, session: Session, name) -> dict:
+        """Fetch ``hf://OWNER/NAME[@REV]`` through the Hub cache (JSON and weights only, size
+        capped), list it for this session and open it."""
+        from semantify.hub import HubRef
+
+        ref = str(HubRef.parse(str(name or "").strip()))
+        entry = self.catalog.add(ref, owner=session.token)
+        rt = runtime(entry)
+        session = view.opened(session, rt)
+        return {**self.opened(session, rt, [f"loaded {ref} from the Hub."]),
+                self.ui.picker: self.picker(session)}
+
+    @reports_errors
     def set_everyone(self, session: Session, everyone: bool) -> dict:
         session = dataclasses.replace(session, everyone=bool(everyone))
         return {self.ui.state: session, self.ui.picker: self.picker(session)}
@@ -393,7 +406,7 @@ class Handlers:
         if params.slider_set is None:
             entry = self.catalog.get(f"raw-{params.model.id}") if f"raw-{params.model.id}" in {
                 e.id for e in self.catalog.entries()} else None
-        elif entry.is_raw or entry.folder.name != params.slider_set:
+        elif entry.is_raw or entry.name != params.slider_set:
             entry = self.catalog.find_set(params.slider_set, params.model.id, session.token)
         if entry is None:
             raise SemantifyError("the params are for a model or slider set this server does "
