@@ -10,11 +10,11 @@ from pathlib import Path
 
 @dataclasses.dataclass(frozen=True)
 class AppConfig:
-    """``slider_dirs``: slider set folders the operator offers besides the shipped and built
-    ones. ``public``: strangers visit (a Hugging Face Space): jobs that train are limited and
+    """``slider_dirs``: slider set folders (or ``hf://`` names) the operator offers besides the
+    shipped and built ones. ``public``: strangers visit (a Hugging Face Space): jobs that train are limited and
     no server path is ever shown."""
 
-    slider_dirs: tuple[Path, ...] = ()
+    slider_dirs: tuple[str | Path, ...] = ()
     public: bool = False
     # First builds (semantify.app.first_build): recipes to build at start-up, and the CLIP,
     # sample count and --quick they run with (None: the recipe's).
@@ -25,11 +25,12 @@ class AppConfig:
 
     @classmethod
     def create(cls, slider_dirs: Sequence[str | Path] = (), public: bool | None = None):
-        """A config; ``public`` defaults to on when running as a Hugging Face Space. The first
-        builds read ``SEMANTIFY_BUILD_ON_START`` (recipe names, comma-separated: built when the
+        """A config; ``slider_dirs`` are folders or ``hf://OWNER/NAME`` names; ``public``
+        defaults to on when running as a Hugging Face Space. The first builds read ``SEMANTIFY_BUILD_ON_START`` (recipe names, comma-separated: built when the
         server starts, e.g. on a Space), ``SEMANTIFY_BUILD_CLIP`` (e.g. tiny-random for tests),
         ``SEMANTIFY_BUILD_SAMPLES`` and ``SEMANTIFY_BUILD_QUICK=1``."""
         from semantify.errors import SemantifyError
+        from semantify.hub import is_hub_path
         from semantify.recipes import check_samples, load_recipe
 
         if public is None:
@@ -44,6 +45,7 @@ class AppConfig:
                 samples = check_samples(int(samples), "SEMANTIFY_BUILD_SAMPLES")
             except ValueError:
                 raise SemantifyError("SEMANTIFY_BUILD_SAMPLES must be a whole number.") from None
-        return cls(tuple(Path(d) for d in slider_dirs), bool(public), on_start,
+        return cls(tuple(d if is_hub_path(d) else Path(d) for d in slider_dirs), bool(public),
+                   on_start,
                    os.environ.get("SEMANTIFY_BUILD_CLIP") or None, samples,
                    os.environ.get("SEMANTIFY_BUILD_QUICK", "") not in ("", "0"))

@@ -13,7 +13,7 @@ import sys
 from semantify.errors import SemantifyError
 
 COMMANDS = ("models", "recipes", "build", "render", "generate", "score", "select", "train",
-            "shape", "fit", "text", "words", "evaluate", "measure", "app")
+            "shape", "fit", "text", "words", "evaluate", "measure", "app", "push")
 
 
 def _summary(module) -> str:

@@ -36,7 +36,7 @@ def run(args) -> int:
     from semantify.descriptors.dataset_selection import select_on_dataset
     from semantify.errors import SemantifyError
 
-    dataset = open_dataset(args.data)
+    dataset = open_dataset(args.data, fields=("image_embeds", "measurements"))  # no thumbnails
     names = (resolve_candidates(args.candidates) if args.candidates
              else vocabulary(dataset.family))
     max_k = min(DEFAULT_MAX, len(names)) if args.max_k is None else args.max_k

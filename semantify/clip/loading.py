@@ -104,6 +104,16 @@ def _tag_config(open_clip, spec: ClipSpec) -> dict:
     return config
 
 
+def hub_repo_id(spec: ClipSpec) -> str | None:
+    """The Hugging Face repository ``OWNER/NAME`` that holds the weights of ``spec``'s hub tag
+    (None for random weights, a local checkpoint, or a tag served from a plain URL)."""
+    if not spec.pretrained:
+        return None
+    hub = _tag_config(import_open_clip(), spec).get("hf_hub", "")
+    parts = [part for part in hub.split("/") if part]
+    return "/".join(parts[:2]) if len(parts) >= 2 else None
+
+
 Progress = Callable[[int, "int | None"], None]  # (bytes done, total bytes or None)
 
 
