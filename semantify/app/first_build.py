@@ -41,6 +41,7 @@ class FirstBuilds:
         self.version = 0  # bumped when a build finishes: pages then refresh their picker
         self._lock = threading.Lock()
         self._queue = None
+        self._settings: dict = {}
 
     @property
     def queue(self):
@@ -55,15 +56,16 @@ class FirstBuilds:
     # -- what a model is offered ---------------------------------------------------------
 
     def settings(self, model_id: str):
-        """The BuildSettings of ``model_id``'s first build, or None without a recipe."""
+        """The BuildSettings of ``model_id``'s first build, or None without a recipe (worked
+        out once per model: pages ask every few seconds)."""
         from semantify.recipes import BuildSettings, recipes_for_model
 
-        recipes = [r for r in recipes_for_model(model_id) if not r.model.options]
-        if not recipes:
-            return None
-        return BuildSettings.resolve(recipes[0], clip=self.config.build_clip,
-                                     samples=self.config.build_samples,
-                                     quick=self.config.build_quick)
+        if model_id not in self._settings:
+            recipes = [r for r in recipes_for_model(model_id) if not r.model.options]
+            self._settings[model_id] = None if not recipes else BuildSettings.resolve(
+                recipes[0], clip=self.config.build_clip, samples=self.config.build_samples,
+                quick=self.config.build_quick)
+        return self._settings[model_id]
 
     def has_word_set(self, model_id: str, token: str) -> bool:
         return any(not e.is_raw and e.model_ref.id == model_id and e.words
