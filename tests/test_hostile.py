@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import served_app
 from semantify.cli import main
 
 gradio_client = pytest.importorskip("gradio_client")
@@ -37,12 +38,8 @@ def _hostile_set(source: Path, folder: Path, edit) -> Path:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, word_set):
     """A public server offering the word set and three hostile sets."""
-    import os
-
     root = tmp_path_factory.mktemp("hostile")
     cache = root / "cache"
-    old = os.environ.get("SEMANTIFY_CACHE_DIR")
-    os.environ["SEMANTIFY_CACHE_DIR"] = str(cache)
     sliders = word_set[1]
     hostile = [
         _hostile_set(sliders, root / "huge-refine", lambda m: m.update(
@@ -52,17 +49,8 @@ def server(tmp_path_factory, word_set):
         _hostile_set(sliders, root / "minus-100cm", lambda m: m["sliders"][0].update(
             low=-1e300 * 1e300)),
     ]
-    from semantify.app import AppConfig, build_app
-
-    demo = build_app(AppConfig.create([sliders, *hostile], public=True))
-    demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True,
-                max_file_size="20mb")
-    yield demo.local_url, cache, root
-    demo.close()
-    if old is None:
-        os.environ.pop("SEMANTIFY_CACHE_DIR", None)
-    else:
-        os.environ["SEMANTIFY_CACHE_DIR"] = old
+    with served_app(cache, [sliders, *hostile], public=True) as url:
+        yield url, cache, root
 
 
 def _client(server, entry=None):
