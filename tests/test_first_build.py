@@ -69,7 +69,7 @@ def test_first_build_from_the_button_to_every_picker(url, browser):
     page.locator("#first-build-status").get_by_text("ready").wait_for(timeout=600_000)
     # The other page, never reloaded, now lists the new set in its picker.
     other.locator("#picker input").click()
-    other.get_by_text("anny-body-quick", exact=False).first.wait_for(timeout=30_000)
+    other.get_by_role("option", name="Anny body: word sliders").first.wait_for(timeout=30_000)
     [built] = (Path(os.environ["SEMANTIFY_CACHE_DIR"]) / "sliders").glob("anny-body-quick-*")
     assert (built / "README.md").is_file() and (built / "sliders.json").is_file()
     assert not (built / ".owner").exists()  # the model's default set: listed for everyone

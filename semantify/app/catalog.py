@@ -63,6 +63,18 @@ def _building(folder: Path) -> bool:
     return record is not None and not is_finished(record)
 
 
+def _build_title(folder: Path) -> str | None:
+    """The readable title of a set made by `semantify build` (e.g. ``Anny body: word
+    sliders (quick)``), or None for other sets."""
+    from semantify.recipes.settings import read_record
+
+    try:
+        record = read_record(folder)
+    except SemantifyError:
+        return None
+    return str(record.get("title") or "")[:120] or None if record else None
+
+
 def set_id(folder: Path) -> str:
     return "set-" + hashlib.sha256(str(Path(folder).resolve()).encode()).hexdigest()[:12]
 
@@ -137,8 +149,9 @@ class Catalog:
         if owner is None and owner_file.is_file():
             owner = owner_file.read_text()[:64].strip()
         name = str(source).strip() if is_hub_path(source) else slider_set.name
-        return Entry(set_id(folder), label_of(name, slider_set), slider_set.model_ref, folder,
-                     owner, name, bool(slider_set.word_names))
+        shown_name = name if is_hub_path(source) else _build_title(folder) or name
+        return Entry(set_id(folder), label_of(shown_name, slider_set), slider_set.model_ref,
+                     folder, owner, name, bool(slider_set.word_names))
 
     def add(self, source: str | Path, owner: str | None = None) -> Entry:
         """List the set just written to folder ``source``, or fetched as ``hf://`` name
