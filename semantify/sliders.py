@@ -196,7 +196,34 @@ class SliderSet:
         if not (refine and metric and int(self.refine.get("iterations", 0)) > 0):
             return coefficients
         targets = {name: values[:, self.descriptors.index(name)] for name in metric}
-        return self.refiner()(coefficients, targets)
+        return self.refiner()(coefficients, targets, self._held(values))
+
+    def held_measurements(self, values: Mapping[str, float] | torch.Tensor,
+                          warn: bool = False) -> dict[str, torch.Tensor]:
+        """{name: (B,)} the reference values of the skeletal lengths no slider asks for (arm
+        length, shoulder width, inseam, ...): what they measure on the mapper's body for these
+        values with the girth and mass sliders at their defaults. Refinement holds them there
+        (within ~2 mm), so the app can show each next to the mesh's own value."""
+        if not self.metric_descriptors or not self.refiner().held:
+            return {}
+        return self._held(self.clamp(self.values_tensor(values), warn=warn))
+
+    def _held(self, values: torch.Tensor) -> dict[str, torch.Tensor] | None:
+        from semantify.measurements.registry import MEASUREMENTS
+
+        refiner = self.refiner()
+        if not refiner.held:
+            return None
+        reference = values.clone()
+        for i, name in enumerate(self.descriptors):
+            if name in MEASUREMENTS and not MEASUREMENTS[name].skeletal:
+                reference[:, i] = self.sliders[i].default
+        with torch.no_grad():
+            coefficients = self.mapper(reference)
+        ranges = torch.tensor([[c["low"], c["high"]] for c in self.model["coefficients"]],
+                              dtype=torch.float32)
+        coefficients = torch.maximum(torch.minimum(coefficients, ranges[:, 1]), ranges[:, 0])
+        return refiner.measure_held(coefficients)
 
     def refiner(self):
         """The :class:`semantify.metric_fit.MeasurementRefiner` of this set (built once)."""

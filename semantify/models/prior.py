@@ -396,7 +396,7 @@ class BoundPrior:
 
     def sample(self, indices: Sequence[int] | torch.Tensor, seed: int) -> torch.Tensor:
         """(N, C) float32: per index the first candidate without a visible self-intersection
-        (after ``max_tries``, the candidate with the least intersecting area)."""
+        (after ``max_tries``, the candidate with the shallowest one)."""
         return self.sample_with_stats(indices, seed)[0]
 
     def sample_with_stats(self, indices: Sequence[int] | torch.Tensor,
@@ -409,7 +409,7 @@ class BoundPrior:
         from semantify.models.self_intersection import detector_for
 
         detector = detector_for(self.model)
-        best_area = np.full(len(indices), np.inf)
+        best_depth = np.full(len(indices), np.inf)
         pending = np.arange(len(indices))
         candidates, drawn, rejected = out, 0, 0
         for attempt in range(self.prior.max_tries):
@@ -420,8 +420,8 @@ class BoundPrior:
             still = []
             for row, k in enumerate(pending.tolist()):
                 found = detector.check(vertices[row])
-                if found.area_mm2 < best_area[k]:
-                    best_area[k], out[k] = found.area_mm2, candidates[row]
+                if found.depth < best_depth[k]:
+                    best_depth[k], out[k] = found.depth, candidates[row]
                 if found.visible:
                     still.append(k)
             drawn, rejected = drawn + len(pending), rejected + len(still)
@@ -443,6 +443,25 @@ class SamplingStats:
     @property
     def rejection_rate(self) -> float:
         return self.rejected / max(self.drawn, 1)
+
+
+def coefficient_spread(prior: Prior, model, samples: int = 2000) -> np.ndarray:
+    """(C,) float64 standard deviation of each coefficient under ``prior`` (candidates before
+    rejection, seed 0), floored at 2% of the coefficient's range: how far the prior lets it
+    move, for metric refinement's prior term."""
+    return _spread(prior, model, samples)
+
+
+@functools.lru_cache(maxsize=16)
+def _spread(prior: Prior, model, samples: int) -> np.ndarray:
+    if prior.fallback:
+        from semantify.models.sampling import sample_coefficients
+
+        rows = sample_coefficients(model.distribution, model.coefficients, range(samples), 0)
+    else:
+        rows = prior.bind(model).candidates(range(samples), 0, 0)
+    span = model.ranges[:, 1] - model.ranges[:, 0]
+    return np.maximum(rows.double().std(dim=0).numpy(), 0.02 * span.double().numpy())
 
 
 # -- the registry of shipped priors ---------------------------------------------------------

@@ -9,8 +9,12 @@ bone, which hides crossed lips. What counts here:
 - only the **skin**: the mesh's largest connected piece (eyes, teeth and tongue are left out);
 - only pairs that the **rest mesh does not have**: a pair is ignored when both its triangles lie
   within :data:`RINGS` rings of a pair that intersects at rest;
-- only intersections big enough to **see**: the new intersecting triangles cover at least
-  :data:`MIN_AREA_MM2` of skin.
+- only intersections deep enough to **see**: some crossing pair of triangles reaches at least
+  ``min_depth`` through the other (a model uses one pixel of a 224-pixel render of its
+  framing: ~1.6 mm for a head, ~1 cm for a full body). Closed eyelids and lips pressed
+  together touch along a seam a fraction of a millimetre deep; a lip folded through the other
+  lip goes several millimetres. The depth of a pair is how far the lesser side of one triangle
+  reaches past the other's plane, so it is bounded by the triangles' size.
 
 Candidates come from warp's BVH (``wp.mesh_query_aabb``) and its ``intersect_tri_tri``; warp is
 already Anny's dependency and runs on CPU. That test is generous (touching triangles pass), so
@@ -26,7 +30,7 @@ import functools
 import numpy as np
 
 RINGS = 2  # rings of neighbours around a rest-mesh intersection that count as "by design"
-MIN_AREA_MM2 = 5.0  # smallest area of newly intersecting skin that counts as visible
+RENDER_PIXELS = 224  # the generation's render size: one of its pixels is the visible depth
 MAX_PAIRS = 200_000  # candidate buffer per mesh; a mesh with more is certainly intersecting
 
 
@@ -127,16 +131,34 @@ def _face_rings(faces: np.ndarray, seeds: np.ndarray, rings: int) -> list[np.nda
     return out
 
 
+def penetration(first: np.ndarray, second: np.ndarray) -> np.ndarray:
+    """(P, 3, 3) crossing triangle pairs -> (P,) how far one reaches through the other.
+
+    For triangle T against U's plane: the smaller of T's excursions in front of and behind the
+    plane (the part that went through); the pair's depth is the larger of the two directions.
+    """
+    first, second = np.asarray(first, np.float64), np.asarray(second, np.float64)
+
+    def through(t, u):
+        normal = np.cross(u[:, 1] - u[:, 0], u[:, 2] - u[:, 0])
+        normal /= np.maximum(np.linalg.norm(normal, axis=1, keepdims=True), 1e-20)
+        side = np.einsum("pkc,pc->pk", t - u[:, None, 0], normal)
+        return np.minimum(np.maximum(side, 0).max(axis=1), np.maximum(-side, 0).max(axis=1))
+
+    return np.maximum(through(first, second), through(second, first))
+
+
 @dataclasses.dataclass(frozen=True)
 class Intersections:
     """What :meth:`SelfIntersections.check` found in one mesh."""
 
     pairs: np.ndarray  # (P, 2) int64 newly intersecting skin face pairs
-    area_mm2: float  # skin area of the faces in those pairs
+    depth: float  # deepest penetration among them, metres (0 when none)
+    min_depth: float  # the depth that counts as visible, metres
 
     @property
     def visible(self) -> bool:
-        return self.area_mm2 >= MIN_AREA_MM2
+        return self.depth >= self.min_depth
 
 
 class SelfIntersections:
@@ -147,8 +169,9 @@ class SelfIntersections:
     rest relation) and parts too small to see at its framing.
     """
 
-    def __init__(self, faces, rest_vertices, checked=None):
+    def __init__(self, faces, rest_vertices, checked=None, min_depth: float = 0.0):
         self.faces = np.asarray(faces, dtype=np.int64)
+        self.min_depth = float(min_depth)
         num_vertices = len(rest_vertices)
         self.skin = largest_piece(self.faces, num_vertices)
         query = self.skin.copy()
@@ -205,11 +228,9 @@ class SelfIntersections:
         vertices = np.asarray(vertices, dtype=np.float32)
         pairs = self.pairs(vertices)
         pairs = pairs[~np.isin(self._keys(pairs), self._allowed)]
-        faces = np.unique(pairs)
-        corners = vertices[self.faces[faces]].astype(np.float64)
-        area = 0.5 * np.linalg.norm(np.cross(corners[:, 1] - corners[:, 0],
-                                             corners[:, 2] - corners[:, 0]), axis=1).sum()
-        return Intersections(pairs, float(area) * 1e6)
+        triangles = vertices[self.faces[pairs]]
+        depth = float(penetration(triangles[:, 0], triangles[:, 1]).max()) if len(pairs) else 0.0
+        return Intersections(pairs, depth, self.min_depth)
 
     def visible(self, vertices) -> np.ndarray:
         """(B, V, 3) vertices -> (B,) bool: the mesh has a visible self-intersection."""
@@ -237,14 +258,17 @@ def movable_vertices(model) -> np.ndarray:
 def _for_model(model) -> SelfIntersections:
     import torch
 
+    from semantify.rendering import framing_for
+
     with torch.no_grad():
         rest = model(model.default_coefficients()[None])[0].cpu().numpy()
+    pixel = 2 * framing_for(model).radius / RENDER_PIXELS
     faces = model.faces.cpu().numpy()
     checked = movable_vertices(model)[faces].any(axis=1)
     region = model.self_intersection_faces()
     if region is not None:
         checked &= region
-    return SelfIntersections(faces, rest, checked)
+    return SelfIntersections(faces, rest, checked, min_depth=pixel)
 
 
 def detector_for(model) -> SelfIntersections:
