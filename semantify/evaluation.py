@@ -9,7 +9,10 @@
   ratio of the slider ranges (range_i / range_j), and one number: mean off-diagonal over mean
   diagonal (0 is perfectly disentangled);
 - metric slider sets: the absolute error of each measurement when the validation rows'
-  measurements are asked for and the resulting mesh is measured (mean and p95).
+  measurements are asked for and the resulting mesh is measured (mean and p95), and the
+  cross-talk into lengths nobody asked for: along each slider's grid (others at default), how
+  far each unasked skeletal length (arm, shoulder, inseam) moves (max - min, cm), drawn in
+  ``crosstalk.png``.
 """
 
 from __future__ import annotations
@@ -152,6 +155,62 @@ def metric_errors(slider_set: SliderSet, model, meter: DescriptorMeter,
     return report
 
 
+def unasked_sweeps(slider_set: SliderSet, model, grid: int) -> dict:
+    """Per slider: its grid, and each unasked skeletal length measured along it (others held)."""
+    from semantify.measure import Anthropometer
+    from semantify.measurements.registry import MEASUREMENTS
+
+    meter = Anthropometer.for_model(model)
+    unasked = [n for n in meter.names if MEASUREMENTS[n].skeletal
+               and n not in slider_set.descriptors]
+    sweeps = {}
+    defaults = torch.tensor([s.default for s in slider_set.sliders], dtype=torch.float32)
+    for i, s in enumerate(slider_set.sliders):
+        values = defaults.repeat(grid, 1)
+        values[:, i] = torch.linspace(s.low, s.high, grid)
+        with torch.no_grad():
+            measured = meter.measure(model(slider_set.coefficients(values, warn=False)))
+        sweeps[s.name] = {"asked": values[:, i].tolist(),
+                          **{n: measured[n].tolist() for n in unasked}}
+    return sweeps
+
+
+def crosstalk_summary(sweeps: dict) -> dict:
+    """{slider: {unasked length: max - min along the slider, in cm}}."""
+    return {slider: {name: float(np.ptp(v)) for name, v in sweep.items() if name != "asked"}
+            for slider, sweep in sweeps.items()}
+
+
+def crosstalk_picture(sweeps: dict, path: Path) -> Path:
+    """One panel per slider: each unasked length's change from its value at the slider's low."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from semantify.dataset import write_atomic
+    from semantify.measurements.registry import MEASUREMENTS
+
+    fig, axes = plt.subplots(1, len(sweeps), figsize=(3.2 * len(sweeps), 3.0), squeeze=False,
+                             sharey=True)
+    for ax, (slider, sweep) in zip(axes[0], sweeps.items()):
+        for name, values in sweep.items():
+            if name != "asked":
+                ax.plot(sweep["asked"], np.array(values) - values[0], marker="o", markersize=3,
+                        label=MEASUREMENTS[name].label)
+        ax.axhspan(-1, 1, color="0.9", zorder=0)
+        ax.set_xlabel(MEASUREMENTS[slider].heading if slider in MEASUREMENTS else slider)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("change of unasked length (cm)")
+    axes[0][-1].legend(fontsize=8)
+    fig.suptitle("Cross-talk: unasked lengths along each slider (others at default; "
+                 "grey band: ±1 cm)", fontsize=10)
+    fig.tight_layout()
+    write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+    plt.close(fig)
+    return path
+
+
 def slider_pictures(slider_set: SliderSet, model, out: Path) -> list[str]:
     """One PNG per slider: the mesh at its low, default and high value, side by side."""
     from semantify.rendering import interactive_renderer, viewer_errors
@@ -201,12 +260,17 @@ def evaluate(slider_set: SliderSet, data: Path | str | None = None, out: Path | 
     report["held_out"], values = held_out(slider_set, dataset, rows, model)
     meter = DescriptorMeter(slider_set, model, dataset.manifest.get("views") or ["front"])
     report.update(slider_sweeps(slider_set, model, meter, grid))
+    sweeps = None
     if not meter.words:
         report["measurement_errors"] = metric_errors(slider_set, model, meter, values)
+        sweeps = unasked_sweeps(slider_set, model, grid)
+        report["unasked_drift_cm"] = crosstalk_summary(sweeps)
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         report["pictures"] = slider_pictures(slider_set, model, out)
+        if sweeps:
+            report["pictures"].append(crosstalk_picture(sweeps, out / "crosstalk.png").name)
         write_json_atomic(out / "evaluation.json", report)
     return report
 
@@ -225,4 +289,8 @@ def summary_lines(report: dict) -> list[str]:
                      "targets within the slider ranges):")
         lines += [f"  {name:<24} {e['mean']:.2f} / {e['p95']:.2f} {e['unit'] or ''}"
                   for name, e in report["measurement_errors"].items()]
+    if report.get("unasked_drift_cm"):
+        lines.append("cross-talk: how far unasked lengths move along each slider (cm):")
+        lines += [f"  {slider:<24} " + ", ".join(f"{n} {d:.2f}" for n, d in drift.items())
+                  for slider, drift in report["unasked_drift_cm"].items()]
     return lines

@@ -25,7 +25,7 @@ import torch
 from semantify.errors import SemantifyError
 
 STEP = 0.01  # finite-difference step, as a share of each coefficient's range
-PRIOR = 1.0  # weight of ||(c - start) / prior spread||^2 against residuals counted in tolerances
+PRIOR = 0.1  # weight of ||(c - start) / prior spread||^2 against residuals counted in tolerances
 HOLD = 2.0  # held (unasked) lengths count as met within HOLD x their tolerance (2 mm)
 DAMPING = 1e-2  # initial Marquardt damping, times diag(J^T J) (x10 after a worse step, else /3)
 CHUNK = 16  # rows refined together: 16 x (k + 1) meshes of Anny are ~60 MB
@@ -97,8 +97,8 @@ def refine_to_measurements(model, coefficients: torch.Tensor,
     """(B, C) start coefficients -> (B, C) ones whose meshes measure ``targets``.
 
     ``targets`` maps measurement names (``height_cm``, ``mass_kg``, ...) to (B,) asked values.
-    Only the ``free`` coefficients (names or indices; default: the model's ``refinable`` ones) move, and
-    every coefficient stays inside the model's range. The unasked skeletal lengths are held at
+    Only the ``free`` coefficients (names or indices; default: the model's ``refinable`` ones) move,
+    within what the model's sampling prior draws (and the model's range). The unasked skeletal lengths are held at
     ``held`` ({name: (B,)}; default: the start's). A row stops as soon as all its residuals
     are within 1 mm / 0.1 kg (held lengths: 2 mm); each row keeps the best coefficients it has
     seen, so the result never measures worse than the start.
@@ -117,16 +117,21 @@ class MeasurementRefiner:
 
     def __init__(self, model, anthropometer, names: Sequence[str],
                  free: Sequence[str] | Sequence[int] | None = None, iterations: int = 3):
-        from semantify.models.prior import coefficient_spread
+        from semantify.models.prior import coefficient_spread, coefficient_support
 
         self.model, self.names, self.iterations = model, list(names), int(iterations)
         self.anthropometer = anthropometer
         self.held = held_lengths(anthropometer, self.names) if self.names else []
         self.residuals = _Residuals(model, anthropometer, self.names, self.held)
         self.free = _free_indices(model, free)
-        self.low = torch.tensor([c.low for c in model.coefficients], dtype=torch.float32)
-        self.high = torch.tensor([c.high for c in model.coefficients], dtype=torch.float32)
-        self.span = (self.high - self.low)[self.free].clamp_min(1e-6)  # (k,)
+        model_low = torch.tensor([c.low for c in model.coefficients], dtype=torch.float32)
+        model_high = torch.tensor([c.high for c in model.coefficients], dtype=torch.float32)
+        self.span = (model_high - model_low)[self.free].clamp_min(1e-6)  # (k,)
+        # the free coefficients stay where the sampling prior goes (others: the model's range)
+        low, high = (torch.as_tensor(x, dtype=torch.float32)
+                     for x in coefficient_support(model.prior, model))
+        self.low, self.high = model_low.clone(), model_high.clone()
+        self.low[self.free], self.high[self.free] = low[self.free], high[self.free]
         spread = torch.as_tensor(coefficient_spread(model.prior, model), dtype=torch.float64)
         # PRIOR x ((c - start) / spread)^2, written in u = c / span: (k,) weights
         self.prior_weight = PRIOR * (self.span.double() / spread[self.free]) ** 2

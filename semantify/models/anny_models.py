@@ -19,8 +19,10 @@ from semantify.models.sampling import Distribution
 
 PHENOTYPES = ("gender", "age", "muscle", "weight", "height", "proportions")
 # The coefficients that move stature, chest, waist, hips and mass, which metric refinement may
-# use: the phenotypes, the torso and leg "measure-" changes and the torso/hip scales.
+# use: the phenotypes, the torso and leg "measure-" changes and the torso/hip scales; and the
+# arm, forearm and shoulder lengths, with which it holds the lengths nobody asked for.
 REFINABLE = PHENOTYPES + (
+    "measure-upperarm-length-incr", "measure-lowerarm-length-incr", "measure-shoulder-dist-incr",
     "measure-bust-circ-incr", "measure-underbust-circ-incr", "measure-waist-circ-incr",
     "measure-hips-circ-incr", "measure-upperleg-height-incr", "measure-lowerleg-height-incr",
     "measure-napetowaist-dist-incr", "measure-thigh-circ-incr",

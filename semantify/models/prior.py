@@ -449,19 +449,32 @@ def coefficient_spread(prior: Prior, model, samples: int = 2000) -> np.ndarray:
     """(C,) float64 standard deviation of each coefficient under ``prior`` (candidates before
     rejection, seed 0), floored at 2% of the coefficient's range: how far the prior lets it
     move, for metric refinement's prior term."""
-    return _spread(prior, model, samples)
+    return _statistics(prior, model, samples)[0]
+
+
+def coefficient_support(prior: Prior, model, samples: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+    """(C,), (C,) float64 the lowest and highest value ``prior`` draws for each coefficient
+    (from the same draws), widened by the spread floor and kept inside the model's ranges:
+    the box metric refinement stays in, so a body is pulled only where the prior goes."""
+    _, low, high = _statistics(prior, model, samples)
+    return low, high
 
 
 @functools.lru_cache(maxsize=16)
-def _spread(prior: Prior, model, samples: int) -> np.ndarray:
+def _statistics(prior: Prior, model, samples: int) -> tuple[np.ndarray, ...]:
     if prior.fallback:
         from semantify.models.sampling import sample_coefficients
 
         rows = sample_coefficients(model.distribution, model.coefficients, range(samples), 0)
     else:
         rows = prior.bind(model).candidates(range(samples), 0, 0)
-    span = model.ranges[:, 1] - model.ranges[:, 0]
-    return np.maximum(rows.double().std(dim=0).numpy(), 0.02 * span.double().numpy())
+    rows = rows.double().numpy()
+    ranges = model.ranges.double().numpy()
+    floor = 0.02 * (ranges[:, 1] - ranges[:, 0])
+    spread = np.maximum(rows.std(axis=0), floor)
+    low = np.maximum(rows.min(axis=0) - floor, ranges[:, 0])
+    high = np.minimum(rows.max(axis=0) + floor, ranges[:, 1])
+    return spread, low, high
 
 
 # -- the registry of shipped priors ---------------------------------------------------------
