@@ -18,6 +18,7 @@ reproduces it). Sources, both public domain (US government works):
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -59,19 +60,19 @@ def main() -> None:
         mask = (adults.RIAGENDR == code).to_numpy() & np.isfinite(bmi)
         total = weights[mask].sum()
         fractions[group] = [round(float(weights[mask & (bmi >= lo) & (bmi < hi)].sum() / total), 4)
-                            for lo, hi in zip(classes[:-1], classes[1:])]
+                            for lo, hi in itertools.pairwise(classes)]
     ansur = pd.read_csv(sys.argv[2], encoding="latin-1")
     data = {
         "percentiles": PERCENTILES,
         "nhanes": {"source": "NHANES 2017-March 2020 pre-pandemic (P_DEMO + P_BMX), adults 20+, "
                              "weighted by WTMECPRP; National Center for Health Statistics, 2021",
-                   "count": {g: int(len(rows)) for g, rows in groups.items()},
+                   "count": {g: len(rows) for g, rows in groups.items()},
                    **nhanes_table,
                    "bmi_class_edges": classes[:-1],
                    "bmi_class_fractions": fractions},
         "ansur2": {"source": "ANSUR II (Gordon et al., 2014, NATICK/TR-15/007), women's public "
                              "file, unweighted; chest circumference in cm",
-                   "count": {"women": int(len(ansur))},
+                   "count": {"women": len(ansur)},
                    "women": {"chest_cm": [round(float(v), 2) for v in np.percentile(
                        ansur.chestcircumference / 10, PERCENTILES)]}},
     }

@@ -8,7 +8,7 @@ measured in one call per iteration. Residuals are counted in tolerances (1 mm, 0
 
 Two terms keep the body human while it is pulled toward the asked values:
 - a prior holds each coefficient near its start (the mapper's output) in units of how far the
-  model's sampling prior lets it move (:func:`semantify.models.prior.coefficient_spread`): a
+  model's sampling prior lets it move (:func:`semantify.models.prior_sampling.coefficient_spread`): a
   local change that the prior barely moves costs far more than a phenotype, so 130 kg comes
   from the weight phenotype, not from one huge thigh;
 - the skeletal lengths nobody asked for (arm length, shoulder width, inseam, and height when not
@@ -117,7 +117,7 @@ class MeasurementRefiner:
 
     def __init__(self, model, anthropometer, names: Sequence[str],
                  free: Sequence[str] | Sequence[int] | None = None, iterations: int = 3):
-        from semantify.models.prior import coefficient_spread, coefficient_support
+        from semantify.models.prior_sampling import coefficient_spread, coefficient_support
 
         self.model, self.names, self.iterations = model, list(names), int(iterations)
         self.anthropometer = anthropometer

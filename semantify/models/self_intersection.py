@@ -62,13 +62,13 @@ def _kernel():
             shared = (j0 == i0 or j0 == i1 or j0 == i2 or j1 == i0 or j1 == i1 or j1 == i2
                       or j2 == i0 or j2 == i1 or j2 == i2)
             # a pair of two queried faces is tested once, from its lower face
-            if not shared and t != f and (queried[t] == 0 or t > f):
-                if wp.intersect_tri_tri(a0, a1, a2, m.points[j0], m.points[j1],
-                                        m.points[j2]) != 0:
-                    k = wp.atomic_add(count, 0, 1)
-                    if k < out.shape[0]:
-                        out[k, 0] = f
-                        out[k, 1] = t
+            if (not shared and t != f and (queried[t] == 0 or t > f)
+                    and wp.intersect_tri_tri(a0, a1, a2, m.points[j0], m.points[j1],
+                                             m.points[j2]) != 0):
+                k = wp.atomic_add(count, 0, 1)
+                if k < out.shape[0]:
+                    out[k, 0] = f
+                    out[k, 1] = t
 
     return wp, candidate_pairs
 
