@@ -183,23 +183,21 @@ def test_generation_uses_the_prior_and_the_manifest_records_it(tmp_path):
 def test_refinement_holds_unasked_lengths_across_the_waist_range():
     from semantify.mapper import Mapper
     from semantify.measure import Anthropometer
-    from semantify.sliders import Slider, SliderSet
+    from semantify.models import ModelRef
+    from semantify.sliders import Slider, TrainedSliders
 
     model = load_model("anny-body")
     meter = Anthropometer.for_model(model)
-    sliders = [Slider("height_cm", 160.0, 180.0, 170.0, "cm"),
-               Slider("waist_cm", 80.0, 100.0, 90.0, "cm")]
-    description = {"id": "anny-body", "options": {}, "family": "body",
-                   "coefficients": [{"name": c.name, "low": c.low, "high": c.high}
-                                    for c in model.coefficients]}
+    sliders = [Slider("height_cm", 160.0, 180.0, 170.0), Slider("waist_cm", 80.0, 100.0, 90.0)]
     mapper = Mapper(2, len(model.coefficients), ())
     mapper.out_mean.copy_(model.default_coefficients())
-    metric = SliderSet(mapper, sliders, description)
+    metric = TrainedSliders("metric", sliders, ModelRef("anny-body"), mapper,
+                            model.coefficient_names)
     values = torch.tensor([[170.0, 80.0], [170.0, 90.0], [170.0, 100.0]])
     held = metric.held_measurements(values)
     assert set(held) == {"arm_cm", "shoulder_cm", "inseam_cm"}
     with torch.no_grad():
-        measured = meter.measure(model(metric.coefficients(values, warn=False)))
+        measured = meter.measure(model(metric.coefficients(values)))
     assert (measured["waist_cm"] - values[:, 1]).abs().max() < 0.5  # within 5 mm
     assert (measured["height_cm"] - values[:, 0]).abs().max() < 0.5
     for name in held:  # unasked lengths move by at most 1 cm across the waist range

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-from semantify.errors import SemantifyError
 
 
 def add(subparsers) -> None:
     parser = subparsers.add_parser("render", help="render a shape of a model to a PNG")
     parser.add_argument("model", help="model id (see `semantify models`)")
     shape = parser.add_mutually_exclusive_group()
-    shape.add_argument("--coeffs", metavar="FILE.json",
-                       help='coefficients as {"coefficients": {name: value, ...}}; missing '
-                            "names keep their defaults (default: the mean shape)")
+    shape.add_argument("--coeffs", metavar="P.json",
+                       help="a params file (from `semantify shape --params` or the app's "
+                            "export); coefficients it leaves out keep their defaults (default: "
+                            "the mean shape)")
     shape.add_argument("--random", metavar="SEED", type=int,
                        help="a random shape drawn from the model's sampler with this seed")
     parser.add_argument("--views", default="front",
@@ -28,25 +25,22 @@ def add(subparsers) -> None:
 def run(args) -> int:
     import torch
 
+    from semantify.cli.results import writable_file
     from semantify.models import load_model
     from semantify.rendering import interactive_renderer, viewer_errors
     from viewer import OrbitCamera, parse_views, save_png, side_by_side
 
     with viewer_errors():
         views = parse_views(args.views)
-    folder = Path(args.out).parent
-    if not (folder.is_dir() and os.access(folder, os.W_OK)):
-        raise SemantifyError(f"cannot write {args.out!r}: {str(folder)!r} is not a writable "
-                             "folder; choose a path in an existing, writable folder.")
+    writable_file(args.out, "--out", (".png",))
     model = load_model(args.model)
     coefficients = model.default_coefficients()
     if args.random is not None:
         coefficients = model.sample([0], seed=args.random)[0]
     elif args.coeffs:
-        from semantify.export import coefficients_from, read_json
+        from semantify.params import Params
 
-        coefficients = coefficients_from(read_json(args.coeffs).get("coefficients"), model,
-                                         args.coeffs)
+        coefficients = Params.read(args.coeffs).coefficients_for(model, args.coeffs)
     with torch.no_grad():
         vertices = model(coefficients[None])[0].cpu().numpy()
     renderer = interactive_renderer(model, size=args.size)
