@@ -27,7 +27,7 @@ from semantify.errors import SemantifyError
 
 STEP = 0.01  # finite-difference step, as a share of each coefficient's range
 PRIOR = 0.1  # weight of ||(c - start) / prior spread||^2 against residuals counted in tolerances
-HOLD = 2.0  # held (unasked) lengths count as met within HOLD x their tolerance (2 mm)
+HOLD = 4.0  # held (unasked) lengths count as met within HOLD x their tolerance (2 mm)
 DAMPING = 1e-2  # initial Marquardt damping, times diag(J^T J) (x10 after a worse step, else /3)
 CHUNK = 16  # rows refined together: 16 x (k + 1) meshes of Anny are ~60 MB
 

@@ -381,7 +381,9 @@ class TrainedSliders(SliderSet):
         return self._held(clamped) or {}
 
     def _held(self, values: torch.Tensor) -> dict[str, torch.Tensor] | None:
-        """{held name: (B,)} for (B, K) clamped values, or None when nothing is held."""
+        """{held name: (B,)} for (B, K) clamped values, or None when nothing is held: the
+        lengths of the mapper's body with the girth and mass sliders at their defaults, scaled
+        by asked height / that body's height when height is a slider (lengths grow with it)."""
         if not (self.metric_names and self.refine.iterations > 0 and self.refiner.held):
             return None
         reference = values.clone()
@@ -390,9 +392,14 @@ class TrainedSliders(SliderSet):
                 reference[:, i] = slider.default
         with torch.no_grad():
             coefficients = self.mapper(reference.to(torch.float32))
-        ranges = self.model.ranges
-        coefficients = torch.maximum(torch.minimum(coefficients, ranges[:, 1]), ranges[:, 0])
-        return self.refiner.measure_held(coefficients)
+        refiner = self.refiner
+        coefficients = torch.maximum(torch.minimum(coefficients, refiner.high), refiner.low)
+        if "height_cm" not in self.names:
+            return refiner.measure_held(coefficients)
+        with torch.no_grad():
+            measured = refiner.anthropometer.measure(self.model(coefficients))
+        scale = values[:, self.names.index("height_cm")].float() / measured["height_cm"].float()
+        return {name: measured[name].float() * scale for name in refiner.held}
 
     def open_dataset(self):
         """The dataset this set was trained on, or a one-line error saying it is not here."""
