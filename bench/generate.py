@@ -76,7 +76,8 @@ def main() -> None:
         summary = generate(gen, out, progress=False)
         generation = steady_rate(out, args.batch_size)
 
-    print(f"model {args.model}, prior {manifest['prior']['name']}, CLIP {spec.label}, {len(gen.views)} views at {gen.size}px, "
+    print(f"model {args.model}, prior {manifest['prior']['name']}, CLIP {spec.label}, "
+          f"{len(gen.views)} views at {gen.size}px, "
           f"batch {args.batch_size}, torch threads {torch.get_num_threads()}")
     print(f"generation (steady state): {generation:8.2f} samples/s "
           f"({summary['samples_per_second']:.2f} including start-up)")
