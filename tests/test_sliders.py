@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 import torch
 import trimesh
-from safetensors.torch import load_file, save_file
 
 from semantify.cli import main
 from semantify.dataset import open_dataset, write_shard

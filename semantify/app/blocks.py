@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from semantify import limits
 from semantify.app.config import AppConfig
 
@@ -22,7 +24,11 @@ def build_app(config: AppConfig | None = None):
 
     config = config or AppConfig.create()
     catalog = Catalog(config)
-    models = [(e.label.split(":")[0], e.model_ref.id) for e in catalog.entries() if e.is_raw]
+    if config.public and catalog.first(""):  # a Space: prepare the model before anyone asks
+        from semantify.app.runtime import warm_up
+
+        threading.Thread(target=warm_up, args=(catalog.first(""),), daemon=True).start()
+    models = [(e.label.split(" — ")[0], e.model_ref.id) for e in catalog.entries() if e.is_raw]
     with gr.Blocks(title=TITLE, delete_cache=GRADIO_CACHE) as demo:
         gr.Markdown(f"## {TITLE}")
         ui = build_ui(models, build.MIN_SAMPLES)
