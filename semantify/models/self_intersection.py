@@ -37,10 +37,13 @@ MAX_PAIRS = 200_000  # candidate buffer per mesh; a mesh with more is certainly 
 @functools.cache
 def _kernel():
     """The warp kernel (compiled on first use; warp caches it on disk)."""
-    import warp as wp
+    from semantify.compat import quiet_native_stderr
 
-    wp.config.quiet = True
-    wp.init()
+    with quiet_native_stderr():  # no GPU: warp prints a CUDA banner from native code
+        import warp as wp
+
+        wp.config.quiet = True
+        wp.init()
 
     @wp.kernel
     def candidate_pairs(mesh: wp.uint64, queries: wp.array(dtype=wp.int32),
