@@ -93,11 +93,15 @@ def prepare_output(out: Path, manifest: dict, create: bool = True) -> list[int]:
         existing = read_manifest(out)
         differ = [k for k in IDENTITY_KEYS if existing.get(k) != manifest.get(k)]
         if differ == ["prior"]:
-            made = (existing.get("prior") or {}).get("name", "the reference (before priors)")
+            made = existing.get("prior")
+            if not made:
+                raise SemantifyError(f"{out} was generated before sampling priors were recorded; "
+                                     "it cannot be resumed: choose an empty --out folder.")
             raise SemantifyError(
-                f"{out} was sampled with prior {made!r}, not "
-                f"{manifest['prior']['name']!r} (revision {manifest['prior']['revision']}); "
-                "rerun with that --prior to resume it, or choose an empty --out folder.")
+                f"{out} was sampled with prior {made.get('name')!r} (revision "
+                f"{made.get('revision')}), not {manifest['prior']['name']!r} (revision "
+                f"{manifest['prior']['revision']}); rerun with that --prior to resume it, or "
+                "choose an empty --out folder.")
         if differ:
             raise SemantifyError(
                 f"{out} holds another dataset (it differs in: {', '.join(differ)}); rerun with "
