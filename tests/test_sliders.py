@@ -274,5 +274,6 @@ def test_evaluate_metric_slider_set(sliders, tmp_path, capsys):
     assert set(report["measurement_errors"]) == set(DESCRIPTORS)
     for name in report["pictures"]:
         assert (out / name).stat().st_size > 1000
-    assert len(report["pictures"]) == 3
+    assert len(report["pictures"]) == 4 and "crosstalk.png" in report["pictures"]
+    assert set(report["crosstalk"]) == set(DESCRIPTORS)  # unasked lengths along each slider
     assert "held-out vertex error" in capsys.readouterr().out
