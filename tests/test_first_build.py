@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_browser import CHROMIUM, browser  # noqa: F401 - the shared browser fixture
+from conftest import needs_chromium
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="needs Debian's chromium (apt-get install chromium)")
+pytestmark = needs_chromium
 ENV = {"SEMANTIFY_BUILD_CLIP": "tiny-random", "SEMANTIFY_BUILD_QUICK": "1",
        "SEMANTIFY_BUILD_SAMPLES": "64"}
 

@@ -73,11 +73,11 @@ def wire(demo, ui: Ui, handlers: Handlers) -> None:
     ui.add_words.click(handlers.add_words, [ui.state, ui.words], shown + layout + [ui.picker],
                        api_name="add_words", **train)
     ui.build.click(handlers.build, [ui.state, ui.build_model, ui.build_clip,
-                                    ui.build_checkpoint, ui.build_samples],
-                   shown + layout + [ui.picker, ui.build_log], api_name="build", **train)
+                                    ui.build_checkpoint, ui.build_samples, ui.build_quick],
+                   [ui.state, ui.build_log, ui.info], api_name="build", **heavy)
     ui.offer.click(handlers.first_build, [ui.state], [ui.state, ui.info] + offer,
                    api_name="first_build", queue=False)
-    ui.poll.tick(handlers.poll, [ui.state], [ui.state, ui.picker] + offer,
+    ui.poll.tick(handlers.poll, [ui.state], [ui.state, ui.picker, ui.build_log] + offer,
                  api_visibility="private", queue=False, show_progress="hidden")
     ui.export.click(handlers.export, [ui.state], [ui.files, ui.preview, ui.info],
                     api_name="export", **heavy)

@@ -84,6 +84,39 @@ class FirstBuilds:
         minutes = minutes_here(settings.samples, len(settings.recipe.views))
         return f"Build word sliders for {name}: {download}about {minutes} minutes here"
 
+    def custom(self, model_id: str, clip: str | None, checkpoint: str | None,
+               samples: int | None, quick: bool):
+        """The BuildSettings of a build asked for in the *Build sliders* tab: ``model_id``'s
+        recipe with ``clip`` (None: the recipe's), a local ``checkpoint`` (refused on a
+        public server: visitors name no server files), ``samples`` and ``quick``."""
+        from semantify.recipes import BuildSettings, recipes_for_model
+
+        recipes = [r for r in recipes_for_model(model_id) if not r.model.options]
+        if not recipes:
+            raise SemantifyError(f"there is no recipe for {model_id}; pick another model.")
+        if checkpoint is not None:
+            if self.config.public:
+                raise SemantifyError("this public server does not open files named by "
+                                     "visitors; use the recipe's CLIP.")
+            if not checkpoint.strip():
+                raise SemantifyError("give the path of a CLIP checkpoint (an open_clip weights "
+                                     "file or folder) in the checkpoint box.")
+        settings = BuildSettings.resolve(recipes[0], clip=clip, clip_checkpoint=checkpoint,
+                                         samples=samples, quick=quick)
+        if checkpoint is not None:
+            settings.clip.checkpoint_sha256()  # a missing file: one line now, not in the queue
+        return settings
+
+    def submit_custom(self, settings, owner: str):
+        """Queue ``settings`` (a custom build, listed for session ``owner`` only; a build with
+        the recipe's own settings is the shared first build); its JobState."""
+        from semantify.app.catalog import OWNER_FILE
+
+        state = self.queue.submit(settings)
+        if not settings.is_recipe_default():
+            (settings.default_out() / OWNER_FILE).write_text(owner)
+        return state
+
     # -- jobs ----------------------------------------------------------------------------
 
     def submit(self, model_id: str):

@@ -148,6 +148,11 @@ class Handlers:
             updates = self.offer(session, model_id)
         except SemantifyError:
             return {self.ui.state: session}
+        if session.custom_build:
+            from semantify.app.first_build import status_text
+
+            updates[self.ui.build_log] = status_text(
+                self.first_builds.queue.state(session.custom_build))
         version = self.first_builds.version
         if version != session.builds_seen:
             session = dataclasses.replace(session, builds_seen=version)
@@ -408,31 +413,32 @@ class Handlers:
 
     # -- build ----------------------------------------------------------------------------
 
+    @reports_errors
     def build(self, session: Session, model_id, clip_choice, checkpoint, samples,
-              progress=gr.Progress()) -> dict:
-        """Build a slider set for ``model_id`` with live progress, then open it."""
-        from semantify.app import build
+              quick) -> dict:
+        """Queue a build of ``model_id``'s recipe with the tab's options; its state shows in
+        the tab, and the set joins this session's list when done."""
+        from semantify.app.first_build import status_text
         from semantify.app.layout import CLIP_CHOICES
 
-        kinds = dict(zip(CLIP_CHOICES, (build.METRIC, build.DEFAULT_CLIP, build.CHECKPOINT,
-                                        build.TINY)))
+        if self.first_builds is None:
+            raise SemantifyError("this server does not build slider sets.")
+        if not isinstance(model_id, str) or f"raw-{model_id}" not in {
+                e.id for e in self.catalog.entries()}:
+            raise SemantifyError("pick a model from the list.")
+        choice = CLIP_CHOICES.index(clip_choice) if clip_choice in CLIP_CHOICES else 0
         try:
-            if not isinstance(model_id, str) or f"raw-{model_id}" not in {
-                    e.id for e in self.catalog.entries()}:
-                raise SemantifyError("pick a model from the list.")
-            session = self._job_allowed(session)
-            folder = build.build_sliders(model_id, kinds.get(clip_choice, build.METRIC),
-                                         checkpoint, samples,
-                                         lambda fraction, text: progress(fraction, desc=text))
-            entry = self.catalog.add(folder, owner=session.token)
-        except SemantifyError as error:
-            message = for_visitors(str(error))
-            gr.Warning(shown(message))
-            return {self.ui.build_log: f"**Could not build sliders:** {shown(message)}"}
-        rt = runtime(entry)
-        session = view.opened(session, rt)
-        return {**self.opened(session, rt), self.ui.picker: self.picker(session),
-                self.ui.build_log: f"Built and saved as {shown(self._saved(folder, session))}."}
+            samples = None if samples in (None, "") else int(samples)
+        except (TypeError, ValueError):
+            raise SemantifyError("samples must be a whole number, or empty.") from None
+        session = self._job_allowed(session)
+        settings = self.first_builds.custom(
+            model_id, ("tiny-random" if choice == 2 else None),
+            str(checkpoint or "") if choice == 1 else None, samples, bool(quick))
+        state = self.first_builds.submit_custom(settings, session.token)
+        session = dataclasses.replace(session, custom_build=str(settings.default_out()))
+        return {self.ui.state: session, self.ui.build_log: status_text(state),
+                self.ui.info: notices([f"queued: {settings.title}."])}
 
     # -- export and params ----------------------------------------------------------------
 
