@@ -103,7 +103,7 @@ def test_train_save_load_is_bit_identical(linear_data, tmp_path):
                        loaded.coefficients(values, refine=False))
     manifest = json.loads((out / "sliders.json").read_text())
     assert [s["name"] for s in manifest["sliders"]] == names and manifest["clip"] is None
-    assert manifest["dataset"] == "../" + Path(data).name or Path(manifest["dataset"]).is_absolute()
+    assert (out / manifest["dataset"]).resolve() == Path(data).resolve()  # relative or absolute
 
 
 def test_best_weights_are_exported_not_last(linear_data, tmp_path):
