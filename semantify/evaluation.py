@@ -35,10 +35,10 @@ class DescriptorMeter:
     """
 
     def __init__(self, slider_set: SliderSet, model, views):
-        from semantify.descriptors.values import looks_like_metric
+        from semantify.measurements.registry import looks_like_measurement
 
         self.names = slider_set.descriptors
-        self.metric = [n for n in self.names if looks_like_metric(n)]
+        self.metric = [n for n in self.names if looks_like_measurement(n)]
         self.words = [n for n in self.names if n not in self.metric]
         self.meter = self.renderer = self.scorer = None
         if self.metric:

@@ -27,15 +27,11 @@ import numpy as np
 import torch
 
 from semantify.errors import SemantifyError
+from semantify.measurements import registry
 from semantify.measurements.landmarks import Girth, Landmarks, landmarks_for, supported_models
 from semantify.measurements.sections import Sectioner
 
-MEASUREMENTS = ("height_cm", "chest_cm", "waist_cm", "hips_cm", "inseam_cm", "arm_cm",
-                "shoulder_cm", "mass_kg")
-UNITS = {name: name.rsplit("_", 1)[1] for name in MEASUREMENTS}
-LABELS = {"height_cm": "Height", "chest_cm": "Chest", "waist_cm": "Waist", "hips_cm": "Hips",
-          "inseam_cm": "Inseam", "arm_cm": "Arm length", "shoulder_cm": "Shoulder width",
-          "mass_kg": "Mass"}
+MEASUREMENTS = tuple(registry.MEASUREMENTS)
 # Mean density of the whole human body, the value SHAPY (Choutas et al., CVPR 2022) uses to turn
 # SMPL-X mesh volume into mass in its virtual measurements; Anny's own code rounds to 980.
 BODY_DENSITY = 985.0  # kg/m^3
@@ -70,7 +66,7 @@ class Anthropometer:
         return cls(model.faces.cpu(), landmarks, model.id)
 
     def measure(self, vertices: torch.Tensor) -> dict[str, torch.Tensor]:
-        """(B, V, 3) float metres -> {name: (B,) float32} in cm or kg (see :data:`UNITS`).
+        """(B, V, 3) float metres -> {name: (B,) float32} in cm or kg (see :mod:`semantify.measurements.registry`).
 
         A girth is NaN where its plane misses the mesh (a broken or foreign mesh).
         """
@@ -90,14 +86,16 @@ class Anthropometer:
                                           axis=-1),
             "mass_kg": enclosed_volume(v, self.faces) * BODY_DENSITY,
         }
-        return {name: torch.as_tensor(values[name] * TO_UNIT[UNITS[name]], dtype=torch.float32,
-                                      device=vertices.device) for name in MEASUREMENTS}
+        return {name: torch.as_tensor(values[name] * TO_UNIT[registry.MEASUREMENTS[name].unit],
+                                      dtype=torch.float32, device=vertices.device)
+                for name in MEASUREMENTS}
 
     def measure_table(self, vertices: torch.Tensor) -> list[tuple[str, float, str]]:
         """(V, 3) vertices of one mesh -> rows (label, value, unit), in MEASUREMENTS order."""
         vertices = torch.as_tensor(vertices)
         values = self.measure(vertices if vertices.ndim == 3 else vertices[None])
-        return [(LABELS[name], float(values[name][0]), UNITS[name]) for name in MEASUREMENTS]
+        return [(registry.MEASUREMENTS[name].label, float(values[name][0]),
+                 registry.MEASUREMENTS[name].unit) for name in MEASUREMENTS]
 
     def _check(self, vertices) -> torch.Tensor:
         vertices = torch.as_tensor(vertices)

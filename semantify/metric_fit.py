@@ -17,34 +17,15 @@ import torch
 
 from semantify.errors import SemantifyError
 
-# Anny's coefficients that move stature, chest, waist, hips and mass: the phenotypes, the
-# torso and leg "measure-" changes and the torso/hip scales (18 of 74).
-ANNY_FREE = (
-    "gender", "age", "muscle", "weight", "height", "proportions",
-    "measure-bust-circ-incr", "measure-underbust-circ-incr", "measure-waist-circ-incr",
-    "measure-hips-circ-incr", "measure-upperleg-height-incr", "measure-lowerleg-height-incr",
-    "measure-napetowaist-dist-incr", "measure-thigh-circ-incr",
-    "torso-scale-horiz-incr", "torso-scale-depth-incr",
-    "hip-scale-horiz-incr", "hip-scale-depth-incr",
-)
-MAX_FREE = 20  # other models: their first coefficients (PCA betas come in order of variance)
-TOLERANCE = {"cm": 0.1, "kg": 0.1}  # a residual below this is done (1 mm, 0.1 kg)
 STEP = 0.01  # finite-difference step, as a share of each coefficient's range
 PRIOR = 1.0  # weight of ||(c - start) / range||^2 against residuals counted in tolerances
 DAMPING = 1e-2  # initial Marquardt damping, times diag(J^T J) (x10 after a worse step, else /3)
 CHUNK = 16  # rows refined together: 16 x (k + 1) meshes of Anny are ~60 MB
 
 
-def default_free(model) -> list[int]:
-    """Indices of the coefficients to refine: :data:`ANNY_FREE` or the first :data:`MAX_FREE`."""
-    names = [c.name for c in model.coefficients]
-    chosen = [i for i, name in enumerate(names) if name in ANNY_FREE]
-    return chosen or list(range(min(len(names), MAX_FREE)))
-
-
 def _free_indices(model, free: Sequence[str] | Sequence[int] | None) -> torch.Tensor:
     if free is None:
-        return torch.tensor(default_free(model), dtype=torch.long)
+        return torch.tensor(model.refinable_indices, dtype=torch.long)
     names = [c.name for c in model.coefficients]
     indices = []
     for item in free:
@@ -60,11 +41,15 @@ def _free_indices(model, free: Sequence[str] | Sequence[int] | None) -> torch.Te
 
 
 def _tolerance(name: str) -> float:
-    unit = name.rsplit("_", 1)[-1]
-    if unit not in TOLERANCE:
-        raise SemantifyError(f"cannot refine toward {name!r}: measurements end in "
-                             f"{', '.join('_' + u for u in TOLERANCE)}.")
-    return TOLERANCE[unit]
+    """Within what a refined ``name`` counts as met, in its unit (the registry decides)."""
+    from semantify.measurements.registry import MEASUREMENTS
+
+    known = MEASUREMENTS.get(name)
+    if known is None or not known.refinable:
+        refinable = ", ".join(m.name for m in MEASUREMENTS.values() if m.refinable)
+        raise SemantifyError(f"cannot refine toward {name!r}; refinable measurements: "
+                             f"{refinable}.")
+    return known.tolerance
 
 
 class _Residuals:
@@ -92,7 +77,7 @@ def refine_to_measurements(model, coefficients: torch.Tensor,
     """(B, C) start coefficients -> (B, C) ones whose meshes measure ``targets``.
 
     ``targets`` maps measurement names (``height_cm``, ``mass_kg``, ...) to (B,) asked values.
-    Only the ``free`` coefficients (names or indices; default :func:`default_free`) move, and
+    Only the ``free`` coefficients (names or indices; default: the model's ``refinable`` ones) move, and
     every coefficient stays inside the model's range. A row stops as soon as all its residuals
     are within 1 mm / 0.1 kg; each row keeps the best coefficients it has seen, so the result
     never measures worse than the start.

@@ -11,7 +11,8 @@ import trimesh
 from semantify.cli import main
 from semantify.errors import SemantifyError
 from semantify.measure import (
-    BODY_DENSITY, LABELS, MEASUREMENTS, UNITS, Anthropometer, enclosed_volume, has_landmarks)
+    BODY_DENSITY, MEASUREMENTS, Anthropometer, enclosed_volume, has_landmarks)
+from semantify.measurements.registry import MEASUREMENTS as REGISTRY  # noqa: E402
 from semantify.measurements.landmarks import Girth, Landmarks
 from semantify.measurements.sections import Sectioner, hull_perimeter
 from semantify.models import load_model
@@ -154,7 +155,7 @@ def test_default_anny_is_plausible(anny_body):
     model, meter = anny_body
     rows = meter.measure_table(model(model.default_coefficients())[0])
     assert [(label, unit) for label, _, unit in rows] == [
-        (LABELS[name], UNITS[name]) for name in MEASUREMENTS]
+        (REGISTRY[name].label, REGISTRY[name].unit) for name in MEASUREMENTS]
     values = dict(zip(MEASUREMENTS, (value for _, value, _ in rows)))
     bounds = {"height_cm": (150, 190), "chest_cm": (75, 115), "waist_cm": (60, 110),
               "hips_cm": (80, 120), "inseam_cm": (65, 95), "arm_cm": (45, 70),
@@ -220,7 +221,7 @@ def test_cli_prints_every_measurement_with_its_unit(anny_files, capsys, name):
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == len(MEASUREMENTS)
     for line, name in zip(lines, MEASUREMENTS):
-        assert line.startswith(LABELS[name]) and line.endswith(" " + UNITS[name])
+        assert line.startswith(REGISTRY[name].label) and line.endswith(" " + REGISTRY[name].unit)
     assert 150 < float(lines[0].split()[-2]) < 190
 
 

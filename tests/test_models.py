@@ -294,3 +294,30 @@ def test_cli_lists_available_models(models_dir, capsys):
         assert line.endswith("available"), line
     flame = next(line for line in lines if line.startswith("flame "))
     assert flame.split()[1:3] == ["20", "178"]
+
+
+def test_model_ref_round_trip_and_option_checks():
+    from semantify.models import ModelRef
+
+    ref = ModelRef.from_dict({"id": "smplx-male", "options": {"num_betas": 16}}, "test")
+    assert ref == ModelRef.of("smplx-male", num_betas=16) and ref.to_dict()["options"] == {
+        "num_betas": 16}
+    assert ModelRef.from_dict("anny-body").id == "anny-body"  # old app params: a bare id
+    for bad, fragment in (({"id": 3}, "model.id"), ({"id": "anny-body", "options": [1]},
+                                                    "model.options"), (7, "must be an object")):
+        with pytest.raises(SemantifyError, match=fragment):
+            ModelRef.from_dict(bad, "test")
+    with pytest.raises(SemantifyError, match="no option 'colour'"):
+        ModelRef.of("smpl-male", colour="red").check()
+    with pytest.raises(SemantifyError, match="must be of type int"):
+        ModelRef.of("smpl-male", num_betas="ten").check()
+    with pytest.raises(SemantifyError, match="unknown model"):
+        ModelRef.of("nope").check()
+
+
+def test_model_facts_are_model_data():
+    body = load_model("anny-body")
+    assert [body.coefficient_names[i] for i in body.featured_indices][:2] == ["gender", "age"]
+    assert "weight" in [body.coefficient_names[i] for i in body.refinable_indices]
+    face = load_model("anny-face-shape")
+    assert face.featured_indices == list(range(10)) and face.refinable_indices == list(range(20))

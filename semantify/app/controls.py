@@ -17,8 +17,6 @@ from semantify.app.catalog import Entry
 
 MAIN_SLOTS = 24
 EXTRA_SLOTS = 120
-RAW_MAIN = 10  # raw coefficients shown outside the accordion when a model has no phenotypes
-PHENOTYPES = ("gender", "age", "muscle", "weight", "height", "proportions")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -96,11 +94,9 @@ def panel_for(entry: Entry) -> Panel:
         controls = tuple(Control.readable(s.name, float(s.low), float(s.high),
                                           float(s.default), s.unit or "") for s in sliders)
         return Panel(entry, controls, len(controls))
-    coefficients = resources.model(entry.model_id).coefficients
-    n_main = 0
-    while n_main < len(coefficients) and coefficients[n_main].name in PHENOTYPES:
-        n_main += 1  # Anny's phenotypes lead its coefficients
-    n_main = n_main or min(RAW_MAIN, len(coefficients))
+    model = resources.model(entry.model_id)
+    coefficients = model.coefficients
+    n_main = len(model.featured_indices)  # featured coefficients lead (Anny's phenotypes)
     shown = coefficients[: n_main + EXTRA_SLOTS]
     controls = tuple(Control(c.name, float(c.low), float(c.high), float(c.default))
                      for c in shown)

@@ -22,8 +22,9 @@ VERSION = 1
 
 def cache_dir() -> Path:
     """Where text embeddings are cached (read from the environment on every call)."""
-    root = os.environ.get("SEMANTIFY_CACHE_DIR") or Path.home() / ".cache" / "semantify"
-    return Path(root).expanduser() / "clip-text"
+    from semantify.paths import text_embeddings_dir
+
+    return text_embeddings_dir()
 
 
 def key(identity: dict, template: str, descriptor: str) -> str:

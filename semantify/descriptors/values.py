@@ -8,13 +8,7 @@ import torch
 
 from semantify.dataset import Dataset
 from semantify.errors import SemantifyError
-
-METRIC_SUFFIXES = ("_cm", "_kg", "_mm", "_m", "_m2", "_m3", "_l")
-
-
-def looks_like_metric(name: str) -> bool:
-    """Whether ``name`` is spelled like a measurement (``height_cm``, ``mass_kg``)."""
-    return " " not in name and name.lower().endswith(METRIC_SUFFIXES)
+from semantify.measurements.registry import looks_like_measurement
 
 
 def split_descriptors(dataset: Dataset, descriptors: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -27,7 +21,7 @@ def split_descriptors(dataset: Dataset, descriptors: Sequence[str]) -> tuple[lis
     for name in descriptors:
         if name in available:
             metrics.append(name)
-        elif looks_like_metric(name):
+        elif looks_like_measurement(name):
             have = ", ".join(available) if available else "none (generated without measurements)"
             raise SemantifyError(f"measurement {name!r} is not in {dataset.root}; available: "
                                  f"{have}.")

@@ -17,6 +17,15 @@ from semantify.models.base import Coefficient, MorphableModel, UVMap
 from semantify.models.sampling import Distribution
 
 PHENOTYPES = ("gender", "age", "muscle", "weight", "height", "proportions")
+# The coefficients that move stature, chest, waist, hips and mass, which metric refinement may
+# use: the phenotypes, the torso and leg "measure-" changes and the torso/hip scales.
+REFINABLE = PHENOTYPES + (
+    "measure-bust-circ-incr", "measure-underbust-circ-incr", "measure-waist-circ-incr",
+    "measure-hips-circ-incr", "measure-upperleg-height-incr", "measure-lowerleg-height-incr",
+    "measure-napetowaist-dist-incr", "measure-thigh-circ-incr",
+    "torso-scale-horiz-incr", "torso-scale-depth-incr",
+    "hip-scale-horiz-incr", "hip-scale-depth-incr",
+)
 # Adult ages only: Anny's age runs newborn (-1/3), baby (0), child (1/3), young (2/3), old (1).
 PHENOTYPE_RANGES = {"age": (0.5, 1.0, 0.6)}
 FACE_PARTS = ("cheek", "chin", "ear", "eye", "eyebrows", "forehead", "head", "mouth", "nose", "neck")
@@ -60,6 +69,8 @@ class AnnyModel(MorphableModel):
         self.id, self.name, self.family, self.framing = model_id, name, family, framing
         self.skeleton = "anny"
         self._phenotypes = tuple(phenotypes)
+        self.featured = self._phenotypes
+        self.refinable = REFINABLE if phenotypes else ()
         lc = symmetric_groups(anny.local_change_labels, local_keep) if local_keep else {}
         fa = list(anny.facial_action_labels) if facial_actions else []
         lc_map = torch.zeros(len(lc), len(anny.local_change_labels))

@@ -19,6 +19,9 @@ import torch
 from semantify.errors import SemantifyError
 from semantify.models.sampling import Distribution, sample_coefficients
 
+FEATURED_COUNT = 10
+REFINABLE_COUNT = 20
+
 
 @dataclasses.dataclass(frozen=True)
 class Coefficient:
@@ -55,10 +58,30 @@ class MorphableModel(torch.nn.Module, abc.ABC):
     faces: torch.Tensor
     uv_map: UVMap | None = None
     distribution: Distribution
+    # Model facts as data. ``featured``: the coefficients a raw-coefficient view shows first
+    # (empty: the first FEATURED_COUNT). ``refinable``: the coefficients metric refinement may
+    # move (empty: the first REFINABLE_COUNT, which for PCA models are the largest modes).
+    featured: tuple[str, ...] = ()
+    refinable: tuple[str, ...] = ()
 
     @property
     def coefficient_names(self) -> list[str]:
         return [c.name for c in self.coefficients]
+
+    @property
+    def featured_indices(self) -> list[int]:
+        """Indices of the coefficients to show first (see :attr:`featured`)."""
+        return self._indices(self.featured, FEATURED_COUNT)
+
+    @property
+    def refinable_indices(self) -> list[int]:
+        """Indices of the coefficients metric refinement may move (see :attr:`refinable`)."""
+        return self._indices(self.refinable, REFINABLE_COUNT)
+
+    def _indices(self, names: tuple[str, ...], fallback: int) -> list[int]:
+        known = self.coefficient_names
+        chosen = [known.index(name) for name in names if name in known]
+        return chosen or list(range(min(fallback, len(known))))
 
     @property
     def num_coefficients(self) -> int:

@@ -41,8 +41,9 @@ def models_dir() -> Path:
     """The folder holding licensed model files (absolute)."""
     if os.environ.get("SEMANTIFY_MODELS_DIR"):
         return Path(os.environ["SEMANTIFY_MODELS_DIR"]).expanduser().absolute()
-    cache = os.environ.get("SEMANTIFY_CACHE_DIR") or "~/.cache/semantify"
-    return (Path(cache).expanduser() / "models").absolute()
+    from semantify.paths import default_models_dir
+
+    return default_models_dir()
 
 
 def _candidates(kind: str, gender: str) -> list[Path]:

@@ -24,9 +24,12 @@ class ModelSpec:
     # Licensed file this model needs, relative to SEMANTIFY_MODELS_DIR (None: ships with us).
     licensed_file: Callable[[], Path] | None = None
 
-    def build(self, **options) -> MorphableModel:
+    def builder_function(self) -> Callable[..., MorphableModel]:
         module, function = self.builder.split(":")
-        return getattr(importlib.import_module(module), function)(**{**self.options, **options})
+        return getattr(importlib.import_module(module), function)
+
+    def build(self, **options) -> MorphableModel:
+        return self.builder_function()(**{**self.options, **options})
 
 
 def _licensed(kind: str, *args) -> Callable[[], Path]:
