@@ -53,7 +53,6 @@ class MorphableModel(torch.nn.Module, abc.ABC):
     id: str
     name: str
     family: str
-    default_pose: str = "rest"
     coefficients: tuple[Coefficient, ...]
     faces: torch.Tensor
     uv_map: UVMap | None = None
@@ -63,6 +62,12 @@ class MorphableModel(torch.nn.Module, abc.ABC):
     # move (empty: the first REFINABLE_COUNT, which for PCA models are the largest modes).
     featured: tuple[str, ...] = ()
     refinable: tuple[str, ...] = ()
+    # ``skeleton``: the id of the skeleton file (``semantify/poses/skeletons``) that poses this
+    # model, or None when it has only its rest pose. Models with one implement
+    # :meth:`skin` and :meth:`joint_positions` and name their bones.
+    skeleton: str | None = None
+    bone_names: tuple[str, ...] = ()
+    bone_parents: tuple[int, ...] = ()  # parent index per bone, -1 for the root
 
     @property
     def coefficient_names(self) -> list[str]:
@@ -129,6 +134,18 @@ class MorphableModel(torch.nn.Module, abc.ABC):
     @abc.abstractmethod
     def _vertices(self, coefficients: torch.Tensor) -> torch.Tensor:
         """(B, C) validated float32 coefficients -> (B, V, 3) vertices."""
+
+    def skin(self, coefficients: torch.Tensor,
+             rotations: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Pose the shapes: (B, C) coefficients and (J, 3, 3) per-bone rotations (model axes,
+        about each bone's head, in the world axes its parent carried it to; identity keeps the
+        rest pose) -> ((B, V, 3) posed, (B, V, 3) rest) vertices. Call it through
+        :func:`semantify.poses.posed_vertices`, which turns named poses into rotations."""
+        raise SemantifyError(f"{self.id} has no skeleton; it can only be shown at rest.")
+
+    def joint_positions(self, coefficients: torch.Tensor) -> torch.Tensor:
+        """(B, C) coefficients -> (B, J, 3) rest positions of the bones' heads."""
+        raise SemantifyError(f"{self.id} has no skeleton; it can only be shown at rest.")
 
     def describe(self) -> dict:
         """A JSON-friendly description, recorded in datasets and slider sets."""

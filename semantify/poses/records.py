@@ -5,7 +5,9 @@ A pose file names joints of one shared vocabulary (SMPL-X's body joint names: ``
 a rotation ``[x, y, z]`` in degrees, applied about the model's axes (x: the model's left, y: up,
 z: forward) in the order x, then y, then z. Rotations are relative to the T-pose (SMPL's zero
 pose: standing, arms straight out sideways, palms down), each in the frame its parent joint has
-carried it to, exactly as SMPL's ``body_pose`` works. So a left arm lowered to the side is
+carried it to, exactly as SMPL's ``body_pose`` works; a pose with ``"base": "rest"`` instead
+leaves the joints it does not name at the model's rest pose (head poses do, so the arms of an
+A-posed body stay down). So a left arm lowered to the side is
 ``"left_shoulder": [0, 0, -70]``; a thigh raised forward is ``"left_hip": [-90, 0, 0]``; a knee
 bent is ``"left_knee": [90, 0, 0]``.
 
@@ -31,6 +33,7 @@ PRESET_DIR = Path(__file__).with_name("presets")
 SKELETON_DIR = Path(__file__).with_name("skeletons")
 POSE_FORMAT, SKELETON_FORMAT, VERSION = "semantify-pose", "semantify-skeleton", 1
 REST = "rest"
+BASES = ("t-pose", "rest")  # what the joints a pose does not name do
 # Joints that move only the head: the poses a head-framed model (a face) can show.
 HEAD_JOINTS = frozenset({"neck", "head", "jaw", "left_eye", "right_eye"})
 MAX_DEGREES = 360.0
@@ -50,6 +53,7 @@ class Pose:
     label: str
     description: str = ""
     rotations: tuple[tuple[str, Rotation], ...] = ()
+    base: str = "t-pose"
 
     @property
     def joints(self) -> frozenset[str]:
@@ -74,12 +78,16 @@ class Pose:
                 raise SemantifyError(f"{source}: joint {joint!r} needs [x, y, z] degrees, each "
                                      f"within ±{MAX_DEGREES:g}; got {angles!r}.")
             checked.append((str(joint), tuple(float(a) for a in angles)))
+        base = data.get("base", BASES[0])
+        if base not in BASES:
+            raise SemantifyError(f"{source}: 'base' must be one of {', '.join(BASES)}, got "
+                                 f"{base!r}.")
         return cls(name, str(data.get("label") or name), str(data.get("description", "")),
-                   tuple(checked))
+                   tuple(checked), base)
 
 
 REST_POSE = Pose(REST, "Rest (measurement pose)",
-                 "The model's own rest pose; every measurement is taken in it.")
+                 "The model's own rest pose; every measurement is taken in it.", base=REST)
 
 
 @dataclasses.dataclass(frozen=True)
