@@ -65,15 +65,22 @@ def framing_for(model) -> Framing:
 
 
 def batch_renderer(model, views: str | Sequence[str | View], size: int = 224,
-                   **options) -> BatchRenderer:
-    """A :class:`viewer.BatchRenderer` for ``model``'s faces and framing."""
+                   appearance: str = "clay", **options) -> BatchRenderer:
+    """A :class:`viewer.BatchRenderer` for ``model``'s faces and framing, in ``appearance``
+    (``skin`` bakes the skin texture into per-vertex colours, see :mod:`semantify.appearance`)."""
+    from semantify.appearance import material_for, uv_layout
+
+    material = material_for(model, appearance)
     with viewer_errors():
         return BatchRenderer(model.faces.cpu().numpy(), framing_for(model), views, size,
-                             **options)
+                             material=material, uv_layout=uv_layout(model), **options)
 
 
 def interactive_renderer(model, size: int = 512, **options) -> InteractiveRenderer:
-    """A :class:`viewer.InteractiveRenderer` for ``model``'s faces and framing."""
+    """A :class:`viewer.InteractiveRenderer` for ``model``'s faces, framing and texture layout;
+    pass ``material=semantify.appearance.material_for(model, "skin")`` to its ``render``."""
+    from semantify.appearance import uv_layout
+
     with viewer_errors():
         return InteractiveRenderer(model.faces.cpu().numpy(), framing_for(model), size,
-                                   **options)
+                                   uv_layout=uv_layout(model), **options)

@@ -20,6 +20,7 @@ from viewer.colors import check_color
 from viewer.context import check_samples, check_size, gl_session, max_image_size
 from viewer.errors import ViewerError
 from viewer.lighting import Lighting
+from viewer.material import CLAY, Material, UVLayout, vertex_albedo
 from viewer.mesh import check_faces, check_vertices
 from viewer.programs import build_program, set_uniforms
 
@@ -31,13 +32,16 @@ class BatchRenderer:
 
     The camera of every view comes from one ``framing`` (a model's mean shape), never from
     the mesh being drawn, so that a taller body looks taller. ``samples`` > 0 enables MSAA.
-    ``stats`` accumulates seconds spent uploading, drawing and reading back.
+    The ``material``'s colour, or its texture averaged per vertex through ``uv_layout``, is
+    baked into one per-vertex colour uploaded once. ``stats`` accumulates seconds spent
+    uploading, drawing and reading back.
     """
 
     def __init__(self, faces, framing: Framing, views: str | Sequence[str | View],
                  size: int = 224, background=(0.0, 0.0, 0.0), lighting: Lighting | None = None,
-                 samples: int = 0):
+                 samples: int = 0, material: Material = CLAY, uv_layout: UVLayout | None = None):
         self.faces = check_faces(faces)
+        self.material = material
         self.framing = framing
         self.views = parse_views(views)
         self.background = check_color(background)
@@ -55,8 +59,11 @@ class BatchRenderer:
             self._program = build_program(context, "batch")
             self._position = self._program["in_position"].location
             set_uniforms(self._program, **self.lighting.uniforms(),
+                         subsurface=float(material.subsurface),
                          projection=projection_matrix(framing))
             self._index_buffer = context.buffer(self.faces.tobytes())
+            albedo = vertex_albedo(material, uv_layout, int(self.faces.max()) + 1) ** 2.2
+            self._albedo_buffer = context.buffer(np.ascontiguousarray(albedo, np.float32))
             self._target = self._framebuffer(context, shape, 0)
             self._multisampled = self._framebuffer(context, shape, samples) if samples else None
 
@@ -90,7 +97,8 @@ class BatchRenderer:
             self._release_vertices()
             self._vertex_buffer = context.buffer(reserve=vertices.nbytes, dynamic=True)
             self._vertex_array = context.vertex_array(
-                self._program, [(self._vertex_buffer, "3f", "in_position")],
+                self._program, [(self._vertex_buffer, "3f", "in_position"),
+                                (self._albedo_buffer, "3f", "in_albedo")],
                 index_buffer=self._index_buffer, index_element_size=4)
         else:
             self._vertex_buffer.orphan()
@@ -149,7 +157,8 @@ class BatchRenderer:
         """Free the GL objects; the renderer cannot be used afterwards."""
         with gl_session():
             self._release_vertices()
-            for resource in (self._multisampled, self._target, self._index_buffer, self._program):
+            for resource in (self._multisampled, self._target, self._index_buffer,
+                             self._albedo_buffer, self._program):
                 if resource is not None:
                     for attachment in getattr(resource, "color_attachments", ()):
                         attachment.release()
@@ -157,3 +166,4 @@ class BatchRenderer:
                         resource.depth_attachment.release()
                     resource.release()
             self._multisampled = self._target = self._index_buffer = self._program = None
+            self._albedo_buffer = None

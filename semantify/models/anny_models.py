@@ -141,6 +141,11 @@ class AnnyModel(MorphableModel):
             vertices = self._rest(self._weights(coefficients))
         return vertices @ TO_CANONICAL.T
 
+    def skin_texture(self):
+        from semantify.models.anny_skin import skin_texture
+
+        return skin_texture()
+
     @property
     def bone_names(self) -> tuple[str, ...]:
         return tuple(_anny().bone_labels)

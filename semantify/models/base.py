@@ -147,6 +147,11 @@ class MorphableModel(torch.nn.Module, abc.ABC):
         """(B, C) coefficients -> (B, J, 3) rest positions of the bones' heads."""
         raise SemantifyError(f"{self.id} has no skeleton; it can only be shown at rest.")
 
+    def skin_texture(self) -> np.ndarray | None:
+        """(H, W, 4) uint8 skin texture in :attr:`uv_map` (sRGB albedo, top row v = 1;
+        alpha: how much light scatters under the skin), or None: the skin shader alone."""
+        return None
+
     def describe(self) -> dict:
         """A JSON-friendly description, recorded in datasets and slider sets."""
         return {"id": self.id, "name": self.name, "family": self.family,
