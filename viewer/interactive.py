@@ -127,11 +127,12 @@ class InteractiveRenderer:
 
     def render(self, vertices, camera: OrbitCamera | None = None, colors=None,
                wireframe: bool = False, floor: bool = True, material: Material = CLAY,
-               quality: str = "full") -> np.ndarray:
+               quality: str = "full", framing: Framing | None = None) -> np.ndarray:
         """(V, 3) vertices -> (S, S, 3) uint8, S the quality's size (``draft``: half).
 
         ``colors`` (V, 3) floats in [0, 1] replace the material's colour. The camera is
         clamped (:meth:`OrbitCamera.clamped`): NaN or huge values never fail a frame.
+        ``framing`` replaces the renderer's own for this frame (a posed body's framing).
         """
         vertices = check_vertices(vertices, self.faces, batched=False)
         if len(vertices) != self._num_vertices:
@@ -144,9 +145,10 @@ class InteractiveRenderer:
             raise ViewerError(f"material must be a viewer.Material, got {type(material)}.")
         camera = (camera or OrbitCamera()).clamped()
         colors = None if colors is None else self._check_colors(colors)
-        view = view_matrix(self.framing, camera.azimuth, camera.elevation, camera.distance,
+        framing = framing or self.framing
+        view = view_matrix(framing, camera.azimuth, camera.elevation, camera.distance,
                            camera.pan)
-        projection = projection_matrix(self.framing, camera.distance)
+        projection = projection_matrix(framing, camera.distance)
         floor_y = float(vertices[:, 1].min())
         with gl_session() as context:
             started = time.perf_counter()
@@ -162,13 +164,13 @@ class InteractiveRenderer:
             context.enable_only(moderngl.NOTHING)
             self._backdrop_array.render(moderngl.TRIANGLES, vertices=3)
             if floor and camera.elevation >= 0:
-                self._draw_floor(context, vertices, floor_y, view, projection)
+                self._draw_floor(context, framing, vertices, floor_y, view, projection)
             if texture is not None:
                 texture.use(location=0)
             set_uniforms(self._mesh, **material.uniforms(),
                          use_texture=texture is not None)
-            self._draw_mesh(context, framebuffer, view, projection, floor_y, colors is not None,
-                            wireframe)
+            self._draw_mesh(context, framebuffer, framing, view, projection, floor_y,
+                            colors is not None, wireframe)
             if target.multisampled is not None:
                 context.copy_framebuffer(target.plain, target.multisampled)
             context.finish()
@@ -223,27 +225,27 @@ class InteractiveRenderer:
                               f"[0, 1], got shape {colors.shape}.")
         return colors
 
-    def _draw_floor(self, context, vertices, floor_y, view, projection) -> None:
+    def _draw_floor(self, context, framing, vertices, floor_y, view, projection) -> None:
         low, high = vertices[:, [0, 2]].min(axis=0), vertices[:, [0, 2]].max(axis=0)
-        center = np.array(self.framing.center)[[0, 2]]
-        reach = 3.0 * self.framing.radius
+        center = np.array(framing.center)[[0, 2]]
+        reach = 3.0 * framing.radius
         set_uniforms(
             self._floor, view=view, projection=projection, floor_y=floor_y,
             floor_rect=(*(center - reach), *(center + reach)),
             floor_center=tuple(center), floor_radius=reach,
-            grid_step=10.0 ** round(math.log10(self.framing.radius / 8)),
+            grid_step=10.0 ** round(math.log10(framing.radius / 8)),
             shadow_center=tuple((low + high) / 2),
-            shadow_radii=tuple(np.maximum((high - low) / 2 * 1.1, 0.05 * self.framing.radius)),
+            shadow_radii=tuple(np.maximum((high - low) / 2 * 1.1, 0.05 * framing.radius)),
             floor_color=FLOOR_COLOR, line_color=LINE_COLOR)
         context.enable_only(moderngl.BLEND)
         context.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
         self._floor_array.render(moderngl.TRIANGLE_STRIP, vertices=4)
 
-    def _draw_mesh(self, context, framebuffer, view, projection, floor_y, use_colors,
+    def _draw_mesh(self, context, framebuffer, framing, view, projection, floor_y, use_colors,
                    wireframe) -> None:
         set_uniforms(self._mesh, view=view, projection=projection, floor_y=floor_y,
                      up_view=tuple(view[:3, 1].tolist()), use_vertex_colors=use_colors,
-                     contact_height=0.08 * self.framing.radius, wireframe=False, depth_bias=0.0,
+                     contact_height=0.08 * framing.radius, wireframe=False, depth_bias=0.0,
                      wire_color=WIRE_COLOR)
         context.enable_only(moderngl.DEPTH_TEST | moderngl.CULL_FACE)
         self._mesh_array.render(moderngl.TRIANGLES)
