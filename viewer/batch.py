@@ -32,8 +32,8 @@ class BatchRenderer:
 
     The camera of every view comes from one ``framing`` (a model's mean shape), never from
     the mesh being drawn, so that a taller body looks taller. ``samples`` > 0 enables MSAA.
-    The ``material``'s colour, or its texture averaged per vertex through ``uv_layout``, is
-    baked into one per-vertex colour uploaded once. ``stats`` accumulates seconds spent
+    Clay is one uniform colour; skin (a textured or scattering ``material``) bakes its texture,
+    averaged per vertex through ``uv_layout``, into one per-vertex colour uploaded once. ``stats`` accumulates seconds spent
     uploading, drawing and reading back.
     """
 
@@ -56,14 +56,17 @@ class BatchRenderer:
             self.samples = check_samples(context, samples)
             self.tiles_per_pass = max(1, min(MAX_TILES_PER_PASS, max_image_size(context) // size))
             shape = (self.size, self.size * self.tiles_per_pass)
-            self._program = build_program(context, "batch")
+            skin = material.texture is not None or material.subsurface > 0
+            self._program = build_program(context, "batch", ("SKIN",) if skin else ())
             self._position = self._program["in_position"].location
             set_uniforms(self._program, **self.lighting.uniforms(),
-                         subsurface=float(material.subsurface),
+                         albedo=material.uniforms()["albedo"],
                          projection=projection_matrix(framing))
             self._index_buffer = context.buffer(self.faces.tobytes())
-            albedo = vertex_albedo(material, uv_layout, int(self.faces.max()) + 1) ** 2.2
-            self._albedo_buffer = context.buffer(np.ascontiguousarray(albedo, np.float32))
+            self._albedo_buffer = None
+            if skin:  # clay keeps the cheapest path: one uniform colour, no extra attribute
+                albedo = vertex_albedo(material, uv_layout, int(self.faces.max()) + 1) ** 2.2
+                self._albedo_buffer = context.buffer(np.ascontiguousarray(albedo, np.float32))
             self._target = self._framebuffer(context, shape, 0)
             self._multisampled = self._framebuffer(context, shape, samples) if samples else None
 
@@ -96,10 +99,12 @@ class BatchRenderer:
         if self._vertex_buffer is None or self._vertex_buffer.size < vertices.nbytes:
             self._release_vertices()
             self._vertex_buffer = context.buffer(reserve=vertices.nbytes, dynamic=True)
+            attributes = [(self._vertex_buffer, "3f", "in_position")]
+            if self._albedo_buffer is not None:
+                attributes.append((self._albedo_buffer, "3f", "in_albedo"))
             self._vertex_array = context.vertex_array(
-                self._program, [(self._vertex_buffer, "3f", "in_position"),
-                                (self._albedo_buffer, "3f", "in_albedo")],
-                index_buffer=self._index_buffer, index_element_size=4)
+                self._program, attributes, index_buffer=self._index_buffer,
+                index_element_size=4)
         else:
             self._vertex_buffer.orphan()
         self._vertex_buffer.write(vertices)
