@@ -122,12 +122,16 @@ class Page:
 
 
 def _measure(model, rest: np.ndarray) -> list[list]:
+    """Rows [label, value, unit] of the rest mesh: body measurements, or a head's."""
     from semantify.measure import Anthropometer, has_landmarks
+    from semantify.measurements.head import HeadMeter
 
-    if not has_landmarks(model):
+    meter = Anthropometer.for_model(model) if has_landmarks(model) else HeadMeter.for_model(
+        model)
+    if meter is None:
         return []
-    table = Anthropometer.for_model(model).measure_table(rest[None])
-    return [[label, round(float(value), 1), unit] for label, value, unit in table]
+    return [[label, round(float(value), 1), unit]
+            for label, value, unit in meter.measure_table(rest[None])]
 
 
 def _key(page: Page) -> str:
