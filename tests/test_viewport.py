@@ -276,3 +276,16 @@ def test_screenshots_for_the_docs():
                 browser.close()
         finally:
             demo.close()
+
+
+def test_heatmap_shows_its_colour_key(page):
+    weight = page.locator("#slider-4 input[type=range]")
+    weight.focus()
+    for _ in range(20):
+        page.keyboard.press("ArrowRight")
+    pushed = page.evaluate(STATS)["pushed"]
+    page.locator("#heat input").check()
+    page.wait_for_function(f"n => ({STATS})().pushed > n", arg=pushed, timeout=60_000)
+    key = page.locator("#heat-key .heat-key")
+    key.wait_for(timeout=60_000)
+    assert "mm moved" in key.inner_text()
