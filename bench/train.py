@@ -17,7 +17,8 @@ os.environ.setdefault("ANNY_CACHE_DIR", str(Path(__file__).resolve().parents[1] 
 
 import torch  # noqa: E402
 
-from semantify.dataset import write_json_atomic, write_shard  # noqa: E402
+from semantify.dataset import write_shard  # noqa: E402
+from semantify.files import write_json_atomic  # noqa: E402
 from semantify.measure import MEASUREMENTS, Anthropometer  # noqa: E402
 from semantify.models import load_model  # noqa: E402
 
@@ -51,8 +52,7 @@ def main() -> None:
     parser.add_argument("--descriptors", default=DESCRIPTORS)
     parser.add_argument("--vertex-loss", type=float, default=None, help="default: train's")
     args = parser.parse_args()
-    from lightning_modules.train import train
-    from semantify.mapper import DEFAULT_VERTEX_LOSS
+    from lightning_modules.train import settings_defaults, train
 
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(args.data) if args.data else Path(tmp) / "data"
@@ -60,7 +60,8 @@ def main() -> None:
             start = time.perf_counter()
             write_metric_dataset(data, args.samples)
             print(f"dataset: {args.samples} samples written in {time.perf_counter() - start:.1f} s")
-        weight = DEFAULT_VERTEX_LOSS if args.vertex_loss is None else args.vertex_loss
+        weight = settings_defaults()["vertex_loss"] if args.vertex_loss is None \
+            else args.vertex_loss
         start = time.perf_counter()
         _, metrics = train(data, args.descriptors, Path(tmp) / "sliders", vertex_loss=weight,
                            progress=False)

@@ -14,8 +14,8 @@ from semantify.errors import SemantifyError
 
 def main(args: list[str] | None = None) -> int:
     """Run the LightningCLI; a user error prints one line and returns 2."""
-    from lightning_modules.train import (MONITOR, MapperModule, SliderDataModule, SliderSetWriter,
-                                         trainer_defaults)
+    from lightning_modules.train import (MONITOR, PATIENCE, MapperModule, SliderDataModule,
+                                         SliderSetWriter, trainer_defaults)
     from lightning.pytorch.callbacks import EarlyStopping
     from lightning.pytorch.cli import LightningCLI
 
@@ -24,7 +24,7 @@ def main(args: list[str] | None = None) -> int:
             parser.add_lightning_class_args(SliderSetWriter, "writer")
             parser.add_lightning_class_args(EarlyStopping, "early_stopping")
             parser.set_defaults({"early_stopping.monitor": MONITOR, "early_stopping.mode": "min",
-                                 "early_stopping.patience": 8,
+                                 "early_stopping.patience": PATIENCE,
                                  "early_stopping.min_delta": 0.01})
 
     try:

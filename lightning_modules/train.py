@@ -8,6 +8,7 @@ back at the end of fit, so the slider set holds the best epoch, not the last.
 from __future__ import annotations
 
 import copy
+import inspect
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,9 +23,8 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping  # noqa: E402
 
 from semantify.dataset import open_dataset  # noqa: E402
 from semantify.errors import SemantifyError  # noqa: E402
-from semantify.mapper import (DEFAULT_VERTEX_LOSS, Mapper, r2_score,  # noqa: E402
-                              validation_split, vertex_error)
-from semantify.sliders import SliderSet, sliders_from_values  # noqa: E402
+from semantify.mapper import Mapper, r2_score, validation_split, vertex_error  # noqa: E402
+from semantify.sliders import TrainedSliders, sliders_from_values  # noqa: E402
 
 MONITOR = "val/vertex_mm"
 
@@ -74,7 +74,6 @@ class SliderDataModule(L.LightningDataModule):
         if self.inputs is not None:
             return
         from semantify.descriptors import descriptor_values, parse_descriptors, split_descriptors
-        from semantify.models import load_model
 
         hp = self.hparams
         if not 0.0 < hp.val_fraction < 1.0:
@@ -100,7 +99,7 @@ class SliderDataModule(L.LightningDataModule):
             raise SemantifyError(f"{self.data} has only {len(dataset)} samples; generate at "
                                  "least a few hundred to train sliders.")
         self.train_rows, self.val_rows = validation_split(len(dataset), hp.val_fraction, hp.seed)
-        self.morphable_model = load_model(dataset.model_id, **dataset.model_options)
+        self.morphable_model = dataset.model_ref.load()
 
     def train_dataloader(self) -> Batches:
         rows = self.train_rows
@@ -111,13 +110,6 @@ class SliderDataModule(L.LightningDataModule):
         rows = self.val_rows
         return Batches(self.inputs[rows], self.targets[rows], 4096, False)
 
-    def model_description(self) -> dict:
-        """The model entry of sliders.json: id, options, family and coefficient ranges."""
-        model = self.morphable_model
-        return {"id": self.dataset.model_id, "options": self.dataset.model_options,
-                "family": self.dataset.family,
-                "coefficients": [{"name": c.name, "low": c.low, "high": c.high}
-                                 for c in model.coefficients]}
 
 
 class MapperModule(L.LightningModule):
@@ -245,7 +237,7 @@ class SliderSetWriter(Callback):
 
     def __init__(self, out: str | None = None, selection: str | None = None):
         self.out, self.selection = out, selection
-        self.slider_set: SliderSet | None = None
+        self.slider_set: TrainedSliders | None = None
         self.metrics: dict | None = None
 
     def on_fit_start(self, trainer, pl_module) -> None:
@@ -260,9 +252,13 @@ class SliderSetWriter(Callback):
             return
         sliders = sliders_from_values(dm.descriptors, dm.inputs[dm.train_rows])
         training = {"val_fraction": dm.hparams.val_fraction, "seed": dm.hparams.seed,
-                    "samples": len(dm.dataset), "model_hparams": dict(pl_module.hparams)}
-        slider_set = SliderSet(mapper, sliders, dm.model_description(), dm.template_text,
-                               dm.dataset.clip if dm.uses_clip else None, dm.data, training)
+                    "samples": len(dm.dataset), "model_hparams": {
+                        k: list(v) if isinstance(v, tuple) else v
+                        for k, v in pl_module.hparams.items()}}
+        slider_set = TrainedSliders(
+            Path(self.out).name, sliders, dm.dataset.model_ref, mapper,
+            dm.morphable_model.coefficient_names,
+            dm.dataset.clip_spec if dm.uses_clip else None, dm.template_text, dm.data, training)
         slider_set.save(self.out, self.metrics, self.selection)
         self.slider_set = slider_set
 
@@ -286,34 +282,70 @@ def final_metrics(mapper: Mapper, dm: SliderDataModule, module: MapperModule,
     }
 
 
+PATIENCE = 8  # validation epochs without improvement before training stops
+
+
 def trainer_defaults() -> dict:
-    """Trainer settings shared by ``semantify train`` and ``python -m lightning_modules``."""
+    """Trainer settings shared by ``semantify train``, the builds and ``python -m
+    lightning_modules``."""
     return {"accelerator": "cpu", "devices": 1, "max_epochs": 40, "logger": False,
             "enable_checkpointing": False, "num_sanity_val_steps": 0,
             "enable_model_summary": False}
 
 
-def early_stopping(patience: int = 8) -> EarlyStopping:
+def early_stopping(patience: int = PATIENCE) -> EarlyStopping:
     return EarlyStopping(monitor=MONITOR, mode="min", patience=patience, min_delta=0.01)
 
 
+# The arguments of the data module that every front sets itself, never as a setting.
+FIXED = ("self", "data", "descriptors", "model")
+
+
+def settings_defaults() -> dict[str, object]:
+    """Every training setting and its default, read from the typed signatures of
+    :class:`MapperModule` and :class:`SliderDataModule` (the one place defaults live), plus
+    the trainer's ``max_epochs`` and the early-stopping ``patience``."""
+    defaults: dict[str, object] = {"max_epochs": trainer_defaults()["max_epochs"],
+                                   "patience": PATIENCE}
+    for cls in (MapperModule, SliderDataModule):
+        for name, parameter in inspect.signature(cls.__init__).parameters.items():
+            if name not in FIXED:
+                defaults[name] = parameter.default
+    return defaults
+
+
+def _split(settings: dict) -> tuple[dict, dict, dict]:
+    """Settings -> (MapperModule kwargs, SliderDataModule kwargs, trainer/stopping kwargs)."""
+    known = settings_defaults()
+    unknown = [name for name in settings if name not in known]
+    if unknown:
+        raise SemantifyError(f"unknown training setting {unknown[0]!r}; settings are "
+                             f"{', '.join(known)}.")
+    module = set(inspect.signature(MapperModule.__init__).parameters)
+    data = set(inspect.signature(SliderDataModule.__init__).parameters)
+    pick = lambda names: {k: v for k, v in settings.items() if k in names}  # noqa: E731
+    return pick(module), pick(data), pick({"max_epochs", "patience"})
+
+
 def train(data: str | Path, descriptors: Sequence[str] | str, out: str | Path | None,
-          max_epochs: int = 40, vertex_loss: float = DEFAULT_VERTEX_LOSS,
-          hidden: Sequence[int] = (256, 256),
-          batch_size: int = 512, lr: float = 3e-3, seed: int = 0, val_fraction: float = 0.1,
-          template: str | None = None, selection: str | Path | None = None,
-          patience: int = 8, vertex_batch: int = 32,
-          progress: bool = True) -> tuple[SliderSet | None, dict]:
-    """Train sliders on ``data`` and write them to ``out``; return (slider set, metrics)."""
+          selection: str | Path | None = None, progress: bool = True,
+          **settings) -> tuple[TrainedSliders | None, dict]:
+    """Train sliders on ``data`` and write them to ``out``; return (slider set, metrics).
+
+    ``settings`` override :func:`settings_defaults` (e.g. ``max_epochs=12, hidden=(64,)``).
+    """
+    module_kwargs, data_kwargs, loop = _split(settings)
+    if "hidden" in module_kwargs:
+        module_kwargs["hidden"] = tuple(module_kwargs["hidden"])
     dm = SliderDataModule(str(data), list(descriptors) if not isinstance(descriptors, str)
-                          else descriptors, template=template, val_fraction=val_fraction,
-                          seed=seed, batch_size=batch_size)
-    module = MapperModule(hidden=tuple(hidden), lr=lr, vertex_loss=vertex_loss,
-                          vertex_batch=vertex_batch)
+                          else descriptors, **data_kwargs)
+    module = MapperModule(**module_kwargs)
     writer = SliderSetWriter(None if out is None else str(out),
                              None if selection is None else str(selection))
-    trainer = L.Trainer(**{**trainer_defaults(), "max_epochs": max_epochs,
-                           "enable_progress_bar": progress},
-                        callbacks=[writer, early_stopping(patience)])
+    trainer_settings = {**trainer_defaults(), "enable_progress_bar": progress}
+    if "max_epochs" in loop:
+        trainer_settings["max_epochs"] = loop["max_epochs"]
+    trainer = L.Trainer(**trainer_settings, callbacks=[
+        writer, early_stopping(loop.get("patience", PATIENCE))])
     trainer.fit(module, datamodule=dm)
     return writer.slider_set, writer.metrics

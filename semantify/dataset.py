@@ -7,16 +7,15 @@ renamed, so a shard file that exists is complete.
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
+import functools
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from semantify.errors import SemantifyError
+from semantify.files import read_json, write_atomic
+from semantify.models.reference import ModelRef
 
 FORMAT = "semantify-dataset"
 VERSION = 1
@@ -26,31 +25,6 @@ SHARDS = "shards"
 
 def shard_path(root: Path, shard: int) -> Path:
     return Path(root) / SHARDS / f"shard-{shard:06d}.safetensors"
-
-
-def write_json_atomic(path: Path, data: dict) -> None:
-    """Write ``data`` as JSON to ``path`` through a temporary file and a rename."""
-    write_atomic(path, lambda tmp: Path(tmp).write_text(json.dumps(data, indent=2) + "\n"))
-
-
-def write_atomic(path: Path, write, suffix: str = ".tmp") -> None:
-    """Call ``write(tmp_path)`` then rename onto ``path``: readers never see half a file.
-    ``suffix`` ends the temporary name (for writers that pick a format by extension)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except (OSError, SafetensorError) as error:  # safetensors reports I/O errors its own way
-        Path(tmp).unlink(missing_ok=True)
-        reason = getattr(error, "strerror", None) or str(error)
-        raise SemantifyError(f"cannot write {path}: {reason}; "
-                             "free some disk space or choose another --out.") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_shard(root: Path, shard: int, tensors: dict[str, torch.Tensor]) -> None:
@@ -65,11 +39,8 @@ def read_manifest(root: Path) -> dict:
     if not path.is_file():
         raise SemantifyError(f"{root} is not a Semantify dataset (no {MANIFEST}); "
                              "create one with `semantify generate MODEL --out DIR`.")
-    try:
-        manifest = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise SemantifyError(f"cannot read {path}: {error}; regenerate the dataset.") from None
-    if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
+    manifest = read_json(path, str(path), "regenerate the dataset")
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
         raise SemantifyError(f"{path} is not a {FORMAT} v{VERSION} manifest; "
                              "regenerate it with this version of Semantify.")
     return manifest
@@ -113,6 +84,17 @@ class Dataset:
     @property
     def clip(self) -> dict | None:
         return self.manifest.get("clip")
+
+    @functools.cached_property
+    def clip_spec(self):
+        """The :class:`semantify.clip.ClipSpec` that embedded the images (None without)."""
+        from semantify.clip import ClipSpec
+
+        return None if not self.clip else ClipSpec.from_dict(self.clip)
+
+    @property
+    def model_ref(self) -> ModelRef:
+        return ModelRef.from_dict(self.manifest["model"], f"dataset {self.root}")
 
 
 def open_dataset(root: Path | str) -> Dataset:

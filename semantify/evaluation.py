@@ -19,7 +19,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from semantify.dataset import open_dataset, write_json_atomic
+from semantify.dataset import open_dataset
+from semantify.describe import DescriptorMeter
+from semantify.files import write_json_atomic
 from semantify.errors import SemantifyError
 from semantify.mapper import mean_vertex_error_mm, r2_score, validation_split
 from semantify.sliders import SliderSet
@@ -27,67 +29,14 @@ from semantify.sliders import SliderSet
 PICTURE_SIZE = 256
 
 
-class DescriptorMeter:
-    """Measures (B, V, 3) meshes as the slider set's descriptors: (B, K) float32.
-
-    Metric descriptors go through :class:`semantify.measure.Anthropometer`; words are rendered
-    with the dataset's views at 224 px and scored with the slider set's CLIP and template.
-    """
-
-    def __init__(self, slider_set: SliderSet, model, views):
-        from semantify.measurements.registry import looks_like_measurement
-
-        self.names = slider_set.descriptors
-        self.metric = [n for n in self.names if looks_like_measurement(n)]
-        self.words = [n for n in self.names if n not in self.metric]
-        self.meter = self.renderer = self.scorer = None
-        if self.metric:
-            from semantify.measure import Anthropometer
-
-            self.meter = Anthropometer.for_model(model)
-        if self.words:
-            if slider_set.clip is None:
-                raise SemantifyError(f"slider set {slider_set.root} has words "
-                                     f"({', '.join(self.words)}) but no CLIP spec; retrain it.")
-            from semantify.clip import ClipSpec, load_clip
-            from semantify.rendering import batch_renderer
-
-            self.scorer = load_clip(ClipSpec.from_dict(slider_set.clip))
-            self.renderer = batch_renderer(model, views, size=224)
-            self.text = self.scorer.encode_text(self.words, slider_set.template or "{}")
-
-    def __call__(self, vertices: torch.Tensor) -> torch.Tensor:
-        columns: dict[str, torch.Tensor] = {}
-        if self.meter is not None:
-            values = self.meter.measure(vertices)
-            for name in self.metric:
-                if name not in values:
-                    raise SemantifyError(f"cannot measure {name!r} on a mesh; evaluate knows "
-                                         f"{', '.join(values)}.")
-                columns[name] = values[name].float().cpu()
-        if self.scorer is not None:
-            from semantify.clip import scores
-
-            images = self.renderer.render(vertices)  # (B, n_views, 224, 224, 3)
-            b, n_views = images.shape[:2]
-            embeds = self.scorer.encode_images(images.reshape(b * n_views, *images.shape[2:]))
-            for name, column in zip(self.words, scores(embeds.view(b, n_views, -1), self.text).T):
-                columns[name] = column
-        return torch.stack([columns[name] for name in self.names], dim=1)
-
-
 def held_out(slider_set: SliderSet, dataset, rows: torch.Tensor,
              model) -> tuple[dict, torch.Tensor]:
     """Vertex error (mm) and R² on ``rows`` of ``dataset``, and their (N, K) descriptor values."""
-    from semantify.descriptors import descriptor_values, split_descriptors
+    from semantify.descriptors import descriptor_values
 
-    scorer = None
-    if split_descriptors(dataset, slider_set.descriptors)[1]:
-        from semantify.clip import ClipSpec, load_clip
-
-        scorer = load_clip(ClipSpec.from_dict(slider_set.clip or dataset.clip))
-    values = descriptor_values(dataset, slider_set.descriptors, scorer, slider_set.template)[rows]
-    predicted = slider_set.coefficients(values, warn=False)
+    scorer = slider_set.scorer if slider_set.word_names else None
+    values = descriptor_values(dataset, slider_set.names, scorer, slider_set.template)[rows]
+    predicted = slider_set.coefficients(values.double())
     target = dataset.coefficients[rows].float()
     return {"rows": int(len(rows)),
             "vertex_mm": mean_vertex_error_mm(model, predicted, target),
@@ -110,7 +59,7 @@ def slider_sweeps(slider_set: SliderSet, model, meter: DescriptorMeter, grid: in
     for i in range(k):
         values[i * grid:(i + 1) * grid, i] = asked[i]
     with torch.no_grad():
-        vertices = model(slider_set.coefficients(values, warn=False))
+        vertices = model(slider_set.coefficients(values))
     measured = meter(vertices).view(k, grid, k).numpy()  # [slider moved, grid, descriptor]
     span = np.array([s.high - s.low for s in sliders], dtype=np.float64)
     span = np.where(span > 0, span, 1.0)
@@ -141,10 +90,10 @@ def metric_errors(slider_set: SliderSet, model, meter: DescriptorMeter,
     high = torch.tensor([s.high for s in slider_set.sliders])
     targets = targets[((targets >= low) & (targets <= high)).all(1)]
     with torch.no_grad():
-        vertices = model(slider_set.coefficients(targets, warn=False))
+        vertices = model(slider_set.coefficients(targets.double()))
     error = (meter(vertices) - targets).abs().numpy()
     report = {}
-    for i, (name, s) in enumerate(zip(slider_set.descriptors, slider_set.sliders)):
+    for i, (name, s) in enumerate(zip(slider_set.names, slider_set.sliders)):
         scale, unit = (10.0, "mm") if s.unit == "cm" else (1.0, s.unit)
         report[name] = {"mean": float(np.nanmean(error[:, i])) * scale,
                         "p95": float(np.nanpercentile(error[:, i], 95)) * scale, "unit": unit,
@@ -163,7 +112,7 @@ def slider_pictures(slider_set: SliderSet, model, out: Path) -> list[str]:
         values = torch.tensor([s.default for s in slider_set.sliders]).repeat(3, 1)
         values[:, i] = torch.tensor([s.low, s.default, s.high])
         with torch.no_grad():
-            vertices = model(slider_set.coefficients(values, warn=False)).cpu().numpy()
+            vertices = model(slider_set.coefficients(values)).cpu().numpy()
         with viewer_errors():
             picture = side_by_side([renderer.render(v) for v in vertices])
             path = save_png(out / f"slider-{_file_name(s.name)}.png", picture)
@@ -181,10 +130,8 @@ def evaluate(slider_set: SliderSet, data: Path | str | None = None, out: Path | 
     if grid < 3:
         raise SemantifyError(f"--grid must be at least 3, got {grid}.")
     same = data is None
-    data = slider_set.dataset if data is None else Path(data)
-    if data is None:
-        raise SemantifyError("this slider set does not point to its dataset; pass --data DIR.")
-    dataset = open_dataset(data)
+    dataset = slider_set.open_dataset() if data is None else open_dataset(data)
+    data = dataset.root
     if dataset.model_id != slider_set.model_id:
         raise SemantifyError(f"dataset {data} is of {dataset.model_id!r}, the slider set drives "
                              f"{slider_set.model_id!r}; pass a {slider_set.model_id} dataset.")
@@ -195,11 +142,11 @@ def evaluate(slider_set: SliderSet, data: Path | str | None = None, out: Path | 
     else:
         rows = torch.arange(len(dataset))
     rows = rows[:max_rows]
-    model = slider_set.load_model()
+    model = slider_set.model
     report = {"slider_set": str(slider_set.root), "dataset": str(data),
               "model": slider_set.model_id}
     report["held_out"], values = held_out(slider_set, dataset, rows, model)
-    meter = DescriptorMeter(slider_set, model, dataset.manifest.get("views") or ["front"])
+    meter = DescriptorMeter(slider_set, dataset.manifest.get("views") or ["front"])
     report.update(slider_sweeps(slider_set, model, meter, grid))
     if not meter.words:
         report["measurement_errors"] = metric_errors(slider_set, model, meter, values)

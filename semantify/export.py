@@ -1,5 +1,4 @@
-"""Write meshes (OBJ with UVs, PLY, GLB with its material) and the parameters that reproduce
-them.
+"""Write meshes: OBJ (with UVs), PLY and GLB (with its material).
 
 Vertex order and count are kept exactly as the model produces them, so a file can be
 matched vertex-for-vertex with the model (trimesh is called with ``process=False``), except in
@@ -10,14 +9,12 @@ on texture seams are repeated there.
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 import numpy as np
-import torch
 
-from semantify.dataset import write_atomic, write_json_atomic
 from semantify.errors import SemantifyError
+from semantify.files import write_atomic
 
 MESH_FORMATS = (".obj", ".ply", ".glb")
 
@@ -90,50 +87,3 @@ def _gltf_material(vertices, faces, uv_map, material):
     pbr = trimesh.visual.material.PBRMaterial(
         baseColorFactor=[*srgb_to_linear(material.albedo), 1.0], **options)
     return vertices, faces, trimesh.visual.TextureVisuals(material=pbr)
-
-
-def write_params(path: Path | str, params: dict) -> Path:
-    """Write the parameters of a result (slider values, coefficients, model, slider set) as JSON."""
-    write_json_atomic(Path(path), params)
-    return Path(path)
-
-
-def read_json(path: Path | str) -> dict:
-    """A JSON object from ``path``, or a one-line error."""
-    try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SemantifyError(f"cannot read params {path} ({error}); pass a JSON file written by "
-                             "`semantify shape --params`.") from None
-    if not isinstance(data, dict):
-        raise SemantifyError(f"{path} holds no JSON object; pass a params file.")
-    return data
-
-
-def coefficients_from(values, model, source: str) -> torch.Tensor:
-    """(C,) coefficients: ``model``'s defaults overridden by ``values`` {name: number}."""
-    if not isinstance(values, dict):
-        raise SemantifyError(f'{source} must hold {{"coefficients": {{name: value, ...}}}}.')
-    names = model.coefficient_names
-    unknown = sorted(set(values) - set(names))
-    if unknown:
-        raise SemantifyError(f"{model.id} has no coefficient {', '.join(unknown[:5])} (in "
-                             f"{source}); valid names: {', '.join(names[:12])}"
-                             f"{', ...' if len(names) > 12 else ''}.")
-    bad = [k for k, v in values.items() if isinstance(v, bool) or not isinstance(v, (int, float))]
-    if bad:
-        raise SemantifyError(f"coefficient values must be numbers; check {', '.join(bad)} in "
-                             f"{source}.")
-    coefficients = model.default_coefficients()
-    for name, value in values.items():
-        coefficients[names.index(name)] = float(value)
-    return coefficients
-
-
-def read_params(path: Path | str) -> dict:
-    """Read a params JSON written by :func:`write_params`, or raise a one-line error."""
-    params = read_json(path)
-    if not isinstance(params.get("sliders"), dict):
-        raise SemantifyError(f"{path} has no 'sliders' values; pass a file written by "
-                             "`semantify shape --params`.")
-    return params

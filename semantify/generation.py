@@ -12,7 +12,7 @@ import torch
 
 import semantify
 from semantify.dataset import FORMAT, MANIFEST, VERSION, num_shards, read_manifest, shard_path
-from semantify.dataset import write_json_atomic
+from semantify.files import write_json_atomic
 from semantify.errors import SemantifyError
 
 # Manifest keys that must match for a rerun to resume into an existing folder.

@@ -11,9 +11,6 @@ from collections.abc import Sequence
 import torch
 
 MIN_STD = 1e-6
-# Weight of the mean per-vertex error (metres) in the training loss; 100 makes 1 cm count as
-# much as a unit of standardised coefficient MSE.
-DEFAULT_VERTEX_LOSS = 0.0
 
 
 def fit_statistics(values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

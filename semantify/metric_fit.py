@@ -11,6 +11,7 @@ do not pin down stays the mapper's.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 
 import torch
@@ -103,9 +104,13 @@ class MeasurementRefiner:
         self.high = torch.tensor([c.high for c in model.coefficients], dtype=torch.float32)
         self.span = (self.high - self.low)[self.free].clamp_min(1e-6)  # (k,)
 
-    def __call__(self, coefficients: torch.Tensor,
-                 targets: Mapping[str, torch.Tensor]) -> torch.Tensor:
-        """(B, C) start coefficients and {name: (B,)} asked values -> (B, C) refined."""
+    def __call__(self, coefficients: torch.Tensor, targets: Mapping[str, torch.Tensor],
+                 deadline: float | None = None) -> torch.Tensor:
+        """(B, C) start coefficients and {name: (B,)} asked values -> (B, C) refined.
+
+        ``deadline``: a ``time.monotonic()`` past which refinement stops with its best so far
+        (a server's per-request budget). Within it, results depend only on the inputs.
+        """
         model = self.model
         coefficients = torch.as_tensor(coefficients, dtype=torch.float32).detach().cpu()
         if coefficients.ndim != 2 or coefficients.shape[1] != len(model.coefficients):
@@ -118,15 +123,16 @@ class MeasurementRefiner:
         asked = torch.stack([torch.as_tensor(targets[n], dtype=torch.float32).reshape(-1).cpu()
                              .expand(b) for n in self.names], dim=1)  # (B, M)
         if b > CHUNK:
-            return torch.cat([self._refine(start[i:i + CHUNK], asked[i:i + CHUNK])
+            return torch.cat([self._refine(start[i:i + CHUNK], asked[i:i + CHUNK], deadline)
                               for i in range(0, b, CHUNK)])
-        return self._refine(start, asked)
+        return self._refine(start, asked, deadline)
 
-    def _refine(self, start: torch.Tensor, asked: torch.Tensor) -> torch.Tensor:
+    def _refine(self, start: torch.Tensor, asked: torch.Tensor,
+                deadline: float | None) -> torch.Tensor:
         fit = _Fit(self, start, asked)
         steps = 2 * self.iterations
         for iteration in range(steps + 1):
-            if not len(fit.active):
+            if not len(fit.active) or (deadline is not None and time.monotonic() > deadline):
                 break
             fit.evaluate(jacobian=iteration < steps)
             if iteration < steps:

@@ -1,360 +1,425 @@
-"""The slider set: a trained mapper plus everything needed to use it, as one portable folder.
+"""The slider set: the one object the CLI, the app and Python hold to shape a model.
 
-Layout of a slider set folder::
+A :class:`SliderSet` has sliders (name, range, default) over a morphable model and turns slider
+values into coefficients. Trained sets (:class:`TrainedSliders`) map descriptor values through a
+mapper, then, for measurements (``height_cm``, ``mass_kg``...), refine the body until it
+measures what was asked (:mod:`semantify.metric_fit`). Raw sets (:func:`raw_sliders`) are the
+model's own coefficients. Everything else (photos, text, random shapes) is in
+:mod:`semantify.inference` and reached through the methods here.
 
-    DIR/sliders.json         format, model, descriptors, template, CLIP spec, sliders,
-                             standardisation, MLP sizes, sha256 of the weights, and the dataset
-                             (relative to DIR when it sits beside or inside DIR, else absolute)
-    DIR/mapper.safetensors   the mapper's weights and standardisation buffers (no pickle)
-    DIR/metrics.json         training metrics
-    DIR/selection/           the descriptor selection report, when training was given one
-
-Slider values outside their range are clamped to it, with a one-line warning on stderr.
-Ranges and defaults come from the training data: [p1, p99] of each descriptor, default median.
-Metric sliders (``height_cm``, ``mass_kg``, ...) are met by refining the mapper's coefficients
-until the mesh measures the asked values (:mod:`semantify.metric_fit`); ``sliders.json`` records
-``"refine": {"iterations": N}`` (0 turns it off; sets without the key refine 3 times).
+Values are validated and clamped into the slider ranges exactly once, in :meth:`SliderSet.shape`
+or :meth:`SliderSet.coefficients`; what was clamped is reported on the :class:`Shape`, never
+printed. Files: :mod:`semantify.slider_files`.
 """
 
 from __future__ import annotations
 
+import abc
 import dataclasses
-import hashlib
-import json
-import os
-import shutil
-import sys
+import functools
+import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
 
-from semantify.dataset import write_atomic, write_json_atomic
 from semantify.errors import SemantifyError
-from semantify.mapper import Mapper
+from semantify.measurements.registry import Measurement, measurement
+from semantify.models.reference import ModelRef
 
-FORMAT = "semantify-sliders"
-VERSION = 1
-SLIDERS_JSON = "sliders.json"
-WEIGHTS = "mapper.safetensors"
-METRICS_JSON = "metrics.json"
-SELECTION_DIR = "selection"
-UNITS = {"_cm": "cm", "_kg": "kg", "_m": "m", "_deg": "deg"}
-DEFAULT_REFINE = {"iterations": 3}
+STEPS = 200  # a slider's range divided into this many steps
 
 
 @dataclasses.dataclass(frozen=True)
 class Slider:
-    """One slider: a descriptor, its [low, high] range and default, and its unit (or None)."""
+    """One slider: a descriptor (a CLIP word or a measurement) or a model coefficient."""
 
     name: str
     low: float
     high: float
     default: float
-    unit: str | None = None
+
+    @classmethod
+    def readable(cls, name: str, low: float, high: float, default: float) -> Slider:
+        """A slider whose range and default are rounded to the precision of its step (data
+        percentiles such as 121.23221061706543 cm become 121.2)."""
+        decimals = decimals_of((high - low) / STEPS)
+        scale = 10.0 ** decimals
+        # round(., 6) first: 0.29 * 100 is 28.999999999999996, whose floor would lose a step
+        low = math.floor(round(low * scale, 6)) / scale
+        high = math.ceil(round(high * scale, 6)) / scale
+        return cls(name, low, high, min(max(round(default, decimals), low), high))
+
+    @property
+    def measurement(self) -> Measurement | None:
+        return measurement(self.name)
+
+    @property
+    def unit(self) -> str | None:
+        known = self.measurement
+        return known.unit if known else None
+
+    @property
+    def label(self) -> str:
+        """What people read: ``Height (cm)`` for a measurement, the word itself otherwise."""
+        known = self.measurement
+        return known.heading if known else self.name
+
+    @property
+    def step(self) -> float:
+        return (self.high - self.low) / STEPS
+
+    @property
+    def decimals(self) -> int:
+        return decimals_of(self.step)
+
+    def clamp(self, value: float) -> float:
+        return min(max(float(value), self.low), self.high)
 
 
-def unit_of(descriptor: str) -> str | None:
-    """Unit of a metric descriptor from its suffix ('height_cm' -> 'cm'); None for words."""
-    for suffix, unit in UNITS.items():
-        if descriptor.endswith(suffix):
-            return unit
-    return None
+def decimals_of(step: float) -> int:
+    """Decimals that show a value to the precision of ``step`` (0 for steps of 1 or more)."""
+    return max(0, -math.floor(math.log10(max(step, 1e-9))))
 
 
 def sliders_from_values(names: Sequence[str], values: torch.Tensor) -> list[Slider]:
     """Sliders for (N, K) training descriptor values: range [p1, p99], default the median."""
     values = values.to(torch.float64)
-    low, median, high = torch.quantile(values, torch.tensor([0.01, 0.5, 0.99], dtype=torch.float64),
-                                       dim=0)
-    return [Slider(n, float(lo), float(hi), float(m), unit_of(n))
+    quantiles = torch.tensor([0.01, 0.5, 0.99], dtype=torch.float64)
+    low, median, high = torch.quantile(values, quantiles, dim=0)
+    return [Slider.readable(n, float(lo), float(hi), float(m))
             for n, lo, m, hi in zip(names, low, median, high)]
 
 
-def clip_dict(clip) -> dict | None:
-    """A CLIP spec as its JSON dict (accepts None, a dict, or an object with ``to_dict``)."""
-    if clip is None or isinstance(clip, dict):
-        return clip
-    return clip.to_dict()
+@dataclasses.dataclass(frozen=True)
+class Refine:
+    """Metric refinement of a set with measurement sliders: Gauss-Newton ``iterations`` (0
+    turns it off) on the ``free`` coefficients (None: the model's refinable ones)."""
+
+    iterations: int = 3
+    free: tuple[str, ...] | None = None
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+@dataclasses.dataclass(frozen=True, eq=False)
+class Shape:
+    """A result: clamped slider ``values`` (K,), the (C,) ``coefficients`` they give and the
+    (V, 3) float32 rest-pose ``vertices``. ``clamped`` names the sliders whose asked value was
+    outside the range; ``notes`` says what else happened (a prompt cut, a fallback)."""
+
+    slider_set: SliderSet
+    values: tuple[float, ...]
+    coefficients: torch.Tensor
+    vertices: np.ndarray
+    clamped: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def named_values(self) -> dict[str, float]:
+        return dict(zip(self.slider_set.names, self.values))
+
+    def params(self, pose: str | None = None):
+        """The :class:`semantify.params.Params` that reproduce this shape."""
+        from semantify.params import Params
+
+        sliders = self.slider_set
+        return Params(sliders.model_ref, tuple(zip(sliders.model.coefficient_names,
+                                                    self.coefficients.tolist())),
+                      () if sliders.is_raw else tuple(self.named_values.items()),
+                      None if sliders.is_raw else sliders.name, pose)
+
+    def save(self, path: Path | str) -> Path:
+        """Write the mesh to ``path``: .obj (with UVs), .ply or .glb."""
+        from semantify.export import export_mesh
+
+        model = self.slider_set.model
+        return export_mesh(path, self.vertices, model.faces.cpu().numpy(), model.uv_map)
+
+    def measurements(self) -> dict[str, float]:
+        """{name: value} of the body's measurements (empty for models without landmarks)."""
+        meter = self.slider_set.anthropometer
+        if meter is None:
+            return {}
+        values = meter.measure(torch.as_tensor(self.vertices)[None])
+        return {name: float(value[0]) for name, value in values.items()}
 
 
-def _dataset_pointer(dataset: Path | None, root: Path) -> str | None:
-    """Dataset path relative to the slider set folder when both share a parent, else absolute."""
-    if dataset is None:
-        return None
-    dataset, root = Path(dataset).resolve(), Path(root).resolve()
-    if dataset.is_relative_to(root.parent):
-        return os.path.relpath(dataset, root)
-    return str(dataset)
+class SliderSet(abc.ABC):
+    """Sliders over a model: (B, K) values -> (B, C) coefficients -> meshes.
 
+    ``name`` is what people call it (its folder's name); ``root`` its folder (None for raw
+    sets). Heavy parts (the model, the anthropometer, CLIP) are built on first use and shared.
+    """
 
-class SliderSet:
-    """A trained mapper with its sliders: values (B, K) -> coefficients (B, C) of ``model_id``."""
+    is_raw = False
 
-    def __init__(self, mapper: Mapper, sliders: Sequence[Slider], model: Mapping,
-                 template: str | None = None, clip=None, dataset: Path | str | None = None,
-                 training: Mapping | None = None, root: Path | None = None,
-                 refine: Mapping | None = None):
-        self.mapper = mapper.eval()
-        self.sliders = list(sliders)
-        self.model = dict(model)
-        self.template = template
-        self.clip = clip_dict(clip)
-        self.dataset = None if dataset is None else Path(dataset)
-        self.training = dict(training or {})
+    @staticmethod
+    def load(source: Path | str) -> TrainedSliders:
+        """The slider set in folder ``source``; damaged, tampered or invalid sets are refused
+        with one line (see :mod:`semantify.slider_files`)."""
+        from semantify.slider_files import load
+
+        return load(Path(source))
+
+    def __init__(self, name: str, sliders: Sequence[Slider], model_ref: ModelRef,
+                 root: Path | None = None):
+        self.name = name
+        self.sliders = tuple(sliders)
+        self.model_ref = model_ref
         self.root = None if root is None else Path(root)
-        self.refine = dict(DEFAULT_REFINE if refine is None else refine)
-        self._refiner = None
+        self.clip = None
+        self.template: str | None = None
+        self.dataset: Path | None = None
+        self._low = torch.tensor([s.low for s in self.sliders], dtype=torch.float64)
+        self._high = torch.tensor([s.high for s in self.sliders], dtype=torch.float64)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r}, {len(self.sliders)} sliders)"
+
+    # -- what it is ---------------------------------------------------------------------------
 
     @property
-    def model_id(self) -> str:
-        return self.model["id"]
-
-    @property
-    def model_options(self) -> dict:
-        return dict(self.model.get("options") or {})
-
-    @property
-    def descriptors(self) -> list[str]:
+    def names(self) -> list[str]:
         return [s.name for s in self.sliders]
 
     @property
-    def coefficient_names(self) -> list[str]:
-        return [c["name"] for c in self.model["coefficients"]]
+    def defaults(self) -> list[float]:
+        return [s.default for s in self.sliders]
 
     @property
-    def defaults(self) -> dict[str, float]:
-        return {s.name: s.default for s in self.sliders}
+    def metric_names(self) -> list[str]:
+        """The sliders that are measurements (met by refinement)."""
+        return [s.name for s in self.sliders if s.measurement is not None]
 
     @property
-    def metric_descriptors(self) -> list[str]:
-        """The descriptors that are body measurements (met by refinement)."""
-        from semantify.measure import MEASUREMENTS
+    def word_names(self) -> list[str]:
+        """The sliders that are CLIP words."""
+        return [s.name for s in self.sliders if s.measurement is None] if not self.is_raw else []
 
-        return [name for name in self.descriptors if name in MEASUREMENTS]
+    @property
+    def model_id(self) -> str:
+        return self.model_ref.id
 
-    def load_model(self):
-        """The morphable model these sliders drive."""
-        from semantify.models import load_model
+    @functools.cached_property
+    def model(self):
+        """The morphable model these sliders drive (built once per process)."""
+        return self.model_ref.load()
 
-        return load_model(self.model_id, **self.model_options)
+    @functools.cached_property
+    def anthropometer(self):
+        """The model's measurer, or None when it has no body landmarks (faces, animals)."""
+        from semantify.measure import Anthropometer, has_landmarks
 
-    # -- values -> coefficients -------------------------------------------------------------
+        return Anthropometer.for_model(self.model) if has_landmarks(self.model) else None
 
-    def values_tensor(self, values: Mapping[str, float] | torch.Tensor) -> torch.Tensor:
-        """A name -> value dict (unset sliders take defaults) or (B, K) values -> (B, K) float32."""
-        if isinstance(values, Mapping):
-            unknown = [name for name in values if name not in self.defaults]
+    # -- values -> coefficients -> shape ------------------------------------------------------
+
+    def values(self, values=None, **named) -> tuple[torch.Tensor, tuple[str, ...]]:
+        """Slider values -> ((B, K) float64 clamped into the ranges, names of clamped sliders).
+
+        ``values`` is a {name: value} mapping (unset sliders take their defaults), a (K,) or
+        (B, K) array, or None (the defaults); ``named`` are more {name: value} pairs.
+        """
+        if values is None or isinstance(values, Mapping):
+            given = {**(values or {}), **named}
+            unknown = [name for name in given if name not in self.names]
             if unknown:
-                raise SemantifyError(
-                    f"unknown slider {unknown[0]!r}; valid sliders: {', '.join(self.descriptors)}.")
-            row = [float(values.get(s.name, s.default)) for s in self.sliders]
-            values = torch.tensor([row], dtype=torch.float32)
-        values = torch.as_tensor(values, dtype=torch.float32)
+                raise SemantifyError(f"unknown slider {str(unknown[0])[:60]!r}; this set's "
+                                     f"sliders: {', '.join(self.names)}.")
+            values = [[given.get(s.name, s.default) for s in self.sliders]]
+        elif named:
+            raise SemantifyError("pass slider values either as an array or by name, not both.")
+        try:
+            values = torch.as_tensor(np.asarray(values, dtype=np.float64))
+        except (TypeError, ValueError):
+            raise SemantifyError("slider values must be numbers.") from None
         if values.ndim == 1:
             values = values[None]
         if values.ndim != 2 or values.shape[1] != len(self.sliders):
-            raise SemantifyError(
-                f"this slider set takes {len(self.sliders)} values per row "
-                f"({', '.join(self.descriptors)}), got shape {tuple(values.shape)}.")
+            raise SemantifyError(f"this slider set takes {len(self.sliders)} values per row "
+                                 f"({', '.join(self.names[:8])}), got shape "
+                                 f"{tuple(values.shape)}.")
         if not torch.isfinite(values).all():
             raise SemantifyError("slider values contain NaN or inf; pass finite numbers.")
-        return values
+        clamped = torch.maximum(torch.minimum(values, self._high), self._low)
+        moved = (clamped != values).any(0).tolist()
+        return clamped, tuple(name for name, m in zip(self.names, moved) if m)
 
-    def clamp(self, values: torch.Tensor, warn: bool = True) -> torch.Tensor:
-        """Clamp (B, K) values into the slider ranges; warn on stderr in one line if any moved."""
-        low = torch.tensor([s.low for s in self.sliders], dtype=torch.float32)
-        high = torch.tensor([s.high for s in self.sliders], dtype=torch.float32)
-        clamped = torch.maximum(torch.minimum(values, high), low)
-        outside = (clamped != values).any(0)
-        if warn and outside.any():
-            parts = [f"{s.name} to [{s.low:.4g}, {s.high:.4g}]"
-                     for s, o in zip(self.sliders, outside.tolist()) if o]
-            print(f"semantify: warning: slider values outside their range were clamped: "
-                  f"{'; '.join(parts)}.", file=sys.stderr)
-        return clamped
+    def coefficients(self, values=None, refine: bool = True) -> torch.Tensor:
+        """Slider values (as :meth:`values` takes them) -> (B, C) float32 coefficients."""
+        clamped, _ = self.values(values)
+        return self._coefficients(clamped, refine)
 
-    def coefficients(self, values: Mapping[str, float] | torch.Tensor,
-                     warn: bool = True, refine: bool = True) -> torch.Tensor:
-        """Slider values (dict or (B, K)) -> (B, C) float32 coefficients within the model ranges.
+    @abc.abstractmethod
+    def _coefficients(self, values: torch.Tensor, refine: bool = True,
+                      deadline: float | None = None) -> torch.Tensor:
+        """(B, K) clamped values -> (B, C) coefficients within the model's ranges."""
 
-        With ``refine`` (and metric sliders), the mapper's output is refined until the mesh
-        measures the asked values (within 1 mm / 0.1 kg where the model can reach them).
+    def shape(self, values=None, **named) -> Shape:
+        """The shape these slider values give (unset sliders at their defaults)::
+
+            s.shape(height_cm=180, mass_kg=80).save("body.glb")
         """
-        values = self.clamp(self.values_tensor(values), warn=warn)
+        clamped, moved = self.values(values, **named)
+        if clamped.shape[0] != 1:
+            raise SemantifyError("shape() makes one shape; use coefficients() for a batch.")
+        return self.shape_of(clamped[0], moved)
+
+    def shape_of(self, values: torch.Tensor, clamped: tuple[str, ...] = (),
+                 notes: Sequence[str] = (), deadline: float | None = None) -> Shape:
+        """The :class:`Shape` of (K,) values already clamped into the ranges. ``deadline``: a
+        ``time.monotonic()`` by which refinement must stop (a server's budget)."""
+        coefficients = self._coefficients(values[None], deadline=deadline)[0]
         with torch.no_grad():
-            coefficients = self.mapper(values)
-        ranges = torch.tensor([[c["low"], c["high"]] for c in self.model["coefficients"]],
-                              dtype=torch.float32)
-        coefficients = torch.maximum(torch.minimum(coefficients, ranges[:, 1]), ranges[:, 0])
-        metric = self.metric_descriptors
-        if not (refine and metric and int(self.refine.get("iterations", 0)) > 0):
-            return coefficients
-        targets = {name: values[:, self.descriptors.index(name)] for name in metric}
-        return self.refiner()(coefficients, targets)
+            vertices = self.model(coefficients[None])[0].cpu().numpy()
+        return Shape(self, tuple(float(v) for v in values), coefficients, vertices, clamped,
+                     tuple(notes))
 
+    def shape_from_params(self, params, source: str = "params") -> Shape:
+        """The shape a :class:`semantify.params.Params` asks of this set: its slider values
+        (a raw set: its coefficients)."""
+        if params.model.id != self.model_id:
+            raise SemantifyError(f"{source} is for model {params.model.id!r}; this slider set "
+                                 f"drives {self.model_id!r}; use a set for {params.model.id}.")
+        given = params.coefficient_values if self.is_raw else params.slider_values
+        unknown = [name for name in given if name not in self.names]
+        if unknown:
+            raise SemantifyError(f"{source} has slider {unknown[0][:60]!r}, which slider set "
+                                 f"{self.name!r} does not have; use the set it was made with "
+                                 f"({params.slider_set or 'raw coefficients'}).")
+        return self.shape(given)
+
+    # -- photos, text, random (semantify.inference) -------------------------------------------
+
+    def fit_photos(self, photos, crops=None, start=None) -> Shape:
+        """The shape whose CLIP sliders are the mean scores of ``photos`` (paths or PIL images;
+        ``crops``: one (x, y, w, h) box or None per photo); measurement sliders keep ``start``
+        (a {name: value} map; default: the defaults)."""
+        from semantify.inference import fit_photos
+
+        return fit_photos(self, photos, crops, start)
+
+    def from_text(self, prompt: str, method: str = "retrieval", start=None) -> Shape:
+        """The shape a free-text prompt describes: ``retrieval`` (the dataset samples whose
+        images best match the prompt) or ``mapper`` (the prompt scored like a photo)."""
+        from semantify.inference import from_text
+
+        return from_text(self, prompt, method, start)
+
+    def random(self, seed: int) -> Shape:
+        """A shape drawn from the model's sampling prior, as this set's slider values."""
+        from semantify.inference import random_shape
+
+        return random_shape(self, seed)
+
+
+class TrainedSliders(SliderSet):
+    """A slider set with a trained mapper from descriptor values to coefficients.
+
+    ``clip`` is the :class:`semantify.clip.ClipSpec` of its words (None for measurement-only
+    sets), ``template`` the prompt template text, ``dataset`` the folder it was trained on
+    (None when it was not kept), ``training`` how it was trained (informational).
+    """
+
+    def __init__(self, name: str, sliders: Sequence[Slider], model_ref: ModelRef, mapper,
+                 coefficient_names: Sequence[str], clip=None, template: str | None = None,
+                 dataset: Path | None = None, training: Mapping | None = None,
+                 refine: Refine | None = None, root: Path | None = None):
+        super().__init__(name, sliders, model_ref, root)
+        self.mapper = mapper.eval()
+        self.coefficient_names = tuple(coefficient_names)
+        self.clip = clip
+        self.template = template
+        self.dataset = None if dataset is None else Path(dataset)
+        self.training = dict(training or {})
+        self.refine = refine if refine is not None else Refine()
+        if self.word_names and clip is None:
+            raise SemantifyError(f"slider set {name!r} has words ({self.word_names[0]}, ...) but "
+                                 "no CLIP model; retrain it.")
+
+    @functools.cached_property
+    def model(self):
+        model = self.model_ref.load()
+        if model.coefficient_names != list(self.coefficient_names):
+            raise SemantifyError(
+                f"slider set {self.name!r} was trained on {len(self.coefficient_names)} "
+                f"coefficients of {self.model_id} that differ from this installation's "
+                f"{model.num_coefficients}; retrain it with this version of the model.")
+        return model
+
+    @functools.cached_property
     def refiner(self):
-        """The :class:`semantify.metric_fit.MeasurementRefiner` of this set (built once)."""
-        if self._refiner is None:
-            from semantify.measure import Anthropometer
-            from semantify.metric_fit import MeasurementRefiner
+        """The :class:`semantify.metric_fit.MeasurementRefiner` of the metric sliders."""
+        from semantify.measure import Anthropometer
+        from semantify.metric_fit import MeasurementRefiner
 
-            model = self.load_model()
-            self._refiner = MeasurementRefiner(
-                model, Anthropometer.for_model(model), self.metric_descriptors,
-                self.refine.get("free"), int(self.refine["iterations"]))
-        return self._refiner
+        return MeasurementRefiner(self.model, Anthropometer.for_model(self.model),
+                                  self.metric_names, self.refine.free, self.refine.iterations)
 
-    # -- save / load -------------------------------------------------------------------------
+    def _coefficients(self, values: torch.Tensor, refine: bool = True,
+                      deadline: float | None = None) -> torch.Tensor:
+        with torch.no_grad():
+            coefficients = self.mapper(values.to(torch.float32))
+        ranges = self.model.ranges
+        coefficients = torch.maximum(torch.minimum(coefficients, ranges[:, 1]), ranges[:, 0])
+        metric = self.metric_names
+        if not (refine and metric and self.refine.iterations > 0):
+            return coefficients
+        targets = {name: values[:, self.names.index(name)].float() for name in metric}
+        return self.refiner(coefficients, targets, deadline)
+
+    def open_dataset(self):
+        """The dataset this set was trained on, or a one-line error saying it is not here."""
+        from semantify.dataset import open_dataset
+
+        if self.dataset is None or not (self.dataset / "manifest.json").is_file():
+            raise SemantifyError(
+                f"slider set {self.name!r} was saved without its training dataset (text "
+                "retrieval, new words and evaluation need it); rebuild the set, or evaluate "
+                "with --data DIR.")
+        return open_dataset(self.dataset)
+
+    @functools.cached_property
+    def scorer(self):
+        """The CLIP scorer of this set's words, or a one-line error for a metric-only set."""
+        if self.clip is None:
+            raise SemantifyError(
+                f"slider set {self.name!r} has no CLIP words (measurements only), so it cannot "
+                "fit photos or text; use a set with word sliders.")
+        from semantify.clip import load_clip
+
+        return load_clip(self.clip)
+
+    @functools.cached_property
+    def word_embeds(self) -> torch.Tensor:
+        """(K_words, D) text embeddings of the word sliders in the set's template."""
+        return self.scorer.encode_text(self.word_names, self.template or "{}")
 
     def save(self, root: Path | str, metrics: Mapping | None = None,
              selection: Path | str | None = None) -> Path:
-        """Write this slider set into folder ``root`` (created); return ``root``."""
-        root = Path(root)
-        root.mkdir(parents=True, exist_ok=True)
-        tensors = {k: v.detach().cpu().contiguous() for k, v in self.mapper.state_dict().items()}
-        write_atomic(root / WEIGHTS, lambda tmp: save_file(tensors, tmp, {"format": FORMAT}))
-        mapper = self.mapper
-        manifest = {
-            "format": FORMAT, "version": VERSION,
-            "model": self.model,
-            "descriptors": self.descriptors,
-            "template": self.template,
-            "clip": self.clip,
-            "sliders": [dataclasses.asdict(s) for s in self.sliders],
-            "inputs": {"mean": mapper.in_mean.tolist(), "std": mapper.in_std.tolist()},
-            "outputs": {"mean": mapper.out_mean.tolist(), "std": mapper.out_std.tolist()},
-            "mapper": {"hidden": list(mapper.hidden), "file": WEIGHTS,
-                       "sha256": _sha256(root / WEIGHTS)},
-            "dataset": _dataset_pointer(self.dataset, root),
-            "training": self.training,
-            "refine": self.refine if self.metric_descriptors else None,
-        }
-        write_json_atomic(root / SLIDERS_JSON, manifest)
-        if metrics is not None:
-            write_json_atomic(root / METRICS_JSON, dict(metrics))
-        if selection is not None:
-            selection = Path(selection)
-            if not selection.exists():
-                raise SemantifyError(f"selection report {selection} does not exist; pass the "
-                                     "folder written by `semantify select`, or drop --selection.")
-            target = root / SELECTION_DIR
-            shutil.rmtree(target, ignore_errors=True)
-            if selection.is_dir():
-                shutil.copytree(selection, target)
-            else:
-                target.mkdir()
-                shutil.copy2(selection, target / selection.name)
-        self.root = root
-        return root
+        """Write this set into folder ``root`` atomically (built beside it, swapped in)."""
+        from semantify.slider_files import save
 
-    @classmethod
-    def load(cls, root: Path | str, expect_model: str | None = None,
-             expect_clip=None) -> SliderSet:
-        """Load the slider set at ``root``; refuse a mismatched model/CLIP or damaged files."""
-        root = Path(root)
-        manifest = _read_manifest(root)
-        try:
-            mapper = _read_mapper(root, manifest)
-            sliders = [Slider(**s) for s in manifest["sliders"]]
-            model = manifest["model"]
-            if [s.name for s in sliders] != manifest["descriptors"]:
-                raise ValueError("sliders and descriptors disagree")
-            if len(model["coefficients"]) != mapper.num_outputs:
-                raise ValueError("coefficient count and mapper outputs disagree")
-        except (KeyError, TypeError, ValueError) as error:
-            raise SemantifyError(f"slider set {root} is damaged ({error}); "
-                                 "retrain it with `semantify train`.") from None
-        if expect_model is not None and model["id"] != expect_model:
-            raise SemantifyError(f"slider set {root} drives {model['id']!r}, not {expect_model!r}; "
-                                 f"use a slider set trained for {expect_model!r}.")
-        expected = clip_dict(expect_clip)
-        if expected is not None and not _same_clip(manifest.get("clip"), expected):
-            raise SemantifyError(
-                f"slider set {root} was trained with CLIP {_clip_name(manifest.get('clip'))}, "
-                f"not {_clip_name(expected)}; use a slider set trained with that CLIP.")
-        dataset = manifest.get("dataset")
-        if dataset is not None and not Path(dataset).is_absolute():
-            dataset = os.path.normpath(root / dataset)
-        return cls(mapper, sliders, model, manifest.get("template"), manifest.get("clip"),
-                   dataset, manifest.get("training"), root, _refine_entry(root, manifest))
+        return save(self, Path(root), metrics, selection)
 
 
-def _refine_entry(root: Path, manifest: dict) -> dict | None:
-    """The ``refine`` entry of sliders.json: None (absent: the default) or {"iterations": N}."""
-    entry = manifest.get("refine")
-    if entry is None:
-        return None
-    iterations = entry.get("iterations") if isinstance(entry, dict) else None
-    if not isinstance(iterations, int) or isinstance(iterations, bool) or iterations < 0:
-        raise SemantifyError(f"{root / SLIDERS_JSON} has refine {entry!r}; write "
-                             '{"iterations": N} with N >= 0 (0 turns refinement off).')
-    return entry
+def raw_sliders(model_ref: ModelRef) -> RawSliders:
+    """The model's own coefficients as sliders (its featured ones first)."""
+    return RawSliders(model_ref)
 
 
-def _clip_name(clip: dict | None) -> str:
-    if clip is None:
-        return "none (metric-only)"
-    return "/".join(str(clip.get(k)) for k in ("name", "pretrained", "checkpoint") if clip.get(k))
+class RawSliders(SliderSet):
+    """A model's own coefficients as sliders: the values are the coefficients."""
 
+    is_raw = True
 
-def _same_clip(a: dict | None, b: dict | None) -> bool:
-    keys = ("name", "pretrained", "checkpoint")
-    if a is None or b is None:
-        return a is b
-    return all(a.get(k) == b.get(k) for k in keys)
+    def __init__(self, model_ref: ModelRef):
+        model = model_ref.load()
+        sliders = [Slider(c.name, float(c.low), float(c.high), float(c.default))
+                   for c in model.coefficients]
+        super().__init__(f"{model_ref.label} (raw coefficients)", sliders, model_ref)
+        self.model = model
 
-
-def _read_manifest(root: Path) -> dict:
-    path = root / SLIDERS_JSON
-    if not root.is_dir():
-        raise SemantifyError(f"slider set {root} does not exist; train one with `semantify train`.")
-    for name in (SLIDERS_JSON, WEIGHTS):
-        if not (root / name).is_file():
-            raise SemantifyError(f"slider set {root} is missing {name}; "
-                                 "retrain it with `semantify train` or copy the whole folder.")
-    try:
-        manifest = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SemantifyError(f"cannot read {path} ({error}); retrain the slider set.") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise SemantifyError(f"{path} is not a {FORMAT} file; pass a folder written by "
-                             "`semantify train`.")
-    if manifest.get("version") != VERSION:
-        raise SemantifyError(f"{path} is {FORMAT} version {manifest.get('version')}, this "
-                             f"Semantify reads version {VERSION}; retrain the slider set.")
-    return manifest
-
-
-def _read_mapper(root: Path, manifest: dict) -> Mapper:
-    """The mapper in ``mapper.safetensors``, checked against the hash and stats in the JSON."""
-    weights = root / WEIGHTS
-    if _sha256(weights) != manifest["mapper"]["sha256"]:
-        raise SemantifyError(f"{weights} does not match the sha256 in {SLIDERS_JSON} (tampered "
-                             "or partly copied); copy the slider set folder again or retrain it.")
-    try:
-        tensors = load_file(weights)
-    except Exception as error:  # safetensors raises several types for a damaged file
-        raise SemantifyError(f"{weights} is unreadable ({error}); retrain the slider set."
-                             ) from None
-    mapper = Mapper(len(manifest["descriptors"]), len(manifest["model"]["coefficients"]),
-                    manifest["mapper"]["hidden"])
-    expected = mapper.state_dict()
-    shapes = {k: tuple(v.shape) for k, v in tensors.items()}
-    if shapes != {k: tuple(v.shape) for k, v in expected.items()}:
-        raise SemantifyError(f"{weights} holds tensors of the wrong names or shapes for "
-                             f"{len(manifest['descriptors'])} sliders and hidden sizes "
-                             f"{manifest['mapper']['hidden']}; retrain the slider set.")
-    mapper.load_state_dict(tensors)
-    for key, prefix in (("inputs", "in"), ("outputs", "out")):
-        for stat in ("mean", "std"):
-            stored = torch.tensor(manifest[key][stat], dtype=torch.float32)
-            if not torch.equal(stored, getattr(mapper, f"{prefix}_{stat}")):
-                raise SemantifyError(f"{SLIDERS_JSON} {key} {stat} disagree with {weights}; "
-                                     "retrain the slider set.")
-    return mapper.eval()
+    def _coefficients(self, values: torch.Tensor, refine: bool = True,
+                      deadline: float | None = None) -> torch.Tensor:
+        return values.to(torch.float32)

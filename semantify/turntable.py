@@ -79,7 +79,7 @@ def write_turntable(path: Path | str, model, coefficients, pose: str | Pose = "r
     MP4 sides are rounded up to a multiple of 16 for H.264. Raises a one-line error for a bad
     path or count, or when the MP4 encoder is missing.
     """
-    from semantify.dataset import write_atomic
+    from semantify.files import write_atomic
 
     if path is not None and size % MACRO_BLOCK and Path(path).suffix.lower() == ".mp4":
         size = int(math.ceil(size / MACRO_BLOCK) * MACRO_BLOCK)

@@ -7,3 +7,26 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("ANNY_CACHE_DIR", str(ROOT / ".cache" / "anny"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import json  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def word_set(tmp_path_factory):
+    """A word slider set on anny-body made the way users make one (generate -> select ->
+    train) with tiny-random CLIP: (dataset folder, slider set folder, chosen words)."""
+    from semantify.cli import main
+
+    root = tmp_path_factory.mktemp("word-set")
+    data, sliders = root / "data", root / "sliders"
+    assert main(["generate", "anny-body", "--samples", "96", "--batch-size", "32",
+                 "--clip", "tiny-random", "--out", str(data)]) == 0
+    assert main(["select", str(data), "--candidates", "body", "--max", "3"]) == 0
+    report = json.loads((data / "selection" / "selection.json").read_text())
+    chosen = [word["name"] for word in report["chosen"]]
+    assert main(["train", str(data), "--descriptors", ",".join(chosen), "--out", str(sliders),
+                 "--max-epochs", "3", "--selection", str(data / "selection"),
+                 "--no-progress"]) == 0
+    return data, sliders, chosen

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import struct
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,23 +13,25 @@ from PIL import Image
 
 gradio_client = pytest.importorskip("gradio_client")
 
-# Outputs of the view endpoints (the session State is not returned to clients).
+# Outputs of the endpoints that move sliders (the session State is not returned to clients):
+# the viewer, the measurement table, the params record, the notices, then the slider pool.
 IMAGE, MEASURES, RECORD, INFO = 0, 1, 2, 3
+WEIGHT = 3  # raw anny-body shows its featured phenotypes first: gender, age, muscle, weight
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, word_set):
     import os
 
     cache = tmp_path_factory.mktemp("cache")
     old = os.environ.get("SEMANTIFY_CACHE_DIR")
     os.environ["SEMANTIFY_CACHE_DIR"] = str(cache)
-    from semantify.app import build_app
+    from semantify.app import AppConfig, build_app
 
-    demo = build_app()
+    demo = build_app(AppConfig.create([word_set[1]], public=False))
     demo.launch(server_name="127.0.0.1", server_port=None, prevent_thread_lock=True,
                 quiet=True, max_file_size="20mb")
-    yield demo.local_url
+    yield demo.local_url, cache, demo
     demo.close()
     if old is None:
         os.environ.pop("SEMANTIFY_CACHE_DIR", None)
@@ -36,11 +39,15 @@ def server(tmp_path_factory):
         os.environ["SEMANTIFY_CACHE_DIR"] = old
 
 
+def open_entry(client, entry: str):
+    client.predict(api_name="/start")
+    return client.predict(entry, api_name="/open")
+
+
 @pytest.fixture(scope="module")
 def client(server):
-    client = gradio_client.Client(server, verbose=False)
-    client.predict(api_name="/start")
-    client.predict("raw:anny-body", api_name="/open")  # sliders/ ships a metric set, opened first
+    client = gradio_client.Client(server[0], verbose=False)
+    open_entry(client, "raw-anny-body")  # sliders/ ships a metric set, opened first
     return client
 
 
@@ -48,52 +55,62 @@ def pixels(payload) -> np.ndarray:
     """(H, W, 3) pixels of a render, which arrives inline as a JPEG data URL."""
     from semantify.app.frames import decode_data_url
 
-    assert payload["url"].startswith("data:image/jpeg;base64,") and payload["path"] is None
-    return np.asarray(decode_data_url(payload["url"]).convert("RGB"), dtype=np.int16)
+    assert isinstance(payload, str) and payload.startswith("data:image/jpeg;base64,")
+    return np.asarray(decode_data_url(payload).convert("RGB"), dtype=np.int16)
+
+
+def move(client, slot, value):
+    return client.predict(slot, value, api_name="/move")
 
 
 def test_slider_move_changes_image_and_measurements(client):
-    before = client.predict(3, 0.5, api_name="/move")
-    after = client.predict(3, 0.95, api_name="/move")  # slot 3 of anny-body: weight
+    before = move(client, WEIGHT, 0.5)
+    after = move(client, WEIGHT, 0.95)
     assert np.abs(pixels(after[IMAGE]) - pixels(before[IMAGE])).mean() > 0.1
     rows = {row[0]: row[1] for row in after[MEASURES]["data"]}
     assert {"Height", "Waist", "Mass"} <= set(rows)
-    heavier = {row[0]: row[1] for row in before[MEASURES]["data"]}
-    assert rows["Mass"] > heavier["Mass"]
-    assert after[RECORD]["sliders"]["weight"] == pytest.approx(0.95)
+    lighter = {row[0]: row[1] for row in before[MEASURES]["data"]}
+    assert rows["Mass"] > lighter["Mass"]
+    assert after[RECORD]["coefficients"]["weight"] == pytest.approx(0.95)
 
 
 def test_sessions_are_independent(server, client):
-    other = gradio_client.Client(server, verbose=False)
-    other.predict(api_name="/start")
-    other.predict("raw:anny-body", api_name="/open")
-    client.predict(4, 0.9, api_name="/move")  # height
-    theirs = other.predict(4, 0.1, api_name="/move")
-    mine = client.predict(3, 0.5, api_name="/move")
-    assert mine[RECORD]["sliders"]["height"] == pytest.approx(0.9)
-    assert theirs[RECORD]["sliders"]["height"] == pytest.approx(0.1)
+    other = gradio_client.Client(server[0], verbose=False)
+    open_entry(other, "raw-anny-body")
+    move(client, 4, 0.9)  # height
+    theirs = move(other, 4, 0.1)
+    mine = move(client, WEIGHT, 0.5)
+    assert mine[RECORD]["coefficients"]["height"] == pytest.approx(0.9)
+    assert theirs[RECORD]["coefficients"]["height"] == pytest.approx(0.1)
 
 
-def test_cli_rejects_a_folder_that_is_not_a_slider_set(tmp_path, capsys):
-    from semantify.cli import main
+def test_a_typed_value_outside_the_range_is_clamped_everywhere(client):
+    result = move(client, WEIGHT, 7.5)
+    assert result[RECORD]["coefficients"]["weight"] == 1.0  # the render used the clamped value
+    assert result[4 + WEIGHT] == 1.0  # and the slider shows it
 
-    assert main(["app", "--sliders", str(tmp_path)]) == 2
-    assert "not a slider set" in capsys.readouterr().err
+
+def test_the_picker_takes_only_listed_entries(client):
+    for hostile in ("sliders:/etc", "raw:linear:/etc/passwd.npz", "../../x", "<b>x</b>"):
+        with pytest.raises(Exception) as failure:
+            client.predict(hostile, api_name="/open")
+        assert "/etc" not in str(failure.value) or "not in the list" in str(failure.value)
+    assert move(client, WEIGHT, 0.4)[RECORD]["coefficients"]["weight"] == pytest.approx(0.4)
 
 
-def test_heatmap_and_ramp_animation(client):
-    plain = client.predict(3, 0.3, api_name="/move")
+def test_heatmap_and_ramp_animation(server, client):
+    plain = move(client, WEIGHT, 0.3)
     heat = client.predict(True, api_name="/heatmap")
     assert np.abs(pixels(heat[0]) - pixels(plain[IMAGE])).mean() > 0.1
     client.predict(False, api_name="/heatmap")
-    gif, _ = client.predict("weight", api_name="/ramp")
-    gif = gif["value"] if isinstance(gif, dict) else gif  # a visibility update with its value
+    gif, _ = client.predict(WEIGHT, api_name="/ramp")
+    gif = gif["value"] if isinstance(gif, dict) and "value" in gif else gif
     gif = gif["path"] if isinstance(gif, dict) else gif
     frames = Image.open(gif)
     assert frames.format == "GIF" and frames.n_frames > 10
 
 
-def test_export_is_a_mesh_with_the_model_vertex_count(client):
+def test_export_is_a_mesh_in_the_session_folder(server, client):
     import trimesh
 
     from semantify.models import load_model
@@ -108,17 +125,60 @@ def test_export_is_a_mesh_with_the_model_vertex_count(client):
     lines = open(paths["obj"]).read().splitlines()  # trimesh would split vertices at UV seams
     assert sum(line.startswith("v ") for line in lines) == count
     assert any(line.startswith("vt ") for line in lines)
-    assert glb.endswith(".glb")
+    written = list((server[1] / "sessions").rglob("shape.glb"))
+    assert written and glb.endswith(".glb")
 
 
-def test_load_params_restores_the_sliders(client):
-    moved = client.predict(3, 0.8, api_name="/move")
+def test_params_round_trip_app_to_app(client):
+    moved = move(client, WEIGHT, 0.8)
     files, _, _ = client.predict(api_name="/export")
     params = next(p for p in files if p.endswith(".json"))
-    client.predict(3, 0.2, api_name="/move")
+    move(client, WEIGHT, 0.2)
     restored = client.predict(gradio_client.handle_file(params), api_name="/load_params")
-    assert restored[RECORD]["sliders"] == moved[RECORD]["sliders"]
-    assert json.load(open(params))["model"] == "anny-body"
+    assert restored[RECORD]["coefficients"] == moved[RECORD]["coefficients"]
+    record = json.load(open(params))
+    assert record["version"] == 2 and record["model"]["id"] == "anny-body"
+
+
+def test_params_round_trip_app_and_cli(server, word_set, tmp_path):
+    """CLI -> app and app -> CLI (shape, measure, render) on the same word set."""
+    from semantify.cli import main
+
+    _, sliders, chosen = word_set
+    client = gradio_client.Client(server[0], verbose=False)
+    client.predict(api_name="/start")
+    cli_params = tmp_path / "cli.json"
+    first = SliderSet_first(sliders)
+    assert main(["shape", str(sliders), "--set", f"{chosen[0]}={first}", "--out",
+                 str(tmp_path / "cli.ply"), "--params", str(cli_params)]) == 0
+    loaded = client.predict(gradio_client.handle_file(str(cli_params)),
+                            api_name="/load_params")
+    assert loaded[RECORD]["sliders"][chosen[0]] == pytest.approx(first, abs=1e-3)
+    assert loaded[RECORD]["slider_set"] == "sliders"
+    files, _, _ = client.predict(api_name="/export")
+    app_params = next(p for p in files if p.endswith(".json"))
+    again = tmp_path / "again.json"
+    assert main(["shape", str(sliders), "--params-in", app_params, "--out",
+                 str(tmp_path / "again.ply"), "--params", str(again)]) == 0
+    assert json.loads(again.read_text())["coefficients"] == pytest.approx(
+        json.load(open(app_params))["coefficients"], abs=1e-5)
+    assert main(["measure", app_params]) == 0
+    assert main(["render", "anny-body", "--coeffs", app_params, "--size", "64", "--out",
+                 str(tmp_path / "r.png")]) == 0
+
+
+def SliderSet_first(folder):
+    from semantify.sliders import SliderSet
+
+    first = SliderSet.load(folder).sliders[0]
+    return round((first.default + first.high) / 2, first.decimals)
+
+
+def test_cli_rejects_a_folder_that_is_not_a_slider_set(tmp_path, capsys):
+    from semantify.cli import main
+
+    assert main(["app", "--sliders", str(tmp_path)]) == 2
+    assert "not a slider set" in capsys.readouterr().err
 
 
 def _bad_files(folder) -> dict[str, str]:
@@ -142,55 +202,79 @@ def _bad_files(folder) -> dict[str, str]:
     Image.new("CMYK", (24, 24), (0, 50, 90, 10)).save(folder / "cmyk.jpg")
     Image.fromarray(np.full((24, 24), 40000, np.uint16)).save(folder / "deep.png")
     Image.new("RGBA", (24, 24), (0, 0, 0, 0)).save(folder / "alpha.png")
-    return {"empty.png": "empty", "notes.png": "not an image", "corrupt.jpg": "corrupt",
+    return {"empty.png": "empty", "notes.png": "not an image", "corrupt.jpg": "corrupt.jpg is",
             "huge.png": "too large", "animated.gif": "first frame", "cmyk.jpg": "CMYK",
             "deep.png": "16-bit", "alpha.png": "transparency"}
 
 
-def test_every_bad_upload_gets_a_message_and_the_server_keeps_serving(client, tmp_path):
+def test_every_bad_upload_gets_a_message_and_the_server_keeps_serving(server, word_set,
+                                                                      tmp_path):
+    client = gradio_client.Client(server[0], verbose=False)
+    open_entry(client, _entry_of(server, word_set[1]))
     for name, fragment in _bad_files(tmp_path).items():
         result = client.predict([gradio_client.handle_file(str(tmp_path / name))],
                                 api_name="/photos")
         info = result[INFO]
         assert fragment in info, (name, info)
-        after = client.predict(3, 0.4, api_name="/move")
-        assert after[IMAGE] and after[RECORD]["sliders"]["weight"] == pytest.approx(0.4)
+        assert str(tmp_path) not in info  # no server path on the page
+        after = move(client, 0, 20.0)
+        assert after[IMAGE]
+
+
+def _entry_of(server, folder) -> str:
+    from semantify.app.catalog import set_id
+
+    return set_id(Path(folder))
+
+
+def test_photos_replace_earlier_ones_and_rejects_clear_them(server, word_set, tmp_path):
+    client = gradio_client.Client(server[0], verbose=False)
+    open_entry(client, _entry_of(server, word_set[1]))
+    rng = np.random.default_rng(0)
+    paths = []
+    for i in range(3):
+        path = tmp_path / f"p{i}.png"
+        Image.fromarray(rng.integers(0, 255, (120, 80, 3), dtype=np.uint8)).save(path)
+        paths.append(gradio_client.handle_file(str(path)))
+    one = client.predict(paths[:1], api_name="/photos")
+    three = client.predict(paths, api_name="/photos")
+    assert "fitted to 1 photo" in one[INFO] and "fitted to 3 photo" in three[INFO]
+    (tmp_path / "bad.png").write_text("nope")
+    rejected = client.predict([gradio_client.handle_file(str(tmp_path / "bad.png"))],
+                              api_name="/photos")
+    assert "not an image" in rejected[INFO]
+    assert "upload a photo first" in client.predict(api_name="/fit_crop")[INFO]
+
+
+def test_a_metric_set_says_photos_need_words(server):
+    client = gradio_client.Client(server[0], verbose=False)
+    shipped = Path(__file__).resolve().parents[1] / "sliders" / "anny-body-metric"
+    open_entry(client, _entry_of(server, shipped))
+    path = Path(server[1]) / "p.png"
+    Image.new("RGB", (64, 64), (120, 30, 30)).save(path)
+    result = client.predict([gradio_client.handle_file(str(path))], api_name="/photos")
+    assert "needs word sliders" in result[INFO]
 
 
 def test_build_without_clip_weights_explains_how_to_provide_them(client):
     failed = client.predict("anny-body", "CLIP from a local checkpoint", "/missing/clip.pt", 64,
                             api_name="/build")
-    assert "Could not build sliders" in failed[-1] and "/missing/clip.pt" in failed[-1]
-    assert client.predict(3, 0.6, api_name="/move")[RECORD]["sliders"]["weight"] == 0.6
+    assert "Could not build sliders" in failed[-1] and "/missing" not in failed[-1]
+    assert move(client, WEIGHT, 0.6)[RECORD]["coefficients"]["weight"] == pytest.approx(0.6)
 
 
-def test_build_sliders_in_the_app_then_fit_a_photo(client, tmp_path):
-    built = client.predict("anny-body", "tiny-random (NOT SEMANTIC, for testing)", "", 64,
-                           api_name="/build")
-    log = built[-1]
-    assert "Built" in log, log
-    record = built[RECORD]
-    assert record["slider_set"] and record["sliders"]
-    assert "not semantic" in built[INFO].lower()
-    rng = np.random.default_rng(0)
-    Image.fromarray(rng.integers(0, 255, (300, 200, 3), dtype=np.uint8)).save(tmp_path / "p.png")
-    fitted = client.predict([gradio_client.handle_file(str(tmp_path / "p.png"))],
-                            api_name="/photos")
-    assert "fitted to 1 photo" in fitted[INFO]
-    assert fitted[RECORD]["sliders"] != record["sliders"]
-    render = client.predict(0, 0.5, api_name="/move")[IMAGE]  # a body, as the data was made
-    Image.fromarray(pixels(render).astype(np.uint8)).save(tmp_path / "render.png")
-    crop = gradio_client.handle_file(str(tmp_path / "render.png"))
-    cropped = client.predict({"background": crop, "layers": [], "composite": crop}, [],
-                             api_name="/fit_crop")
-    assert "cropped photo" in cropped[INFO]
-    assert cropped[RECORD]["sliders"] != fitted[RECORD]["sliders"]
-
-    for method in ("mapper (text as image embedding)", "retrieval (top-k dataset samples)"):
+def test_text_words_and_random_on_a_word_set(server, word_set):
+    client = gradio_client.Client(server[0], verbose=False)
+    opened = open_entry(client, _entry_of(server, word_set[1]))
+    assert "not semantic" in opened[INFO].lower()
+    for method in ("mapper", "retrieval"):
         shaped = client.predict("a tall, heavy-set man with long legs " * 30, method,
                                 api_name="/text")
-        assert "cut to its first" in shaped[INFO] and method.split()[0] in shaped[INFO]
-        assert set(shaped[RECORD]["sliders"]) == set(record["sliders"])
+        assert "longer than CLIP reads" in shaped[INFO] and f"({method})" in shaped[INFO]
+        assert set(shaped[RECORD]["sliders"]) == set(word_set[2])
+    random = client.predict(api_name="/random")
+    assert "random shape" in random[INFO]
     grown = client.predict("curvy, , lanky légs, curvy", api_name="/add_words")
     names = list(grown[RECORD]["sliders"])
     assert names[-2:] == ["curvy", "lanky légs"] and "already a slider" in grown[INFO]
+    assert str(server[1]) in grown[INFO] or "saved as" in grown[INFO]

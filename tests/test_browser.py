@@ -1,4 +1,5 @@
-"""The app in headless Chromium: open the page, move a slider, see the render change.
+"""The app in headless Chromium: move a slider and see the render change; crop a photo and see
+that CLIP gets only the crop.
 
 Uses Debian's /usr/bin/chromium (never downloads a browser). Set SEMANTIFY_SCREENSHOT=PATH to
 also write the screenshot there (`SEMANTIFY_SCREENSHOT=docs/app.png pytest
@@ -11,7 +12,9 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -22,41 +25,96 @@ pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory):
+def url(tmp_path_factory, word_set):
+    """The app with the word set listed first (a page opens on it)."""
     os.environ.setdefault("SEMANTIFY_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    from semantify.app import build_app
+    from semantify.app import AppConfig, build_app
 
-    demo = build_app()
+    demo = build_app(AppConfig.create([word_set[1]], public=False))
     demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
     yield demo.local_url
     demo.close()
 
 
-def test_moving_a_slider_changes_the_render(url, tmp_path):
+@pytest.fixture(scope="module")
+def browser():
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1000})
-            page.goto(url, timeout=60_000)
-            render = page.locator("#render img")
-            render.wait_for(timeout=90_000)
-            page.locator("#measures").get_by_text("Height").wait_for(timeout=30_000)
-            before = render.get_attribute("src")
-            weight = page.locator("#slider-3 input[type=range]")
-            weight.focus()
-            for _ in range(40):
-                page.keyboard.press("ArrowRight")
-            page.wait_for_function(
-                "before => { const img = document.querySelector('#render img');"
-                " return img && img.src !== before && img.complete; }",
-                arg=before, timeout=60_000)
-            page.wait_for_timeout(500)
-            shot = tmp_path / "app.png"
-            page.screenshot(path=str(shot), full_page=False)
-        finally:
-            browser.close()
+        yield browser
+        browser.close()
+
+
+def _wait_for_new_render(page, before: str) -> None:
+    page.wait_for_function(
+        "before => { const img = document.querySelector('#render img.render');"
+        " return img && img.src !== before && img.complete; }", arg=before, timeout=60_000)
+
+
+def test_moving_a_slider_changes_the_render(url, browser, tmp_path):
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    page.goto(url, timeout=60_000)
+    render = page.locator("#render img.render")
+    page.wait_for_function("() => { const i = document.querySelector('#render img.render');"
+                           " return i && i.src.startsWith('data:image/jpeg'); }",
+                           timeout=90_000)
+    before = render.get_attribute("src")
+    first = page.locator("#slider-0 input[type=range]")
+    first.focus()
+    for _ in range(40):
+        page.keyboard.press("ArrowRight")
+    _wait_for_new_render(page, before)
+    page.wait_for_timeout(500)
+    shot = tmp_path / "app.png"
+    page.screenshot(path=str(shot), full_page=False)
+    page.close()
     assert shot.stat().st_size > 10_000
     target = os.environ.get("SEMANTIFY_SCREENSHOT")
     if target:
         shutil.copy(shot, target)
+
+
+def _mean_colour(page, selector: str) -> np.ndarray:
+    """The mean RGB of an image element on the page, read from its pixels."""
+    return np.array(page.evaluate(
+        """selector => { const img = document.querySelector(selector);
+           const c = document.createElement('canvas'); c.width = img.naturalWidth;
+           c.height = img.naturalHeight; const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+           const d = g.getImageData(0, 0, c.width, c.height).data; const s = [0, 0, 0];
+           for (let i = 0; i < d.length; i += 4) { s[0] += d[i]; s[1] += d[i+1]; s[2] += d[i+2]; }
+           const n = d.length / 4; return [s[0] / n, s[1] / n, s[2] / n]; }""", selector))
+
+
+def test_the_crop_really_crops(url, browser, tmp_path):
+    """A photo red on the left, blue on the right: a box drawn over the red half is all CLIP
+    sees, so its view is red, not the half-and-half of the whole photo."""
+    photo = np.zeros((300, 400, 3), np.uint8)
+    photo[:, :200] = (220, 30, 30)
+    photo[:, 200:] = (30, 30, 220)
+    Image.fromarray(photo).save(tmp_path / "halves.png")
+    page = browser.new_page(viewport={"width": 1500, "height": 1200})
+    page.goto(url, timeout=60_000)
+    page.wait_for_function("() => !!document.querySelector('#render img.render[src^=\"data:\"]')",
+                           timeout=90_000)
+    page.get_by_role("tab", name="Photo to shape").click()
+    page.locator("#uploads input[type=file]").set_input_files(str(tmp_path / "halves.png"))
+    shown = page.locator("#crop img.crop-photo")
+    page.wait_for_function("() => { const i = document.querySelector('#crop img.crop-photo');"
+                           " return i && i.src.startsWith('data:') && i.complete; }",
+                           timeout=60_000)
+    page.locator("#info").get_by_text("fitted to 1 photo").wait_for(timeout=60_000)
+    shown.scroll_into_view_if_needed()
+    box = shown.bounding_box()
+    page.mouse.move(box["x"] + 0.05 * box["width"], box["y"] + 0.1 * box["height"])
+    page.mouse.down()
+    page.mouse.move(box["x"] + 0.45 * box["width"], box["y"] + 0.9 * box["height"], steps=8)
+    page.mouse.up()
+    assert page.locator("#crop .crop-box").is_visible()
+    page.wait_for_timeout(500)  # the box reaches the server
+    page.locator("#fit-crop").click()
+    page.locator("#info").get_by_text("1 cropped").wait_for(timeout=60_000)
+    page.wait_for_function("() => { const i = document.querySelector('#clip-view img');"
+                           " return i && i.complete && i.naturalWidth > 0; }", timeout=30_000)
+    red, _, blue = _mean_colour(page, "#clip-view img")
+    page.close()
+    assert red > 150 and blue < 80, (red, blue)  # the whole photo would give about 125 each

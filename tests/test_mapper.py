@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from semantify.dataset import write_json_atomic, write_shard
+from semantify.dataset import write_shard
+from semantify.files import write_json_atomic
 from semantify.errors import SemantifyError
 from semantify.mapper import Mapper, r2_score, validation_split
+from semantify.measure import MEASUREMENTS
 from semantify.sliders import SliderSet
 from lightning_modules.train import train
 
@@ -63,7 +65,7 @@ def linear_data(tmp_path_factory):
     model_id = f"linear:{linear_npz(tmp / 'model.npz')}"
     coefficients = load_model(model_id).sample(range(1000), 0)
     noise = 0.1 * torch.randn(coefficients.shape, generator=torch.Generator().manual_seed(0))
-    names = [f"m{i}" for i in range(8)]
+    names = list(MEASUREMENTS)  # eight columns: the registry's names, holding noisy coefficients
     return write_dataset(tmp / "data", model_id, coefficients, names, coefficients + noise), names
 
 
@@ -97,10 +99,10 @@ def test_train_save_load_is_bit_identical(linear_data, tmp_path):
     for key, value in slider_set.mapper.state_dict().items():
         assert torch.equal(value, loaded.mapper.state_dict()[key]), key
     values = torch.randn(7, 8)
-    assert torch.equal(slider_set.coefficients(values, warn=False),
-                       loaded.coefficients(values, warn=False))
+    assert torch.equal(slider_set.coefficients(values, refine=False),
+                       loaded.coefficients(values, refine=False))
     manifest = json.loads((out / "sliders.json").read_text())
-    assert manifest["descriptors"] == names and manifest["clip"] is None
+    assert [s["name"] for s in manifest["sliders"]] == names and manifest["clip"] is None
     assert manifest["dataset"] == "../" + Path(data).name or Path(manifest["dataset"]).is_absolute()
 
 
@@ -132,11 +134,13 @@ def test_vertex_loss_lowers_vertex_error(linear_data, tmp_path):
 def test_bad_descriptors(linear_data, tmp_path):
     data, _ = linear_data
     with pytest.raises(SemantifyError, match="duplicate"):
-        train(data, ["m0", "m0"], None, max_epochs=1, progress=False)
+        train(data, ["height_cm", "height_cm"], None, max_epochs=1, progress=False)
     with pytest.raises(SemantifyError, match="empty"):
-        train(data, "m0,,m1", None, max_epochs=1, progress=False)
-    with pytest.raises(SemantifyError, match="height_cm"):
-        train(data, ["height_cm"], None, max_epochs=1, progress=False)
+        train(data, "height_cm,,mass_kg", None, max_epochs=1, progress=False)
+    with pytest.raises(SemantifyError, match="'waist_in'"):
+        train(data, ["waist_in"], None, max_epochs=1, progress=False)
+    with pytest.raises(SemantifyError, match="unknown training setting 'epochs'"):
+        train(data, ["height_cm"], None, epochs=1, progress=False)
 
 
 def _config(tmp_path, data, names, model) -> Path:
@@ -158,8 +162,9 @@ def test_lightning_cli_fit_writes_slider_set(linear_data, tmp_path):
          str(_config(tmp_path, data, names, model_id))],
         cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
-    loaded = SliderSet.load(tmp_path / "cli-sliders", expect_model=model_id)
-    assert loaded.descriptors == names and loaded.mapper.hidden == (8,)
+    loaded = SliderSet.load(tmp_path / "cli-sliders")
+    assert loaded.model_id == model_id
+    assert loaded.names == names and loaded.mapper.hidden == (8,)
 
 
 def test_lightning_cli_refuses_other_model(linear_data, tmp_path, capsys):

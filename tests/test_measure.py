@@ -239,15 +239,18 @@ def test_cli_mesh_and_params_agree(anny_files, capsys):
     (["bad.ply"], "cannot read mesh"),
     (["small.ply"], "mesh has 8 vertices but anny-body has 13718"),
     (["bad.json"], "cannot read params"),
-    (["nocoeffs.json"], 'must hold {"coefficients"'),
-    (["unknown.json"], "has no coefficient"),
+    (["nocoeffs.json"], "holds neither slider values nor coefficients"),
+    (["unknown.json"], "has no coefficient 'wingspan'"),
+    (["nomodel.json"], "names no model"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(anny_files, capsys, args, message):
     (anny_files / "bad.ply").write_text("not a mesh")
     trimesh.creation.box().export(anny_files / "small.ply")
     (anny_files / "bad.json").write_text("{")
     (anny_files / "nocoeffs.json").write_text('{"model": "anny-body"}')
-    (anny_files / "unknown.json").write_text('{"coefficients": {"wingspan": 1}}')
+    (anny_files / "unknown.json").write_text(
+        '{"model": {"id": "anny-body"}, "coefficients": {"wingspan": 1}}')
+    (anny_files / "nomodel.json").write_text('{"coefficients": {"height": 1}}')
     argv = ["measure", str(anny_files / args[0]), *args[1:]]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()

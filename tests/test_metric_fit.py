@@ -10,7 +10,9 @@ from semantify.errors import SemantifyError
 from semantify.mapper import Mapper
 from semantify.measure import Anthropometer
 from semantify.metric_fit import refine_to_measurements
-from semantify.sliders import Slider, SliderSet
+from semantify.clip import ClipSpec
+from semantify.models import ModelRef
+from semantify.sliders import Refine, Slider, SliderSet, TrainedSliders
 
 DESCRIPTORS = ["height_cm", "chest_cm", "waist_cm", "hips_cm", "mass_kg"]
 
@@ -43,15 +45,16 @@ def _measure(model, meter, coefficients):
 def test_refined_shapes_hit_real_bodies_measurements(trained, anny):
     model, meter = anny
     sliders = SliderSet.load(trained)
-    assert json.loads((trained / "sliders.json").read_text())["refine"] == {"iterations": 3}
+    assert json.loads((trained / "sliders.json").read_text())["refine"] == {
+        "iterations": 3, "free": None}
     truth = _measure(model, meter, model.sample(range(12), 9999))  # not the training seed
     values = torch.stack([truth[n] for n in DESCRIPTORS], 1)
     low = torch.tensor([s.low for s in sliders.sliders])
     high = torch.tensor([s.high for s in sliders.sliders])
     values = values[((values >= low) & (values <= high)).all(1)][:5]
     assert len(values) >= 3
-    got = _measure(model, meter, sliders.coefficients(values, warn=False))
-    plain = _measure(model, meter, sliders.coefficients(values, warn=False, refine=False))
+    got = _measure(model, meter, sliders.coefficients(values))
+    plain = _measure(model, meter, sliders.coefficients(values, refine=False))
     height_mm = (got["height_cm"] - values[:, 0]).abs() * 10
     waist_mm = (got["waist_cm"] - values[:, 2]).abs() * 10
     assert height_mm.max() < 5 and waist_mm.max() < 10, (height_mm, waist_mm)
@@ -65,7 +68,7 @@ def test_height_slider_is_monotone(trained, anny):
     height = sliders.sliders[0]
     rows = torch.tensor([s.default for s in sliders.sliders]).repeat(5, 1)
     rows[:, 0] = torch.linspace(height.low, height.high, 5)
-    measured = _measure(model, meter, sliders.coefficients(rows, warn=False))["height_cm"]
+    measured = _measure(model, meter, sliders.coefficients(rows))["height_cm"]
     assert (measured.diff() > 0).all(), measured
 
 
@@ -88,32 +91,40 @@ def test_refinement_keeps_coefficients_in_range(anny):
 def test_mixed_set_refines_toward_its_metric_sliders_only(anny):
     model, meter = anny
     names = ["tall", "height_cm"]
-    sliders = [Slider("tall", 0.0, 1.0, 0.5), Slider("height_cm", 150.0, 190.0, 170.0, "cm")]
-    description = {"id": "anny-body", "options": {}, "family": "body",
-                   "coefficients": [{"name": c.name, "low": c.low, "high": c.high}
-                                    for c in model.coefficients]}
+    sliders = [Slider("tall", 0.0, 1.0, 0.5), Slider("height_cm", 150.0, 190.0, 170.0)]
     mapper = Mapper(len(names), len(model.coefficients), ())
     mapper.out_mean.copy_(model.default_coefficients()[0])
-    mixed = SliderSet(mapper, sliders, description)
-    assert mixed.metric_descriptors == ["height_cm"]
-    coefficients = mixed.coefficients({"tall": 0.9, "height_cm": 160.0}, warn=False)
+    mixed = TrainedSliders("mixed", sliders, ModelRef("anny-body"), mapper,
+                           model.coefficient_names, clip=ClipSpec.parse("tiny-random"))
+    assert mixed.metric_names == ["height_cm"] and mixed.word_names == ["tall"]
+    coefficients = mixed.coefficients({"tall": 0.9, "height_cm": 160.0})
     assert abs(float(_measure(model, meter, coefficients)["height_cm"][0]) - 160.0) < 0.5
-    assert mixed.refiner().names == ["height_cm"]
+    assert mixed.refiner.names == ["height_cm"]
 
 
 def test_refine_entry_round_trip_and_refusal(trained, tmp_path):
+    from semantify.slider_files import manifest_hash
+
     manifest = json.loads((trained / "sliders.json").read_text())
     folder = tmp_path / "set"
     folder.mkdir()
-    (folder / "mapper.safetensors").write_bytes((trained / "mapper.safetensors").read_bytes())
-    for entry, expected in ((None, {"iterations": 3}), ({"iterations": 0}, {"iterations": 0})):
+    weights = manifest["mapper"]["file"]
+    (folder / weights).write_bytes((trained / weights).read_bytes())
+
+    def write(edited):
+        edited["sha256"] = manifest_hash(edited)
+        (folder / "sliders.json").write_text(json.dumps(edited))
+
+    for entry, expected in ((None, Refine(3)), ({"iterations": 0}, Refine(0)),
+                            ({"iterations": 2, "free": ["weight"]}, Refine(2, ("weight",)))):
         if entry is None:
             manifest.pop("refine")  # a set written before refinement existed
         else:
             manifest["refine"] = entry
-        (folder / "sliders.json").write_text(json.dumps(manifest))
+        write(manifest)
         assert SliderSet.load(folder).refine == expected
-    manifest["refine"] = {"iterations": "three"}
-    (folder / "sliders.json").write_text(json.dumps(manifest))
-    with pytest.raises(SemantifyError, match="iterations"):
-        SliderSet.load(folder)
+    for entry in ({"iterations": "three"}, {"iterations": 3, "free": ["wingspan"]}):
+        manifest["refine"] = entry
+        write(manifest)
+        with pytest.raises(SemantifyError, match="refine"):
+            SliderSet.load(folder)

@@ -34,7 +34,8 @@ def test_bad_input_exits_2_with_one_line(tmp_path, capsys):
                  str(tmp_path / "x.png")])
     error = capsys.readouterr().err
     assert code == 2 and error.count("\n") == 1 and "sideways" in error and "front" in error
-    (tmp_path / "bad.json").write_text(json.dumps({"coefficients": {"tallness": 1}}))
+    (tmp_path / "bad.json").write_text(json.dumps({"model": "anny-body",
+                                                   "coefficients": {"tallness": 1}}))
     code = main(["render", "anny-body", "--coeffs", str(tmp_path / "bad.json"), "--out",
                  str(tmp_path / "x.png")])
     error = capsys.readouterr().err

@@ -7,7 +7,8 @@ import torch
 from PIL import Image
 
 from semantify.cli import main
-from semantify.dataset import open_dataset, write_json_atomic, write_shard
+from semantify.dataset import open_dataset, write_shard
+from semantify.files import write_json_atomic
 from semantify.descriptors import (are_antonyms, descriptor_values, parse_descriptors,
                                    resolve_candidates, select_descriptors, vocabulary,
                                    vocabulary_names, write_report)

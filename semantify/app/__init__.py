@@ -1,11 +1,13 @@
 """The Gradio app: ``build_app()`` returns the Blocks, ``launch()`` serves it.
 
-Modules: ``catalog`` (models and slider sets on offer), ``controls`` (sliders of an entry),
-``session`` (per-user state), ``view`` (mesh, render, measurements), ``uploads`` (photo
-checks), ``photos`` (photo to shape), ``animation``, ``exports``, ``layout`` (components),
-``handlers`` (what events do), ``events`` (wiring and queueing), ``blocks`` (the app).
+Modules: ``config`` (how it is served), ``catalog`` (entries on offer, by opaque id),
+``runtime`` (entries resolved once), ``session`` (per-visitor state), ``view`` (shape to
+page), ``text`` (what may be shown), ``scratch`` (per-session files), ``animation``,
+``exports``, ``build``, ``layout`` (components), ``handlers`` (what events do), ``events``
+(wiring and queueing), ``blocks`` (the app).
 """
 
 from semantify.app.blocks import build_app, launch
+from semantify.app.config import AppConfig
 
-__all__ = ["build_app", "launch"]
+__all__ = ["AppConfig", "build_app", "launch"]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from semantify.app import view
+from semantify.app import scratch, view
+from semantify.app.runtime import Runtime
 from semantify.app.session import Session
 
 FRAMES = 24  # frames per low -> high half
@@ -21,19 +20,20 @@ def ramp_values(low: float, high: float, frames: int = FRAMES) -> np.ndarray:
     return np.concatenate([up, up[-2:0:-1]])
 
 
-def ramp_gif(session: Session, index: int, frames: int = FRAMES) -> Path:
-    """Path of a GIF sweeping control ``index`` over its range, other sliders fixed."""
+def ramp_gif(session: Session, runtime: Runtime, index: int, frames: int = FRAMES) -> Path:
+    """A GIF sweeping slider ``index`` over its range, other sliders fixed, in the session's
+    scratch folder under a name of the app's own."""
     import imageio.v3 as iio
     from PIL import Image
 
-    control = view.panel(session.key).controls[index]
+    slider = runtime.slider_set.sliders[index]
     images = []
-    for value in ramp_values(control.low, control.high, frames):
+    for value in ramp_values(slider.low, slider.high, frames):
         values = list(session.values)
         values[index] = float(value)
-        frame = view.render(dataclasses.replace(view.with_values(session, values),
-                                                heatmap=False))
+        shape = runtime.shape(values)
+        frame = runtime.render(shape.vertices, view.camera(session))
         images.append(np.asarray(Image.fromarray(frame).resize((FRAME_SIZE, FRAME_SIZE))))
-    path = Path(tempfile.mkdtemp(prefix="semantify-ramp-")) / f"ramp-{control.name}.gif"
+    path = scratch.session_folder(session.token) / f"ramp-{index}.gif"
     iio.imwrite(path, np.stack(images), duration=60, loop=0)
     return path

@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from semantify import limits
+from semantify.app.config import AppConfig
 
-MAX_FILE_SIZE = "20mb"
 TITLE = "Semantify: control 3D bodies, faces and animals with words"
+GRADIO_CACHE = (3600, 3600)  # Gradio's own upload/output cache: checked hourly, files > 1 h go
 
 
-def build_app(slider_dirs: Sequence[str] = ()):
-    """The ``gr.Blocks`` app; ``slider_dirs`` are extra slider set folders to offer."""
+def build_app(config: AppConfig | None = None):
+    """The ``gr.Blocks`` app for ``config`` (default: shipped and built sets, public on a
+    Hugging Face Space)."""
     import gradio as gr
 
-    from semantify.app import catalog, events
+    from semantify.app import build, events
+    from semantify.app.catalog import Catalog
     from semantify.app.handlers import Handlers
     from semantify.app.layout import build_ui
+    from semantify.paths import sessions_dir
 
-    models = [(f"{name} ({model_id})", model_id) for model_id, name in catalog.available_models()]
-    with gr.Blocks(title=TITLE) as demo:
+    config = config or AppConfig.create()
+    catalog = Catalog(config)
+    models = [(e.label.split(":")[0], e.model_ref.id) for e in catalog.entries() if e.is_raw]
+    with gr.Blocks(title=TITLE, delete_cache=GRADIO_CACHE) as demo:
         gr.Markdown(f"## {TITLE}")
-        ui = build_ui(models)
-        events.wire(demo, ui, Handlers(ui, slider_dirs))
-    demo.queue(default_concurrency_limit=1)
+        ui = build_ui(models, build.MIN_SAMPLES)
+        events.wire(demo, ui, Handlers(ui, catalog, config))
+    demo.queue(default_concurrency_limit=1, max_size=limits.MAX_QUEUE)
+    demo.allowed_paths = [str(sessions_dir())]  # exports and animations: the app's own files
     return demo
 
 
@@ -29,8 +36,9 @@ VIEW_THREADS = 1  # torch threads per request: slider moves run two at a time on
 
 
 def launch(demo, port: int | None = None, share: bool = False, **options):
-    """Serve ``demo``; uploads above MAX_FILE_SIZE are refused by the server."""
+    """Serve ``demo``; uploads above MAX_UPLOAD are refused by the server."""
     import torch
 
     torch.set_num_threads(VIEW_THREADS)
-    return demo.launch(server_port=port, share=share, max_file_size=MAX_FILE_SIZE, **options)
+    return demo.launch(server_port=port, share=share, max_file_size=limits.MAX_UPLOAD,
+                       **options)

@@ -1,7 +1,7 @@
 """Build sliders in the app: generate a dataset, select descriptors, train, save.
 
-The result is saved under ``$SEMANTIFY_CACHE_DIR/sliders/NAME`` (the slider set, with its
-dataset in ``NAME/dataset``), where the model picker finds it.
+The result is saved under the cache root's ``sliders/NAME`` (the slider set; its dataset beside
+it in ``NAME.data``), where the model picker finds it.
 """
 
 from __future__ import annotations
@@ -11,13 +11,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from semantify.app import catalog, resources
 from semantify.errors import SemantifyError
+from semantify.paths import built_sets_dir
 
 METRIC, DEFAULT_CLIP, CHECKPOINT, TINY = "metric", "clip", "checkpoint", "tiny-random"
 MAX_DESCRIPTORS = 6
 MIN_SAMPLES = 64
-EPOCHS = 30
 
 
 def clip_spec(kind: str, checkpoint: str | None = None):
@@ -80,26 +79,29 @@ def build_sliders(model_id: str, kind: str, checkpoint: str | None, samples: int
                   report: Callable[[float, str], None]) -> Path:
     """Build a slider set for ``model_id``; ``report(fraction, text)`` gets progress."""
     from lightning_modules.train import train
+    from semantify.clip import load_clip
     from semantify.generation import GenerationSpec
     from semantify.measure import has_landmarks
+    from semantify.models import ModelRef
 
     samples = int(samples or 0)
     if samples < MIN_SAMPLES:
         raise SemantifyError(f"build with at least {MIN_SAMPLES} samples (got {samples}).")
     report(0.0, "loading the model and CLIP")
     clip = clip_spec(kind, checkpoint)
-    if clip is None and not has_landmarks(resources.model(model_id)):
+    if clip is None and not has_landmarks(ModelRef(model_id).load()):
         raise SemantifyError(f"{model_id} has no body measurements, so 'metric only' cannot "
                              "describe it; choose a CLIP option.")
     if clip is not None:
-        resources.clip(clip)  # fail now, with the fix, if the weights cannot be found
+        load_clip(clip)  # fail now, with the fix, if the weights cannot be found
     name = f"{model_id}-{kind}-{samples}-{time.strftime('%Y%m%d-%H%M%S')}"
-    out = catalog.built_dir() / name
+    out = built_sets_dir() / name
     spec = GenerationSpec(model_id, samples, clip=None if clip is None else clip.to_dict())
-    _generate(spec, out / "dataset", report)
+    data = out.with_name(f"{name}.data")
+    _generate(spec, data, report)
     report(0.7, "selecting descriptors")
-    chosen = choose_descriptors(out / "dataset", clip)
+    chosen = choose_descriptors(data, clip)
     report(0.8, f"training sliders for: {', '.join(chosen)}")
-    train(out / "dataset", chosen, out, max_epochs=EPOCHS, progress=False)
+    train(data, chosen, out, progress=False)
     report(1.0, "done")
     return out

@@ -1,36 +1,42 @@
-"""The app's menu: every available model, with the slider sets found for it.
+"""The app's menu: the models and slider sets this server offers, each behind an opaque id.
 
-Slider sets come from three places: the folders shipped in the repository (``sliders/``),
-folders given on the command line (``semantify app --sliders DIR``), and sets built in the app
-(``$SEMANTIFY_CACHE_DIR/sliders``). A model with no slider set opens in raw mode: its own
-coefficients as sliders.
+Visitors choose among the entries the server lists; an id they send that is not listed is
+refused, so no visitor can make the server open a path. Slider sets come from the folders
+shipped in the repository (``sliders/``), those the operator passes (``semantify app
+--sliders DIR``) and those built in the app (under the cache root). A set built by a session
+is listed for that session only, unless a visitor asks to see everyone's. Every available
+model is also offered raw: its own coefficients as sliders.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
-from collections.abc import Sequence
+import hashlib
+import threading
 from pathlib import Path
 
+from semantify.app.config import AppConfig
 from semantify.errors import SemantifyError
+from semantify.models.reference import ModelRef
+from semantify.paths import built_sets_dir
 
-RAW = "raw:"
-SETS = "sliders:"
-MARKER = "sliders.json"  # file that marks a folder as a slider set
+OWNER_FILE = ".owner"  # in a set built in the app: the token of the session that built it
 
 
 @dataclasses.dataclass(frozen=True)
 class Entry:
-    """One choice of the model picker: a model, and a slider set folder or None (raw mode)."""
+    """One choice of the picker. ``folder`` stays on the server; pages see ``id`` and
+    ``label`` only. ``owner`` is the session token of a set built in the app (else None)."""
 
-    model_id: str
+    id: str
     label: str
-    sliders: str | None = None
+    model_ref: ModelRef
+    folder: Path | None = None
+    owner: str | None = None
 
     @property
-    def key(self) -> str:
-        return f"{SETS}{self.sliders}" if self.sliders else f"{RAW}{self.model_id}"
+    def is_raw(self) -> bool:
+        return self.folder is None
 
 
 def shipped_dir() -> Path:
@@ -38,78 +44,104 @@ def shipped_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "sliders"
 
 
-def built_dir() -> Path:
-    """Where slider sets built in the app are saved."""
-    cache = os.environ.get("SEMANTIFY_CACHE_DIR") or "~/.cache/semantify"
-    return Path(cache).expanduser() / "sliders"
+def set_id(folder: Path) -> str:
+    return "set-" + hashlib.sha256(str(Path(folder).resolve()).encode()).hexdigest()[:12]
 
 
-def slider_dirs(extra: Sequence[str | Path] = ()) -> list[Path]:
-    """Slider set folders: each of ``extra``, and every set under the shipped and built roots."""
-    found = [Path(d) for d in extra]
-    for root in (shipped_dir(), built_dir()):
-        if root.is_dir():
-            found += sorted(p.parent for p in root.glob(f"*/{MARKER}"))
-    unique: dict[Path, None] = {}
-    for folder in found:
-        unique.setdefault(folder.resolve(), None)
-    return list(unique)
+def _kind(slider_set) -> str:
+    if slider_set.clip is None:
+        return f"{len(slider_set.sliders)} measurement sliders"
+    return f"{len(slider_set.sliders)} sliders, CLIP {slider_set.clip.label}"
 
 
-def available_models() -> list[tuple[str, str]]:
-    """(id, name) of every registered model whose files are present (none is loaded)."""
-    from semantify.models import model_ids, spec
+class Catalog:
+    """The entries of one app; thread-safe, refreshed when a set is built."""
 
-    rows = []
-    for model_id in model_ids():
-        model_spec = spec(model_id)
-        if model_spec.licensed_file is None or model_spec.licensed_file().is_file():
-            rows.append((model_id, model_spec.name))
-    return rows
+    def __init__(self, config: AppConfig):
+        self.config = config
+        self._lock = threading.Lock()
+        self._entries: dict[str, Entry] = {}
+        self.notices: list[str] = []
+        self.refresh()
 
+    def refresh(self) -> None:
+        """Scan the folders again (a set built meanwhile appears, a deleted one goes)."""
+        from semantify.models import model_ids, spec
 
-def entries(extra: Sequence[str | Path] = ()) -> tuple[list[Entry], list[str]]:
-    """Picker entries (slider sets first, then raw mode per model) and notices for bad folders."""
-    from semantify.app.resources import slider_set
+        models = []
+        for model_id in model_ids():
+            model_spec = spec(model_id)
+            if model_spec.licensed_file is None or model_spec.licensed_file().is_file():
+                models.append((model_id, model_spec.name))
+        entries: dict[str, Entry] = {}
+        notices = []
+        for folder in self._set_folders():
+            try:
+                entry = self._set_entry(folder, {m for m, _ in models})
+            except SemantifyError as error:
+                notices.append(f"skipped slider set {folder.name}: {error}")
+                continue
+            entries[entry.id] = entry
+        for model_id, name in models:
+            entries[f"raw-{model_id}"] = Entry(f"raw-{model_id}", f"{name}: raw coefficients",
+                                               ModelRef(model_id))
+        with self._lock:
+            self._entries, self.notices = entries, notices
 
-    models = dict(available_models())
-    sets: dict[str, list[Entry]] = {model_id: [] for model_id in models}
-    notices = []
-    for folder in slider_dirs(extra):
-        try:
-            loaded = slider_set(str(folder))
-        except SemantifyError as error:
-            notices.append(f"skipped slider set {folder}: {error}")
-            continue
-        if loaded.model_id not in models:
-            notices.append(f"skipped slider set {folder}: its model {loaded.model_id} is not "
-                           "available here.")
-            continue
-        sets[loaded.model_id].append(Entry(loaded.model_id, _set_label(loaded, folder),
-                                           str(folder)))
-    rows = [entry for model_id in models for entry in sets[model_id]]
-    rows += [Entry(model_id, f"{name}: raw coefficients") for model_id, name in models.items()]
-    return rows, notices
+    def _set_folders(self) -> list[Path]:
+        found = list(self.config.slider_dirs)
+        for root in (shipped_dir(), built_sets_dir()):
+            if root.is_dir():
+                found += sorted(p.parent for p in root.glob("*/sliders.json"))
+        return list(dict.fromkeys(folder.resolve() for folder in found))
 
+    @staticmethod
+    def _set_entry(folder: Path, models: set[str]) -> Entry:
+        from semantify.app.runtime import load_set
 
-def _set_label(loaded, folder: Path) -> str:
-    from semantify.clip import ClipSpec
+        slider_set = load_set(folder)
+        if slider_set.model_id not in models:
+            raise SemantifyError(f"its model {slider_set.model_id} is not available here.")
+        owner_file = folder / OWNER_FILE
+        owner = owner_file.read_text()[:64].strip() if owner_file.is_file() else None
+        label = f"{slider_set.name}: {slider_set.model_id} ({_kind(slider_set)})"
+        return Entry(set_id(folder), label, slider_set.model_ref, folder, owner)
 
-    kind = "metric only"
-    if loaded.clip is not None:
-        spec = ClipSpec.from_dict(loaded.clip)
-        kind = spec.label if not spec.is_semantic else f"CLIP {spec.label}"
-    return f"{loaded.model_id}: {folder.name} ({len(loaded.sliders)} sliders, {kind})"
+    def add(self, folder: Path, owner: str | None = None) -> Entry:
+        """List the set just written to ``folder`` (built by session ``owner``)."""
+        if owner is not None:
+            (Path(folder) / OWNER_FILE).write_text(owner)
+        models = {entry.model_ref.id for entry in self.entries() if entry.is_raw}
+        entry = self._set_entry(Path(folder).resolve(), models)
+        with self._lock:
+            self._entries[entry.id] = entry
+        return entry
 
+    def entries(self) -> list[Entry]:
+        with self._lock:
+            return list(self._entries.values())
 
-def entry_for(key: str) -> Entry:
-    """The entry a picker key names: ``raw:MODEL`` or ``sliders:FOLDER``."""
-    if key.startswith(RAW):
-        model_id = key[len(RAW):]
-        return Entry(model_id, f"{model_id}: raw coefficients")
-    if key.startswith(SETS):
-        from semantify.app.resources import slider_set
+    def visible(self, token: str, everyone: bool = False) -> list[Entry]:
+        """Entries a session sees: shared ones, its own builds, others' builds if asked."""
+        return [e for e in self.entries() if e.owner in (None, token) or everyone]
 
-        folder = key[len(SETS):]
-        return Entry(slider_set(folder).model_id, Path(folder).name, folder)
-    raise SemantifyError(f"unknown choice {key!r}; pick a model from the list.")
+    def choices(self, token: str, everyone: bool = False) -> list[tuple[str, str]]:
+        return [(entry.label, entry.id) for entry in self.visible(token, everyone)]
+
+    def get(self, entry_id) -> Entry:
+        """The entry with ``entry_id``, or a one-line error (never echoing the value)."""
+        with self._lock:
+            entry = self._entries.get(entry_id) if isinstance(entry_id, str) else None
+        if entry is None:
+            raise SemantifyError("unknown choice; pick a model or slider set from the list.")
+        return entry
+
+    def first(self, token: str) -> Entry | None:
+        """The entry a new page opens: the first slider set, else the first model."""
+        shown = self.visible(token)
+        return next((e for e in shown if not e.is_raw), shown[0] if shown else None)
+
+    def find_set(self, name: str, model_id: str, token: str) -> Entry | None:
+        """A listed set called ``name`` for ``model_id`` (for loading params), if any."""
+        return next((e for e in self.visible(token) if not e.is_raw and e.folder.name == name
+                     and e.model_ref.id == model_id), None)

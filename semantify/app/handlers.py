@@ -1,274 +1,396 @@
 """What each event does. Handlers read the session and return ``{component: value}`` updates.
 
 User errors (``SemantifyError``) never escape: they become a notice in the info box (and a
-toast), and the session is left as it was.
+toast), escaped and without server paths, and the session is left as it was. Anything else is
+logged on the server and shown as one generic line.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
+import secrets
+import time
 
 import gradio as gr
-import numpy as np
 
-from semantify.app import (animation, build, catalog, exports, frames, photos, uploads, view,
-                           words)
-from semantify.app.controls import EXTRA_SLOTS, MAIN_SLOTS
-from semantify.app.layout import CLIP_CHOICES, Ui
-from semantify.app.session import Session
+from semantify import limits
+from semantify.app import animation, exports, frames, scratch, view
+from semantify.app.catalog import Catalog
+from semantify.app.config import AppConfig
+from semantify.app.layout import Ui
+from semantify.app.runtime import Runtime, runtime
+from semantify.app.session import Camera, PhotoRef, Session
+from semantify.app.text import notices, shown
 from semantify.errors import SemantifyError
 
-
-def notice_text(notices) -> str:
-    return "\n".join(f"- {line}" for line in notices)
+log = logging.getLogger("semantify.app")
+NO_WORDS = ("This slider set has no word sliders (it is measurements only), so photos and text "
+            "cannot drive it. Pick a set with words, or build one in the *Build sliders* tab.")
+PUBLIC_JOB_WINDOW = 3600.0  # seconds over which PUBLIC_JOBS_PER_HOUR counts
 
 
 def reports_errors(method):
-    """Turn a SemantifyError raised by ``method`` into a notice; nothing else changes."""
+    """Turn an error raised by ``method`` into a notice; nothing else changes."""
     @functools.wraps(method)
     def wrapper(self, *args, **kwargs):
         try:
             return method(self, *args, **kwargs)
         except SemantifyError as error:
-            gr.Warning(str(error))
-            return {self.ui.info: notice_text([str(error)])}
+            message = str(error)
+        except Exception:  # noqa: BLE001 - a visitor must never see a traceback
+            log.exception("semantify app: %s failed", method.__name__)
+            message = "something went wrong on the server; try again, or reload the page."
+        gr.Warning(shown(message))
+        return {self.ui.info: notices([message])}
     return wrapper
 
 
 class Handlers:
-    """The event handlers of one page; ``slider_dirs`` are extra slider set folders."""
+    """The event handlers of the app; one instance serves every session."""
 
-    def __init__(self, ui: Ui, slider_dirs=()):
-        self.ui = ui
-        self.slider_dirs = tuple(slider_dirs)
+    def __init__(self, ui: Ui, catalog: Catalog, config: AppConfig):
+        self.ui, self.catalog, self.config = ui, catalog, config
 
     # -- output groups --------------------------------------------------------------------
 
-    def frame(self, session: Session) -> str:
-        """The session's render as a JPEG data URL (sent inline with the event's response)."""
-        return frames.jpeg_data_url(view.render(session))
+    def runtime_of(self, session: Session) -> Runtime:
+        return runtime(self.catalog.get(session.entry))
 
-    def shown(self, session: Session, notices=()) -> dict:
-        """Updates after the shape or the view changed: state, render, measurements, record."""
+    def shown(self, session: Session, rt: Runtime, lines=()) -> dict:
+        """Updates after the shape or the view changed: state, render, numbers, notices."""
         ui = self.ui
-        return {ui.state: session, ui.image: self.frame(session),
-                ui.measures: view.measurements(session),
-                ui.record: view.coefficient_record(session),
-                ui.info: notice_text(notices)}
+        return {ui.state: session, ui.viewer: view.frame(session, rt),
+                ui.measures: rt.table(session.vertices), ui.record: view.record(session, rt),
+                ui.info: notices(lines)}
 
-    def slider_values(self, session: Session) -> dict:
-        """Updates moving the sliders of the current panel to the session's values."""
-        slots = view.panel(session.key).slots
-        return {self.ui.sliders[slot]: value for slot, value in zip(slots, session.values)}
+    def slider_values(self, session: Session, rt: Runtime) -> dict:
+        """Updates moving the page's sliders to the session's values."""
+        return {self.ui.sliders[slot]: session.values[index]
+                for index, slot in rt.panel.slots.items()}
 
-    def slider_layout(self, session: Session) -> dict:
-        """Updates laying the pool out for the session's panel (labels, ranges, visibility)."""
-        panel = view.panel(session.key)
-        updates = {slider: gr.Slider(visible=False) for slider in self.ui.sliders}
-        for slot, control, value in zip(panel.slots, panel.controls, session.values):
-            updates[self.ui.sliders[slot]] = gr.Slider(
-                minimum=control.low, maximum=control.high, value=value, step=control.step,
-                label=control.label, visible=True)
-        n_extra = len(panel.controls) - panel.n_main
-        label = f"More coefficients ({n_extra})"
-        updates[self.ui.extras] = gr.Accordion(label=label, visible=n_extra > 0, open=False)
-        names = [c.name for c in panel.controls]
-        updates[self.ui.ramp_slider] = gr.Dropdown(choices=names,
-                                                   value=names[0] if names else None)
+    def layout(self, session: Session, rt: Runtime) -> dict:
+        """Updates laying the page out for the session's entry."""
+        ui, slider_set = self.ui, rt.slider_set
+        updates = {slider: gr.Slider(visible=False) for slider in ui.sliders}
+        for index, slot in rt.panel.slots.items():
+            s = slider_set.sliders[index]
+            updates[ui.sliders[slot]] = gr.Slider(
+                minimum=s.low, maximum=s.high, value=session.values[index], step=s.step,
+                label=s.label, visible=True)
+        n_extra = len(rt.panel.slots) - rt.panel.n_main
+        updates[ui.extras] = gr.Accordion(label=f"More sliders ({n_extra})",
+                                          visible=n_extra > 0, open=False)
+        updates[ui.ramp_slider] = gr.Dropdown(
+            choices=[(s.label, i) for i, s in enumerate(slider_set.sliders)], value=0)
+        words = bool(slider_set.word_names)
+        for note in (ui.photo_note, ui.words_note):
+            updates[note] = "" if words else NO_WORDS
+        for button in (ui.fit_crop, ui.prompt_go, ui.add_words, ui.uploads):
+            updates[button] = gr.update(interactive=words)
         return updates
 
-    def opened(self, session: Session, notices=()) -> dict:
-        panel = view.panel(session.key)
-        notices = list(notices)
-        if panel.hidden:
-            notices.append(f"{panel.hidden} more coefficients stay at their defaults (the "
-                           f"page shows {MAIN_SLOTS + EXTRA_SLOTS} sliders at most).")
-        if panel.entry.sliders and "NOT SEMANTIC" in self._set_kind(panel):
-            notices.append("this slider set uses random CLIP weights: not semantic, for "
-                           "testing only.")
-        return {**self.shown(session, notices), **self.slider_layout(session)}
+    def opened(self, session: Session, rt: Runtime, lines=()) -> dict:
+        lines = list(lines)
+        if rt.panel.hidden:
+            lines.append(f"{rt.panel.hidden} more sliders keep their values (the page shows "
+                         f"{len(rt.panel.slots)} at most).")
+        clip = rt.slider_set.clip
+        if clip is not None and not clip.is_semantic:
+            lines.append("this slider set uses random CLIP weights: not semantic, for testing "
+                         "only.")
+        return {**self.shown(session, rt, lines), **self.layout(session, rt)}
 
-    @staticmethod
-    def _set_kind(panel) -> str:
-        from semantify.app import resources
-        from semantify.clip import ClipSpec
+    def picker(self, session: Session) -> gr.Dropdown:
+        return gr.Dropdown(choices=self.catalog.choices(session.token, session.everyone),
+                           value=session.entry)
 
-        clip = resources.slider_set(panel.entry.sliders).clip
-        return "" if clip is None else ClipSpec.from_dict(clip).label
+    def jump(self, session: Session, rt: Runtime, values, lines=()) -> dict:
+        """Sliders jump to ``values`` (photo, text, reset, random, params)."""
+        session, shape = view.with_values(session, rt, rt.rounded(values))
+        return {**self.shown(session, rt, [*lines, *shape.notes]),
+                **self.slider_values(session, rt)}
 
-    def picker_update(self, key: str) -> gr.Dropdown:
-        rows, _ = catalog.entries(self.slider_dirs)
-        return gr.Dropdown(choices=[(row.label, row.key) for row in rows], value=key)
-
-    # -- events ---------------------------------------------------------------------------
+    # -- page and picker ------------------------------------------------------------------
 
     @reports_errors
     def start(self, session: Session) -> dict:
-        """Page load: open the first entry (slider sets first), list every entry."""
-        rows, notices = catalog.entries(self.slider_dirs)
-        if not rows:
-            return {self.ui.info: "no model is available; see `semantify models`."}
-        key = session.key or rows[0].key
-        opened = self.opened(view.open_entry(key), notices)
-        return {**opened, self.ui.picker: gr.Dropdown(
-            choices=[(row.label, row.key) for row in rows], value=key)}
+        """Page load: a new session token; open the first entry (slider sets first)."""
+        session = dataclasses.replace(session, token=scratch.new_token())
+        first = self.catalog.first(session.token)
+        if first is None:
+            return {self.ui.state: session, self.ui.info: "no model is available here."}
+        rt = runtime(first)
+        session = view.opened(session, rt)
+        return {**self.opened(session, rt, self.catalog.notices), self.ui.picker:
+                self.picker(session)}
 
     @reports_errors
-    def open(self, session: Session, key: str) -> dict:
-        if not key:
+    def open(self, session: Session, entry_id) -> dict:
+        if not entry_id:
             return {self.ui.state: session}
-        return self.opened(dataclasses.replace(view.open_entry(key), heatmap=session.heatmap,
-                                               azimuth=session.azimuth,
-                                               elevation=session.elevation, zoom=session.zoom))
+        rt = runtime(self.catalog.get(entry_id))
+        return self.opened(view.opened(session, rt), rt)
 
     @reports_errors
-    def move(self, slot: int, session: Session, value: float) -> dict:
-        """One slider moved: re-render (the hot path: keep it lean)."""
-        panel = view.panel(session.key)
-        if slot not in panel.slots or value is None:
+    def set_everyone(self, session: Session, everyone: bool) -> dict:
+        session = dataclasses.replace(session, everyone=bool(everyone))
+        return {self.ui.state: session, self.ui.picker: self.picker(session)}
+
+    # -- the hot path: sliders and the camera ---------------------------------------------
+
+    @reports_errors
+    def move(self, slot: int, session: Session, value) -> dict:
+        """One slider moved: re-render. A typed value outside the range is clamped once, and
+        the slider shows the value the render used."""
+        if not session.throttle.allow():
+            return {}
+        rt = self.runtime_of(session)
+        index = rt.panel.index_of(slot)
+        if index is None or value is None:
             return {self.ui.state: session}
         values = list(session.values)
-        values[panel.slots.index(slot)] = float(value)
-        return self.shown(view.with_values(session, values))
+        values[index] = float(value)
+        session, shape = view.with_values(session, rt, values)
+        updates = self.shown(session, rt)
+        if shape.values[index] != float(value):
+            updates[self.ui.sliders[slot]] = shape.values[index]
+        return updates
 
     def move_api(self, session: Session, slot, value) -> dict:
-        """API twin of a slider move: ``slot`` index into the page's slider pool."""
-        return self.move(int(slot or 0), session, value)
+        """API twin of a slider move: ``slot`` indexes the page's slider pool."""
+        try:
+            slot = int(slot)
+        except (TypeError, ValueError):
+            slot = -1
+        return self.move(slot, session, value)
 
     @reports_errors
     def orbit(self, session: Session, azimuth, elevation, zoom) -> dict:
-        session = dataclasses.replace(session, azimuth=float(azimuth),
-                                      elevation=float(elevation), zoom=float(zoom))
-        return {self.ui.state: session, self.ui.image: self.frame(session)}
+        if not session.throttle.allow():
+            return {}
+        session = dataclasses.replace(session, camera=Camera.safe(azimuth, elevation, zoom))
+        return {self.ui.state: session, self.ui.viewer: view.frame(session,
+                                                                   self.runtime_of(session))}
 
     @reports_errors
     def reset_view(self, session: Session) -> dict:
-        fresh = Session()
-        session = dataclasses.replace(session, azimuth=fresh.azimuth,
-                                      elevation=fresh.elevation, zoom=fresh.zoom)
-        return {self.ui.state: session, self.ui.image: self.frame(session),
+        fresh = Camera()
+        session = dataclasses.replace(session, camera=fresh)
+        return {self.ui.state: session,
+                self.ui.viewer: view.frame(session, self.runtime_of(session)),
                 self.ui.azimuth: fresh.azimuth, self.ui.elevation: fresh.elevation,
                 self.ui.zoom: fresh.zoom}
 
     @reports_errors
     def set_heatmap(self, session: Session, enabled: bool) -> dict:
         session = dataclasses.replace(session, heatmap=bool(enabled))
-        return {self.ui.state: session, self.ui.image: self.frame(session)}
+        return {self.ui.state: session,
+                self.ui.viewer: view.frame(session, self.runtime_of(session))}
 
-    def set_show_coefficients(self, enabled: bool) -> dict:
+    def show_record(self, enabled: bool) -> dict:
         return {self.ui.record: gr.JSON(visible=bool(enabled))}
 
     @reports_errors
-    def jump(self, session: Session, values, notices=()) -> dict:
-        """Sliders jump to ``values`` (photo, text, reset, random, params)."""
-        session = view.with_values(session, values)
-        return {**self.shown(session, notices), **self.slider_values(session)}
-
     def reset(self, session: Session) -> dict:
-        return self.jump(session, view.panel(session.key).defaults)
-
-    def randomise(self, session: Session) -> dict:
-        rng = np.random.default_rng()
-        controls = view.panel(session.key).controls
-        return self.jump(session, [rng.uniform(c.low, c.high) for c in controls])
+        rt = self.runtime_of(session)
+        return self.jump(session, rt, rt.slider_set.defaults)
 
     @reports_errors
-    def ramp(self, session: Session, name: str) -> dict:
-        names = [c.name for c in view.panel(session.key).controls]
-        if name not in names:
+    def randomise(self, session: Session) -> dict:
+        """A shape from the model's sampling prior, shown as this set's slider values."""
+        rt = self.runtime_of(session)
+        shape = rt.slider_set.random(secrets.randbelow(2**31))
+        return self.jump(session, rt, shape.values, shape.notes)
+
+    @reports_errors
+    def ramp(self, session: Session, index) -> dict:
+        rt = self.runtime_of(session)
+        if not isinstance(index, int) or not 0 <= index < len(rt.slider_set.sliders):
             raise SemantifyError("pick the slider to animate first.")
-        path = animation.ramp_gif(session, names.index(name))
+        path = animation.ramp_gif(session, rt, index)
         return {self.ui.ramp_view: gr.Image(value=str(path), visible=True)}
+
+    # -- photos ---------------------------------------------------------------------------
 
     @reports_errors
     def upload_photos(self, session: Session, paths) -> dict:
-        """Check the uploaded photos, show them, and fit the sliders to them."""
-        images, notices = uploads.read_photos(paths if isinstance(paths, list) else [paths])
-        if not images:
-            if notices:
-                gr.Warning(notices[0])
-            return {self.ui.info: notice_text(notices or ["no photo uploaded."])}
-        updates = {self.ui.gallery: images,
-                   self.ui.editor: {"background": images[0], "layers": [],
-                                    "composite": images[0]},
-                   self.ui.photo_view: gr.Image(value=photos.letterboxed(images[0]),
-                                                visible=True)}
-        try:
-            values = photos.fit_photos(session.key, images, session.values)
-        except SemantifyError as error:
-            return {**updates, self.ui.info: notice_text(notices + [str(error)])}
-        return {**updates, **self.jump(session, values, notices + [
-            f"fitted to {len(images)} photo(s); edit the sliders from here."])}
+        """Check the uploaded photos; they replace earlier ones. Show them and fit to them."""
+        from semantify.photos import read_photo
+
+        ui = self.ui
+        paths = [p for p in (paths if isinstance(paths, list) else [paths]) if p]
+        lines, photos, refs = [], [], []
+        if len(paths) > limits.MAX_PHOTOS:
+            lines.append(f"only the first {limits.MAX_PHOTOS} of {len(paths)} photos are used.")
+        for path in paths[: limits.MAX_PHOTOS]:
+            try:
+                photo = read_photo(path)  # Gradio keeps the upload's own file name
+            except SemantifyError as error:
+                lines.append(str(error))
+                continue
+            photos.append(photo)
+            refs.append(PhotoRef(str(path), photo.name, photo.size))
+            lines += photo.notes
+        session = dataclasses.replace(session, photos=tuple(refs), crop=None)
+        cleared = {ui.uploads: None, ui.state: session,
+                   ui.gallery: [photo.image for photo in photos],
+                   ui.crop: frames.jpeg_data_url(_preview(photos[0].image)) if photos else "",
+                   ui.clip_view: None}
+        if not photos:
+            return {**cleared, ui.info: notices(lines or ["no photo uploaded."])}
+        rt = self.runtime_of(session)
+        shape = rt.slider_set.fit_photos(photos, start=dict(zip(rt.slider_set.names,
+                                                                session.values)))
+        return {**cleared, **self.jump(session, rt, shape.values, [
+            *lines, *shape.notes, "drag on the photo to crop it, then press Fit."])}
 
     @reports_errors
-    def fit_crop(self, session: Session, edited, gallery) -> dict:
+    def select_crop(self, session: Session, event: gr.EventData) -> dict:
+        """The crop box drawn on the first photo, as fractions of it (None: no crop)."""
+        box = (getattr(event, "_data", None) or {}).get("box")
+        if box is not None:
+            if not (isinstance(box, list) and len(box) == 4 and all(
+                    isinstance(v, (int, float)) and 0.0 <= v <= 1.0 for v in box)):
+                raise SemantifyError("the crop box is not valid; drag a box on the photo.")
+            box = tuple(float(v) for v in box)
+        return {self.ui.state: dataclasses.replace(session, crop=box)}
+
+    @reports_errors
+    def fit_crop(self, session: Session) -> dict:
         """Fit to the cropped first photo plus the other uploaded photos."""
-        crop = (edited or {}).get("composite")
-        if crop is None:
+        from semantify.clip.images import prepare_photo
+        from semantify.photos import Box, read_photo
+
+        if not session.photos:
             raise SemantifyError("no photo to crop; upload a photo first.")
-        crop = crop.convert("RGB")
-        others = [item[0] for item in (gallery or [])[1:]]
-        from PIL import Image
+        if session.crop is None:
+            raise SemantifyError("drag a box on the photo to crop it, then press Fit.")
+        first = session.photos[0]
+        width, height = first.size
+        fx, fy, fw, fh = session.crop
+        box = Box(round(fx * width), round(fy * height), max(1, round(fw * width)),
+                  max(1, round(fh * height)))
+        photos = [read_photo(ref.path, ref.name) for ref in session.photos]
+        rt = self.runtime_of(session)
+        shape = rt.slider_set.fit_photos(photos, [box], start=dict(zip(rt.slider_set.names,
+                                                                       session.values)))
+        seen = prepare_photo(photos[0].cropped(box), 224)
+        return {**self.jump(session, rt, shape.values, shape.notes), self.ui.clip_view: seen}
 
-        images = [crop] + [Image.open(path).convert("RGB") for path in others]
-        values = photos.fit_photos(session.key, images, session.values)
-        notice = f"fitted to the cropped photo and {len(others)} more."
-        return {**self.jump(session, values, [notice]),
-                self.ui.photo_view: gr.Image(value=photos.letterboxed(crop), visible=True)}
-
-    @reports_errors
-    def export(self, session: Session) -> dict:
-        paths = exports.export_files(session)
-        glb = next(str(p) for p in paths if p.suffix == ".glb")
-        return {self.ui.files: [str(p) for p in paths], self.ui.preview: glb,
-                self.ui.info: notice_text([f"exported {', '.join(p.name for p in paths)}."])}
-
-    @reports_errors
-    def load_params(self, session: Session, path) -> dict:
-        if not path:
-            return {self.ui.state: session}
-        key, values, notices = exports.load_params(path)
-        if key != session.key:
-            session = dataclasses.replace(view.open_entry(key, values), heatmap=session.heatmap)
-            return {**self.opened(session, notices + ["params loaded."]),
-                    self.ui.picker: self.picker_update(key)}
-        return self.jump(session, values, notices + ["params loaded."])
-
-    def build(self, session: Session, model_id, clip_choice, checkpoint, samples,
-              progress=gr.Progress()) -> dict:
-        """Build a slider set for ``model_id`` with live progress, then open it."""
-        kinds = dict(zip(CLIP_CHOICES, (build.METRIC, build.DEFAULT_CLIP, build.CHECKPOINT,
-                                        build.TINY)))
-        try:
-            folder = build.build_sliders(model_id, kinds.get(clip_choice, build.METRIC),
-                                         checkpoint, samples,
-                                         lambda fraction, text: progress(fraction, desc=text))
-        except SemantifyError as error:
-            gr.Warning(str(error))
-            hint = ""
-            if "clip" in str(error).lower():
-                hint = (" In this app: download the weights elsewhere, pick *CLIP from a local "
-                        "checkpoint* and paste the file's path; *metric only* works offline.")
-            return {self.ui.build_log: f"**Could not build sliders:** {error}{hint}"}
-        key = f"{catalog.SETS}{folder}"
-        opened = self.opened(dataclasses.replace(view.open_entry(key), heatmap=session.heatmap))
-        return {**opened, self.ui.picker: self.picker_update(key),
-                self.ui.build_log: f"Built and saved to `{folder}`."}
+    # -- words and text -------------------------------------------------------------------
 
     @reports_errors
     def prompt(self, session: Session, text: str, method: str) -> dict:
         """Sliders jump to the shape a free-text prompt describes."""
-        chosen = "mapper" if str(method).startswith("mapper") else "retrieval"
-        values, notices = words.text_to_values(session.key, text, chosen, session.values)
-        return self.jump(session, values, notices + [f"shape from text ({chosen})."])
+        rt = self.runtime_of(session)
+        shape = rt.slider_set.from_text(text, method, start=dict(zip(rt.slider_set.names,
+                                                                     session.values)))
+        return self.jump(session, rt, shape.values, shape.notes)
+
+    def _job_allowed(self, session: Session) -> Session:
+        """On a public server, each session may start PUBLIC_JOBS_PER_HOUR training jobs."""
+        if not self.config.public:
+            return session
+        now = time.time()
+        recent = tuple(t for t in session.jobs if now - t < PUBLIC_JOB_WINDOW)
+        if len(recent) >= limits.PUBLIC_JOBS_PER_HOUR:
+            raise SemantifyError(f"this public server trains at most "
+                                 f"{limits.PUBLIC_JOBS_PER_HOUR} new slider sets per visitor an "
+                                 "hour; try again later, or run Semantify on your own machine.")
+        return dataclasses.replace(session, jobs=recent + (now,))
+
+    def _saved(self, folder, session: Session) -> str:
+        """Where a new set went: its name on a public server, its folder otherwise."""
+        return folder.name if self.config.public else str(folder)
 
     @reports_errors
     def add_words(self, session: Session, text: str, progress=gr.Progress()) -> dict:
-        """Retrain the mapper with new descriptor words and open the new slider set."""
-        folder, notices = words.add_words(session.key, text,
-                                          lambda fraction, desc: progress(fraction, desc=desc))
-        key = f"{catalog.SETS}{folder}"
-        opened = self.opened(dataclasses.replace(view.open_entry(key), heatmap=session.heatmap),
-                             notices + [f"new sliders saved to {folder}."])
-        return {**opened, self.ui.picker: self.picker_update(key)}
+        """Train the set's sliders plus new words and open the new set."""
+        from lightning_modules.words import add_words
+        from semantify.paths import built_sets_dir
+
+        rt = self.runtime_of(session)
+        session = self._job_allowed(session)
+        base = rt.entry.folder.name if rt.entry.folder else rt.slider_set.name
+        out = built_sets_dir() / f"{base}+words-{time.strftime('%Y%m%d-%H%M%S')}"
+        new, lines = add_words(rt.slider_set, text, out,
+                               lambda fraction, desc: progress(fraction, desc=desc))
+        entry = self.catalog.add(out, owner=session.token)
+        rt = runtime(entry)
+        session = view.opened(session, rt)
+        lines = [*lines, f"new sliders saved as {self._saved(out, session)}."]
+        return {**self.opened(session, rt, lines), self.ui.picker: self.picker(session)}
+
+    # -- build ----------------------------------------------------------------------------
+
+    def build(self, session: Session, model_id, clip_choice, checkpoint, samples,
+              progress=gr.Progress()) -> dict:
+        """Build a slider set for ``model_id`` with live progress, then open it."""
+        from semantify.app import build
+        from semantify.app.layout import CLIP_CHOICES
+
+        kinds = dict(zip(CLIP_CHOICES, (build.METRIC, build.DEFAULT_CLIP, build.CHECKPOINT,
+                                        build.TINY)))
+        try:
+            if not isinstance(model_id, str) or f"raw-{model_id}" not in {
+                    e.id for e in self.catalog.entries()}:
+                raise SemantifyError("pick a model from the list.")
+            session = self._job_allowed(session)
+            folder = build.build_sliders(model_id, kinds.get(clip_choice, build.METRIC),
+                                         checkpoint, samples,
+                                         lambda fraction, text: progress(fraction, desc=text))
+            entry = self.catalog.add(folder, owner=session.token)
+        except SemantifyError as error:
+            gr.Warning(shown(str(error)))
+            return {self.ui.build_log: f"**Could not build sliders:** {shown(str(error))}"}
+        rt = runtime(entry)
+        session = view.opened(session, rt)
+        return {**self.opened(session, rt), self.ui.picker: self.picker(session),
+                self.ui.build_log: f"Built and saved as {shown(self._saved(folder, session))}."}
+
+    # -- export and params ----------------------------------------------------------------
+
+    @reports_errors
+    def export(self, session: Session) -> dict:
+        rt = self.runtime_of(session)
+        paths = exports.export_files(session, rt, view.record(session, rt))
+        glb = next(str(p) for p in paths if p.suffix == ".glb")
+        return {self.ui.files: [str(p) for p in paths], self.ui.preview: glb,
+                self.ui.info: notices([f"exported {', '.join(p.name for p in paths)}."])}
+
+    @reports_errors
+    def load_params(self, session: Session, path) -> dict:
+        """Open the set the params name (when listed here) at their values."""
+        from semantify.params import Params
+
+        if not path:
+            return {self.ui.state: session}
+        params = Params.read(path, name="the params file")
+        entry = self.catalog.get(session.entry)
+        if params.slider_set is None:
+            entry = self.catalog.get(f"raw-{params.model.id}") if f"raw-{params.model.id}" in {
+                e.id for e in self.catalog.entries()} else None
+        elif entry.is_raw or entry.folder.name != params.slider_set:
+            entry = self.catalog.find_set(params.slider_set, params.model.id, session.token)
+        if entry is None:
+            raise SemantifyError(f"the params are for slider set "
+                                 f"{params.slider_set or params.model.id!r}, which this "
+                                 "server does not offer; pick a set for that model first.")
+        rt = runtime(entry)
+        shape = rt.slider_set.shape_from_params(params, "the params file")
+        if entry.id != session.entry:
+            session = view.opened(session, rt, shape.values)
+            return {**self.opened(session, rt, ["params loaded."]),
+                    self.ui.picker: self.picker(session)}
+        return self.jump(session, rt, shape.values, ["params loaded."])
+
+
+def _preview(image, side: int = 512):
+    """(H, W, 3) uint8 of ``image`` at most ``side`` pixels on its longest side."""
+    import numpy as np
+
+    small = image.copy()
+    small.thumbnail((side, side))
+    return np.asarray(small.convert("RGB"))

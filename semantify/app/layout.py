@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import gradio as gr
 
-from semantify.app.controls import EXTRA_SLOTS, MAIN_SLOTS
-from semantify.app.frames import InlineImage
+from semantify.app.runtime import EXTRA_SLOTS, MAIN_SLOTS, RENDER_SIZE
 from semantify.app.session import Session
+from semantify.inference import METHODS
 
+STATIC = Path(__file__).with_name("static")
+VIEWER_HTML = '<img class="render" src="${value}" alt="the shape" draggable="false">'
+VIEWER_CSS = "img.render { width: 100%; max-width: 512px; display: block; margin: auto; }"
+CROP_HTML = ('<div class="crop-wrap"><img class="crop-photo" src="${value}" alt="" '
+             'draggable="false"><div class="crop-box"></div></div>')
+CROP_CSS = (".crop-wrap { position: relative; display: inline-block; touch-action: none; "
+            "user-select: none; } .crop-photo { display: block; max-width: 100%; "
+            "max-height: 360px; cursor: crosshair; } .crop-photo[src=''] { display: none; } .crop-box { position: absolute; "
+            "display: none; border: 2px dashed #e11d48; background: rgba(225,29,72,0.12); "
+            "pointer-events: none; }")
 CLIP_CHOICES = ("metric only (no CLIP, works offline)", "CLIP ViT-B-32 (laion2b weights)",
                 "CLIP from a local checkpoint", "tiny-random (NOT SEMANTIC, for testing)")
-TEXT_METHODS = ("retrieval (top-k dataset samples)", "mapper (text as image embedding)")
 
 
 @dataclasses.dataclass
@@ -21,17 +31,17 @@ class Ui:
 
     state: gr.State
     picker: gr.Dropdown
+    everyone: gr.Checkbox
     info: gr.Markdown
     sliders: list[gr.Slider]
     extras: gr.Accordion
-    image: InlineImage
-    photo_view: gr.Image
+    viewer: gr.HTML
     azimuth: gr.Slider
     elevation: gr.Slider
     zoom: gr.Slider
     reset_view: gr.Button
     heatmap: gr.Checkbox
-    show_coefficients: gr.Checkbox
+    show_record: gr.Checkbox
     measures: gr.Dataframe
     record: gr.JSON
     reset: gr.Button
@@ -39,10 +49,13 @@ class Ui:
     ramp_slider: gr.Dropdown
     ramp: gr.Button
     ramp_view: gr.Image
+    photo_note: gr.Markdown
     uploads: gr.File
     gallery: gr.Gallery
-    editor: gr.ImageEditor
+    crop: gr.HTML
     fit_crop: gr.Button
+    clip_view: gr.Image
+    words_note: gr.Markdown
     words: gr.Textbox
     add_words: gr.Button
     prompt: gr.Textbox
@@ -68,16 +81,19 @@ def _slider(slot: int) -> gr.Slider:
                      elem_id=f"slider-{slot}", interactive=True)
 
 
-def build_ui(models: list[tuple[str, str]]) -> Ui:
+def build_ui(models: list[tuple[str, str]], min_samples: int) -> Ui:
     """Lay out the page (inside a ``gr.Blocks`` context); ``models`` are (label, id) pairs."""
     state = gr.State(Session())
-    picker = gr.Dropdown(label="Model and sliders", choices=[], interactive=True,
-                         allow_custom_value=True, elem_id="picker")
+    with gr.Row():
+        picker = gr.Dropdown(label="Model and sliders", choices=[], interactive=True,
+                             allow_custom_value=False, elem_id="picker", scale=4)
+        everyone = gr.Checkbox(label="Show sets built in other sessions", value=False,
+                               scale=1)
     info = gr.Markdown(elem_id="info")
     with gr.Row():
         with gr.Column(scale=2, min_width=280):
             sliders = [_slider(i) for i in range(MAIN_SLOTS)]
-            with gr.Accordion("More coefficients", open=False, visible=False) as extras:
+            with gr.Accordion("More sliders", open=False, visible=False) as extras:
                 sliders += [_slider(MAIN_SLOTS + i) for i in range(EXTRA_SLOTS)]
             with gr.Row():
                 reset = gr.Button("Reset", size="sm")
@@ -88,12 +104,8 @@ def build_ui(models: list[tuple[str, str]]) -> Ui:
             ramp_view = gr.Image(label="Ramp low -> high -> low", type="filepath",
                                  interactive=False, visible=False)
         with gr.Column(scale=3, min_width=400):
-            with gr.Row():
-                image = InlineImage(label="Shape", format="jpeg", interactive=False, height=512,
-                                    elem_id="render", buttons=["download"])
-                photo_view = gr.Image(label="Photo (as CLIP sees it)", type="numpy",
-                                      format="jpeg", interactive=False, visible=False,
-                                      height=512)
+            viewer = gr.HTML("", html_template=VIEWER_HTML, css_template=VIEWER_CSS,
+                             js_on_load=None, elem_id="render", min_height=RENDER_SIZE)
             with gr.Row():
                 azimuth = gr.Slider(-180, 180, value=0, step=5, label="Orbit (azimuth)")
                 elevation = gr.Slider(-60, 60, value=10, step=5, label="Elevation")
@@ -101,36 +113,44 @@ def build_ui(models: list[tuple[str, str]]) -> Ui:
             with gr.Row():
                 reset_view = gr.Button("Reset view", size="sm")
                 heatmap = gr.Checkbox(label="Heatmap of the last change", value=False)
-                show_coefficients = gr.Checkbox(label="Show raw coefficients", value=False)
+                show_record = gr.Checkbox(label="Show raw coefficients", value=False)
         with gr.Column(scale=2, min_width=240):
-            measures = gr.Dataframe(headers=["measurement", "value", "unit"], label="Measurements",
-                                    interactive=False, elem_id="measures")
+            measures = gr.Dataframe(headers=["measurement", "value", "unit"],
+                                    label="Measurements", interactive=False,
+                                    elem_id="measures")
             record = gr.JSON(label="Sliders and coefficients", visible=False)
     with gr.Tab("Photo to shape"):
+        photo_note = gr.Markdown()
         with gr.Row():
-            uploads = gr.File(label="Photos (one or more)", file_count="multiple",
-                              type="filepath", elem_id="uploads")
-            gallery = gr.Gallery(label="Photos used", height=240, columns=4)
+            uploads = gr.File(label="Photos (one or more; a new upload replaces them)",
+                              file_count="multiple", type="filepath", elem_id="uploads",
+                              file_types=["image"])
+            gallery = gr.Gallery(label="Photos used", height=200, columns=4)
         with gr.Row():
-            editor = gr.ImageEditor(label="Crop the first photo", type="pil", sources=[],
-                                    image_mode="RGB", transforms=["crop"], layers=False,
-                                    brush=False, eraser=False)
-            fit_crop = gr.Button("Fit to the cropped photo")
+            crop = gr.HTML("", html_template=CROP_HTML, css_template=CROP_CSS,
+                           js_on_load=(STATIC / "crop.js").read_text(), elem_id="crop",
+                           label="Drag on the first photo to crop it")
+            with gr.Column():
+                fit_crop = gr.Button("Fit to the cropped photo", elem_id="fit-crop")
+                clip_view = gr.Image(label="What CLIP sees", type="numpy", format="jpeg",
+                                     interactive=False, height=224, elem_id="clip-view")
     with gr.Tab("Words"):
+        words_note = gr.Markdown()
         words = gr.Textbox(label="New descriptor words (comma separated, at most 8)",
                            placeholder="curvy, lanky, broad-shouldered")
         add_words = gr.Button("Add sliders for these words")
         prompt = gr.Textbox(label="Describe a shape",
                             placeholder="a tall, heavy-set man with long legs")
-        method = gr.Radio(list(TEXT_METHODS), value=TEXT_METHODS[0], label="Method")
+        method = gr.Radio(list(METHODS), value=METHODS[0], label="Method (retrieval: the "
+                          "closest dataset samples; mapper: the text scored like a photo)")
         prompt_go = gr.Button("Shape from text")
     with gr.Tab("Build sliders"):
         build_model = gr.Dropdown(label="Model", choices=models,
                                   value=models[0][1] if models else None)
         build_clip = gr.Radio(list(CLIP_CHOICES), value=CLIP_CHOICES[0], label="Descriptors")
         build_checkpoint = gr.Textbox(label="CLIP checkpoint path (for a local checkpoint)")
-        build_samples = gr.Number(value=2000, precision=0, minimum=16, maximum=100000,
-                                  label="Samples to generate")
+        build_samples = gr.Number(value=2000, precision=0, minimum=min_samples,
+                                  maximum=100000, label="Samples to generate")
         build = gr.Button("Build sliders")
         build_log = gr.Markdown()
     with gr.Tab("Export"):
@@ -143,9 +163,9 @@ def build_ui(models: list[tuple[str, str]]) -> Ui:
         api_index = gr.Number(precision=0)
         api_value = gr.Number()
         api_move = gr.Button()
-    return Ui(state, picker, info, sliders, extras, image, photo_view, azimuth, elevation,
-              zoom, reset_view, heatmap, show_coefficients, measures, record, reset, randomise,
-              ramp_slider, ramp, ramp_view, uploads, gallery, editor, fit_crop, words,
-              add_words, prompt, method, prompt_go, build_model, build_clip, build_checkpoint,
-              build_samples, build, build_log, export, files, preview, params, api_index,
-              api_value, api_move)
+    return Ui(state, picker, everyone, info, sliders, extras, viewer, azimuth, elevation, zoom,
+              reset_view, heatmap, show_record, measures, record, reset, randomise,
+              ramp_slider, ramp, ramp_view, photo_note, uploads, gallery, crop, fit_crop,
+              clip_view, words_note, words, add_words, prompt, method, prompt_go, build_model,
+              build_clip, build_checkpoint, build_samples, build, build_log, export, files,
+              preview, params, api_index, api_value, api_move)

@@ -1,28 +1,82 @@
-"""Per-user state, kept in a ``gr.State``: nothing here is shared between sessions."""
+"""Per-visitor state, kept server-side in a ``gr.State``: nothing here is shared.
+
+``token`` is made by the server when the page opens (it names the session's scratch folder);
+``entry`` is the catalog id on show; ``values`` (K,) every slider's value, including those the
+page has no slot for; ``vertices`` (V, 3) the mesh on show and ``displacement`` (V,) how far
+each vertex moved in the last change.
+"""
 
 from __future__ import annotations
 
+import collections
 import dataclasses
+import time
 
 import numpy as np
+
+from semantify import limits
+
+
+@dataclasses.dataclass(frozen=True)
+class Camera:
+    azimuth: float = 0.0
+    elevation: float = 10.0
+    zoom: float = 1.0
+
+    @classmethod
+    def safe(cls, azimuth, elevation, zoom) -> Camera:
+        """A camera from page values, NaN and huge values brought back into range."""
+        def finite(value, default, low, high):
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                return default
+            return min(max(value, low), high) if np.isfinite(value) else default
+        return cls(finite(azimuth, 0.0, -180.0, 180.0), finite(elevation, 10.0, -89.0, 89.0),
+                   finite(zoom, 1.0, 0.25, 4.0))
+
+
+@dataclasses.dataclass(frozen=True)
+class PhotoRef:
+    """An uploaded photo that passed the checks: where Gradio stored it and its name."""
+
+    path: str
+    name: str
+    size: tuple[int, int]
+
+
+class Throttle:
+    """At most ``rate`` events per second per session; the rest are dropped."""
+
+    def __init__(self, rate: int = limits.VIEW_EVENTS_PER_SECOND):
+        self.rate = rate
+        self.times: collections.deque[float] = collections.deque()
+
+    def allow(self) -> bool:
+        now = time.monotonic()
+        while self.times and now - self.times[0] > 1.0:
+            self.times.popleft()
+        if len(self.times) >= self.rate:
+            return False
+        self.times.append(now)
+        return True
+
+    def __deepcopy__(self, memo):  # gr.State copies its initial value per session
+        return Throttle(self.rate)
 
 
 @dataclasses.dataclass
 class Session:
-    """What one user is looking at.
-
-    ``key`` names the picker entry, ``values`` (K,) the slider values,
-    ``coefficients`` (C,) the model coefficients behind them, ``vertices`` (V, 3) the
-    current mesh and ``displacement`` (V,) how far each vertex moved in the last change.
-    """
-
-    key: str = ""
-    values: list[float] = dataclasses.field(default_factory=list)
-    azimuth: float = 0.0
-    elevation: float = 10.0
-    zoom: float = 1.0
+    token: str = ""
+    entry: str = ""
+    values: tuple[float, ...] = ()
+    camera: Camera = Camera()
     heatmap: bool = False
-    show_coefficients: bool = False
-    coefficients: list[float] = dataclasses.field(default_factory=list)
+    coefficients: tuple[float, ...] = ()
     vertices: np.ndarray | None = None
     displacement: np.ndarray | None = None
+    photos: tuple[PhotoRef, ...] = ()
+    crop: tuple[float, float, float, float] | None = None  # fractions of the first photo
+    everyone: bool = False  # also list sets built in other sessions
+    jobs: tuple[float, ...] = ()  # when this session started training jobs (public limit)
+    throttle: Throttle = dataclasses.field(default_factory=Throttle)

@@ -1,79 +1,56 @@
-"""From slider values to what the page shows: the mesh, its render and its measurements."""
+"""From a session and its runtime to what the page shows: the mesh, its frame, its numbers."""
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 
 import numpy as np
-import torch
 
-from semantify.app import heatmap, resources
-from semantify.app.catalog import entry_for
-from semantify.app.controls import Panel, panel_for
+from semantify.app import frames, heatmap
+from semantify.app.runtime import Runtime
 from semantify.app.session import Session
 
 
-@functools.lru_cache(maxsize=64)
-def panel(key: str) -> Panel:
-    return panel_for(entry_for(key))
+def with_values(session: Session, runtime: Runtime, values, notes=()) -> tuple[Session, object]:
+    """A copy of ``session`` showing the shape of page ``values`` (K,), and that shape."""
+    shape = runtime.shape(values, notes)
+    moved = heatmap.displacement(session.vertices, shape.vertices)
+    return dataclasses.replace(
+        session, values=shape.values, coefficients=tuple(shape.coefficients.tolist()),
+        vertices=shape.vertices, displacement=moved), shape
 
 
-def shape(key: str, values) -> tuple[torch.Tensor, np.ndarray]:
-    """(C,) coefficients and (V, 3) float32 mesh for slider ``values`` (K,) of entry ``key``."""
-    coefficients = panel(key).coefficients(values)
-    with torch.no_grad():
-        mesh = resources.model(entry_for(key).model_id)(coefficients[None])[0].numpy()
-    return coefficients, mesh
-
-
-def with_values(session: Session, values) -> Session:
-    """A copy of ``session`` with new slider ``values`` and the mesh they give."""
-    values = panel(session.key).clip_values(values)
-    coefficients, mesh = shape(session.key, values)
-    moved = heatmap.displacement(session.vertices, mesh)
-    return dataclasses.replace(session, values=values, coefficients=coefficients.tolist(),
-                               vertices=mesh, displacement=moved)
-
-
-def open_entry(key: str, values=None) -> Session:
-    """A fresh session on entry ``key`` at its defaults (or at ``values``)."""
-    session = Session(key=key)
-    current = panel(key).defaults if values is None else values
-    session = with_values(session, current)
-    session.displacement = np.zeros(len(session.vertices), np.float32)
-    return session
+def opened(session: Session, runtime: Runtime, values=None) -> Session:
+    """``session`` switched to ``runtime``'s entry, at its defaults (or at ``values``)."""
+    slider_set = runtime.slider_set
+    start = slider_set.defaults if values is None else values
+    fresh = dataclasses.replace(session, entry=runtime.entry.id, vertices=None,
+                                displacement=None)
+    fresh, _ = with_values(fresh, runtime, start)
+    return dataclasses.replace(fresh, displacement=np.zeros(len(fresh.vertices), np.float32))
 
 
 def camera(session: Session):
     from viewer.camera import OrbitCamera
 
-    return OrbitCamera(azimuth=session.azimuth, elevation=session.elevation,
-                       distance=1.0 / max(session.zoom, 1e-3))
+    c = session.camera
+    return OrbitCamera(azimuth=c.azimuth, elevation=c.elevation, distance=1.0 / c.zoom)
 
 
-def render(session: Session) -> np.ndarray:
-    """(H, W, 3) uint8 image of the session's mesh (heatmap colours when enabled)."""
+def frame(session: Session, runtime: Runtime) -> str:
+    """The session's render as a JPEG data URL (heatmap colours when enabled)."""
     colors = None
     if session.heatmap and session.displacement is not None:
         colors = heatmap.colors(session.displacement)
-    model_id = entry_for(session.key).model_id
-    return resources.renderer(model_id).render(session.vertices, camera(session), colors=colors)
+    return frames.jpeg_data_url(runtime.render(session.vertices, camera(session), colors))
 
 
-def measurements(session: Session) -> list[list]:
-    """Rows [label, value, unit] of the body's measurements (empty for non-body models)."""
-    measurer = resources.anthropometer(entry_for(session.key).model_id)
-    if measurer is None:
-        return []
-    return [[label, round(float(value), 1), unit]
-            for label, value, unit in measurer.measure_table(session.vertices)]
+def record(session: Session, runtime: Runtime) -> dict:
+    """The params of what is on show (the same record the export writes)."""
+    from semantify.params import Params
 
-
-def coefficient_record(session: Session) -> dict:
-    """{"sliders": {name: value}, "coefficients": {name: value}} behind the current view."""
-    current = panel(session.key)
-    names = resources.model(current.entry.model_id).coefficient_names
-    return {"model": current.entry.model_id, "slider_set": current.entry.sliders,
-            "sliders": {c.name: round(v, 4) for c, v in zip(current.controls, session.values)},
-            "coefficients": {n: round(v, 4) for n, v in zip(names, session.coefficients)}}
+    slider_set = runtime.slider_set
+    names = slider_set.model.coefficient_names
+    return Params(slider_set.model_ref, tuple(zip(names, session.coefficients)),
+                  () if slider_set.is_raw else tuple(zip(slider_set.names, session.values)),
+                  None if slider_set.is_raw else slider_set.name).to_dict()

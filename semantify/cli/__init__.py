@@ -1,4 +1,8 @@
-"""``semantify`` command line: one module per sub-command, each with ``add(subparsers)``."""
+"""``semantify`` command line: one module per sub-command, each with ``add(subparsers)``.
+
+Only the command being run gets its full parser built (some import Lightning to read their
+defaults); the others are listed with the first line of their module's docstring.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,19 @@ import sys
 
 from semantify.errors import SemantifyError
 
-COMMANDS = ("models", "render", "generate", "score", "select", "train", "shape", "evaluate",
-            "measure", "app")
+COMMANDS = ("models", "render", "generate", "score", "select", "train", "shape", "fit", "text",
+            "words", "evaluate", "measure", "app")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _summary(module) -> str:
+    """'render a shape to a PNG' from a docstring like '``semantify render``: render ...'."""
+    first = (module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else ""
+    return first.split(":", 1)[-1].strip().rstrip(".")
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    argv = sys.argv[1:] if argv is None else argv
+    chosen = next((a for a in argv if not a.startswith("-")), None)
     parser = argparse.ArgumentParser(
         prog="semantify", description="Control 3D morphable models with words.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -23,13 +35,16 @@ def build_parser() -> argparse.ArgumentParser:
             if error.name != f"semantify.cli.{name}":
                 raise
             continue
-        module.add(subparsers)
+        if name == chosen:
+            module.add(subparsers)
+        else:
+            subparsers.add_parser(name, help=_summary(module))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run one sub-command; user errors print one line and exit with status 2."""
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         return args.run(args) or 0
     except SemantifyError as error:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from semantify.errors import SemantifyError
 
 
@@ -15,15 +13,35 @@ def add(subparsers) -> None:
                         help="port to serve on (default: 7860 or the next free one)")
     parser.add_argument("--share", action="store_true",
                         help="also serve through a temporary public gradio.live link")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--public", action="store_true", default=None,
+                      help="strangers visit: limit training jobs per visitor (on by default "
+                           "on a Hugging Face Space)")
+    mode.add_argument("--private", action="store_false", dest="public",
+                      help="not public, even on a Space")
+    parser.add_argument("--auth", default=None, metavar="USER:PASS",
+                        help="ask every visitor for this user name and password")
     parser.set_defaults(run=run)
 
 
+def parse_auth(text: str | None) -> tuple[str, str] | None:
+    if text is None:
+        return None
+    user, sep, password = text.partition(":")
+    if not sep or not user or not password:
+        raise SemantifyError("--auth must be USER:PASS, both non-empty.")
+    return user, password
+
+
 def run(args) -> int:
+    from semantify.app import AppConfig, build_app, launch
+    from semantify.slider_files import is_slider_set
+
     for folder in args.sliders:
-        if not (Path(folder) / "sliders.json").is_file():
+        if not is_slider_set(folder):
             raise SemantifyError(f"{folder} is not a slider set (no sliders.json); pass a folder "
                                  "written by `semantify train`.")
-    from semantify.app import build_app, launch
-
-    launch(build_app(args.sliders), port=args.port, share=args.share)
+    auth = parse_auth(args.auth)
+    config = AppConfig.create(args.sliders, args.public)
+    launch(build_app(config), port=args.port, share=args.share, auth=auth)
     return 0

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from semantify.errors import SemantifyError
+
 MESH_SUFFIXES = (".obj", ".ply", ".glb")
+DEFAULT_MODEL = "anny-body"
 
 
 def add(subparsers) -> None:
@@ -21,26 +24,31 @@ def add(subparsers) -> None:
     parser.add_argument("source", metavar="MESH_OR_PARAMS",
                         help="a mesh (.obj, .ply, .glb) or a JSON with 'coefficients'")
     parser.add_argument("--model", default=None,
-                        help="model id the mesh comes from (default: the JSON's 'model', "
-                             "else anny-body)")
+                        help=f"model id a mesh comes from (default {DEFAULT_MODEL}; params "
+                             "name their own)")
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
-    from semantify.measure import Anthropometer
-    from semantify.models import load_model
+    import torch
 
-    from semantify.export import coefficients_from, read_json
+    from semantify.measure import Anthropometer
+    from semantify.models import ModelRef
+    from semantify.params import Params
 
     source = Path(args.source)
-    params = read_json(source) if source.suffix.lower() == ".json" else None
-    model_id = args.model or (params or {}).get("model") or "anny-body"
-    model = load_model(model_id)
-    meter = Anthropometer.for_model(model)
-    if params is None:
-        vertices = _read_mesh(source)
+    if source.suffix.lower() == ".json":
+        params = Params.read(source)
+        model = params.model.load()
+        if args.model and args.model != model.id:
+            raise SemantifyError(f"{source} is params of {model.id}, not {args.model}; drop "
+                                 "--model (params name their model).")
+        with torch.no_grad():
+            vertices = model(params.coefficients_for(model, str(source))[None])[0]
     else:
-        vertices = model(coefficients_from(params.get("coefficients"), model, source)[None])[0]
+        vertices = _read_mesh(source)
+        model = ModelRef(args.model or DEFAULT_MODEL).load()
+    meter = Anthropometer.for_model(model)
     for label, value, unit in meter.measure_table(vertices):
         print(f"{label:<16} {value:8.1f} {unit}")
     return 0
@@ -50,8 +58,6 @@ def _read_mesh(path: Path):
     """(V, 3) float32 vertices of a mesh file, in file order, or a one-line error."""
     import numpy as np
     import trimesh
-
-    from semantify.errors import SemantifyError
 
     if path.suffix.lower() not in MESH_SUFFIXES:
         raise SemantifyError(f"cannot measure {path.name!r}; pass a mesh "

@@ -3,10 +3,7 @@ by side) or a 360-degree turntable (.mp4 or .gif)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-
-from semantify.errors import SemantifyError
 
 
 def add(subparsers) -> None:
@@ -14,9 +11,10 @@ def add(subparsers) -> None:
         "render", help="render a shape of a model to a PNG, or a turntable MP4/GIF")
     parser.add_argument("model", help="model id (see `semantify models`)")
     shape = parser.add_mutually_exclusive_group()
-    shape.add_argument("--coeffs", metavar="FILE.json",
-                       help='coefficients as {"coefficients": {name: value, ...}}; missing '
-                            "names keep their defaults (default: the mean shape)")
+    shape.add_argument("--coeffs", metavar="P.json",
+                       help="a params file (from `semantify shape --params` or the app's "
+                            "export); coefficients it leaves out keep their defaults (default: "
+                            "the mean shape)")
     shape.add_argument("--random", metavar="SEED", type=int,
                        help="a random shape drawn from the model's sampler with this seed")
     parser.add_argument("--pose", default="rest",
@@ -45,37 +43,30 @@ def run(args) -> int:
     import torch
 
     from semantify.appearance import check_appearance, material_for
+    from semantify.cli.results import writable_file
     from semantify.models import load_model
     from semantify.poses import posed_vertices, resolve_pose
     from semantify.rendering import framing_for, interactive_renderer, viewer_errors
     from semantify.turntable import FORMATS, check_turntable, write_turntable
     from viewer import OrbitCamera, parse_views, save_png, side_by_side
 
-    suffix = Path(args.out).suffix.lower()
-    if suffix not in (".png", *FORMATS):
-        raise SemantifyError(f"cannot write {args.out!r}; end --out in .png (views) or "
-                             f"{' or '.join(FORMATS)} (a turntable).")
-    turntable = suffix in FORMATS
+    writable_file(args.out, "--out", (".png", *FORMATS))
+    turntable = Path(args.out).suffix.lower() in FORMATS
     if turntable:
         check_turntable(args.out, args.frames, args.fps, args.size)
     else:
         with viewer_errors():
             views = parse_views(args.views)
     check_appearance(args.appearance)
-    folder = Path(args.out).parent
-    if not (folder.is_dir() and os.access(folder, os.W_OK)):
-        raise SemantifyError(f"cannot write {args.out!r}: {str(folder)!r} is not a writable "
-                             "folder; choose a path in an existing, writable folder.")
     model = load_model(args.model)
     pose = resolve_pose(model, args.pose)
     coefficients = model.default_coefficients()
     if args.random is not None:
         coefficients = model.sample([0], seed=args.random)[0]
     elif args.coeffs:
-        from semantify.export import coefficients_from, read_json
+        from semantify.params import Params
 
-        coefficients = coefficients_from(read_json(args.coeffs).get("coefficients"), model,
-                                         args.coeffs)
+        coefficients = Params.read(args.coeffs).coefficients_for(model, args.coeffs)
     if turntable:
         write_turntable(args.out, model, coefficients, pose, args.appearance, args.size,
                         args.frames, args.fps)

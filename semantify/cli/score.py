@@ -33,7 +33,8 @@ def score_statistics(values, names: list[str]) -> dict[str, dict[str, float]]:
 
 
 def run(args) -> int:
-    from semantify.dataset import open_dataset, write_json_atomic
+    from semantify.dataset import open_dataset
+    from semantify.files import write_json_atomic
     from semantify.descriptors import descriptor_values, parse_descriptors
 
     dataset = open_dataset(args.data)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
+from semantify.cli.results import add_outputs, check_outputs, write_result
 from semantify.errors import SemantifyError
 
 
@@ -12,14 +12,13 @@ def add(subparsers) -> None:
     p = subparsers.add_parser(
         "shape", help="build a mesh from slider values",
         description="Set sliders by name (unset ones take their defaults) and write the mesh. "
-                    "Values outside a slider's range are clamped to it, with a warning.")
-    p.add_argument("sliders", help="slider set folder written by `semantify train`")
+                    "Values outside a slider's range are clamped to it, with a note.")
+    p.add_argument("sliders", help="slider set folder (written by `semantify train`)")
     p.add_argument("--set", action="append", default=None, metavar="NAME=VALUE",
                    help="a slider value (repeatable)")
-    p.add_argument("--params-in", default=None,
-                   help="params JSON of an earlier result to reproduce (--set overrides)")
-    p.add_argument("--out", required=True, help="mesh file: .obj (with UVs), .ply or .glb")
-    p.add_argument("--params", default=None, help="also write the params JSON here")
+    p.add_argument("--params-in", default=None, metavar="P.json",
+                   help="params of an earlier result to reproduce (--set overrides)")
+    add_outputs(p)
     p.set_defaults(run=run)
 
 
@@ -43,37 +42,15 @@ def parse_set(items: list[str] | None) -> dict[str, float]:
 
 
 def run(args) -> int:
-    import torch
-
-    from semantify.export import MESH_FORMATS, export_mesh, read_params, write_params
+    from semantify.params import Params
     from semantify.sliders import SliderSet
 
-    out = Path(args.out)
-    if out.suffix.lower() not in MESH_FORMATS:
-        raise SemantifyError(f"--out {out.name!r}: use a .obj, .ply or .glb file name.")
+    out, params_out = check_outputs(args)
     slider_set = SliderSet.load(args.sliders)
     values: dict[str, float] = {}
     if args.params_in:
-        params = read_params(args.params_in)
-        if params.get("model", {}).get("id", slider_set.model_id) != slider_set.model_id:
-            raise SemantifyError(f"{args.params_in} is for {params['model']['id']!r}, the slider "
-                                 f"set drives {slider_set.model_id!r}; use its own slider set.")
-        values = parse_set([f"{k}={v}" for k, v in params["sliders"].items()])
+        params = Params.read(args.params_in)
+        values = slider_set.shape_from_params(params, args.params_in).named_values
     values.update(parse_set(args.set))
-    row = slider_set.clamp(slider_set.values_tensor(values))
-    coefficients = slider_set.coefficients(row, warn=False)
-    model = slider_set.load_model()
-    with torch.no_grad():
-        vertices = model(coefficients)[0].cpu().numpy()
-    export_mesh(out, vertices, model.faces.cpu().numpy(), model.uv_map)
-    print(f"wrote {out} ({vertices.shape[0]} vertices)")
-    if args.params:
-        write_params(args.params, {
-            "format": "semantify-params", "version": 1,
-            "model": {"id": slider_set.model_id, "options": slider_set.model_options},
-            "slider_set": str(Path(args.sliders).resolve()),
-            "sliders": dict(zip(slider_set.descriptors, row[0].tolist())),
-            "coefficients": dict(zip(slider_set.coefficient_names, coefficients[0].tolist())),
-        })
-        print(f"wrote {args.params}")
+    write_result(slider_set.shape(values), out, params_out)
     return 0

@@ -116,6 +116,13 @@ class ClipScorer:
                 return torch.empty(0, self.embed_dim, dtype=torch.float32)
             return torch.stack([self._texts[k] for k in keys])
 
+    def embed_prompt(self, prompt: str) -> tuple[torch.Tensor, bool]:
+        """float32 (D,) normalised embedding of a free-text ``prompt`` (not cached: prompts are
+        users' text) and whether it fitted CLIP's context (False: only its start was read)."""
+        tokens = self._loaded.tokenizer([prompt])
+        fitted = bool(tokens[0, -1] == 0)  # the last position is padding unless it was cut
+        return self._encode_prompts([prompt])[0], fitted
+
     def _encode_prompts(self, prompts: list[str], batch_size: int = 256) -> torch.Tensor:
         """(K,) prompts -> float32 (K, D) normalised, computed by the model."""
         chunks = []

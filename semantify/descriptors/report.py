@@ -7,7 +7,7 @@ from pathlib import Path
 
 import torch
 
-from semantify.dataset import write_atomic, write_json_atomic
+from semantify.files import write_atomic, write_json_atomic
 from semantify.descriptors.selection import Selection, correlation_matrix
 
 

@@ -8,20 +8,20 @@ import torch
 
 from semantify.dataset import Dataset
 from semantify.errors import SemantifyError
-from semantify.measurements.registry import looks_like_measurement
+from semantify.measurements.registry import is_measurement, looks_like_measurement
 
 
 def split_descriptors(dataset: Dataset, descriptors: Sequence[str]) -> tuple[list[str], list[str]]:
-    """(metric names found in the dataset's measurements, CLIP words), in input order.
-
-    A metric-looking name the dataset lacks is a one-line error listing the ones it has.
+    """(measurement names, CLIP words), in input order; the measurement registry decides
+    which is which. A measurement the dataset lacks is a one-line error listing the ones it
+    has.
     """
     available = dataset.measurement_names
     metrics, words = [], []
     for name in descriptors:
-        if name in available:
+        if is_measurement(name) and name in available:
             metrics.append(name)
-        elif looks_like_measurement(name):
+        elif is_measurement(name) or looks_like_measurement(name):
             have = ", ".join(available) if available else "none (generated without measurements)"
             raise SemantifyError(f"measurement {name!r} is not in {dataset.root}; available: "
                                  f"{have}.")

@@ -13,6 +13,7 @@ import re
 import numpy as np
 import torch
 
+from semantify.errors import SemantifyError
 from semantify.models.base import Coefficient, MorphableModel, UVMap
 from semantify.models.sampling import Distribution
 
@@ -36,13 +37,56 @@ TO_CANONICAL = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]]
 
 @functools.cache
 def _anny():
-    """The shared Anny module (built once per process; ~1 min the first time ever)."""
-    import warp
+    """The shared Anny module (built once per process; ~1 min the first time ever).
 
-    warp.config.log_level = warp.LOG_ERROR  # anny starts warp, whose banner would pollute stdout
-    import anny
+    A damaged cache file (a build killed while anny wrote it in place) is deleted and rebuilt
+    once; if that fails too, the error says which folder to delete.
+    """
+    from semantify.compat import quiet_native_stderr
 
+    with quiet_native_stderr():  # no GPU: warp prints a CUDA banner from native code
+        import warp
+
+        warp.config.log_level = warp.LOG_ERROR
+        import anny
+
+        try:
+            return _build(anny)
+        except Exception:  # noqa: BLE001 - safetensors and torch raise several types
+            damaged = _damaged_cache_files()
+            if not damaged:
+                raise
+        for path in damaged:
+            path.unlink(missing_ok=True)
+        try:
+            return _build(anny)
+        except Exception as error:  # noqa: BLE001
+            from anny.paths import get_anny_cache_path
+
+            raise SemantifyError(
+                f"Anny's cache in {get_anny_cache_path()} is damaged ({type(error).__name__}); "
+                "delete that folder and run again (it rebuilds in about a minute).") from None
+
+
+def _build(anny):
     return anny.Anny(local_changes="all", facial_actions="all").to(torch.float32).eval()
+
+
+def _damaged_cache_files() -> list:
+    """Cache files of anny's that safetensors cannot read."""
+    from anny.paths import get_anny_cache_path
+    from safetensors import safe_open
+
+    root = get_anny_cache_path()
+    damaged = []
+    for path in sorted(root.rglob("*.safetensors")) if root and root.is_dir() else []:
+        try:
+            with safe_open(str(path), "pt") as file:
+                for key in file.keys():
+                    file.get_tensor(key)
+        except Exception:  # noqa: BLE001 - any failure to read means a damaged file
+            damaged.append(path)
+    return damaged
 
 
 def _part(label: str) -> str:

@@ -1,0 +1,144 @@
+"""Entries resolved once: the slider set, how its sliders sit on the page, and the renderer.
+
+A slider move goes page -> :class:`Runtime` -> ``SliderSet.shape_of`` (mapper, refinement) ->
+model -> renderer, and nothing on the way re-reads a file or re-parses a key. Runtimes are
+shared by every session (they are read-only; the renderer locks itself) and built on first use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from semantify import limits
+from semantify.app.catalog import Entry
+
+RENDER_SIZE = 512
+MAIN_SLOTS = 24  # sliders always shown
+EXTRA_SLOTS = 120  # more sliders, in a collapsed accordion
+RUNTIMES = 16  # entries kept resolved at once
+
+
+@functools.lru_cache(maxsize=64)
+def _load_set(folder: str, stamp: float):
+    from semantify.sliders import SliderSet
+
+    return SliderSet.load(folder)
+
+
+def load_set(folder: Path):
+    """The slider set in ``folder``, loaded once per version of its sliders.json."""
+    folder = Path(folder)
+    return _load_set(str(folder), (folder / "sliders.json").stat().st_mtime)
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Panel:
+    """Where each slider sits: ``order`` lists slider indices in page order; the first
+    ``n_main`` take the main slots, the rest the accordion's, up to the pool's size."""
+
+    order: tuple[int, ...]
+    n_main: int
+
+    @functools.cached_property
+    def slots(self) -> dict[int, int]:
+        """{slider index: pool slot} of the sliders on the page."""
+        slots = {}
+        for position, index in enumerate(self.order):
+            slot = position if position < self.n_main else MAIN_SLOTS + position - self.n_main
+            if slot < MAIN_SLOTS + EXTRA_SLOTS:
+                slots[index] = slot
+        return slots
+
+    def index_of(self, slot: int) -> int | None:
+        """The slider index in pool ``slot``, or None for an empty slot."""
+        return self._indices.get(slot)
+
+    @functools.cached_property
+    def _indices(self) -> dict[int, int]:
+        return {slot: index for index, slot in self.slots.items()}
+
+    @property
+    def hidden(self) -> int:
+        """Sliders beyond the pool: they keep their values."""
+        return len(self.order) - len(self.slots)
+
+
+def panel_of(slider_set) -> Panel:
+    """A raw set shows its model's featured coefficients first; a trained set its sliders."""
+    count = len(slider_set.sliders)
+    if not slider_set.is_raw:
+        return Panel(tuple(range(count)), min(count, MAIN_SLOTS))
+    featured = slider_set.model.featured_indices
+    order = featured + [i for i in range(count) if i not in featured]
+    return Panel(tuple(order), min(len(featured), MAIN_SLOTS))
+
+
+@functools.lru_cache(maxsize=8)
+def renderer_for(model_ref):
+    from semantify.rendering import interactive_renderer
+
+    return interactive_renderer(model_ref.load(), size=RENDER_SIZE)
+
+
+class Runtime:
+    """One picker entry, resolved: ``slider_set``, ``panel`` and the model's renderer."""
+
+    def __init__(self, entry: Entry):
+        from semantify.sliders import raw_sliders
+
+        self.entry = entry
+        self.slider_set = raw_sliders(entry.model_ref) if entry.is_raw else load_set(
+            entry.folder)
+        self.panel = panel_of(self.slider_set)
+
+    @property
+    def renderer(self):
+        return renderer_for(self.entry.model_ref)
+
+    def shape(self, values, notes=()):
+        """The shape of page values (K,): clamped once, in ``SliderSet.values``; refinement
+        keeps to the per-request budget."""
+        clamped, moved = self.slider_set.values(list(values))
+        deadline = time.monotonic() + limits.SHAPE_SECONDS
+        return self.slider_set.shape_of(clamped[0], moved, notes, deadline)
+
+    def rounded(self, values) -> list[float]:
+        """Values rounded to each slider's step precision, as the page shows them."""
+        return [round(float(v), s.decimals) for v, s in zip(values, self.slider_set.sliders)]
+
+    def render(self, vertices: np.ndarray, camera, colors=None) -> np.ndarray:
+        return self.renderer.render(vertices, camera, colors=colors)
+
+    def table(self, vertices: np.ndarray) -> list[list]:
+        """Rows [measurement, value, unit] of the shape (empty for models without landmarks)."""
+        meter = self.slider_set.anthropometer
+        if meter is None:
+            return []
+        return [[label, round(float(value), 1), unit]
+                for label, value, unit in meter.measure_table(torch.as_tensor(vertices))]
+
+
+_runtimes: dict[str, Runtime] = {}
+_lock = threading.Lock()
+
+
+def runtime(entry: Entry) -> Runtime:
+    """The shared runtime of ``entry`` (built on first use; the oldest dropped beyond
+    RUNTIMES)."""
+    with _lock:
+        found = _runtimes.get(entry.id)
+        if found is not None and found.entry == entry:
+            return found
+    built = Runtime(entry)
+    with _lock:
+        _runtimes[entry.id] = built
+        while len(_runtimes) > RUNTIMES:
+            _runtimes.pop(next(iter(_runtimes)))
+    return built

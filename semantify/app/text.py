@@ -1,0 +1,34 @@
+"""Text the app shows: escaped, free of server paths, one line per notice.
+
+Everything derived from user input or from files (slider names, messages that quote them) goes
+through :func:`shown` before it reaches the page, in the info box and in toasts alike.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+
+MAX_CHARS = 400
+# An absolute path: /a/b..., ~/a/..., or C:\\a\\... (a server path must never be shown).
+_PATH = re.compile(r"(?<![\w:/.])(?:~|[A-Za-z]:)?[/\\](?:[^\s/\\'\"`,;)]+[/\\])+"
+                   r"([^\s/\\'\"`,;)]*)")
+
+
+def without_paths(text: str) -> str:
+    """``text`` with absolute paths cut to their last part (``/srv/x/y.json`` -> ``y.json``)."""
+    return _PATH.sub(lambda match: match.group(1) or "(folder)", text)
+
+
+def shown(text: str) -> str:
+    """One line of text safe to put on the page: no server paths, HTML escaped, bounded."""
+    text = " ".join(without_paths(str(text)).split())
+    if len(text) > MAX_CHARS:
+        text = text[: MAX_CHARS - 1] + "…"
+    return html.escape(text, quote=True)
+
+
+def notices(lines: Iterable[str]) -> str:
+    """Markdown bullets of ``lines``, each :func:`shown`."""
+    return "\n".join(f"- {shown(line)}" for line in lines if line)

@@ -1,0 +1,144 @@
+"""Reading and writing files safely: atomic writes, atomic folder swaps, bounded JSON reads.
+
+A file is written to a temporary name in its folder and renamed over the target, so readers
+never see half a file and a kill leaves either the old file or the new one. A folder (a slider
+set) is built beside its target and exchanged with it in one ``renameat2(RENAME_EXCHANGE)``
+where the kernel has it (Linux), so there is no moment without a complete set.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from semantify import limits
+from semantify.errors import SemantifyError
+
+RENAME_EXCHANGE = 2
+AT_FDCWD = -100
+
+
+def write_atomic(path: Path | str, write: Callable[[str], object],
+                 suffix: str = ".tmp") -> None:
+    """Call ``write(tmp_path)`` then rename onto ``path``: readers never see half a file.
+    ``suffix`` ends the temporary name (for writers that pick a format by extension)."""
+    from safetensors import SafetensorError
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except (OSError, SafetensorError) as error:  # safetensors reports I/O errors its own way
+        Path(tmp).unlink(missing_ok=True)
+        reason = getattr(error, "strerror", None) or str(error)
+        raise SemantifyError(f"cannot write {path}: {reason}; free some disk space or choose "
+                             "another path.") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json_atomic(path: Path | str, data) -> None:
+    """Write ``data`` as indented JSON to ``path`` through a temporary file and a rename."""
+    text = json.dumps(data, indent=2, allow_nan=False) + "\n"
+    write_atomic(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def read_json(path: Path | str, what: str, fix: str) -> object:
+    """The JSON value in ``path`` (at most MAX_JSON_BYTES, nested at most MAX_JSON_DEPTH), or a
+    one-line error: "cannot read WHAT (reason); FIX." NaN and infinities are refused."""
+    path = Path(path)
+    try:
+        if not path.is_file():
+            raise SemantifyError(f"{what} does not exist or is not a file; {fix}.")
+        if path.stat().st_size > limits.MAX_JSON_BYTES:
+            raise SemantifyError(f"{what} is larger than {limits.MAX_JSON_BYTES // 1_000_000} MB;"
+                                 f" {fix}.")
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or type(error).__name__
+        raise SemantifyError(f"cannot read {what} ({reason}); {fix}.") from None
+    return parse_json(text, what, fix)
+
+
+def parse_json(text: str, what: str, fix: str) -> object:
+    """``text`` parsed as JSON with the limits of :func:`read_json`."""
+    if json_depth(text) > limits.MAX_JSON_DEPTH:
+        raise SemantifyError(f"{what} is nested more than {limits.MAX_JSON_DEPTH} levels deep; "
+                             f"{fix}.")
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not a number JSON allows")
+
+    try:
+        return json.loads(text, parse_constant=refuse)
+    except (ValueError, RecursionError) as error:
+        reason = str(error).split("\n")[0][:120]
+        raise SemantifyError(f"cannot read {what} ({reason}); {fix}.") from None
+
+
+def json_depth(text: str) -> int:
+    """The deepest nesting of brackets in JSON ``text`` outside strings (linear time)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def swap_folder(built: Path, target: Path) -> None:
+    """Put the complete folder ``built`` at ``target`` in one atomic step, then delete what
+    ``target`` held. ``built`` must sit in ``target``'s parent folder."""
+    built, target = Path(built), Path(target)
+    if not target.exists():
+        os.rename(built, target)
+        return
+    if _exchange(built, target):
+        shutil.rmtree(built, ignore_errors=True)  # ``built`` now holds the old contents
+        return
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")  # no renameat2: two renames
+    os.rename(target, old)
+    os.rename(built, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically exchange paths ``a`` and ``b`` (Linux renameat2); False where unsupported."""
+    libc_name = ctypes.util.find_library("c")
+    if not libc_name:
+        return False
+    libc = ctypes.CDLL(libc_name, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    if renameat2 is None:
+        return False
+    result = renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE)
+    return result == 0
+
+
+def new_folder_beside(target: Path) -> Path:
+    """An empty hidden folder in ``target``'s parent, to build a replacement for ``target``."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.new-"))

@@ -1,0 +1,157 @@
+"""Photos from users: checked before decoding, turned upright and to RGB, and cropped.
+
+The CLI, the app and Python read photos through :func:`read_photo`, so every photo gets the
+same checks: size from the header before any pixel is decoded (so no upload can exhaust memory
+or stall the server), corrupt and truncated files refused in one line, and odd but usable ones
+(animated, CMYK, 16-bit, transparent) converted with a note.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import warnings
+from pathlib import Path
+
+from PIL import Image
+
+from semantify import limits
+from semantify.errors import SemantifyError
+
+MIN_CROP = 8  # pixels: a smaller crop box holds nothing CLIP can see
+ROTATED = {5, 6, 7, 8}  # EXIF orientations that swap width and height
+
+
+@dataclasses.dataclass(frozen=True)
+class Box:
+    """A crop box in pixels of the upright photo: left ``x``, top ``y``, width ``w``, height
+    ``h``."""
+
+    x: int
+    y: int
+    w: int
+    h: int
+
+    @classmethod
+    def parse(cls, text: str) -> Box:
+        """``"X,Y,W,H"`` (integers) -> Box, or a one-line error."""
+        parts = [p.strip() for p in str(text).split(",")]
+        try:
+            x, y, w, h = (int(float(p)) for p in parts)
+        except ValueError:
+            raise SemantifyError(f"crop {str(text)[:40]!r} is not X,Y,W,H; write four whole "
+                                 "numbers of pixels, e.g. --crop 120,40,300,600.") from None
+        return cls(x, y, w, h)
+
+    def check(self, size: tuple[int, int], name: str) -> Box:
+        """This box if it lies inside a photo of ``size`` (width, height), else an error."""
+        width, height = size
+        if self.w < MIN_CROP or self.h < MIN_CROP or self.x < 0 or self.y < 0 or \
+                self.x + self.w > width or self.y + self.h > height:
+            raise SemantifyError(
+                f"crop {self.x},{self.y},{self.w},{self.h} does not fit inside {name} "
+                f"({width}x{height} pixels); give a box of at least {MIN_CROP}x{MIN_CROP} "
+                "pixels inside the photo.")
+        return self
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Photo:
+    """A readable photo: RGB ``image`` (longest side at most MAX_PHOTO_SIDE), the upright
+    ``size`` (width, height) of the original file, and ``notes`` on conversions made."""
+
+    name: str
+    image: Image.Image
+    size: tuple[int, int]
+    notes: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, image: Image.Image, name: str = "photo") -> Photo:
+        """A photo from a PIL image already in memory (Python callers)."""
+        from semantify.clip.images import to_rgb
+
+        _check_pixels(*image.size, name)
+        rgb = to_rgb(image)
+        size = rgb.size
+        rgb.thumbnail((limits.MAX_PHOTO_SIDE, limits.MAX_PHOTO_SIDE), Image.Resampling.LANCZOS)
+        return cls(name, rgb, size)
+
+    def cropped(self, box: Box | None) -> Image.Image:
+        """The image inside ``box`` (in original pixels), or the whole image for None."""
+        if box is None:
+            return self.image
+        box.check(self.size, self.name)
+        sx, sy = self.image.width / self.size[0], self.image.height / self.size[1]
+        left, top = round(box.x * sx), round(box.y * sy)
+        right = max(left + 1, round((box.x + box.w) * sx))
+        bottom = max(top + 1, round((box.y + box.h) * sy))
+        return self.image.crop((left, top, right, bottom))
+
+
+def read_photo(path: str | os.PathLike, name: str | None = None) -> Photo:
+    """The photo in file ``path`` (shown to users as ``name``), or a one-line error."""
+    path = Path(path)
+    name = name or path.name
+    if not path.is_file() or path.stat().st_size == 0:
+        raise SemantifyError(f"{name} is empty or missing; give a JPEG, PNG or WebP photo.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)
+    except Image.DecompressionBombError:
+        raise SemantifyError(f"{name} is too large; use a photo under "
+                             f"{limits.MAX_PHOTO_PIXELS // 1_000_000} megapixels.") from None
+    except (OSError, SyntaxError, ValueError):
+        raise SemantifyError(f"{name} is not an image Semantify can read; give a JPEG, PNG or "
+                             "WebP photo.") from None
+    with image:
+        return _decode(image, name)
+
+
+def _check_pixels(width: int, height: int, name: str) -> None:
+    if width * height > limits.MAX_PHOTO_PIXELS or width < 1 or height < 1:
+        raise SemantifyError(f"{name} is {width}x{height} pixels, too large; use a photo "
+                             f"under {limits.MAX_PHOTO_PIXELS // 1_000_000} megapixels.")
+
+
+def _decode(image: Image.Image, name: str) -> Photo:
+    from semantify.clip.images import to_rgb
+
+    width, height = image.size
+    _check_pixels(width, height, name)
+    try:
+        orientation = image.getexif().get(0x0112, 1)
+    except (OSError, SyntaxError, ValueError, TypeError):
+        orientation = 1
+    size = (height, width) if orientation in ROTATED else (width, height)
+    notes = []
+    if getattr(image, "n_frames", 1) > 1:
+        notes.append(f"{name} is animated; using its first frame.")
+        image.seek(0)
+    if image.mode == "CMYK":
+        notes.append(f"{name} is CMYK; converted to RGB.")
+    elif image.mode.startswith("I") or image.mode == "F":
+        notes.append(f"{name} has {image.mode} pixels (16-bit or more); scaled to 8-bit.")
+    elif "A" in image.mode or "transparency" in image.info:
+        notes.append(f"{name} has transparency; shown over white.")
+    image.draft("RGB", (limits.MAX_PHOTO_SIDE, limits.MAX_PHOTO_SIDE))  # JPEG: decode smaller
+    try:
+        image.load()
+        rgb = to_rgb(image)
+    except (OSError, SyntaxError, ValueError, EOFError):
+        raise SemantifyError(f"{name} is corrupt or truncated; save it again as JPEG or PNG."
+                             ) from None
+    rgb.thumbnail((limits.MAX_PHOTO_SIDE, limits.MAX_PHOTO_SIDE), Image.Resampling.LANCZOS)
+    return Photo(name, rgb, size, tuple(notes))
+
+
+def as_photo(item, index: int) -> Photo:
+    """A :class:`Photo` from a path, a PIL image or a Photo (``index`` names it in errors)."""
+    if isinstance(item, Photo):
+        return item
+    if isinstance(item, Image.Image):
+        return Photo.of(item, f"photo {index + 1}")
+    if isinstance(item, (str, os.PathLike)):
+        return read_photo(item)
+    raise SemantifyError(f"photo {index + 1} is a {type(item).__name__}; pass a file path or a "
+                         "PIL image.")
