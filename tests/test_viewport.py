@@ -98,22 +98,24 @@ def test_slider_values_rebuild_the_scene_or_are_refused(scene):
     service = FrameService(jpeg_data_url)
     view = service.open()
     service.show(view, scene)
-    assert ask(service, view, 1, values=[0.5])["dropped"] == "values"  # nothing to follow
+    assert ask(service, view, 1, values=[[0, 0.5]])["dropped"] == "values"  # nothing to follow
     built = []
 
-    def follow(values, quick):
-        if len(values) != 2:
-            raise ValueError("two values")
-        built.append((values, quick))
-        return Scene(scene.renderer, scene.vertices * (1 + values[0] / 10), final=not quick)
+    def follow(by_slot, quick):
+        if set(by_slot) != {0, 3}:
+            raise ValueError("slots 0 and 3")
+        built.append((by_slot, quick))
+        return Scene(scene.renderer, scene.vertices * (1 + by_slot[0] / 10), final=not quick)
 
     service.follow(view, follow)
-    reply = ask(service, view, 2, values=[0.5, 1])
-    assert reply["final"] is False and built == [([0.5, 1.0], True)]
-    reply = service.frame({"view": view, "seq": 3, "quality": "full", "values": [0.5, 1]})
-    assert reply["final"] is True and built[-1] == ([0.5, 1.0], False)
-    for seq, junk in enumerate(([1.0], [float("nan"), 1.0], "0.5", [True, 1.0],
-                                list(range(1000))), start=10):
+    reply = ask(service, view, 2, values=[[0, 0.5], [3, 1]])
+    assert reply["final"] is False and built == [({0: 0.5, 3: 1.0}, True)]
+    reply = service.frame({"view": view, "seq": 3, "quality": "full",
+                           "values": [[0, 0.5], [3, 1]]})
+    assert reply["final"] is True and built[-1] == ({0: 0.5, 3: 1.0}, False)
+    for seq, junk in enumerate(([[0, 1.0]], [[0, float("nan")], [3, 1.0]], "0.5",
+                                [[0, True], [3, 1.0]], [[-1, 0.5], [3, 1.0]], [[0.5, 1], [3, 1]],
+                                [[i, 0.0] for i in range(1000)]), start=10):
         assert service.frame({"view": view, "seq": seq, "values": junk,
                               "quality": "draft"})["dropped"] == "values"
 

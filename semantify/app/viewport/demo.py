@@ -174,7 +174,12 @@ def build_demo(entry_name: str = "anny-body") -> gr.Blocks:
         page.values, page.rest, page.before, page.moved = values, rest, anchor, moved
         service.show(page.view, new_scene)
         choices = dataclasses.replace(page)  # a drag from here: a change from this rest mesh
-        service.follow(page.view, lambda dragged, quick: scene(dragged, choices, quick, rest)[0])
+
+        def follow(by_slot: dict[int, float], quick: bool):
+            dragged = [by_slot.get(slot, value) for slot, value in enumerate(choices.values)]
+            return scene(dragged, choices, quick, rest)[0]
+
+        service.follow(page.view, follow)
         if not draw:
             return page, None
         return page, gr.HTML(value=service.render(page.view, quality), view=page.view)

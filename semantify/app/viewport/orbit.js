@@ -6,10 +6,10 @@
 // after the wheel stops) one "full" frame. At most one request is in flight; only the latest
 // camera waits behind it, so stale views are never asked for. The server may drop a request
 // (busy, rate, stale): the latest camera is then asked again.
-// With ``props.sliders`` (a CSS selector of the app's slider column), dragging one of its range
-// sliders asks for draft frames carrying the slider values, and its release for the full
-// frame, so a slider drag is drawn through this same channel (the app's own release event only
-// updates its state and tables).
+// With ``props.sliders`` (a CSS selector of the app's slider column, whose gr.Sliders have
+// elem_ids "slider-<slot>"), dragging one of its range sliders asks for draft frames carrying
+// the slider values, and its release for the full frame, so a slider drag is drawn through
+// this same channel (the app's own slider events only update its state and tables).
 const HOME = { azimuth: 0, elevation: 10, distance: 1, pan: [0, 0] };
 const ORBIT_DEG_PER_PX = 0.45, ZOOM_PER_WHEEL = 0.0015, SETTLE_MS = 160;
 const LIMITS = { elevation: [-85, 85], distance: [0.2, 4], pan: 2.5 };
@@ -27,10 +27,17 @@ const stage = () => element.querySelector(".orbit-stage");
 const frame = () => element.querySelector(".orbit-frame");
 const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
 
+// [[slot, value], ...] of the range sliders in ``props.sliders``; a slider's slot is the number
+// ending the id of its element (gr.Slider elem_id "slider-3": slot 3).
 function sliderValues() {
   if (!props.sliders) return null;
-  const ranges = document.querySelectorAll(`${props.sliders} input[type=range]`);
-  return ranges.length ? [...ranges].map((range) => Number(range.value)) : null;
+  const pairs = [];
+  for (const range of document.querySelectorAll(`${props.sliders} input[type=range]`)) {
+    const owner = range.closest('[id^="slider-"]');
+    const slot = owner && /-(\d+)$/.exec(owner.id);
+    if (slot) pairs.push([Number(slot[1]), Number(range.value)]);
+  }
+  return pairs.length ? pairs : null;
 }
 
 function ask(quality, withValues = false, quick = false) {

@@ -67,12 +67,13 @@ class View:
     """One page's viewer: its camera, what it shows, and its request bookkeeping.
 
     ``follow`` builds the scene for slider values a page sends while a slider is dragged
-    (``(values, quick) -> Scene``), so drags need no round trip through the app's events.
+    (``({slot: value}, quick) -> Scene``), so drags need no round trip through the app's
+    events.
     """
 
     camera: OrbitCamera = dataclasses.field(default_factory=OrbitCamera)
     scene: Scene | None = None
-    follow: Callable[[list[float], bool], Scene] | None = None
+    follow: Callable[[dict[int, float], bool], Scene] | None = None
     last_seq: int = 0
     limit: RateLimit = dataclasses.field(default_factory=RateLimit)
     rendering: threading.Lock = dataclasses.field(default_factory=threading.Lock)
@@ -123,10 +124,11 @@ class FrameService:
             raise KeyError(f"no view {view_id!r}; open one with FrameService.open().")
         view.scene = scene
 
-    def follow(self, view_id: str, build: Callable[[list[float], bool], Scene]) -> None:
-        """Let ``view_id`` rebuild its scene from slider values sent with frame requests:
-        ``build(values, quick)``; ``quick`` (drafts, and the first frame after a release) may
-        skip slow steps such as a metric refinement, and return a Scene with ``final=False``."""
+    def follow(self, view_id: str, build: Callable[[dict[int, float], bool], Scene]) -> None:
+        """Let ``view_id`` rebuild its scene from the slider values a page sends with frame
+        requests: ``build({slot: value}, quick)`` (slots: the numbers ending the sliders'
+        element ids); ``quick`` (drafts, and the first frame after a release) may skip slow
+        steps such as a metric refinement, and return a Scene with ``final=False``."""
         view = self._view(view_id)
         if view is None:
             raise KeyError(f"no view {view_id!r}; open one with FrameService.open().")
@@ -159,9 +161,9 @@ class FrameService:
         retry_ms}`` when it is not drawn: ``unknown`` view, ``stale`` (older than one seen),
         ``busy`` (a frame of this view is being drawn), ``rate`` (over the view's rate),
         ``empty`` (nothing to show) or ``values`` (slider values the view cannot follow).
-        ``values`` (slider values, while one is dragged) rebuild the scene first, through the
-        view's ``follow``, quickly for drafts or when ``quick`` is true; ``final`` False says a
-        request without ``quick`` would refine the shape shown."""
+        ``values`` ([[slot, value], ...], sent while a slider is dragged) rebuild the scene
+        first, through the view's ``follow``, quickly for drafts or when ``quick`` is true;
+        ``final`` False says a request without ``quick`` would refine the shape shown."""
         if not isinstance(request, dict):
             return {"seq": 0, "dropped": "unknown", "retry_ms": 0}
         seq = request.get("seq")
@@ -195,14 +197,20 @@ class FrameService:
 
     @staticmethod
     def _follow(view: View, values, quick: bool) -> Scene | None:
-        """The scene for a page's slider ``values``, or None for junk or an unfollowed view."""
-        if (view.follow is None or not isinstance(values, list) or len(values) > MAX_SLIDERS
-                or not all(isinstance(v, (int, float)) and not isinstance(v, bool)
-                           and math.isfinite(v) for v in values)):
+        """The scene for a page's ``[[slot, value], ...]``, or None for junk or when the view
+        follows no sliders."""
+        if view.follow is None or not isinstance(values, list) or len(values) > MAX_SLIDERS:
             return None
+        by_slot = {}
+        for pair in values:
+            if not (isinstance(pair, list) and len(pair) == 2 and all(
+                    isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                    for v in pair) and 0 <= pair[0] < MAX_SLIDERS and pair[0] == int(pair[0])):
+                return None
+            by_slot[int(pair[0])] = float(pair[1])
         try:
-            return view.follow([float(v) for v in values], quick)
-        except (SemantifyError, ValueError, IndexError):  # values it refuses (count, range)
+            return view.follow(by_slot, quick)
+        except (SemantifyError, ValueError, IndexError, KeyError):  # values it refuses
             return None
 
     def _dropped(self, seq: int, reason: str, retry_ms: float = 0) -> dict:
