@@ -14,19 +14,21 @@ def build_app(config: AppConfig | None = None):
     Hugging Face Space)."""
     import gradio as gr
 
-    from semantify.app import build, events
+    from semantify.app import build, events, frames
     from semantify.app.catalog import Catalog
     from semantify.app.handlers import Handlers
     from semantify.app.layout import build_ui
+    from semantify.app.viewport import FrameService
     from semantify.paths import sessions_dir
 
     config = config or AppConfig.create()
     catalog = Catalog(config)
     models = [(e.label.split(":")[0], e.model_ref.id) for e in catalog.entries() if e.is_raw]
+    service = FrameService(frames.jpeg_data_url)  # every page's viewer: cameras and frames
     with gr.Blocks(title=TITLE, delete_cache=GRADIO_CACHE) as demo:
         gr.Markdown(f"## {TITLE}")
-        ui = build_ui(models, build.MIN_SAMPLES)
-        events.wire(demo, ui, Handlers(ui, catalog, config))
+        ui = build_ui(models, build.MIN_SAMPLES, service)
+        events.wire(demo, ui, Handlers(ui, catalog, config, service))
     demo.queue(default_concurrency_limit=1, max_size=limits.MAX_QUEUE)
     demo.allowed_paths = [str(sessions_dir())]  # exports and animations: the app's own files
     return demo

@@ -1,9 +1,11 @@
 """Wire the page's events to the handlers, with the queueing that keeps the viewer live.
 
-Slider moves and camera moves share the ``view`` concurrency group and keep only the latest
-pending event (``trigger_mode="always_last"``); heavy jobs (photos, text, exports) run in their
-own group and training jobs (new words, builds) in another, one at a time per server, so none
-of them starves slider moves.
+Slider moves share the ``view`` concurrency group and keep only the latest pending event
+(``trigger_mode="always_last"``); in the browser a slider drag's frames and every camera move
+go through the viewer itself (``semantify.app.viewport``), so these events only keep the
+session and numbers up to date. Heavy jobs (photos, text, exports, turntables) run in their own
+group and training jobs (new words, builds) in another, one at a time per server, so none of
+them starves slider moves.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ def wire(demo, ui: Ui, handlers: Handlers) -> None:
     """Attach every listener (call inside the ``gr.Blocks`` context)."""
     shown = [ui.state, ui.viewer, ui.measures, ui.record, ui.info]
     tabs = [ui.photo_note, ui.words_note, ui.fit_crop, ui.prompt_go, ui.add_words, ui.uploads]
-    layout = ui.sliders + [ui.extras, ui.ramp_slider] + tabs
-    jumps = shown + ui.sliders
+    layout = ui.sliders + [ui.extras, ui.ramp_slider, ui.pose] + tabs + [ui.heat_key]
+    jumps = shown + ui.sliders + [ui.heat_key]  # the key last: API output indices stay put
+    drawn = [ui.state, ui.viewer, ui.heat_key, ui.record]
     # Every event of a concurrency group states the same limit (the lowest one would win).
     view = dict(concurrency_id="view", concurrency_limit=VIEW_CONCURRENCY)
     live = dict(trigger_mode="always_last", show_progress="hidden", **view)
@@ -35,19 +38,21 @@ def wire(demo, ui: Ui, handlers: Handlers) -> None:
     ui.everyone.input(handlers.set_everyone, [ui.state, ui.everyone], [ui.state, ui.picker],
                       api_visibility="private", queue=False)
     for slot, slider in enumerate(ui.sliders):
-        slider.input(functools.partial(handlers.move, slot), [ui.state, slider],
-                     shown + [slider], api_visibility="private", **live)
+        slider.input(functools.partial(handlers.follow, slot), [ui.state, slider],
+                     [ui.state, ui.measures, ui.record, ui.info, ui.heat_key],
+                     api_visibility="private", **live)
     ui.api_move.click(handlers.move_api, [ui.state, ui.api_index, ui.api_value], jumps,
                       api_name="move", **live)
-    camera = [ui.state, ui.azimuth, ui.elevation, ui.zoom]
-    for control in (ui.azimuth, ui.elevation, ui.zoom):
-        control.input(handlers.orbit, camera, [ui.state, ui.viewer, ui.info],
-                      api_visibility="private", **live)
-    ui.reset_view.click(handlers.reset_view, [ui.state],
-                        [ui.state, ui.viewer, ui.azimuth, ui.elevation, ui.zoom, ui.info],
-                        api_name="reset_view", **view)
-    ui.heatmap.input(handlers.set_heatmap, [ui.state, ui.heatmap],
-                     [ui.state, ui.viewer, ui.info], api_name="heatmap", **view)
+    look = [ui.state, ui.pose, ui.appearance, ui.heatmap]
+    for control in (ui.pose, ui.appearance):
+        control.input(handlers.set_look, look, drawn + [ui.info], api_visibility="private",
+                      **view)
+    ui.heatmap.input(handlers.set_heatmap, [ui.state, ui.heatmap], drawn + [ui.info],
+                     api_name="heatmap", **view)
+    ui.viewer.expired(handlers.reopen_view, [ui.state], drawn + [ui.info],
+                      api_visibility="private", **view)
+    ui.turntable.click(handlers.turntable, [ui.state], [ui.turntable_file, ui.info],
+                       api_name="turntable", **heavy)
     ui.show_record.input(handlers.show_record, [ui.show_record], [ui.record], queue=False,
                          api_visibility="private")
     ui.reset.click(handlers.reset, [ui.state], jumps, api_name="reset", **view)
@@ -70,7 +75,7 @@ def wire(demo, ui: Ui, handlers: Handlers) -> None:
     ui.build.click(handlers.build, [ui.state, ui.build_model, ui.build_clip,
                                     ui.build_checkpoint, ui.build_samples],
                    shown + layout + [ui.picker, ui.build_log], api_name="build", **train)
-    ui.export.click(handlers.export, [ui.state], [ui.files, ui.preview, ui.info],
-                    api_name="export", **heavy)
+    ui.export.click(handlers.export, [ui.state, ui.export_posed],
+                    [ui.files, ui.preview, ui.info], api_name="export", **heavy)
     ui.params.upload(handlers.load_params, [ui.state, ui.params],
                      shown + layout + [ui.picker], api_name="load_params", **heavy)

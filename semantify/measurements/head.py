@@ -57,9 +57,11 @@ class HeadMeter:
         return meter if max(meter.left.max(), meter.right.max()) < model.num_vertices else None
 
     def measure(self, vertices) -> dict[str, np.ndarray]:
-        """(B, V, 3) vertices -> {name: (B,) values in cm}."""
+        """(B, V, 3) (or one (V, 3)) vertices -> {name: (B,) values in cm}."""
         v = (vertices.detach().cpu().numpy() if isinstance(vertices, torch.Tensor)
              else np.asarray(vertices)).astype(np.float64)
+        if v.ndim == 2:
+            v = v[None]
         left, right = v[:, self.left].mean(axis=1), v[:, self.right].mean(axis=1)
         eyes = (left + right) / 2  # (B, 3)
         brow = eyes[:, 1] + BROW_ABOVE_EYES
@@ -74,6 +76,6 @@ class HeadMeter:
                 "eyes_cm": 100 * np.linalg.norm(left - right, axis=1)}
 
     def measure_table(self, vertices) -> list[tuple[str, float, str]]:
-        """Rows (label, value, unit) of the first mesh, for the app's table."""
+        """Rows (label, value, unit) of the (first) mesh, for the app's table."""
         values = self.measure(vertices)
         return [(label, float(values[name][0]), unit) for name, label, unit in ROWS]

@@ -28,7 +28,8 @@ BLANK = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAA
 TEMPLATE = (
     '<div class="orbit-stage" tabindex="0" role="img" aria-label="3D view: drag to orbit, '
     'wheel or pinch to zoom, right- or shift-drag to pan, double-click to reset, arrow keys '
-    'to orbit"><img class="orbit-frame" src="${value}" alt="" draggable="false">'
+    'to orbit"><img class="orbit-frame render" src="${value}" alt="the shape" '
+    'draggable="false">'
     '<div class="orbit-hint">drag to orbit · wheel to zoom · right-drag to pan · '
     'double-click to reset</div></div>')
 

@@ -219,11 +219,16 @@ document.addEventListener("pointerup", () => {
   ask("full", true, true);  // a quick full frame now; the refined one follows if there is one
 }, true);
 // A new frame from the server's own events (a slider released, a pose) arrives as ``value``:
-// newer than any frame asked for before it, and drawn for the sliders' current values.
+// newer than any frame asked for before it, and drawn for the sliders' current values. It may
+// come with a new view (the server forgot the old one): its sequence starts afresh.
+let currentView = props.view;
 watch("value", () => {
+  if (props.view !== currentView) {
+    currentView = props.view;
+    seq = 0;
+  }
   shown = seq;
   [sentValues, sentQuality] = [JSON.stringify(sliderValues()), "final"];
   stats.pushed += 1;
 });
-watch("view", () => { seq = 0; shown = 0; ask("full"); });
 if (props.view) ask("full");

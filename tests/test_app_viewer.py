@@ -1,0 +1,109 @@
+"""The app's viewer in headless Chromium: drag on the render and the view turns; pick a pose,
+skin or clay and the render changes; a face shows its head's measurements; a turntable."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+STATS = "() => document.querySelector('#render .orbit-stage').parentElement.orbitStats"
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="needs Debian's chromium (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    os.environ.setdefault("SEMANTIFY_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    from semantify.app import build_app
+
+    demo = build_app()
+    with socket.socket() as probe:  # a port of our own: other servers come and go on 786x
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
+                quiet=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1500, "height": 1000})
+        page.goto(demo.local_url, timeout=120_000)
+        page.wait_for_function("() => { const i = document.querySelector('#render img.render');"
+                               " return i && i.src.startsWith('data:image/jpeg'); }",
+                               timeout=120_000)
+        page.locator("#measures").get_by_text("Height").wait_for(timeout=60_000)
+        yield page
+        browser.close()
+    demo.close()
+
+
+def _frame(page) -> np.ndarray:
+    from semantify.app.frames import decode_data_url
+
+    url = page.locator("#render img.render").get_attribute("src")
+    return np.asarray(decode_data_url(url).convert("RGB"), dtype=float)
+
+
+def _pushed_after(page, action) -> None:
+    """Do ``action``, then wait for the frame the app's event sends."""
+    pushed = page.evaluate(STATS)["pushed"]
+    action()
+    page.wait_for_function(f"n => ({STATS})().pushed > n", arg=pushed, timeout=60_000)
+
+
+def _changed(a: np.ndarray, b: np.ndarray) -> float:
+    return float((np.abs(a - b).max(axis=-1) > 8).mean())
+
+
+def test_dragging_on_the_render_turns_the_view(page):
+    before = _frame(page)
+    full = page.evaluate(STATS)["full"]
+    box = page.locator("#render .orbit-stage").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, 9):
+        page.mouse.move(x + 25 * step, y + 2 * step, steps=2)
+    page.mouse.up()
+    page.wait_for_function(f"n => ({STATS})().full > n", arg=full, timeout=60_000)
+    camera = json.loads(page.evaluate(
+        "() => document.querySelector('#render .orbit-stage').parentElement.dataset.camera"))
+    assert camera["azimuth"] < -45 and camera["elevation"] > 10
+    assert _changed(before, _frame(page)) > 0.01
+
+
+def test_pose_and_skin_change_the_render_and_not_the_measurements(page):
+    rows = page.locator("#measures").inner_text()
+    skin = _frame(page)
+    _pushed_after(page, lambda: page.locator("#appearance").get_by_text("clay").click())
+    clay = _frame(page)
+    assert _changed(skin, clay) > 0.01
+    page.locator("#pose input").click()
+    _pushed_after(page, lambda: page.get_by_role("option", name="Sitting").click())
+    assert _changed(clay, _frame(page)) > 0.01
+    assert page.locator("#measures").inner_text() == rows  # measured in the rest pose
+
+
+def test_a_turntable_of_what_is_shown(page):
+    page.locator("#turntable").click()
+    link = page.locator("a[href$='turntable.mp4']")
+    link.first.wait_for(timeout=180_000)
+
+
+def test_a_face_model_shows_its_head_measurements(page):
+    page.locator("#picker input").click()
+    page.get_by_role("option", name="Anny face shape", exact=False).first.click()
+    page.wait_for_function("() => document.querySelector('#measures').innerText"
+                           ".includes('Head circumference')", timeout=60_000)
+    page.locator("#pose input").click()
+    options = page.get_by_role("option").all_inner_texts()
+    assert "Head turned" in options and "Walking" not in options
+    page.keyboard.press("Escape")
