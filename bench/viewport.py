@@ -1,9 +1,10 @@
-"""The orbit viewer in headless Chromium: frames/s that reach the page during a continuous drag,
-the full frame's delay after release, and frame requests from many sessions at once.
+"""The app's orbit viewer in headless Chromium: frames/s that reach the page during a continuous
+drag, the full frame's delay after release, and frame requests from many sessions at once.
 
-- ``drag``: the test page (``semantify.app.viewport.demo``) for raw anny-body and for the
-  metric slider set; a scripted drag of DRAG_SECONDS at ~60 pointer moves/s on the view, then
-  on a slider; frames counted in the page (``orbitStats``), release -> full frame in ms;
+- ``drag``: the app (``semantify app``, torch at one thread as it launches) on raw anny-body
+  and on the shipped metric slider set; a scripted drag of DRAG_SECONDS at ~60 pointer
+  events/s on the view, then on a slider; frames counted in the page (``orbitStats``),
+  release -> full frame in ms;
 - ``sessions``: CLIENTS threads, each its own view, asking frames over HTTP as a page does (one
   in flight), plus one client flooding its view with parallel requests: p50/p95 per frame for
   the well-behaved ones, errors, and how many of the flood's requests were refused.
@@ -26,24 +27,34 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 DRAG_SECONDS, ROUNDS = 4.0, 3
 CLIENTS, REQUESTS, FLOOD = 20, 30, 8
-STATS = "() => document.querySelector('#orbit .orbit-stage').parentElement.orbitStats"
+STATS = "() => document.querySelector('#render .orbit-stage').parentElement.orbitStats"
+ENTRIES = {"raw": "Anny body: raw coefficients", "metric": "anny-body-metric"}  # picker labels
 
 
-def launch(entry: str):
-    from semantify.app.viewport.demo import build_demo
+def launch():
+    from semantify.app import build_app
+    from semantify.app.blocks import launch as serve
 
-    demo = build_demo(entry)
+    demo = build_app()
     with socket.socket() as probe:  # a port of our own: other servers come and go on 786x
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    serve(demo, port, server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
     return demo
 
 
 def first_frame(page) -> None:
     page.wait_for_function(
-        "() => { const i = document.querySelector('#orbit .orbit-frame');"
+        "() => { const i = document.querySelector('#render img.render');"
         " return i && i.src.startsWith('data:image/jpeg'); }", timeout=120_000)
+
+
+def open_entry(page, label: str) -> None:
+    """Pick the picker entry starting with ``label`` and wait for its frame."""
+    pushed = page.evaluate(STATS)["pushed"]
+    page.locator("#picker input").click()
+    page.get_by_role("option", name=label, exact=False).first.click()
+    page.wait_for_function(f"n => ({STATS})().pushed > n", arg=pushed, timeout=120_000)
 
 
 # A continuous drag played inside the page at ~60 events/s (a driver outside the page, one
@@ -98,24 +109,25 @@ def release_delay(page, kind: str = "view") -> float:
 def bench_drag(entries) -> None:
     from playwright.sync_api import sync_playwright
 
-    for entry in entries:
-        demo = launch(entry)
-        try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-                page = browser.new_page(viewport={"width": 1400, "height": 900})
-                page.goto(demo.local_url, timeout=120_000)
-                first_frame(page)
+    demo = launch()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            page.goto(demo.local_url, timeout=120_000)
+            first_frame(page)
+            for entry in entries:
+                open_entry(page, ENTRIES[entry])
                 rates, delays, moves = [], [], []
                 for _ in range(ROUNDS):
-                    elapsed, pointer_rate, counted = drag(page, "#orbit .orbit-stage",
+                    elapsed, pointer_rate, counted = drag(page, "#render .orbit-stage",
                                                           DRAG_SECONDS)
                     rates.append(counted["frames"] / elapsed)
                     moves.append(pointer_rate)
                     delays.append(release_delay(page))
                     page.wait_for_timeout(300)
                 print(f"{entry}: view drag {statistics.median(rates):5.1f} frames/s reach the "
-                      f"page (rounds {', '.join(f'{r:.1f}' for r in rates)}; pointer moves "
+                      f"page (rounds {', '.join(f'{r:.1f}' for r in rates)}; pointer events "
                       f"{statistics.median(moves):.0f}/s); full frame "
                       f"{statistics.median(delays):4.0f} ms after release (rounds "
                       f"{', '.join(f'{d:.0f}' for d in delays)})")
@@ -130,28 +142,29 @@ def bench_drag(entries) -> None:
                       f"page (rounds {', '.join(f'{r:.1f}' for r in rates)}); full frame "
                       f"{statistics.median(delays):4.0f} ms after release (rounds "
                       f"{', '.join(f'{d:.0f}' for d in delays)})")
-                browser.close()
-        finally:
-            demo.close()
+            browser.close()
+    finally:
+        demo.close()
 
 
 def bench_sessions() -> None:
     import httpx
     import torch
 
-    from semantify.app.viewport.demo import entry, renderer
     from semantify.app.viewport.service import Scene
+    from semantify.models import load_model
+    from semantify.rendering import interactive_renderer
 
-    demo = launch("anny-body")
+    demo = launch()
     try:
         service = demo.frame_service
-        model = entry("anny-body").model
+        model = load_model("anny-body")
         with torch.no_grad():
             vertices = model(model.default_coefficients()[None])[0].numpy()
-        scene = Scene(renderer(model), vertices)
+        scene = Scene(interactive_renderer(model), vertices)
         config = httpx.get(demo.local_url + "config").json()
         component = next(c["id"] for c in config["components"]
-                         if c.get("props", {}).get("elem_id") == "orbit")
+                         if c.get("props", {}).get("elem_id") == "render")
         url = demo.local_url.rstrip("/") + "/gradio_api/component_server"
 
         def client(index: int, flood: bool = False) -> list:
@@ -210,14 +223,9 @@ def bench_sessions() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", choices=("drag", "sessions"))
-    parser.add_argument("--entries", default="anny-body,metric")
-    parser.add_argument("--torch-threads", type=int, default=0,
-                        help="torch.set_num_threads for the server (0: torch's default)")
+    parser.add_argument("--entries", default="raw,metric",
+                        help=f"comma-separated, of {', '.join(ENTRIES)}")
     args = parser.parse_args()
-    if args.torch_threads:
-        import torch
-
-        torch.set_num_threads(args.torch_threads)
     if args.only in (None, "drag"):
         bench_drag(args.entries.split(","))
     if args.only in (None, "sessions"):

@@ -107,3 +107,15 @@ def test_a_face_model_shows_its_head_measurements(page):
     options = page.get_by_role("option").all_inner_texts()
     assert "Head turned" in options and "Walking" not in options
     page.keyboard.press("Escape")
+
+
+def test_sliders_at_rest_update_the_measurements(page):
+    rows = page.locator("#measures").inner_text()
+    frames = page.evaluate(STATS)["frames"]
+    first = page.locator("#slider-0 input[type=range]")
+    first.focus()
+    for _ in range(12):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"n => ({STATS})().frames > n", arg=frames, timeout=60_000)
+    page.wait_for_function("rows => document.querySelector('#measures').innerText !== rows",
+                           arg=rows, timeout=60_000)

@@ -30,6 +30,7 @@ def build_app(config: AppConfig | None = None):
         ui = build_ui(models, build.MIN_SAMPLES, service)
         events.wire(demo, ui, Handlers(ui, catalog, config, service))
     demo.queue(default_concurrency_limit=1, max_size=limits.MAX_QUEUE)
+    demo.frame_service = service  # for benches and tests
     demo.allowed_paths = [str(sessions_dir())]  # exports and animations: the app's own files
     return demo
 

@@ -1,16 +1,14 @@
 """Wire the page's events to the handlers, with the queueing that keeps the viewer live.
 
 Slider moves share the ``view`` concurrency group and keep only the latest pending event
-(``trigger_mode="always_last"``); in the browser a slider drag's frames and every camera move
-go through the viewer itself (``semantify.app.viewport``), so these events only keep the
-session and numbers up to date. Heavy jobs (photos, text, exports, turntables) run in their own
+(``trigger_mode="always_last"``). In the browser, a slider drag's frames and every camera move
+go through the viewer itself (``semantify.app.viewport``), and the viewer's ``settle`` event
+(sliders at rest) brings the session and its numbers up to date. Heavy jobs (photos, text, exports, turntables) run in their own
 group and training jobs (new words, builds) in another, one at a time per server, so none of
 them starves slider moves.
 """
 
 from __future__ import annotations
-
-import functools
 
 from semantify.app.handlers import Handlers
 from semantify.app.layout import Ui
@@ -37,9 +35,9 @@ def wire(demo, ui: Ui, handlers: Handlers) -> None:
                     **view)
     ui.everyone.input(handlers.set_everyone, [ui.state, ui.everyone], [ui.state, ui.picker],
                       api_visibility="private", queue=False)
-    for slot, slider in enumerate(ui.sliders):
-        slider.input(functools.partial(handlers.follow, slot), [ui.state, slider],
-                     [ui.state, ui.measures, ui.record, ui.info, ui.heat_key],
+    # A slider drag is drawn by the viewer; when the sliders rest it reports their values.
+    ui.viewer.settle(handlers.settle, [ui.state],
+                     [ui.state, ui.measures, ui.record, ui.info, ui.heat_key] + ui.sliders,
                      api_visibility="private", **live)
     ui.api_move.click(handlers.move_api, [ui.state, ui.api_index, ui.api_value], jumps,
                       api_name="move", **live)

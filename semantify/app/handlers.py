@@ -181,22 +181,26 @@ class Handlers:
         return self.move(slot, session, value)
 
     @reports_errors
-    def follow(self, slot: int, session: Session, value) -> dict:
-        """A slider dragged in the browser: its frames come through the viewer (orbit.js);
-        here the session, numbers and record follow, without a frame."""
-        if not session.throttle.allow():
-            return {}
+    def settle(self, session: Session, event: gr.EventData) -> dict:
+        """The page's sliders came to rest after a drag or keys (the viewer drew the frames
+        itself): the session, numbers and record follow, without a frame."""
+        from semantify.app.viewport.service import slider_pairs
+
+        by_slot = slider_pairs((getattr(event, "_data", None) or {}).get("values"))
+        if by_slot is None:
+            raise SemantifyError("the slider values sent are not valid; move a slider again.")
         rt = self.runtime_of(session)
-        index = rt.panel.index_of(slot)
-        if index is None or value is None:
-            return {self.ui.state: session}
         values = list(session.values)
-        values[index] = float(value)
-        session, _ = view.with_values(session, rt, values)
+        for slot, value in by_slot.items():
+            index = rt.panel.index_of(slot)
+            if index is not None:
+                values[index] = value
+        session, shape = view.with_values(session, rt, values)
         self.frames.follow(session.view, view.follow(session, rt))
         return {self.ui.state: session, self.ui.measures: rt.table(session.vertices),
-                self.ui.record: view.record(session, rt), self.ui.info: notices(()),
-                self.ui.heat_key: view.colour_key(session)}
+                self.ui.record: view.record(session, rt), self.ui.info: notices(shape.notes),
+                self.ui.heat_key: view.colour_key(session),
+                **self.slider_values(session, rt)}
 
     @reports_errors
     def set_look(self, session: Session, pose, appearance, enabled: bool) -> dict:

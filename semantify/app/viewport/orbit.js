@@ -9,7 +9,8 @@
 // With ``props.sliders`` (a CSS selector of the app's slider column, whose gr.Sliders have
 // elem_ids "slider-<slot>"), dragging one of its range sliders asks for draft frames carrying
 // the slider values, and its release for the full frame, so a slider drag is drawn through
-// this same channel (the app's own slider events only update its state and tables).
+// this same channel; when the sliders come to rest (released, or keys settled) the component
+// fires its "settle" event with the values, for the app to update its state and tables.
 const HOME = { azimuth: 0, elevation: 10, distance: 1, pan: [0, 0] };
 const ORBIT_DEG_PER_PX = 0.45, ZOOM_PER_WHEEL = 0.0015, SETTLE_MS = 160;
 const LIMITS = { elevation: [-85, 85], distance: [0.2, 4], pan: 2.5 };
@@ -98,9 +99,17 @@ async function pump() {
   if (retry) setTimeout(pump, retry); else pump();
 }
 
-function settleSoon() {
+function settleSoon(sliders = false) {
   clearTimeout(settle);
-  settle = setTimeout(() => ask("full", Boolean(props.sliders), true), SETTLE_MS);
+  settle = setTimeout(() => {
+    ask("full", sliders, true);
+    if (sliders) settleSliders();
+  }, SETTLE_MS);
+}
+
+function settleSliders() {
+  const values = sliderValues();
+  if (values) trigger("settle", { values });
 }
 
 function orbit(dx, dy) {
@@ -208,7 +217,7 @@ function onSlider(event) {
   if (!element.isConnected) return document.removeEventListener("input", onSlider, true);
   if (!isSlider(event.target)) return;
   ask("draft", true);
-  if (!sliderHeld) settleSoon();  // keys: no release event, so ask the full frame ourselves
+  if (!sliderHeld) settleSoon(true);  // keys: no release, so settle after a pause
 }
 document.addEventListener("input", onSlider, true);
 document.addEventListener("pointerdown", (e) => { if (isSlider(e.target)) sliderHeld = true; }, true);
@@ -217,6 +226,7 @@ document.addEventListener("pointerup", () => {
   sliderHeld = false;
   stats.sliderReleasedAt = performance.now();
   ask("full", true, true);  // a quick full frame now; the refined one follows if there is one
+  settleSliders();
 }, true);
 // A new frame from the server's own events (a slider released, a pose) arrives as ``value``:
 // newer than any frame asked for before it, and drawn for the sliders' current values. It may

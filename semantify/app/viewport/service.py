@@ -199,15 +199,9 @@ class FrameService:
     def _follow(view: View, values, quick: bool) -> Scene | None:
         """The scene for a page's ``[[slot, value], ...]``, or None for junk or when the view
         follows no sliders."""
-        if view.follow is None or not isinstance(values, list) or len(values) > MAX_SLIDERS:
+        by_slot = slider_pairs(values)
+        if view.follow is None or by_slot is None:
             return None
-        by_slot = {}
-        for pair in values:
-            if not (isinstance(pair, list) and len(pair) == 2 and all(
-                    isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-                    for v in pair) and 0 <= pair[0] < MAX_SLIDERS and pair[0] == int(pair[0])):
-                return None
-            by_slot[int(pair[0])] = float(pair[1])
         try:
             return view.follow(by_slot, quick)
         except (SemantifyError, ValueError, IndexError, KeyError):  # values it refuses
@@ -216,3 +210,18 @@ class FrameService:
     def _dropped(self, seq: int, reason: str, retry_ms: float = 0) -> dict:
         self.stats[f"dropped_{reason}"] += 1
         return {"seq": seq, "dropped": reason, "retry_ms": round(retry_ms, 1)}
+
+
+def slider_pairs(values) -> dict[int, float] | None:
+    """A page's ``[[slot, value], ...]`` as {slot: value}, or None unless every slot is an
+    integer in [0, MAX_SLIDERS) and every value a finite number."""
+    if not isinstance(values, list) or len(values) > MAX_SLIDERS:
+        return None
+    by_slot = {}
+    for pair in values:
+        if not (isinstance(pair, list) and len(pair) == 2 and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                for v in pair) and 0 <= pair[0] < MAX_SLIDERS and pair[0] == int(pair[0])):
+            return None
+        by_slot[int(pair[0])] = float(pair[1])
+    return by_slot
