@@ -22,7 +22,7 @@ import torch
 from semantify.app import heatmap
 from semantify.app.frames import jpeg_data_url
 from semantify.app.viewport.component import orbit_view
-from semantify.app.viewport.service import FrameService, Scene
+from semantify.app.viewport.service import FrameService, Scene, slider_pairs
 
 ENTRIES = {"anny-body": ("anny-body", None), "metric": ("anny-body", "sliders/anny-body-metric"),
            "face": ("anny-face-shape", None)}
@@ -189,8 +189,10 @@ def build_demo(entry_name: str = "anny-body") -> gr.Blocks:
         page, frame = update(page, page.values)
         return page, frame, _measure(model, page.rest), _key(page)
 
-    def release(page: Page, *values):
-        """A slider let go: the page asks its own full frame (orbit.js); update the rest."""
+    def settle(page: Page, event: gr.EventData):
+        """The sliders came to rest (the page drew the frames itself): update the rest."""
+        by_slot = slider_pairs((getattr(event, "_data", None) or {}).get("values")) or {}
+        values = [by_slot.get(slot, value) for slot, value in enumerate(page.values)]
         page, _ = update(page, values, draw=False)
         return page, _measure(model, page.rest), _key(page)
 
@@ -236,9 +238,9 @@ def build_demo(entry_name: str = "anny-body") -> gr.Blocks:
                 spin = gr.Button("Turntable (MP4)", elem_id="spin")
                 video = gr.File(label="Turntable", elem_id="turntable")
         demo.load(open_page, outputs=[state, view, table, key])
-        for slider in sliders:  # a drag itself is drawn through the view (see orbit.js)
-            slider.release(release, [state, *sliders], [state, table, key],
-                           show_progress="hidden", concurrency_limit=8)
+        # A slider drag is drawn by the view (orbit.js), which reports the values at rest.
+        view.settle(settle, state, [state, table, key], show_progress="hidden",
+                    trigger_mode="always_last")
         for control in (pose, appearance, heat):
             control.change(choose, [state, pose, appearance, heat, *sliders], [state, view, key],
                            show_progress="hidden")

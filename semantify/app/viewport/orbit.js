@@ -226,7 +226,7 @@ document.addEventListener("pointerup", () => {
   sliderHeld = false;
   stats.sliderReleasedAt = performance.now();
   ask("full", true, true);  // a quick full frame now; the refined one follows if there is one
-  settleSliders();
+  setTimeout(settleSliders, SETTLE_MS);  // the app's numbers after the frame, not with it
 }, true);
 // A new frame from the server's own events (a slider released, a pose) arrives as ``value``:
 // newer than any frame asked for before it, and drawn for the sliders' current values. It may
