@@ -8,6 +8,7 @@ with CLIP; a prediction writer stores each batch as one atomic shard. Sample i d
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 import warnings
@@ -18,10 +19,12 @@ import torch
 from lightning.pytorch.callbacks import BasePredictionWriter, Callback
 from torch.utils.data import DataLoader, Dataset
 
+from lightning_modules.cluster import check_launch
 from semantify.dataset import num_shards, shard_path, write_shard
 from semantify.errors import SemantifyError
 from semantify.generation import (GenerationSpec, SamplePipeline, build_manifest,
                                   prepare_output, shard_indices, thumbnails)
+from semantify.writer_lock import is_rank_zero, writer_lock
 
 
 class ShardSource(Dataset):
@@ -140,11 +143,17 @@ def _unwrap(error: BaseException) -> SemantifyError | None:
     return error if isinstance(error, SemantifyError) else None
 
 
-def generate(spec: GenerationSpec, out: Path | str, devices: int = 1,
+def generate(spec: GenerationSpec, out: Path | str, devices: int = 1, num_nodes: int = 1,
              accelerator: str = "auto", workers: int = 1, progress: bool = True) -> dict:
-    """Generate (or resume) the dataset ``spec`` into ``out``; returns a summary dict."""
+    """Generate (or resume) the dataset ``spec`` into ``out``; returns a summary dict.
+
+    ``devices`` processes on each of ``num_nodes`` machines; more than one node needs a
+    launcher (torchrun or srun) whose counts match. Global rank 0 holds ``out``'s writer lock,
+    so a second run on the same folder is refused; every rank writes only its own shards.
+    """
     from semantify.models import load_model
 
+    check_launch(num_nodes, devices)
     model = load_model(spec.model_id, **dict(spec.model_options))
     names: list[str] = []
     if spec.measurements:
@@ -152,28 +161,37 @@ def generate(spec: GenerationSpec, out: Path | str, devices: int = 1,
 
         names = list(MEASUREMENTS) if has_landmarks(model) else []
     manifest = build_manifest(spec, model, names)
-    pending = prepare_output(Path(out), manifest)
-    total = sum(len(shard_indices(s, manifest)) for s in pending)
-    started = time.perf_counter()
-    if pending:
-        # "ddp" relaunches this command once per extra device; each rank finds its own shards.
-        strategy = "ddp" if devices > 1 else "auto"
-        trainer = L.Trainer(
-            accelerator=accelerator, devices=devices, strategy=strategy,
-            use_distributed_sampler=False, logger=False, enable_progress_bar=False,
-            enable_model_summary=False, enable_checkpointing=False,
-            callbacks=[ShardWriter(out), SampleProgress(total, progress)])
-        # Each batch is a whole shard (batch_size=None): there are no sampler indices to infer.
-        warnings.filterwarnings("ignore", message="Couldn't infer the batch indices")
-        try:
-            trainer.predict(GenerationModule(manifest), datamodule=GenerationData(
-                manifest, out, workers), return_predictions=False)
-        except Exception as error:
-            cause = _unwrap(error)
-            if cause is None:
-                raise
-            raise cause from None
+    lead = is_rank_zero()
+    with writer_lock(out) if lead else contextlib.nullcontext():
+        pending = prepare_output(Path(out), manifest, create=lead)
+        total = sum(len(shard_indices(s, manifest)) for s in pending)
+        started = time.perf_counter()
+        if pending:
+            _predict(manifest, out, devices, num_nodes, accelerator, workers, progress, total)
     seconds = time.perf_counter() - started
     return {"out": str(out), "samples": manifest["samples"], "generated": total,
             "skipped_shards": num_shards(manifest) - len(pending),
             "seconds": seconds, "samples_per_second": total / seconds if seconds else 0.0}
+
+
+def _predict(manifest: dict, out: Path | str, devices: int, num_nodes: int, accelerator: str,
+             workers: int, progress: bool, total: int) -> None:
+    """Run the predict loop that writes the pending shards, on every rank."""
+    # "ddp" relaunches this command once per extra device (or joins the processes a launcher
+    # started); each rank finds its own shards.
+    strategy = "ddp" if devices * num_nodes > 1 else "auto"
+    trainer = L.Trainer(
+        accelerator=accelerator, devices=devices, num_nodes=num_nodes, strategy=strategy,
+        use_distributed_sampler=False, logger=False, enable_progress_bar=False,
+        enable_model_summary=False, enable_checkpointing=False,
+        callbacks=[ShardWriter(out), SampleProgress(total, progress)])
+    # Each batch is a whole shard (batch_size=None): there are no sampler indices to infer.
+    warnings.filterwarnings("ignore", message="Couldn't infer the batch indices")
+    try:
+        trainer.predict(GenerationModule(manifest), datamodule=GenerationData(
+            manifest, out, workers), return_predictions=False)
+    except Exception as error:
+        cause = _unwrap(error)
+        if cause is None:
+            raise
+        raise cause from None

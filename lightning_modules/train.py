@@ -78,7 +78,7 @@ class SliderDataModule(L.LightningDataModule):
         hp = self.hparams
         if not 0.0 < hp.val_fraction < 1.0:
             raise SemantifyError(f"val_fraction must be between 0 and 1, got {hp.val_fraction}.")
-        dataset = open_dataset(self.data)
+        dataset = open_dataset(self.data, fields=("image_embeds", "measurements"))
         if hp.model is not None and hp.model != dataset.model_id:
             raise SemantifyError(f"the config names model {hp.model!r} but {self.data} was "
                                  f"made with {dataset.model_id!r}; set data.model to "
@@ -95,6 +95,8 @@ class SliderDataModule(L.LightningDataModule):
             self.template_text = template_for(dataset.family, hp.template)
         self.inputs = descriptor_values(dataset, self.descriptors, template=hp.template)
         self.targets = dataset.coefficients.to(torch.float32)
+        # The (N, K) values are all training needs: let the embeddings go (2 KB a sample).
+        dataset.image_embeds = dataset.measurements = None
         if len(dataset) < 10:
             raise SemantifyError(f"{self.data} has only {len(dataset)} samples; generate at "
                                  "least a few hundred to train sliders.")
@@ -111,7 +113,6 @@ class SliderDataModule(L.LightningDataModule):
         return Batches(self.inputs[rows], self.targets[rows], 4096, False)
 
 
-
 class MapperModule(L.LightningModule):
     """Trains a :class:`semantify.mapper.Mapper` on a :class:`SliderDataModule`.
 
@@ -126,18 +127,22 @@ class MapperModule(L.LightningModule):
         vertex_batch: rows of each batch that go through the model for the vertex loss.
         vertex_subset: vertices the vertex loss compares (a fixed random subset; 0: all).
         val_vertex_samples: validation rows whose vertex error is tracked each epoch.
+        threads: CPU threads torch uses while fitting (0: leave torch's setting). The MLP and
+            its batches are too small to gain from more than one, and on a busy machine
+            several threads spinning on each tiny operation made a step 30 times slower.
     """
 
     def __init__(self, hidden: Sequence[int] = (256, 256), lr: float = 3e-3,
                  weight_decay: float = 1e-4, warmup: float = 0.15, vertex_loss: float = 0.0,
                  vertex_batch: int = 32, vertex_subset: int = 2000,
-                 val_vertex_samples: int = 256):
+                 val_vertex_samples: int = 256, threads: int = 1):
         super().__init__()
         self.save_hyperparameters()
         self.mapper: Mapper | None = None
         self.best: dict | None = None
         self.history: list[dict] = []
         self._val: list[tuple[torch.Tensor, torch.Tensor]] = []
+        self._threads_before: int | None = None
 
     # -- set-up ------------------------------------------------------------------------------
 
@@ -162,6 +167,11 @@ class MapperModule(L.LightningModule):
     @property
     def morphable_model(self):
         return self._model[0]
+
+    def on_fit_start(self) -> None:
+        if self.hparams.threads > 0:
+            self._threads_before = torch.get_num_threads()
+            torch.set_num_threads(self.hparams.threads)
 
     def configure_optimizers(self):
         optimizer = torch.optim.AdamW(self.mapper.parameters(), lr=self.hparams.lr,
@@ -225,6 +235,11 @@ class MapperModule(L.LightningModule):
 
     def on_fit_end(self) -> None:
         self.use_best_weights()
+
+    def teardown(self, stage: str) -> None:
+        if self._threads_before is not None:  # put torch's thread count back
+            torch.set_num_threads(self._threads_before)
+            self._threads_before = None
 
 
 class SliderSetWriter(Callback):

@@ -8,10 +8,13 @@ renamed, so a shard file that exists is complete.
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors import safe_open
+from safetensors.torch import save_file
 
 from semantify.errors import SemantifyError
 from semantify.files import read_json, write_atomic
@@ -97,31 +100,57 @@ class Dataset:
         return ModelRef.from_dict(self.manifest["model"], f"dataset {self.root}")
 
 
-def open_dataset(root: Path | str) -> Dataset:
-    """Load the dataset at ``root``; refuse one with missing or inconsistent shards."""
+def open_dataset(root: Path | str, fields: Sequence[str] | None = None) -> Dataset:
+    """Load the dataset at ``root``; refuse one with missing or inconsistent shards.
+
+    ``fields``: the tensors to load besides ``coefficients`` (e.g. ``("image_embeds",
+    "measurements")``; default all, thumbnails included). Each tensor is allocated once at its
+    full size and filled shard by shard, so memory peaks at the dataset plus one shard.
+    """
     root = Path(root)
     manifest = read_manifest(root)
-    parts: dict[str, list[torch.Tensor]] = {}
-    missing = []
-    for shard in range(num_shards(manifest)):
-        path = shard_path(root, shard)
-        if not path.is_file():
-            missing.append(shard)
-            continue
-        try:
-            tensors = load_file(path)
-        except Exception as error:  # safetensors raises several types for a damaged file
-            raise SemantifyError(f"shard {path} is unreadable ({error}); delete it and rerun "
-                                 "the same `semantify generate` command to rebuild it.") from None
-        for key, value in tensors.items():
-            parts.setdefault(key, []).append(value)
+    shards, samples, size = num_shards(manifest), manifest["samples"], manifest["shard_size"]
+    missing = [s for s in range(shards) if not shard_path(root, s).is_file()]
     if missing:
         raise SemantifyError(
-            f"{root} is incomplete: {len(missing)} of {num_shards(manifest)} shards missing "
+            f"{root} is incomplete: {len(missing)} of {shards} shards missing "
             f"(first: {missing[0]}); rerun the same `semantify generate` command to finish it.")
-    tensors = {key: torch.cat(values) for key, values in parts.items()}
-    indices = tensors.pop("indices")
-    if not torch.equal(indices, torch.arange(manifest["samples"])):
-        raise SemantifyError(f"{root} has duplicate or missing sample indices; "
+    wanted = None if fields is None else {"coefficients", *fields}
+    # Filled with numpy: its copies are single-threaded, where torch's many small parallel
+    # copies crawl on a busy machine (OpenMP threads spinning for cores they do not get).
+    arrays: dict[str, np.ndarray] = {}
+    filled: dict[str, int] = {}
+    for shard in range(shards):
+        start = shard * size
+        part = _read_shard(shard_path(root, shard), wanted)
+        indices = part.pop("indices", None)
+        if indices is None or not np.array_equal(indices, np.arange(start, min(start + size,
+                                                                                samples))):
+            raise SemantifyError(f"{root} has duplicate or missing sample indices; "
+                                 "regenerate it into an empty folder.")
+        for key, value in part.items():
+            if key not in arrays:
+                arrays[key] = np.empty((samples, *value.shape[1:]), dtype=value.dtype)
+            target = arrays[key]
+            if target.shape[1:] != value.shape[1:] or target.dtype != value.dtype:
+                raise SemantifyError(f"shard {shard_path(root, shard)} holds {key} of shape "
+                                     f"{tuple(value.shape)} {value.dtype}, unlike the shards "
+                                     "before it; regenerate the dataset into an empty folder.")
+            target[start:start + len(value)] = value
+            filled[key] = filled.get(key, 0) + len(value)
+    partial = [key for key, rows in filled.items() if rows != samples]
+    if partial or "coefficients" not in arrays:
+        raise SemantifyError(f"{root} has shards without {(partial or ['coefficients'])[0]}; "
                              "regenerate it into an empty folder.")
-    return Dataset(root, manifest, tensors)
+    return Dataset(root, manifest, {key: torch.from_numpy(a) for key, a in arrays.items()})
+
+
+def _read_shard(path: Path, wanted: set[str] | None) -> dict[str, np.ndarray]:
+    """The arrays of one shard (only ``indices`` and ``wanted`` ones when given)."""
+    try:
+        with safe_open(path, "np") as file:
+            return {key: file.get_tensor(key) for key in file.keys()
+                    if wanted is None or key == "indices" or key in wanted}
+    except Exception as error:  # safetensors raises several types for a damaged file
+        raise SemantifyError(f"shard {path} is unreadable ({error}); delete it and rerun "
+                             "the same `semantify generate` command to rebuild it.") from None

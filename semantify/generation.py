@@ -14,6 +14,7 @@ import semantify
 from semantify.dataset import FORMAT, MANIFEST, VERSION, num_shards, read_manifest, shard_path
 from semantify.files import write_json_atomic
 from semantify.errors import SemantifyError
+from semantify.writer_lock import LOCK_NAME
 
 # Manifest keys that must match for a rerun to resume into an existing folder.
 IDENTITY_KEYS = ("model", "samples", "seed", "shard_size", "views", "clip", "render",
@@ -84,10 +85,12 @@ def build_manifest(spec: GenerationSpec, model, measurement_names: list[str]) ->
     }
 
 
-def prepare_output(out: Path, manifest: dict) -> list[int]:
+def prepare_output(out: Path, manifest: dict, create: bool = True) -> list[int]:
     """Create or resume the dataset folder ``out``; return the shard ids still to write.
 
-    Refuses a folder holding another dataset, or other files, rather than mixing them.
+    Refuses a folder holding another dataset, or other files, rather than mixing them. With
+    ``create`` False (ranks other than 0 of a distributed run, which may start before rank 0
+    has written the manifest) an existing manifest is checked and nothing is written.
     """
     out = Path(out)
     if (out / MANIFEST).exists():
@@ -99,7 +102,9 @@ def prepare_output(out: Path, manifest: dict) -> list[int]:
             raise SemantifyError(
                 f"{out} holds another dataset (it differs in: {', '.join(differ)}); rerun with "
                 "the same arguments to resume it, or choose an empty --out folder.")
-    elif out.exists() and any(out.iterdir()):
+    elif not create:
+        pass
+    elif out.exists() and any(p.name != LOCK_NAME for p in out.iterdir()):
         raise SemantifyError(f"{out} is not empty and holds no Semantify dataset; "
                              "choose an empty or new --out folder.")
     else:

@@ -20,6 +20,9 @@ MAX_MAPPER_PARAMETERS = 20_000_000  # 80 MB of float32 weights
 MAX_REFINE_ITERATIONS = 20
 MAX_ABS_VALUE = 1e6  # a slider range end, default or standardisation statistic
 
+# Slider sets fetched from the Hugging Face Hub: the files downloaded (JSON, weights, card).
+MAX_HUB_SET_BYTES = 200_000_000
+
 # Model files (linear:PATH.npz and licensed model files): decompressed size of all arrays.
 MAX_MODEL_FILE_BYTES = 1_500_000_000
 
@@ -36,7 +39,8 @@ MAX_PHOTOS = 8
 
 # Work per request and per session (the app).
 SHAPE_SECONDS = 2.0  # metric refinement stops here and keeps its best shape so far
-VIEW_EVENTS_PER_SECOND = 30  # a session's slider and camera events beyond this are dropped
+VIEW_EVENTS_PER_SECOND = 30  # a session's slider and camera events beyond this are refused
+VIEW_EVENTS_PENDING = 2  # a session's view events waiting or running at once; more are refused
 MAX_QUEUE = 64  # requests waiting in the server's queue; more are refused at once
 PUBLIC_JOBS_PER_HOUR = 2  # new slider sets (words, builds) one visitor may train, public mode
 

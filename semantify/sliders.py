@@ -155,11 +155,20 @@ class SliderSet(abc.ABC):
 
     @staticmethod
     def load(source: Path | str) -> TrainedSliders:
-        """The slider set in folder ``source``; damaged, tampered or invalid sets are refused
-        with one line (see :mod:`semantify.slider_files`)."""
+        """The slider set in folder ``source``, or on the Hugging Face Hub as
+        ``hf://OWNER/NAME[@REVISION]``; damaged, tampered or invalid sets are refused with one
+        line (see :mod:`semantify.slider_files` and :mod:`semantify.hub`)."""
+        from semantify.hub import HubRef, is_hub_path, resolve_slider_set
         from semantify.slider_files import load
 
-        return load(Path(source))
+        folder = resolve_slider_set(source)  # the raw text: Path() would fold "hf://"
+        sliders = load(folder)
+        if is_hub_path(source):
+            if sliders.clip is not None and sliders.clip.checkpoint:
+                raise SemantifyError(f"slider set {source} names a local CLIP checkpoint file; "
+                                     "a set on the Hub must name its weights by a hub tag.")
+            sliders.name, sliders.dataset = str(HubRef.parse(str(source))), None
+        return sliders
 
     def __init__(self, name: str, sliders: Sequence[Slider], model_ref: ModelRef,
                  root: Path | None = None):

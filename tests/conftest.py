@@ -1,16 +1,19 @@
 """Shared test set-up: caches inside the repo's .cache, offline hubs, headless GL."""
 
+import json
 import os
+import tempfile
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("ANNY_CACHE_DIR", str(ROOT / ".cache" / "anny"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-
-import json  # noqa: E402
-
-import pytest  # noqa: E402
+# Gradio's file cache, one per test run: servers that delete their cache on shutdown must not
+# delete files another run (or a concurrent test run) is serving.
+os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="semantify-gradio-"))
 
 
 @pytest.fixture(scope="session")

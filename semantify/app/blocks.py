@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from semantify import limits
 from semantify.app.config import AppConfig
 
@@ -23,6 +25,10 @@ def build_app(config: AppConfig | None = None):
 
     config = config or AppConfig.create()
     catalog = Catalog(config)
+    if config.public and catalog.first(""):  # a Space: prepare the model before anyone asks
+        from semantify.app.runtime import warm_up
+
+        threading.Thread(target=warm_up, args=(catalog.first(""),), daemon=True).start()
     models = [(e.label.split(":")[0], e.model_ref.id) for e in catalog.entries() if e.is_raw]
     service = FrameService(frames.jpeg_data_url)  # every page's viewer: cameras and frames
     with gr.Blocks(title=TITLE, delete_cache=GRADIO_CACHE) as demo:

@@ -33,6 +33,7 @@ class Entry:
     model_ref: ModelRef
     folder: Path | None = None
     owner: str | None = None
+    name: str = ""  # a set's name: its folder's, or hf://OWNER/NAME
 
     @property
     def is_raw(self) -> bool:
@@ -40,8 +41,14 @@ class Entry:
 
 
 def shipped_dir() -> Path:
-    """``sliders/`` at the repository root."""
-    return Path(__file__).resolve().parents[2] / "sliders"
+    """``sliders/`` at the repository root (the working folder when the package is installed
+    elsewhere, as on a Space)."""
+    beside = Path(__file__).resolve().parents[2] / "sliders"
+    return beside if beside.is_dir() else Path.cwd() / "sliders"
+
+
+def _name_of(source) -> str:
+    return str(source) if str(source).startswith("hf://") else Path(source).name
 
 
 def set_id(folder: Path) -> str:
@@ -75,11 +82,11 @@ class Catalog:
                 models.append((model_id, model_spec.name))
         entries: dict[str, Entry] = {}
         notices = []
-        for folder in self._set_folders():
+        for source in self._sources():
             try:
-                entry = self._set_entry(folder, {m for m, _ in models})
+                entry = self._set_entry(source, {m for m, _ in models})
             except SemantifyError as error:
-                notices.append(f"skipped slider set {folder.name}: {error}")
+                notices.append(f"skipped slider set {_name_of(source)}: {error}")
                 continue
             entries[entry.id] = entry
         for model_id, name in models:
@@ -88,31 +95,43 @@ class Catalog:
         with self._lock:
             self._entries, self.notices = entries, notices
 
-    def _set_folders(self) -> list[Path]:
-        found = list(self.config.slider_dirs)
+    def _sources(self) -> list[str | Path]:
+        """Set folders (and ``hf://`` names) on offer: the operator's, shipped, built."""
+        from semantify.hub import is_hub_path
+
+        found = [s if is_hub_path(s) else Path(s).resolve() for s in self.config.slider_dirs]
         for root in (shipped_dir(), built_sets_dir()):
             if root.is_dir():
-                found += sorted(p.parent for p in root.glob("*/sliders.json"))
-        return list(dict.fromkeys(folder.resolve() for folder in found))
+                found += sorted(p.parent.resolve() for p in root.glob("*/sliders.json"))
+        return list(dict.fromkeys(found))
 
     @staticmethod
-    def _set_entry(folder: Path, models: set[str]) -> Entry:
+    def _set_entry(source: str | Path, models: set[str], owner: str | None = None) -> Entry:
+        """The entry of a set folder or ``hf://`` name (downloaded through the Hub cache)."""
         from semantify.app.runtime import load_set
+        from semantify.hub import is_hub_path, resolve_slider_set
 
+        folder = resolve_slider_set(source)
         slider_set = load_set(folder)
         if slider_set.model_id not in models:
             raise SemantifyError(f"its model {slider_set.model_id} is not available here.")
         owner_file = folder / OWNER_FILE
-        owner = owner_file.read_text()[:64].strip() if owner_file.is_file() else None
-        label = f"{slider_set.name}: {slider_set.model_id} ({_kind(slider_set)})"
-        return Entry(set_id(folder), label, slider_set.model_ref, folder, owner)
+        if owner is None and owner_file.is_file():
+            owner = owner_file.read_text()[:64].strip()
+        name = str(source).strip() if is_hub_path(source) else slider_set.name
+        label = f"{name}: {slider_set.model_id} ({_kind(slider_set)})"
+        return Entry(set_id(folder), label, slider_set.model_ref, folder, owner, name)
 
-    def add(self, folder: Path, owner: str | None = None) -> Entry:
-        """List the set just written to ``folder`` (built by session ``owner``)."""
-        if owner is not None:
-            (Path(folder) / OWNER_FILE).write_text(owner)
+    def add(self, source: str | Path, owner: str | None = None) -> Entry:
+        """List the set just written to folder ``source``, or fetched as ``hf://`` name
+        ``source``, for session ``owner`` (None: everyone)."""
+        from semantify.hub import is_hub_path
+
+        if owner is not None and not is_hub_path(source):
+            (Path(source) / OWNER_FILE).write_text(owner)
         models = {entry.model_ref.id for entry in self.entries() if entry.is_raw}
-        entry = self._set_entry(Path(folder).resolve(), models)
+        entry = self._set_entry(source if is_hub_path(source) else Path(source).resolve(),
+                                models, owner)
         with self._lock:
             self._entries[entry.id] = entry
         return entry
@@ -143,5 +162,5 @@ class Catalog:
 
     def find_set(self, name: str, model_id: str, token: str) -> Entry | None:
         """A listed set called ``name`` for ``model_id`` (for loading params), if any."""
-        return next((e for e in self.visible(token) if not e.is_raw and e.folder.name == name
+        return next((e for e in self.visible(token) if not e.is_raw and e.name == name
                      and e.model_ref.id == model_id), None)

@@ -26,13 +26,17 @@ def wire(demo, ui: Ui, handlers: Handlers) -> None:
     drawn = [ui.state, ui.viewer, ui.heat_key, ui.record]
     # Every event of a concurrency group states the same limit (the lowest one would win).
     view = dict(concurrency_id="view", concurrency_limit=VIEW_CONCURRENCY)
-    live = dict(trigger_mode="always_last", show_progress="hidden", **view)
+    # A session over its view-event limits is refused before the queue (handlers.admit).
+    live = dict(trigger_mode="always_last", show_progress="hidden", validator=handlers.admit,
+                **view)
     heavy = dict(concurrency_id="heavy", concurrency_limit=HEAVY_CONCURRENCY)
     train = dict(concurrency_id="train", concurrency_limit=1)
 
     demo.load(handlers.start, [ui.state], shown + layout + [ui.picker], api_name="start")
     ui.picker.input(handlers.open, [ui.state, ui.picker], shown + layout, api_name="open",
                     **view)
+    ui.hub_load.click(handlers.load_hub, [ui.state, ui.hub_name], shown + layout + [ui.picker],
+                      api_name="load_hub", **heavy)
     ui.everyone.input(handlers.set_everyone, [ui.state, ui.everyone], [ui.state, ui.picker],
                       api_visibility="private", queue=False)
     # A slider drag is drawn by the viewer; when the sliders rest it reports their values.

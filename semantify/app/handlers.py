@@ -20,7 +20,7 @@ from semantify.app import animation, exports, frames, scratch, view
 from semantify.app.catalog import Catalog
 from semantify.app.config import AppConfig
 from semantify.app.layout import Ui
-from semantify.app.runtime import Runtime, runtime
+from semantify.app.runtime import Runtime, is_resolved, runtime
 from semantify.app.session import PhotoRef, Session
 from semantify.app.text import notices, shown
 from semantify.app.viewport import FrameService
@@ -30,6 +30,7 @@ log = logging.getLogger("semantify.app")
 NO_WORDS = ("This slider set has no word sliders (it is measurements only), so photos and text "
             "cannot drive it. Pick a set with words, or build one in the *Build sliders* tab.")
 PUBLIC_JOB_WINDOW = 3600.0  # seconds over which PUBLIC_JOBS_PER_HOUR counts
+PREPARING = "Preparing the model (the first start only takes about a minute)"
 
 
 def reports_errors(method):
@@ -45,6 +46,19 @@ def reports_errors(method):
             message = "something went wrong on the server; try again, or reload the page."
         gr.Warning(shown(message))
         return {self.ui.info: notices([message])}
+    return wrapper
+
+
+def released(method):
+    """Give the session's place back when a view event (admitted by ``admit``) finishes."""
+    @functools.wraps(method)
+    def wrapper(self, *args):
+        session = next((a for a in args if isinstance(a, Session)), None)
+        try:
+            return method(self, *args)
+        finally:
+            if session is not None:
+                session.throttle.release()
     return wrapper
 
 
@@ -128,13 +142,15 @@ class Handlers:
     # -- page and picker ------------------------------------------------------------------
 
     @reports_errors
-    def start(self, session: Session) -> dict:
+    def start(self, session: Session, progress=gr.Progress()) -> dict:
         """Page load: a new session token; open the first entry (slider sets first)."""
         session = dataclasses.replace(session, token=scratch.new_token(),
                                       view=self.frames.open())
         first = self.catalog.first(session.token)
         if first is None:
             return {self.ui.state: session, self.ui.info: "no model is available here."}
+        if not is_resolved(first):
+            progress(0.1, desc=PREPARING)
         rt = runtime(first)
         session = view.opened(session, rt)
         return {**self.opened(session, rt, self.catalog.notices), self.ui.picker:
@@ -148,18 +164,37 @@ class Handlers:
         return self.opened(view.opened(session, rt), rt)
 
     @reports_errors
+    def load_hub(self, session: Session, name) -> dict:
+        """Fetch ``hf://OWNER/NAME[@REV]`` through the Hub cache (JSON and weights only, size
+        capped), list it for this session and open it."""
+        from semantify.hub import HubRef
+
+        ref = str(HubRef.parse(str(name or "").strip()))
+        entry = self.catalog.add(ref, owner=session.token)
+        rt = runtime(entry)
+        session = view.opened(session, rt)
+        return {**self.opened(session, rt, [f"loaded {ref} from the Hub."]),
+                self.ui.picker: self.picker(session)}
+
+    @reports_errors
     def set_everyone(self, session: Session, everyone: bool) -> dict:
         session = dataclasses.replace(session, everyone=bool(everyone))
         return {self.ui.state: session, self.ui.picker: self.picker(session)}
 
     # -- the hot path: sliders and the camera ---------------------------------------------
 
+    def admit(self, session: Session, *values) -> list[dict]:
+        """Validator of view events, run before they are queued: a session over its limits
+        has the event refused at once (it never takes a place in the queue)."""
+        ok = isinstance(session, Session) and session.throttle.admit()
+        message = "" if ok else "too many view events; wait a moment."
+        return [gr.validate(ok, message) for _ in (session, *values)]
+
+    @released
     @reports_errors
     def move(self, slot: int, session: Session, value) -> dict:
         """One slider moved: re-render. A typed value outside the range is clamped once, and
         the slider shows the value the render used."""
-        if not session.throttle.allow():
-            return {}
         rt = self.runtime_of(session)
         index = rt.panel.index_of(slot)
         if index is None or value is None:
@@ -180,6 +215,7 @@ class Handlers:
             slot = -1
         return self.move(slot, session, value)
 
+    @released
     @reports_errors
     def settle(self, session: Session, event: gr.EventData) -> dict:
         """The page's sliders came to rest after a drag or keys (the viewer drew the frames
@@ -423,12 +459,11 @@ class Handlers:
         if params.slider_set is None:
             entry = self.catalog.get(f"raw-{params.model.id}") if f"raw-{params.model.id}" in {
                 e.id for e in self.catalog.entries()} else None
-        elif entry.is_raw or entry.folder.name != params.slider_set:
+        elif entry.is_raw or entry.name != params.slider_set:
             entry = self.catalog.find_set(params.slider_set, params.model.id, session.token)
         if entry is None:
-            raise SemantifyError(f"the params are for slider set "
-                                 f"{params.slider_set or params.model.id!r}, which this "
-                                 "server does not offer; pick a set for that model first.")
+            raise SemantifyError("the params are for a model or slider set this server does "
+                                 "not offer; open the set they were made with, then load them.")
         rt = runtime(entry)
         shape = rt.slider_set.shape_from_params(params, "the params file")
         if entry.id != session.entry:

@@ -31,6 +31,8 @@ class Ui:
     state: gr.State
     picker: gr.Dropdown
     everyone: gr.Checkbox
+    hub_name: gr.Textbox
+    hub_load: gr.Button
     info: gr.Markdown
     sliders: list[gr.Slider]
     extras: gr.Accordion
@@ -92,6 +94,11 @@ def build_ui(models: list[tuple[str, str]], min_samples: int, frames: FrameServi
                              allow_custom_value=False, elem_id="picker", scale=4)
         everyone = gr.Checkbox(label="Show sets built in other sessions", value=False,
                                scale=1)
+    with gr.Accordion("Load a slider set from the Hugging Face Hub", open=False):
+        with gr.Row():
+            hub_name = gr.Textbox(placeholder="hf://OWNER/NAME or hf://OWNER/NAME@REVISION",
+                                  show_label=False, scale=4, max_length=200)
+            hub_load = gr.Button("Load", scale=1, size="sm")
     info = gr.Markdown(elem_id="info")
     with gr.Row():
         with gr.Column(scale=2, min_width=260, elem_id="sliders"):
@@ -172,9 +179,10 @@ def build_ui(models: list[tuple[str, str]], min_samples: int, frames: FrameServi
         api_index = gr.Number(precision=0)
         api_value = gr.Number()
         api_move = gr.Button()
-    return Ui(state, picker, everyone, info, sliders, extras, viewer, pose, appearance, heatmap,
-              heat_key, turntable, turntable_file, show_record, measures, record, reset,
-              randomise, ramp_slider, ramp, ramp_view, photo_note, uploads, gallery, crop,
-              fit_crop, clip_view, words_note, words, add_words, prompt, method, prompt_go,
-              build_model, build_clip, build_checkpoint, build_samples, build, build_log,
-              export, export_posed, files, preview, params, api_index, api_value, api_move)
+    return Ui(state, picker, everyone, hub_name, hub_load, info, sliders, extras, viewer, pose,
+              appearance, heatmap, heat_key, turntable, turntable_file, show_record, measures,
+              record, reset, randomise, ramp_slider, ramp, ramp_view, photo_note, uploads,
+              gallery, crop, fit_crop, clip_view, words_note, words, add_words, prompt, method,
+              prompt_go, build_model, build_clip, build_checkpoint, build_samples, build,
+              build_log, export, export_posed, files, preview, params, api_index, api_value,
+              api_move)

@@ -96,6 +96,8 @@ class Runtime:
         self.entry = entry
         self.slider_set = raw_sliders(entry.model_ref) if entry.is_raw else load_set(
             entry.folder)
+        if entry.name.startswith("hf://"):  # a set from the Hub goes by its Hub name
+            self.slider_set.name, self.slider_set.dataset = entry.name, None
         self.panel = panel_of(self.slider_set)
 
     @property
@@ -132,6 +134,21 @@ class Runtime:
 
 _runtimes: dict[str, Runtime] = {}
 _lock = threading.Lock()
+
+
+def is_resolved(entry: Entry) -> bool:
+    """Whether ``entry`` is resolved already (its model loaded)."""
+    with _lock:
+        return entry.id in _runtimes
+
+
+def warm_up(entry: Entry) -> None:
+    """Resolve ``entry`` and draw one frame, so the first visitor does not wait (Anny builds
+    its cache on a new machine: about a minute)."""
+    from viewer.camera import OrbitCamera
+
+    resolved = runtime(entry)
+    resolved.render(resolved.shape(resolved.slider_set.defaults).vertices, OrbitCamera())
 
 
 def runtime(entry: Entry) -> Runtime:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import threading
 import time
 
 import numpy as np
@@ -30,23 +31,40 @@ class PhotoRef:
 
 
 class Throttle:
-    """At most ``rate`` events per second per session; the rest are dropped."""
+    """A session's view events: at most ``rate`` a second and ``pending`` waiting or running at
+    once. It is asked before an event enters the server's queue, so a flooding session holds
+    at most ``pending`` places in it and cannot starve the others. A place not released (the
+    visitor left mid-event) is freed after ``expiry`` seconds."""
 
-    def __init__(self, rate: int = limits.VIEW_EVENTS_PER_SECOND):
-        self.rate = rate
+    def __init__(self, rate: int = limits.VIEW_EVENTS_PER_SECOND,
+                 pending: int = limits.VIEW_EVENTS_PENDING, expiry: float = 10.0):
+        self.rate, self.limit, self.expiry = rate, pending, expiry
         self.times: collections.deque[float] = collections.deque()
+        self.pending: collections.deque[float] = collections.deque()
+        self._lock = threading.Lock()
 
-    def allow(self) -> bool:
+    def admit(self) -> bool:
+        """Take a place for one event, or False when the session is over its limits."""
         now = time.monotonic()
-        while self.times and now - self.times[0] > 1.0:
-            self.times.popleft()
-        if len(self.times) >= self.rate:
-            return False
-        self.times.append(now)
-        return True
+        with self._lock:
+            while self.times and now - self.times[0] > 1.0:
+                self.times.popleft()
+            while self.pending and now - self.pending[0] > self.expiry:
+                self.pending.popleft()
+            if len(self.times) >= self.rate or len(self.pending) >= self.limit:
+                return False
+            self.times.append(now)
+            self.pending.append(now)
+            return True
+
+    def release(self) -> None:
+        """Give back the place of an event that has finished."""
+        with self._lock:
+            if self.pending:
+                self.pending.popleft()
 
     def __deepcopy__(self, memo):  # gr.State copies its initial value per session
-        return Throttle(self.rate)
+        return Throttle(self.rate, self.limit, self.expiry)
 
 
 @dataclasses.dataclass

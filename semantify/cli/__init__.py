@@ -13,7 +13,7 @@ import sys
 from semantify.errors import SemantifyError
 
 COMMANDS = ("models", "render", "generate", "score", "select", "train", "shape", "fit", "text",
-            "words", "evaluate", "measure", "app")
+            "words", "evaluate", "measure", "app", "push")
 
 
 def _summary(module) -> str:

@@ -8,7 +8,8 @@ from semantify.errors import SemantifyError
 def add(subparsers) -> None:
     parser = subparsers.add_parser("app", help="start the web app")
     parser.add_argument("--sliders", nargs="+", default=[], metavar="DIR",
-                        help="slider set folders to offer besides the shipped and built ones")
+                        help="slider set folders (or hf://OWNER/NAME) to offer besides the "
+                             "shipped and built ones")
     parser.add_argument("--port", type=int, default=None,
                         help="port to serve on (default: 7860 or the next free one)")
     parser.add_argument("--share", action="store_true",
@@ -35,12 +36,13 @@ def parse_auth(text: str | None) -> tuple[str, str] | None:
 
 def run(args) -> int:
     from semantify.app import AppConfig, build_app, launch
+    from semantify.hub import resolve_slider_set
     from semantify.slider_files import is_slider_set
 
-    for folder in args.sliders:
-        if not is_slider_set(folder):
-            raise SemantifyError(f"{folder} is not a slider set (no sliders.json); pass a folder "
-                                 "written by `semantify train`.")
+    for text in args.sliders:  # hf:// sets are downloaded into the Hub cache here, once
+        if not is_slider_set(resolve_slider_set(text)):
+            raise SemantifyError(f"{text} is not a slider set (no sliders.json); pass a folder "
+                                 "written by `semantify train`, or hf://OWNER/NAME.")
     auth = parse_auth(args.auth)
     config = AppConfig.create(args.sliders, args.public)
     launch(build_app(config), port=args.port, share=args.share, auth=auth)

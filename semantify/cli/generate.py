@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 
 
 def add(subparsers) -> None:
@@ -21,7 +20,9 @@ def add(subparsers) -> None:
     p.add_argument("--clip-checkpoint", default=None, help="local open_clip weights file")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch-size", type=int, default=64, help="samples per batch and shard")
-    p.add_argument("--devices", type=int, default=1, help="GPUs, or CPU processes")
+    p.add_argument("--devices", type=int, default=1, help="GPUs, or CPU processes, per node")
+    p.add_argument("--num-nodes", type=int, default=1,
+                   help="machines, each started by torchrun or srun (see docs/CLUSTER.md)")
     p.add_argument("--accelerator", default="auto", help="auto, cpu or gpu")
     p.add_argument("--size", type=int, default=224, help="render size (CLIP input)")
     p.add_argument("--thumbnails", type=int, nargs="?", const=64, default=0,
@@ -65,8 +66,12 @@ def _check_views(views: tuple[str, ...]) -> None:
 
 
 def run(args) -> int:
+    from lightning_modules.cluster import check_launch
+
+    check_launch(args.num_nodes, args.devices)  # before CLIP or the model are loaded
     from lightning_modules.generate import generate
     from semantify.generation import GenerationSpec
+    from semantify.writer_lock import is_rank_zero
 
     clip = clip_dict(args.clip, args.clip_checkpoint)
     views = tuple(v.strip() for v in args.views.split(",") if v.strip())
@@ -75,8 +80,8 @@ def run(args) -> int:
     spec = GenerationSpec(args.model, args.samples, args.seed, views, clip, args.size,
                           args.batch_size, args.thumbnails, not args.no_measurements,
                           pose=args.pose, appearance=args.appearance)
-    summary = generate(spec, args.out, devices=args.devices, accelerator=args.accelerator,
-                       workers=args.workers)
-    if os.environ.get("LOCAL_RANK", "0") == "0":  # ranks relaunched by DDP stay quiet
+    summary = generate(spec, args.out, devices=args.devices, num_nodes=args.num_nodes,
+                       accelerator=args.accelerator, workers=args.workers)
+    if is_rank_zero():  # the other ranks of a distributed run stay quiet
         print(json.dumps(summary, indent=2))
     return 0

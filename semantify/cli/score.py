@@ -37,7 +37,7 @@ def run(args) -> int:
     from semantify.files import write_json_atomic
     from semantify.descriptors import descriptor_values, parse_descriptors
 
-    dataset = open_dataset(args.data)
+    dataset = open_dataset(args.data, fields=("image_embeds", "measurements"))  # no thumbnails
     names = parse_descriptors(args.descriptors)
     values = descriptor_values(dataset, names, template=args.template)
     stats = score_statistics(values, names)

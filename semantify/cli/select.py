@@ -39,7 +39,7 @@ def run(args) -> int:
                                        vocabulary, write_report)
     from semantify.errors import SemantifyError
 
-    dataset = open_dataset(args.data)
+    dataset = open_dataset(args.data, fields=("image_embeds", "measurements"))  # no thumbnails
     names = (resolve_candidates(args.candidates) if args.candidates
              else vocabulary(dataset.family))
     max_k = min(DEFAULT_MAX, len(names)) if args.max_k is None else args.max_k

@@ -104,6 +104,16 @@ def _tag_config(open_clip, spec: ClipSpec) -> dict:
     return config
 
 
+def hub_repo_id(spec: ClipSpec) -> str | None:
+    """The Hugging Face repository ``OWNER/NAME`` that holds the weights of ``spec``'s hub tag
+    (None for random weights, a local checkpoint, or a tag served from a plain URL)."""
+    if not spec.pretrained:
+        return None
+    hub = _tag_config(import_open_clip(), spec).get("hf_hub", "")
+    parts = [part for part in hub.split("/") if part]
+    return "/".join(parts[:2]) if len(parts) >= 2 else None
+
+
 def _download(open_clip, spec: ClipSpec, tag_config: dict) -> Path:
     """The weights file of a hub tag: from the local cache if there (hub tags never change,
     so no update check), else downloaded; an unreachable hub fails at once, without retries."""

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from semantify import limits
 from semantify.errors import SemantifyError
 
 # kind -> (folder, candidate file names with {G} for the upper-case gender, where to get it)
@@ -210,6 +211,7 @@ def read_arrays(path: Path, required: Iterable[str], optional: Iterable[str] = (
     required, optional = list(required), list(optional)
     out: dict = {}
     if path.suffix == ".npz":
+        _check_unpacked_size(path, set(required + optional))
         try:
             with np.load(path, allow_pickle=False) as npz:
                 keys = set(npz.files)
@@ -218,6 +220,8 @@ def read_arrays(path: Path, required: Iterable[str], optional: Iterable[str] = (
         except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
             raise _unreadable(path, error) from None
     else:
+        if path.stat().st_size > limits.MAX_MODEL_FILE_BYTES:
+            raise _too_large(path)
         data = _read_pickle(path)
         out = {k: _as_array(data[k], path) for k in required + optional if k in data}
     missing = [k for k in required if k not in out]
@@ -227,3 +231,32 @@ def read_arrays(path: Path, required: Iterable[str], optional: Iterable[str] = (
             "it is not a model of this kind, or is damaged: re-download it."
         )
     return out
+
+
+def _too_large(path: Path) -> SemantifyError:
+    return SemantifyError(f"model file {path} unpacks to more than "
+                          f"{limits.MAX_MODEL_FILE_BYTES / 1e9:.1f} GB; no model needs that much: "
+                          "check the file.")
+
+
+def _check_unpacked_size(path: Path, keys: set[str]) -> None:
+    """Refuse an .npz whose arrays would take more than MAX_MODEL_FILE_BYTES once read, from
+    the sizes its .npy headers declare, before any array is allocated (a 2 MB file can unpack
+    to gigabytes)."""
+    total = 0
+    try:
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                if info.filename.removesuffix(".npy") not in keys:
+                    continue
+                with archive.open(info) as member:
+                    version = np.lib.format.read_magic(member)
+                    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                                   else np.lib.format.read_array_header_2_0)
+                    shape, _, dtype = read_header(member)
+                total += int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+                if total > limits.MAX_MODEL_FILE_BYTES:
+                    raise _too_large(path)
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
+        raise _unreadable(path, error) from None
+

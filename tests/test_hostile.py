@@ -1,0 +1,216 @@
+"""A stranger on a public server: hostile input through the real app, and the CLI.
+
+Each case asserts what the issue asks: no file appears outside the cache root, work stays
+within the documented caps (semantify/limits.py), other sessions keep getting frames, and every
+answer is one clear line, escaped, with no server path.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from semantify.cli import main
+
+gradio_client = pytest.importorskip("gradio_client")
+IMAGE, MEASURES, RECORD, INFO = 0, 1, 2, 3
+
+
+def _hostile_set(source: Path, folder: Path, edit) -> Path:
+    """A copy of slider set ``source`` with ``edit`` applied to sliders.json, hash refreshed."""
+    from semantify.slider_files import manifest_hash
+
+    shutil.copytree(source, folder)
+    manifest = json.loads((folder / "sliders.json").read_text())
+    edit(manifest)
+    manifest["sha256"] = manifest_hash(manifest)
+    (folder / "sliders.json").write_text(json.dumps(manifest))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, word_set):
+    """A public server offering the word set and three hostile sets."""
+    import os
+
+    root = tmp_path_factory.mktemp("hostile")
+    cache = root / "cache"
+    old = os.environ.get("SEMANTIFY_CACHE_DIR")
+    os.environ["SEMANTIFY_CACHE_DIR"] = str(cache)
+    sliders = word_set[1]
+    hostile = [
+        _hostile_set(sliders, root / "huge-refine", lambda m: m.update(
+            refine={"iterations": 10 ** 9})),
+        _hostile_set(sliders, root / "huge-mapper", lambda m: m["mapper"].update(
+            hidden=[10_000_000, 10_000_000])),
+        _hostile_set(sliders, root / "minus-100cm", lambda m: m["sliders"][0].update(
+            low=-1e300 * 1e300)),
+    ]
+    from semantify.app import AppConfig, build_app
+
+    demo = build_app(AppConfig.create([sliders, *hostile], public=True))
+    demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True,
+                max_file_size="20mb")
+    yield demo.local_url, cache, root
+    demo.close()
+    if old is None:
+        os.environ.pop("SEMANTIFY_CACHE_DIR", None)
+    else:
+        os.environ["SEMANTIFY_CACHE_DIR"] = old
+
+
+def _client(server, entry=None):
+    client = gradio_client.Client(server[0], verbose=False)
+    started = client.predict(api_name="/start")
+    if entry:
+        client.predict(entry, api_name="/open")
+    return client, started
+
+
+def _outside(root: Path, cache: Path) -> set[Path]:
+    """Every path under ``root`` that is not the cache root or inside it."""
+    return {p for p in root.rglob("*") if p != cache and not p.is_relative_to(cache)}
+
+
+def _one_clean_line(text: str) -> None:
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert len(lines) == 1, text
+    assert "Traceback" not in text and "/tmp/" not in text and "<" not in text, text
+
+
+def test_hostile_sets_are_skipped_by_name_and_the_page_works(server):
+    client, started = _client(server)
+    info = started[INFO]
+    for name in ("huge-refine", "huge-mapper", "minus-100cm"):
+        assert f"skipped slider set {name}" in info
+    assert str(server[2]) not in info
+    assert started[IMAGE].startswith("data:image/jpeg")
+
+
+def test_words_never_become_paths(server, word_set):
+    """Traversal names, slashes and HTML as words: trained, animated, nothing written outside
+    the cache root."""
+    traversal = "../../../../../../../tmp/RAMP"
+    before = _outside(server[2], server[1])
+    tmp_before = set(Path("/tmp").glob("RAMP*"))
+    client, _ = _client(server)
+    grown = client.predict(f"{traversal}, a/b, <img src=x onerror=alert(1)>",
+                           api_name="/add_words")
+    assert "&lt;img" in grown[INFO] or "<img" not in grown[INFO]
+    names = list(grown[RECORD]["sliders"])
+    assert traversal in names and "a/b" in names
+    for index in range(len(names)):
+        gif, info = client.predict(index, api_name="/ramp")
+        assert "Traceback" not in info
+    assert set(Path("/tmp").glob("RAMP*")) == tmp_before
+    after = _outside(server[2], server[1])
+    assert after == before  # nothing new beside the cache root
+    assert not list(Path.cwd().glob("*.gif"))
+
+
+def test_the_server_opens_nothing_a_visitor_names(server, tmp_path):
+    client, _ = _client(server)
+    for hostile in ("sliders:/etc", "raw:linear:/etc/passwd.npz", "set-0000000000000000"):
+        with pytest.raises(Exception) as failure:
+            client.predict(hostile, api_name="/open")
+        assert "/etc" not in str(failure.value).replace(hostile, "")
+    answers = {}
+    for slider_set in ("/etc", "/no-such-folder-here", "../../etc", "hf://evil/set"):
+        params = tmp_path / "p.json"
+        params.write_text(json.dumps({"model": {"id": "anny-body"}, "slider_set": slider_set,
+                                      "sliders": {"fat": 1.0}}))
+        answer = client.predict(gradio_client.handle_file(str(params)),
+                                api_name="/load_params")[INFO]
+        _one_clean_line(answer)
+        answers[slider_set] = answer
+    # The same answer whether the folder exists or not: no way to probe the server's files.
+    assert answers["/etc"] == answers["/no-such-folder-here"] == answers["../../etc"]
+    assert "does not offer" in answers["/etc"]
+    params.write_text(json.dumps({"model": {"id": "linear:/etc/passwd.npz"},
+                                  "coefficients": {"c0": 1.0}}))
+    answer = client.predict(gradio_client.handle_file(str(params)), api_name="/load_params")
+    _one_clean_line(answer[INFO])
+    assert "passwd" not in answer[INFO] and "not found" not in answer[INFO]
+
+
+def test_huge_texts_are_refused_at_once(server, word_set):
+    from semantify.app.catalog import set_id
+
+    client, _ = _client(server, set_id(word_set[1]))
+    words = ", ".join(f"w{i}" for i in range(150_000))  # 1.1 MB
+    for text, api in ((words, "/add_words"), ("tall " * 200_000, "/text")):
+        start = time.perf_counter()
+        answer = client.predict(text, api_name=api) if api == "/add_words" else \
+            client.predict(text, "mapper", api_name=api)
+        assert time.perf_counter() - start < 10
+        assert "characters" in answer[INFO]
+
+
+def test_html_in_params_is_shown_as_text(server, word_set, tmp_path):
+    from semantify.app.catalog import set_id
+
+    client, _ = _client(server, set_id(word_set[1]))
+    params = tmp_path / "p.json"
+    params.write_text(json.dumps({
+        "model": {"id": "anny-body"}, "slider_set": "sliders",
+        "sliders": {'<img src="http://attacker.example/x">': 1.0}}))
+    answer = client.predict(gradio_client.handle_file(str(params)), api_name="/load_params")
+    _one_clean_line(answer[INFO])
+    assert "&lt;img" in answer[INFO]
+
+
+def test_a_flooding_session_does_not_starve_others(server):
+    """One session fires 300 slider events at once; another session's moves still get
+    frames (the flood is cut to VIEW_EVENTS_PER_SECOND and "always last" drops stale ones)."""
+    flooder, _ = _client(server, "raw-anny-body")
+    other, _ = _client(server, "raw-anny-body")
+    jobs = [flooder.submit(3, 0.1 + 0.8 * (i % 2), api_name="/move") for i in range(300)]
+    times = []
+    for i in range(10):
+        start = time.perf_counter()
+        result = other.predict(4, 0.2 + 0.06 * i, api_name="/move")
+        times.append(time.perf_counter() - start)
+        assert result[IMAGE].startswith("data:image/jpeg")
+        assert result[RECORD]["coefficients"]["height"] == pytest.approx(0.2 + 0.06 * i)
+    for job in jobs:
+        job.cancel()
+    assert sorted(times)[-2] < 10, times
+
+
+def test_the_cli_answers_hostile_files_in_one_line(tmp_path, capsys):
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 200_000 + "]" * 200_000)
+    options = tmp_path / "options.json"
+    options.write_text(json.dumps({"model": {"id": "anny-body", "options": {"colour": "red"}},
+                                   "coefficients": {"height": 1.0}}))
+    newer = tmp_path / "newer.json"
+    newer.write_text(json.dumps({"format": "semantify-params", "version": 9,
+                                 "model": {"id": "anny-body"}, "coefficients": {}}))
+    nan = tmp_path / "nan.json"
+    nan.write_text('{"model": {"id": "anny-body"}, "coefficients": {"height": NaN}}')
+    for path, message in ((deep, "nested more than"), (options, "has no option 'colour'"),
+                          (newer, "newer than this Semantify"), (nan, "not a number")):
+        assert main(["measure", str(path)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and message in err[0], err
+
+
+def test_a_model_file_bomb_is_refused_before_it_unpacks(tmp_path, capsys):
+    v = 200
+    faces = np.stack([np.arange(v - 2), np.arange(1, v - 1), np.arange(2, v)], axis=1)
+    bomb = tmp_path / "bomb.npz"
+    np.savez_compressed(bomb, template=np.zeros((v, 3)), faces=faces,
+                        basis=np.zeros(1_600_000_000 // 4, np.float32))
+    assert bomb.stat().st_size < 3_000_000
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    assert main(["render", f"linear:{bomb}", "--out", str(tmp_path / "x.png")]) == 2
+    assert time.perf_counter() - start < 5
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak < 200_000  # KB
+    assert "unpacks to more than" in capsys.readouterr().err
