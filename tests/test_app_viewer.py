@@ -59,13 +59,18 @@ def _pushed_after(page, action) -> None:
     page.wait_for_function(f"n => ({STATS})().pushed > n", arg=pushed, timeout=60_000)
 
 
+def _full_after_release(page) -> None:
+    """Wait for the full frame that follows the last release."""
+    page.wait_for_function(f"() => {{ const s = ({STATS})(); return s.lastFullAt > s.releasedAt"
+                           " && s.releasedAt > 0; }", timeout=60_000)
+
+
 def _changed(a: np.ndarray, b: np.ndarray) -> float:
     return float((np.abs(a - b).max(axis=-1) > 8).mean())
 
 
 def test_dragging_on_the_render_turns_the_view(page):
     before = _frame(page)
-    full = page.evaluate(STATS)["full"]
     box = page.locator("#render .orbit-stage").bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(x, y)
@@ -73,10 +78,13 @@ def test_dragging_on_the_render_turns_the_view(page):
     for step in range(1, 9):
         page.mouse.move(x + 25 * step, y + 2 * step, steps=2)
     page.mouse.up()
-    page.wait_for_function(f"n => ({STATS})().full > n", arg=full, timeout=60_000)
+    _full_after_release(page)
+    page.wait_for_function(  # the frame on show is the one of the final camera
+        "() => { const c = document.querySelector('#render .orbit-stage').parentElement"
+        ".dataset.camera; return c && JSON.parse(c).azimuth < -45; }", timeout=60_000)
     camera = json.loads(page.evaluate(
         "() => document.querySelector('#render .orbit-stage').parentElement.dataset.camera"))
-    assert camera["azimuth"] < -45 and camera["elevation"] > 10
+    assert camera["elevation"] > 10
     assert _changed(before, _frame(page)) > 0.01
 
 
@@ -119,3 +127,30 @@ def test_sliders_at_rest_update_the_measurements(page):
     page.wait_for_function(f"n => ({STATS})().frames > n", arg=frames, timeout=60_000)
     page.wait_for_function("rows => document.querySelector('#measures').innerText !== rows",
                            arg=rows, timeout=60_000)
+
+
+@pytest.mark.skipif(not os.environ.get("SEMANTIFY_VIEWER_SCREENSHOTS"),
+                    reason="set SEMANTIFY_VIEWER_SCREENSHOTS=DIR to write the docs' pictures")
+def test_screenshots_for_the_docs(page):
+    """``SEMANTIFY_VIEWER_SCREENSHOTS=docs pytest tests/test_app_viewer.py`` writes
+    docs/viewer-body.png (walking, skin) and docs/viewer-face.png (Anny face shape)."""
+    folder = Path(os.environ["SEMANTIFY_VIEWER_SCREENSHOTS"])
+    for entry, pose, name in (("anny-body-metric", "Walking", "viewer-body.png"),
+                              ("Anny face shape", "Head turned", "viewer-face.png")):
+        page.locator("#picker input").click()
+        _pushed_after(page, lambda entry=entry: page.get_by_role(
+            "option", name=entry, exact=False).first.click())
+        page.locator("#appearance").get_by_text("skin").click()
+        page.locator("#pose input").click()
+        _pushed_after(page, lambda pose=pose: page.get_by_role("option", name=pose).click())
+        stage = page.locator("#render .orbit-stage")
+        box = stage.bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        page.mouse.dblclick(x, y)
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x - 60, y + 20, steps=5)
+        page.mouse.up()
+        _full_after_release(page)
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(folder / name))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 import imageio.v2 as imageio
 import imageio.v3 as iio
 import numpy as np
@@ -74,10 +72,10 @@ def test_turntables_are_valid_files(model, tmp_path):
 
 def test_turntable_bad_input_is_one_line(model, tmp_path):
     coefficients = model.default_coefficients()
-    for kwargs, fragment in ((dict(path=tmp_path / "x.avi"), "use one of .mp4, .gif"),
-                             (dict(path=tmp_path / "x.gif", frames=1), "frames must be"),
-                             (dict(path=tmp_path / "x.gif", size=10**5), "size must be"),
-                             (dict(path=tmp_path / "no" / "x.gif"), "not a folder")):
+    for kwargs, fragment in (({"path": tmp_path / "x.avi"}, "use one of .mp4, .gif"),
+                             ({"path": tmp_path / "x.gif", "frames": 1}, "frames must be"),
+                             ({"path": tmp_path / "x.gif", "size": 10**5}, "size must be"),
+                             ({"path": tmp_path / "no" / "x.gif"}, "not a folder")):
         path = kwargs.pop("path")
         with pytest.raises(SemantifyError, match=fragment):
             write_turntable(path, model, coefficients, **kwargs)

@@ -2,8 +2,8 @@
 
 import torch
 
-from semantify.models import load_model
 from semantify.measurements.head import HeadMeter
+from semantify.models import load_model
 
 
 def test_anny_face_measures_like_a_head_and_follows_its_coefficients():

@@ -11,8 +11,16 @@ import torch
 from semantify.errors import SemantifyError
 from semantify.models import load_model
 from semantify.rendering import batch_renderer, framing_for, interactive_renderer
-from viewer import (BatchRenderer, Framing, InteractiveRenderer, OrbitCamera, ViewerError,
-                    parse_views, save_png, side_by_side)
+from viewer import (
+    BatchRenderer,
+    Framing,
+    InteractiveRenderer,
+    OrbitCamera,
+    ViewerError,
+    parse_views,
+    save_png,
+    side_by_side,
+)
 
 SIZE = 128
 
@@ -269,7 +277,7 @@ def test_skin_and_clay_differ_and_the_face_texture_shows(model):
     with_clay = renderer.render(vertices, face, material=clay).astype(int)
     renderer.release()
     assert np.abs(with_skin - with_clay).mean() > 2
-    redness = lambda image: (image[..., 0] - image[..., 1] > 70).mean()  # noqa: E731
+    redness = lambda image: (image[..., 0] - image[..., 1] > 70).mean()
     assert redness(with_skin) > redness(with_clay) + 0.002  # lips
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
-import os
 import socket
 import threading
 import time
@@ -236,48 +235,6 @@ def test_a_slider_drag_is_drawn_through_the_view(page):
     page.wait_for_timeout(800)  # the full frame after the keys settle
     assert _frame(page) != before
     assert page.evaluate(STATS)["full"] >= 1
-
-
-@pytest.mark.skipif(not os.environ.get("SEMANTIFY_VIEWER_SCREENSHOTS"),
-                    reason="set SEMANTIFY_VIEWER_SCREENSHOTS=DIR to write the docs' pictures")
-def test_screenshots_for_the_docs():
-    """``SEMANTIFY_VIEWER_SCREENSHOTS=docs pytest tests/test_viewport.py -k screenshots``
-    writes docs/viewer-body.png (walking, skin) and docs/viewer-face.png."""
-    from playwright.sync_api import sync_playwright
-
-    from semantify.app.viewport.demo import build_demo
-
-    folder = Path(os.environ["SEMANTIFY_VIEWER_SCREENSHOTS"])
-    for entry, pose, name in (("anny-body", "walking", "viewer-body.png"),
-                              ("face", "head-turned", "viewer-face.png")):
-        demo = build_demo(entry)
-        demo.launch(server_name="127.0.0.1", server_port=_free_port(), prevent_thread_lock=True,
-                    quiet=True)
-        try:
-            with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-                page = browser.new_page(viewport={"width": 1300, "height": 860})
-                page.goto(demo.local_url, timeout=120_000)
-                _wait_first_frame(page)
-                pushed = page.evaluate(STATS)["pushed"]
-                page.locator("#pose input").click()
-                page.get_by_role("option", name=pose).click()
-                page.wait_for_function(f"n => ({STATS})().pushed > n", arg=pushed,
-                                       timeout=60_000)
-                stage = page.locator("#orbit .orbit-stage")
-                box = stage.bounding_box()
-                x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-                full = page.evaluate(STATS)["full"]
-                page.mouse.move(x, y)
-                page.mouse.down()
-                page.mouse.move(x - 70, y + 25, steps=5)
-                page.mouse.up()
-                _wait_full_after(page, full)
-                page.wait_for_timeout(500)
-                page.screenshot(path=str(folder / name))
-                browser.close()
-        finally:
-            demo.close()
 
 
 def test_heatmap_shows_its_colour_key(page):

@@ -184,7 +184,7 @@ class InteractiveRenderer:
 
     def _target(self, context, quality: Quality) -> _Target:
         if quality.name not in self._targets:
-            size = max(16, int(round(self.size * quality.scale)))
+            size = max(16, round(self.size * quality.scale))
             samples = self.samples if quality.multisample else 0
             self._targets[quality.name] = _Target(context, size, samples)
         return self._targets[quality.name]

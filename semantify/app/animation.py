@@ -36,8 +36,8 @@ def ramp_gif(session: Session, runtime: Runtime, index: int, camera=None,
         shape = runtime.shape(values)
         shown = view.shown_vertices(session, runtime, shape.coefficients, shape.vertices)
         drawn = view.scene(session, runtime, shown)
-        frame = runtime.renderer.render(drawn.vertices, camera, material=drawn.material,
-                                        framing=drawn.framing)
+        frame = runtime.render(drawn.vertices, camera, material=drawn.material,
+                               framing=drawn.framing)
         images.append(np.asarray(Image.fromarray(frame).resize((FRAME_SIZE, FRAME_SIZE))))
     path = scratch.session_folder(session.token) / f"ramp-{index}.gif"
     iio.imwrite(path, np.stack(images), duration=60, loop=0)

@@ -32,7 +32,8 @@ def wire(demo, ui: Ui, handlers: Handlers) -> None:
     heavy = dict(concurrency_id="heavy", concurrency_limit=HEAVY_CONCURRENCY)
     train = dict(concurrency_id="train", concurrency_limit=1)
 
-    demo.load(handlers.start, [ui.state], shown + layout + [ui.picker], api_name="start")
+    demo.load(handlers.start, [ui.state], shown + layout + [ui.picker], api_name="start").then(
+        handlers.announce, [ui.state], [ui.viewer], api_visibility="private", queue=False)
     ui.picker.input(handlers.open, [ui.state, ui.picker], shown + layout, api_name="open",
                     **view)
     ui.hub_load.click(handlers.load_hub, [ui.state, ui.hub_name], shown + layout + [ui.picker],

@@ -144,8 +144,9 @@ class Handlers:
     @reports_errors
     def start(self, session: Session, progress=gr.Progress()) -> dict:
         """Page load: a new session token; open the first entry (slider sets first)."""
-        session = dataclasses.replace(session, token=scratch.new_token(),
-                                      view=self.frames.open())
+        view_id = self.frames.open()  # told to the page by ``announce``, right after
+        session = dataclasses.replace(session, token=scratch.new_token(), view=view_id,
+                                      announced=view_id)
         first = self.catalog.first(session.token)
         if first is None:
             return {self.ui.state: session, self.ui.info: "no model is available here."}
@@ -256,6 +257,11 @@ class Handlers:
         """API twin of the heatmap checkbox."""
         session = dataclasses.replace(session, heatmap=bool(enabled))
         return self.drawn(session, self.runtime_of(session))
+
+    def announce(self, session: Session) -> dict:
+        """Tell the page its view id (after ``start``, whose outputs stay plain for API
+        clients)."""
+        return {self.ui.viewer: gr.HTML(view=session.view)}
 
     @reports_errors
     def reopen_view(self, session: Session) -> dict:

@@ -115,6 +115,10 @@ class Runtime:
         """Values rounded to each slider's step precision, as the page shows them."""
         return [round(float(v), s.decimals) for v, s in zip(values, self.slider_set.sliders)]
 
+    def render(self, vertices: np.ndarray, camera, **options) -> np.ndarray:
+        """A frame of ``vertices`` (options as ``viewer.InteractiveRenderer.render`` takes)."""
+        return self.renderer.render(vertices, camera, **options)
+
     @functools.cached_property
     def meter(self):
         """The body's measurer, else a head's (Anny faces), else None."""
@@ -145,10 +149,13 @@ def is_resolved(entry: Entry) -> bool:
 def warm_up(entry: Entry) -> None:
     """Resolve ``entry`` and draw one frame, so the first visitor does not wait (Anny builds
     its cache on a new machine: about a minute)."""
+    from semantify.appearance import material_for
     from viewer.camera import OrbitCamera
 
     resolved = runtime(entry)
-    resolved.render(resolved.shape(resolved.slider_set.defaults).vertices, OrbitCamera())
+    skin = material_for(resolved.slider_set.model, "skin")  # bakes the skin texture once
+    resolved.render(resolved.shape(resolved.slider_set.defaults).vertices, OrbitCamera(),
+                    material=skin)
 
 
 def runtime(entry: Entry) -> Runtime:

@@ -17,6 +17,7 @@ const LIMITS = { elevation: [-85, 85], distance: [0.2, 4], pan: 2.5 };
 let camera = structuredClone(HOME);
 let seq = 0, shown = 0, inflight = false, pending = null, settle = null;
 let sentValues = "", sentQuality = "final";  // slider values of the shown scene, how built
+let currentView = "";  // the view id frames are asked for (see followView below)
 const pointers = new Map();
 let gesture = null;  // {mode: "orbit"|"pan"|"pinch", x, y, spread}
 
@@ -51,7 +52,7 @@ function ask(quality, withValues = false, quick = false) {
 }
 
 async function pump() {
-  if (inflight || !pending || !props.view) return;
+  if (inflight || !pending || !props.view || props.view !== currentView) return;
   const job = pending;
   pending = null;
   inflight = true;
@@ -229,16 +230,21 @@ document.addEventListener("pointerup", () => {
   setTimeout(settleSliders, SETTLE_MS);  // the app's numbers after the frame, not with it
 }, true);
 // A new frame from the server's own events (a slider released, a pose) arrives as ``value``:
-// newer than any frame asked for before it, and drawn for the sliders' current values. It may
-// come with a new view (the server forgot the old one): its sequence starts afresh.
-let currentView = props.view;
+// newer than any frame asked for before it, and drawn for the sliders' current values.
 watch("value", () => {
-  if (props.view !== currentView) {
-    currentView = props.view;
-    seq = 0;
-  }
   shown = seq;
   [sentValues, sentQuality] = [JSON.stringify(sliderValues()), "final"];
   stats.pushed += 1;
 });
-if (props.view) ask("full");
+// The view id (``props.view``) may arrive after the first frame, or change when the server
+// forgot the old one: a new view's sequence starts afresh, and it is drawn at once.
+(function followView() {
+  if (!element.isConnected) return;
+  if (props.view && props.view !== currentView) {
+    currentView = props.view;
+    seq = 0;
+    shown = 0;
+    ask("full");
+  }
+  setTimeout(followView, 200);
+})();

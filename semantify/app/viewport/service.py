@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-from collections.abc import Callable
 import math
 import secrets
 import threading
 import time
+from collections.abc import Callable
 
 import numpy as np
 
