@@ -7,7 +7,9 @@ drag, the full frame's delay after release, and frame requests from many session
   release -> full frame in ms;
 - ``sessions``: CLIENTS threads, each its own view, asking frames over HTTP as a page does (one
   in flight), plus one client flooding its view with parallel requests: p50/p95 per frame for
-  the well-behaved ones, errors, and how many of the flood's requests were refused.
+  the well-behaved ones, errors, and how many of the flood's requests were refused;
+- ``moves``: CLIENTS gradio_client sessions on raw anny-body, each moving a slider MOVES times
+  through the app's ``/move`` API (shape, skin render, measurements): p50/p95 per move, errors.
 
 Run: ``python bench/viewport.py [--only drag|sessions]`` (ANNY_CACHE_DIR set as in the
 Makefile). Chromium: Debian's /usr/bin/chromium, never downloaded.
@@ -27,6 +29,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 DRAG_SECONDS, ROUNDS = 4.0, 3
 CLIENTS, REQUESTS, FLOOD = 20, 30, 8
+MOVES = 10
 STATS = "() => document.querySelector('#render .orbit-stage').parentElement.orbitStats"
 ENTRIES = {"raw": "Anny body: raw coefficients", "metric": "anny-body-metric"}  # picker labels
 
@@ -220,9 +223,45 @@ def bench_sessions() -> None:
         demo.close()
 
 
+def bench_moves() -> None:
+    from gradio_client import Client
+
+    demo = launch()
+    try:
+        times, errors = [], []
+        lock = threading.Lock()
+
+        def session(index: int) -> None:
+            try:
+                client = Client(demo.local_url, verbose=False, ssl_verify=False)
+                client.predict(api_name="/start")
+                client.predict("raw-anny-body", api_name="/open")
+                for move in range(MOVES):
+                    started = time.perf_counter()
+                    client.predict(3, 0.2 + 0.06 * ((index + move) % 10), api_name="/move")
+                    with lock:
+                        times.append(time.perf_counter() - started)
+            except Exception as error:  # noqa: BLE001 - every failure counts as one error
+                with lock:
+                    errors.append(repr(error)[:200])
+
+        threads = [threading.Thread(target=session, args=(i,)) for i in range(CLIENTS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        times.sort()
+        print(f"moves: {CLIENTS} sessions x {MOVES} slider moves (/move, skin): "
+              f"{len(times)} done, p50 {1000 * statistics.median(times):.0f} ms, p95 "
+              f"{1000 * times[int(0.95 * (len(times) - 1))]:.0f} ms, errors {len(errors)}"
+              + (f" (first: {errors[0]})" if errors else ""))
+    finally:
+        demo.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("drag", "sessions"))
+    parser.add_argument("--only", choices=("drag", "sessions", "moves"))
     parser.add_argument("--entries", default="raw,metric",
                         help=f"comma-separated, of {', '.join(ENTRIES)}")
     args = parser.parse_args()
@@ -230,6 +269,8 @@ def main() -> None:
         bench_drag(args.entries.split(","))
     if args.only in (None, "sessions"):
         bench_sessions()
+    if args.only in (None, "moves"):
+        bench_moves()
 
 
 if __name__ == "__main__":
