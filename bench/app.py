@@ -31,6 +31,7 @@ MOVES = 200
 # even for http:// URLs; that is client-side overhead a browser never pays, so it is skipped.
 CLIENT_OPTIONS = {"verbose": False, "ssl_verify": False}
 CLIENTS, CLIENT_MOVES = 20, 20
+RAW = "raw-anny-body"  # the picker id of raw anny-body
 PHOTOS = 5
 
 
@@ -44,17 +45,16 @@ def vit_slider_set(folder: Path) -> Path:
     """A slider set on ViT-B-32 with random weights and an untrained mapper (timing only)."""
     from semantify.clip import ClipSpec
     from semantify.mapper import Mapper
-    from semantify.models import load_model
-    from semantify.sliders import Slider, SliderSet
+    from semantify.models import ModelRef
+    from semantify.sliders import Slider, TrainedSliders
 
-    model = load_model("anny-body")
+    ref = ModelRef("anny-body")
+    model = ref.load()
     words = ["tall", "fat", "muscular", "thin", "short", "curvy"]
-    record = {"id": model.id, "options": {}, "family": model.family,
-              "coefficients": [{"name": c.name, "low": c.low, "high": c.high}
-                               for c in model.coefficients]}
     sliders = [Slider(w, 15.0, 35.0, 25.0) for w in words]
-    SliderSet(Mapper(len(words), model.num_coefficients, (64,)), sliders, record, None,
-              ClipSpec.parse("ViT-B-32/random")).save(folder)
+    TrainedSliders(folder.name, sliders, ref, Mapper(len(words), model.num_coefficients, (64,)),
+                   model.coefficient_names, ClipSpec.parse("ViT-B-32/random"),
+                   "a 3D render of a {} person").save(folder)
     return folder
 
 
@@ -101,18 +101,23 @@ def compute_only(moves: int = 50) -> list[float]:
     """Seconds per move of the handler's work alone (mesh, render, JPEG, measurements)."""
     import torch
 
-    from semantify.app import frames, view
+    from semantify.app import view
+    from semantify.app.catalog import Entry
+    from semantify.app.runtime import Runtime
+    from semantify.app.session import Session
+    from semantify.models import ModelRef
 
     torch.set_num_threads(1)  # as the server runs
-    session = view.open_entry("raw:anny-body")
+    runtime = Runtime(Entry("raw-anny-body", "", ModelRef("anny-body")))
+    session = view.opened(Session(), runtime)
     times = []
     for i in range(moves):
         values = list(session.values)
         values[3] = 0.1 + 0.8 * (i % 2)
         t = time.perf_counter()
-        session = view.with_values(session, values)
-        frames.jpeg_data_url(view.render(session))
-        view.measurements(session)
+        session, _ = view.with_values(session, runtime, values)
+        view.frame(session, runtime)
+        runtime.table(session.vertices)
         times.append(time.perf_counter() - t)
     return times
 
@@ -133,8 +138,9 @@ def main(argv=None) -> int:
     sliders = vit_slider_set(work / "vit-random")
     port = free_port()
     env = {**os.environ, "SEMANTIFY_CACHE_DIR": str(work / "cache")}
-    code = ("import sys; from semantify.app import build_app, launch; "
-            f"launch(build_app([sys.argv[1]]), port={port}, server_name='127.0.0.1', quiet=True)")
+    code = ("import sys; from semantify.app import AppConfig, build_app, launch; "
+            "launch(build_app(AppConfig.create([sys.argv[1]], public=False)), "
+            f"port={port}, server_name='127.0.0.1', quiet=True)")
     started = time.perf_counter()
     server = subprocess.Popen([sys.executable, "-c", code, str(sliders)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -151,7 +157,7 @@ def main(argv=None) -> int:
         client.predict(api_name="/start")
         cold = time.perf_counter() - started
         print(f"cold start to first frame: {cold:.1f} s")
-        client.predict("raw:anny-body", api_name="/open")
+        client.predict(RAW, api_name="/open")
 
         times = []
         for i in range(args.moves):
@@ -163,7 +169,7 @@ def main(argv=None) -> int:
               "(targets 60 / 120)")
         streaming = StreamingClient(url)
         streaming.call("start", None)
-        streaming.call("open", None, "raw:anny-body")
+        streaming.call("open", None, RAW)
         stream_times = []
         for i in range(args.moves):
             t = time.perf_counter()
@@ -187,7 +193,9 @@ def photo_and_crowd(client, url: str, sliders: Path, work: Path) -> None:
     from gradio_client import Client, handle_file
     from PIL import Image
 
-    client.predict(f"sliders:{sliders}", api_name="/open")
+    from semantify.app.catalog import set_id
+
+    client.predict(set_id(sliders), api_name="/open")
     photo = work / "photo.jpg"
     noise = np.random.default_rng(0).integers(0, 255, (900, 600, 3), np.uint8)
     Image.fromarray(noise).save(photo)
@@ -207,7 +215,7 @@ def photo_and_crowd(client, url: str, sliders: Path, work: Path) -> None:
         try:
             own = Client(url, **CLIENT_OPTIONS)
             own.predict(api_name="/start")
-            own.predict("raw:anny-body", api_name="/open")
+            own.predict(RAW, api_name="/open")
             for i in range(CLIENT_MOVES):
                 t = time.perf_counter()
                 own.predict(seed % 6, 0.2 + 0.6 * (i % 2), api_name="/move")

@@ -41,6 +41,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=320)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--clip", default="ViT-B-32/random")
+    parser.add_argument("--prior", default=None,
+                        help="sampling prior (default: the model's own; reference: no priors)")
     args = parser.parse_args()
 
     import torch
@@ -54,7 +56,7 @@ def main() -> None:
     spec = ClipSpec.parse(args.clip)
     scorer = load_clip(spec, device="cpu")
     gen = GenerationSpec(args.model, args.samples, shard_size=args.batch_size,
-                         clip=spec.to_dict())
+                         clip=spec.to_dict(), prior=args.prior)
     manifest = build_manifest(gen, load_model(args.model), list(MEASUREMENTS))
 
     # CLIP alone first, on one batch of real renders made in another process (this one
@@ -74,7 +76,8 @@ def main() -> None:
         summary = generate(gen, out, progress=False)
         generation = steady_rate(out, args.batch_size)
 
-    print(f"model {args.model}, CLIP {spec.label}, {len(gen.views)} views at {gen.size}px, "
+    print(f"model {args.model}, prior {manifest['prior']['name']}, CLIP {spec.label}, "
+          f"{len(gen.views)} views at {gen.size}px, "
           f"batch {args.batch_size}, torch threads {torch.get_num_threads()}")
     print(f"generation (steady state): {generation:8.2f} samples/s "
           f"({summary['samples_per_second']:.2f} including start-up)")

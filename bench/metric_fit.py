@@ -17,9 +17,9 @@ from semantify.sliders import SliderSet
 
 def main(path: str = "sliders/anny-body-metric") -> None:
     sliders = SliderSet.load(path)
-    model = sliders.load_model()
+    model = sliders.model
     meter = Anthropometer.for_model(model)
-    names = sliders.descriptors
+    names = sliders.names
     low = torch.tensor([s.low for s in sliders.sliders])
     high = torch.tensor([s.high for s in sliders.sliders])
     default = torch.tensor([s.default for s in sliders.sliders])
@@ -29,13 +29,13 @@ def main(path: str = "sliders/anny-body-metric") -> None:
         row[0] += (i - 6) * 0.01 * (high[0] - low[0])  # height moved 1 % of its range a time
     jumps = [low + (high - low) * (0.25 + 0.5 * torch.rand(len(names), generator=generator))
              for _ in range(8)]
-    sliders.coefficients(default[None], warn=False)  # warm up
+    sliders.coefficients(default[None])  # warm up
     for label, rows, refine in (("mapper only", drag, False), ("drag", drag, True),
                                 ("jump", jumps, True)):
         times, misses = [], []
         for row in rows:
             start = time.perf_counter()
-            coefficients = sliders.coefficients(row[None], warn=False, refine=refine)
+            coefficients = sliders.coefficients(row[None], refine=refine)
             times.append(time.perf_counter() - start)
             with torch.no_grad():
                 measured = meter.measure(model(coefficients))

@@ -56,14 +56,14 @@ def main(argv=None) -> int:
     truth = model(test_data.coefficients)
     scorer = load_clip(clip)
     text = scorer.encode_text(WORDS, template_for("body", sliders.template))
-    by_mapper = sliders.coefficients(scores(queries, text), warn=False)
+    by_mapper = sliders.coefficients(scores(queries, text))
     bank = torch.nn.functional.normalize(train_data.image_embeds.float().mean(1), dim=-1)
     top = (queries @ bank.T).topk(args.top_k, dim=1).indices  # (test, k)
     by_retrieval = train_data.coefficients[top].mean(1)
     # What the app applies, so the sliders stay editable: the top-k samples' mean slider values
     # (their word scores) fed to the mapper.
     train_scores = scores(train_data.image_embeds, text)
-    by_retrieved_sliders = sliders.coefficients(train_scores[top].mean(1), warn=False)
+    by_retrieved_sliders = sliders.coefficients(train_scores[top].mean(1))
     mean_shape = train_data.coefficients.mean(0, keepdim=True).expand_as(by_retrieval)
 
     def error_mm(coefficients) -> float:

@@ -9,7 +9,11 @@
   ratio of the slider ranges (range_i / range_j), and one number: mean off-diagonal over mean
   diagonal (0 is perfectly disentangled);
 - metric slider sets: the absolute error of each measurement when the validation rows'
-  measurements are asked for and the resulting mesh is measured (mean and p95).
+  measurements are asked for and the resulting mesh is measured (mean and p95), and the
+  cross-talk into lengths nobody asked for: along each slider's grid (others at default), how
+  far each unasked skeletal length (arm, shoulder, inseam) strays from its reference
+  (:meth:`SliderSet.held_measurements`) and how far each asked value is missed, drawn in
+  ``crosstalk.png``.
 """
 
 from __future__ import annotations
@@ -101,6 +105,85 @@ def metric_errors(slider_set: SliderSet, model, meter: DescriptorMeter,
     return report
 
 
+def unasked_sweeps(slider_set: SliderSet, model, grid: int) -> dict:
+    """Per slider, along its grid (others at default): the asked values, every measurement of
+    the built mesh, and the reference of each unasked skeletal length
+    (:meth:`SliderSet.held_measurements`: where a body with the asked values has it)."""
+    from semantify.measure import Anthropometer
+    from semantify.measurements.registry import MEASUREMENTS
+
+    meter = Anthropometer.for_model(model)
+    unasked = [n for n in meter.names if MEASUREMENTS[n].skeletal
+               and n not in slider_set.names]
+    sweeps = {}
+    defaults = torch.tensor([s.default for s in slider_set.sliders], dtype=torch.float32)
+    for i, s in enumerate(slider_set.sliders):
+        values = defaults.repeat(grid, 1)
+        values[:, i] = torch.linspace(s.low, s.high, grid)
+        with torch.no_grad():
+            measured = meter.measure(model(slider_set.coefficients(values)))
+        held = slider_set.held_measurements(values)
+        sweeps[s.name] = {
+            "values": {d: values[:, j].tolist() for j, d in enumerate(slider_set.names)},
+            "measured": {n: measured[n].tolist() for n in (*slider_set.names, *unasked)},
+            "reference": {n: (held[n] if n in held else measured[n][:1].expand(grid)).tolist()
+                          for n in unasked}}
+    return sweeps
+
+
+def crosstalk_summary(sweeps: dict) -> dict:
+    """{slider: {"unasked_cm": {length: max |measured - reference|}, "asked_miss":
+    {descriptor: max |measured - asked|}}} along each slider's grid."""
+    summary = {}
+    for slider, sweep in sweeps.items():
+        measured = {n: np.array(v) for n, v in sweep["measured"].items()}
+        summary[slider] = {
+            "unasked_cm": {n: float(np.abs(measured[n] - np.array(r)).max())
+                           for n, r in sweep["reference"].items()},
+            "asked_miss": {n: float(np.abs(measured[n] - np.array(v)).max())
+                           for n, v in sweep["values"].items()}}
+    return summary
+
+
+def crosstalk_picture(sweeps: dict, path: Path) -> Path:
+    """Top: each unasked length minus its reference along each slider; bottom: how far each
+    asked measurement misses (cm, or kg for mass). Grey bands: the targets (1 cm; 5 mm)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from semantify.files import write_atomic
+    from semantify.measurements.registry import MEASUREMENTS
+
+    fig, axes = plt.subplots(2, len(sweeps), figsize=(3.2 * len(sweeps), 5.4), squeeze=False,
+                             sharey="row")
+    for column, (slider, sweep) in enumerate(sweeps.items()):
+        x = sweep["values"][slider]
+        top, bottom = axes[0][column], axes[1][column]
+        for name, reference in sweep["reference"].items():
+            top.plot(x, np.array(sweep["measured"][name]) - np.array(reference), marker="o",
+                     markersize=3, label=MEASUREMENTS[name].label)
+        for name, asked in sweep["values"].items():
+            bottom.plot(x, np.array(sweep["measured"][name]) - np.array(asked), marker=".",
+                        markersize=3, label=MEASUREMENTS[name].heading)
+        top.axhspan(-1, 1, color="0.9", zorder=0)
+        bottom.axhspan(-0.5, 0.5, color="0.9", zorder=0)
+        bottom.set_xlabel(MEASUREMENTS[slider].heading if slider in MEASUREMENTS else slider)
+        for ax in (top, bottom):
+            ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("unasked length - reference (cm)")
+    axes[1][0].set_ylabel("measured - asked (cm or kg)")
+    axes[0][-1].legend(fontsize=7)
+    axes[1][-1].legend(fontsize=7)
+    fig.suptitle("Cross-talk along each slider, the others at their defaults (grey: ±1 cm "
+                 "unasked, ±5 mm asked)", fontsize=10)
+    fig.tight_layout()
+    write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+    plt.close(fig)
+    return path
+
+
 def slider_pictures(slider_set: SliderSet, model, out: Path) -> list[str]:
     """One PNG per slider: the mesh at its low, default and high value, side by side."""
     from semantify.rendering import interactive_renderer, viewer_errors
@@ -148,12 +231,17 @@ def evaluate(slider_set: SliderSet, data: Path | str | None = None, out: Path | 
     report["held_out"], values = held_out(slider_set, dataset, rows, model)
     meter = DescriptorMeter(slider_set, dataset.manifest.get("views") or ["front"])
     report.update(slider_sweeps(slider_set, model, meter, grid))
+    sweeps = None
     if not meter.words:
         report["measurement_errors"] = metric_errors(slider_set, model, meter, values)
+        sweeps = unasked_sweeps(slider_set, model, grid)
+        report["crosstalk"] = crosstalk_summary(sweeps)
     if out is not None:
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)
         report["pictures"] = slider_pictures(slider_set, model, out)
+        if sweeps:
+            report["pictures"].append(crosstalk_picture(sweeps, out / "crosstalk.png").name)
         write_json_atomic(out / "evaluation.json", report)
     return report
 
@@ -172,4 +260,11 @@ def summary_lines(report: dict) -> list[str]:
                      "targets within the slider ranges):")
         lines += [f"  {name:<24} {e['mean']:.2f} / {e['p95']:.2f} {e['unit'] or ''}"
                   for name, e in report["measurement_errors"].items()]
+    if report.get("crosstalk"):
+        lines.append("cross-talk along each slider (others at default): unasked lengths' largest "
+                     "distance from their reference (cm) | largest miss of an asked value:")
+        for slider, talk in report["crosstalk"].items():
+            unasked = ", ".join(f"{n} {d:.2f}" for n, d in talk["unasked_cm"].items())
+            miss = max(talk["asked_miss"].items(), key=lambda item: item[1])
+            lines.append(f"  {slider:<12} {unasked} | {miss[0]} {miss[1]:.2f}")
     return lines

@@ -18,7 +18,7 @@ from semantify.writer_lock import LOCK_NAME
 
 # Manifest keys that must match for a rerun to resume into an existing folder.
 IDENTITY_KEYS = ("model", "samples", "seed", "shard_size", "views", "clip", "render",
-                 "measurements", "thumbnails")
+                 "measurements", "thumbnails", "prior")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,6 +35,8 @@ class GenerationSpec:
     thumbnails: int = 0  # thumbnail side in pixels, 0 for none
     measurements: bool = True  # record body measurements where the model has landmarks
     model_options: tuple = ()
+    # The sampling prior: None for the model's own, ``reference``, a shipped name or a .json.
+    prior: str | None = None
     pose: str = "rest"  # the pose rendered (measurements always come from the rest pose)
     appearance: str = "clay"  # skin or clay (semantify.appearance)
 
@@ -80,9 +82,21 @@ def build_manifest(spec: GenerationSpec, model, measurement_names: list[str]) ->
                    "appearance": spec.appearance} if spec.clip else None,
         "thumbnails": spec.thumbnails,
         "measurements": measurement_names,
-        "distribution": repr(model.distribution),
+        "prior": prior_entry(spec.prior, model),
         "semantify_version": semantify.__version__,
     }
+
+
+def prior_entry(choice: str | None, model) -> dict:
+    """The manifest's record of the prior that samples ``model`` (name, revision, sha256, and
+    ``fallback`` when the model has none: the reference implementation's sampling)."""
+    from pathlib import Path
+
+    from semantify.models.prior import resolve_prior
+
+    if choice is not None and str(choice).endswith(".json"):
+        choice = str(Path(choice).resolve())
+    return {**resolve_prior(choice, model).record(), "choice": choice}
 
 
 def prepare_output(out: Path, manifest: dict, create: bool = True) -> list[int]:
@@ -98,6 +112,16 @@ def prepare_output(out: Path, manifest: dict, create: bool = True) -> list[int]:
         if existing.get("render"):
             existing["render"] = {**RENDER_DEFAULTS, **existing["render"]}
         differ = [k for k in IDENTITY_KEYS if existing.get(k) != manifest.get(k)]
+        if differ == ["prior"]:
+            made = existing.get("prior")
+            if not made:
+                raise SemantifyError(f"{out} was generated before sampling priors were recorded; "
+                                     "it cannot be resumed: choose an empty --out folder.")
+            raise SemantifyError(
+                f"{out} was sampled with prior {made.get('name')!r} (revision "
+                f"{made.get('revision')}), not {manifest['prior']['name']!r} (revision "
+                f"{manifest['prior']['revision']}); rerun with that --prior to resume it, or "
+                "choose an empty --out folder.")
         if differ:
             raise SemantifyError(
                 f"{out} holds another dataset (it differs in: {', '.join(differ)}); rerun with "
@@ -152,7 +176,8 @@ class SamplePipeline:
         if self._parts is None:
             self._build()
         model, renderer, meter = self._parts
-        coefficients = model.sample(indices, self.manifest["seed"])
+        coefficients = model.sample(indices, self.manifest["seed"],
+                                    prior=self.manifest["prior"]["choice"])
         batch = {"indices": indices, "coefficients": coefficients}
         with torch.no_grad():
             vertices = model(coefficients)  # the rest pose: measurements come from it

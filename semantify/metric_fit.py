@@ -4,9 +4,16 @@ The mapper regresses to a conditional mean, so a shape made for (height, waist, 
 asked values by centimetres. :func:`refine_to_measurements` closes that gap with a few
 Levenberg-Marquardt steps on a subspace of the coefficients. The Jacobian of the measurements
 is taken by finite differences: all B x (k + 1) perturbed meshes are built in one forward and
-measured in one call per iteration. Residuals are counted in tolerances (1 mm, 0.1 kg), and a
-prior pulls the coefficients toward the start (the mapper's output), so the shape the metrics
-do not pin down stays the mapper's.
+measured in one call per iteration. Residuals are counted in tolerances (1 mm, 0.1 kg).
+
+Two terms keep the body human while it is pulled toward the asked values:
+- a prior holds each coefficient near its start (the mapper's output) in units of how far the
+  model's sampling prior lets it move (:func:`semantify.models.prior_sampling.coefficient_spread`): a
+  local change that the prior barely moves costs far more than a phenotype, so 130 kg comes
+  from the weight phenotype, not from one huge thigh;
+- the skeletal lengths nobody asked for (arm length, shoulder width, inseam, and height when not
+  asked; ``skeletal`` in the measurement registry) are held at reference values, by default
+  the start's: a wider waist does not shorten the arms.
 """
 
 from __future__ import annotations
@@ -19,7 +26,8 @@ import torch
 from semantify.errors import SemantifyError
 
 STEP = 0.01  # finite-difference step, as a share of each coefficient's range
-PRIOR = 1.0  # weight of ||(c - start) / range||^2 against residuals counted in tolerances
+PRIOR = 0.1  # weight of ||(c - start) / prior spread||^2 against residuals counted in tolerances
+HOLD = 4.0  # held (unasked) lengths count as met within HOLD x their tolerance (2 mm)
 DAMPING = 1e-2  # initial Marquardt damping, times diag(J^T J) (x10 after a worse step, else /3)
 CHUNK = 16  # rows refined together: 16 x (k + 1) meshes of Anny are ~60 MB
 
@@ -53,12 +61,24 @@ def _tolerance(name: str) -> float:
     return known.tolerance
 
 
-class _Residuals:
-    """(N, C) coefficients -> (N, M) measured minus asked, in tolerances; one forward, one measure."""
+def held_lengths(anthropometer, asked: Sequence[str]) -> list[str]:
+    """The skeletal measurements ``anthropometer`` takes that are not ``asked``."""
+    from semantify.measurements.registry import MEASUREMENTS
 
-    def __init__(self, model, anthropometer, names: Sequence[str]):
-        self.model, self.anthropometer, self.names = model, anthropometer, list(names)
-        self.scale = torch.tensor([_tolerance(n) for n in self.names], dtype=torch.float32)
+    return [name for name in anthropometer.names
+            if name not in asked and MEASUREMENTS[name].skeletal]
+
+
+class _Residuals:
+    """(N, C) coefficients -> (N, M) measured minus asked, in tolerances; one forward, one measure.
+
+    The last ``held`` columns count in HOLD x tolerance."""
+
+    def __init__(self, model, anthropometer, names: Sequence[str], held: Sequence[str] = ()):
+        self.model, self.anthropometer = model, anthropometer
+        self.names = list(names) + list(held)
+        self.scale = torch.tensor([_tolerance(n) * (HOLD if i >= len(names) else 1.0)
+                                   for i, n in enumerate(self.names)], dtype=torch.float32)
 
     def __call__(self, coefficients: torch.Tensor, asked: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
@@ -74,17 +94,18 @@ class _Residuals:
 def refine_to_measurements(model, coefficients: torch.Tensor,
                            targets: Mapping[str, torch.Tensor], anthropometer,
                            iterations: int = 3, free: Sequence[str] | Sequence[int] | None = None,
-                           ) -> torch.Tensor:
+                           held: Mapping[str, torch.Tensor] | None = None) -> torch.Tensor:
     """(B, C) start coefficients -> (B, C) ones whose meshes measure ``targets``.
 
     ``targets`` maps measurement names (``height_cm``, ``mass_kg``, ...) to (B,) asked values.
-    Only the ``free`` coefficients (names or indices; default: the model's ``refinable`` ones) move, and
-    every coefficient stays inside the model's range. A row stops as soon as all its residuals
-    are within 1 mm / 0.1 kg; each row keeps the best coefficients it has seen, so the result
-    never measures worse than the start.
+    Only the ``free`` coefficients (names or indices; default: the model's ``refinable`` ones) move,
+    within what the model's sampling prior draws (and the model's range). The unasked skeletal lengths are held at
+    ``held`` ({name: (B,)}; default: the start's). A row stops as soon as all its residuals
+    are within 1 mm / 0.1 kg (held lengths: 2 mm); each row keeps the best coefficients it has
+    seen, so the result never measures worse than the start.
     """
     refiner = MeasurementRefiner(model, anthropometer, list(targets), free, iterations)
-    return refiner(coefficients, targets)
+    return refiner(coefficients, targets, held)
 
 
 class MeasurementRefiner:
@@ -97,16 +118,38 @@ class MeasurementRefiner:
 
     def __init__(self, model, anthropometer, names: Sequence[str],
                  free: Sequence[str] | Sequence[int] | None = None, iterations: int = 3):
+        from semantify.models.prior_sampling import coefficient_spread, coefficient_support
+
         self.model, self.names, self.iterations = model, list(names), int(iterations)
-        self.residuals = _Residuals(model, anthropometer, self.names)
+        self.anthropometer = anthropometer
+        self.held = held_lengths(anthropometer, self.names) if self.names else []
+        self.residuals = _Residuals(model, anthropometer, self.names, self.held)
         self.free = _free_indices(model, free)
-        self.low = torch.tensor([c.low for c in model.coefficients], dtype=torch.float32)
-        self.high = torch.tensor([c.high for c in model.coefficients], dtype=torch.float32)
-        self.span = (self.high - self.low)[self.free].clamp_min(1e-6)  # (k,)
+        model_low = torch.tensor([c.low for c in model.coefficients], dtype=torch.float32)
+        model_high = torch.tensor([c.high for c in model.coefficients], dtype=torch.float32)
+        self.span = (model_high - model_low)[self.free].clamp_min(1e-6)  # (k,)
+        # the free coefficients stay where the sampling prior goes (others: the model's range)
+        low, high = (torch.as_tensor(x, dtype=torch.float32)
+                     for x in coefficient_support(model.prior, model))
+        self.low, self.high = model_low.clone(), model_high.clone()
+        self.low[self.free], self.high[self.free] = low[self.free], high[self.free]
+        spread = torch.as_tensor(coefficient_spread(model.prior, model), dtype=torch.float64)
+        # PRIOR x ((c - start) / spread)^2, written in u = c / span: (k,) weights
+        self.prior_weight = PRIOR * (self.span.double() / spread[self.free]) ** 2
+
+    def measure_held(self, coefficients: torch.Tensor) -> dict[str, torch.Tensor]:
+        """(B, C) coefficients -> {held name: (B,)} their meshes' unasked skeletal lengths."""
+        if not self.held:
+            return {}
+        with torch.no_grad():
+            measured = self.anthropometer.measure(self.model(coefficients))
+        return {name: measured[name].float().cpu() for name in self.held}
 
     def __call__(self, coefficients: torch.Tensor, targets: Mapping[str, torch.Tensor],
+                 held: Mapping[str, torch.Tensor] | None = None,
                  deadline: float | None = None) -> torch.Tensor:
-        """(B, C) start coefficients and {name: (B,)} asked values -> (B, C) refined.
+        """(B, C) start coefficients, {name: (B,)} asked values and {held name: (B,)} lengths
+        to hold (default: the start's) -> (B, C) refined.
 
         ``deadline``: a ``time.monotonic()`` past which refinement stops with its best so far
         (a server's per-request budget). Within it, results depend only on the inputs.
@@ -120,8 +163,11 @@ class MeasurementRefiner:
         if not self.names or self.iterations < 1:
             return start
         b = start.shape[0]
-        asked = torch.stack([torch.as_tensor(targets[n], dtype=torch.float32).reshape(-1).cpu()
-                             .expand(b) for n in self.names], dim=1)  # (B, M)
+        if self.held and held is None:
+            held = self.measure_held(start)
+        wanted = {**dict(targets), **{n: held[n] for n in self.held}}
+        asked = torch.stack([torch.as_tensor(wanted[n], dtype=torch.float32).reshape(-1).cpu()
+                             .expand(b) for n in self.residuals.names], dim=1)  # (B, M + H)
         if b > CHUNK:
             return torch.cat([self._refine(start[i:i + CHUNK], asked[i:i + CHUNK], deadline)
                               for i in range(0, b, CHUNK)])
@@ -145,10 +191,10 @@ class _Fit:
 
     def __init__(self, refiner: MeasurementRefiner, start: torch.Tensor, asked: torch.Tensor):
         self.r, self.start, self.asked = refiner, start, asked
-        b, k = start.shape[0], len(refiner.free)
+        b, k, m = start.shape[0], len(refiner.free), len(refiner.residuals.names)
         self.best, self.current = start.clone(), start.clone()  # (B, C)
-        self.best_r = torch.full((b, len(refiner.names)), float("inf"))  # (B, M) in tolerances
-        self.best_j = torch.zeros(b, len(refiner.names), k)  # (B, M, k) per unit of range
+        self.best_r = torch.full((b, m), float("inf"))  # (B, M) in tolerances
+        self.best_j = torch.zeros(b, m, k)  # (B, M, k) per unit of range
         self.damping = torch.full((b,), DAMPING)
         self.active = torch.arange(b)
 
@@ -177,7 +223,7 @@ class _Fit:
         a, refiner = self.active, self.r
         self.current[a] = _step(self.best[a], self.start[a], self.best_r[a], self.best_j[a],
                                 self.damping[a], refiner.free, refiner.span, refiner.low,
-                                refiner.high)
+                                refiner.high, refiner.prior_weight)
 
 
 def _jacobian(residuals: _Residuals, rows: torch.Tensor, asked: torch.Tensor,
@@ -198,19 +244,18 @@ def _jacobian(residuals: _Residuals, rows: torch.Tensor, asked: torch.Tensor,
 
 def _step(rows: torch.Tensor, start: torch.Tensor, r: torch.Tensor, jacobian: torch.Tensor,
           damping: torch.Tensor, free_idx: torch.Tensor, span: torch.Tensor, low: torch.Tensor,
-          high: torch.Tensor) -> torch.Tensor:
+          high: torch.Tensor, prior_weight: torch.Tensor) -> torch.Tensor:
     """One damped Gauss-Newton step from (A, C) ``rows``, clamped into the model's ranges.
 
-    In u = coefficients / span: minimise |r + J d|^2 + PRIOR |u - u_start + d|^2
-    + damping |diag(J^T J)^(1/2) d|^2 over d.
+    In u = coefficients / span: minimise |r + J d|^2 + sum_i w_i (u - u_start + d)_i^2
+    + damping |diag(J^T J)^(1/2) d|^2 over d, with w the (k,) ``prior_weight``.
     """
     u_offset = (rows[:, free_idx] - start[:, free_idx]) / span  # (A, k)
     jt = jacobian.transpose(1, 2).double()  # (A, k, M)
-    eye = torch.eye(len(free_idx), dtype=torch.float64)
     jtj = jt @ jacobian.double()
     scale = damping.double()[:, None] * torch.diagonal(jtj, dim1=1, dim2=2)  # (A, k)
-    lhs = jtj + PRIOR * eye + torch.diag_embed(scale)
-    rhs = -(jt @ r.double()[..., None])[..., 0] - PRIOR * u_offset.double()
+    lhs = jtj + torch.diag(prior_weight) + torch.diag_embed(scale)
+    rhs = -(jt @ r.double()[..., None])[..., 0] - prior_weight * u_offset.double()
     at = rows[:, free_idx]
     for _ in range(2):  # solve, then again with the coefficients stuck at a bound held still
         d = torch.linalg.solve(lhs, rhs).float()  # (A, k)

@@ -31,7 +31,7 @@ from semantify.models.reference import ModelRef
 
 FORMAT = "semantify-params"
 VERSION = 2
-FIX = "pass a params.json written by Semantify (`semantify shape --params` or the app's export)"
+FIX = "pass a params.json written by Semantify (the app's export, or `semantify shape --params`)"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,40 +62,41 @@ class Params:
         return Path(path)
 
     @classmethod
-    def read(cls, path: Path | str, name: str | None = None) -> Params:
-        """The params in ``path`` (any supported version); errors name the file as ``name``."""
+    def read(cls, path: Path | str, name: str | None = None, fix: str = FIX) -> Params:
+        """The params in ``path`` (any supported version); errors name the file as ``name``
+        and end with ``fix``."""
         shown = name or str(path)
-        return cls.from_dict(read_json(path, f"params file {shown}", FIX), shown)
+        return cls.from_dict(read_json(path, f"params file {shown}", fix), shown, fix)
 
     @classmethod
-    def from_dict(cls, record, source: str = "params") -> Params:
+    def from_dict(cls, record, source: str = "params", fix: str = FIX) -> Params:
         """Validate and upgrade a params record; one-line errors name ``source``."""
         if not isinstance(record, Mapping):
-            raise SemantifyError(f"{source} holds no JSON object; {FIX}.")
+            raise SemantifyError(f"{source} holds no JSON object; {fix}.")
         fmt, version = record.get("format"), record.get("version")
         if fmt is not None and fmt != FORMAT:
-            raise SemantifyError(f"{source} is a {str(fmt)[:40]!r} file, not params; {FIX}.")
+            raise SemantifyError(f"{source} is a {str(fmt)[:40]!r} file, not params; {fix}.")
         if fmt is not None and version not in (1, VERSION):
             if isinstance(version, int) and version > VERSION:
                 raise SemantifyError(f"{source} is params version {version}, newer than this "
                                      f"Semantify reads ({VERSION}); update Semantify.")
-            raise SemantifyError(f"{source} has an unknown params version {version!r}; {FIX}.")
+            raise SemantifyError(f"{source} has an unknown params version {version!r}; {fix}.")
         if record.get("model") is None:
-            raise SemantifyError(f"{source} names no model; {FIX}.")
+            raise SemantifyError(f"{source} names no model; {fix}.")
         model = ModelRef.from_dict(record["model"], source)
-        sliders = _values(record.get("sliders"), "sliders", source)
-        coefficients = _values(record.get("coefficients"), "coefficients", source)
+        sliders = _values(record.get("sliders"), "sliders", source, fix)
+        coefficients = _values(record.get("coefficients"), "coefficients", source, fix)
         if not sliders and not coefficients:
             raise SemantifyError(f"{source} holds neither slider values nor coefficients; "
-                                 f"{FIX}.")
+                                 f"{fix}.")
         slider_set = record.get("slider_set")
         if slider_set is not None:
             if not isinstance(slider_set, str):
-                raise SemantifyError(f"{source}: 'slider_set' must be a name or null; {FIX}.")
+                raise SemantifyError(f"{source}: 'slider_set' must be a name or null; {fix}.")
             slider_set = set_name(slider_set)
         pose = record.get("pose")
         if pose is not None and (not isinstance(pose, str) or len(pose) > limits.MAX_NAME_CHARS):
-            raise SemantifyError(f"{source}: 'pose' must be a pose name or null; {FIX}.")
+            raise SemantifyError(f"{source}: 'pose' must be a pose name or null; {fix}.")
         return cls(model, coefficients, sliders, slider_set, pose)
 
     def coefficients_for(self, model, source: str = "params") -> torch.Tensor:
@@ -127,24 +128,24 @@ def set_name(text: str) -> str:
     return Path(text.rstrip("/\\")).name[: limits.MAX_NAME_CHARS]
 
 
-def _values(mapping, key: str, source: str) -> tuple[tuple[str, float], ...]:
+def _values(mapping, key: str, source: str, fix: str) -> tuple[tuple[str, float], ...]:
     """A {name: finite number} map as (name, float) pairs, or a one-line error."""
     if mapping is None:
         return ()
     if not isinstance(mapping, Mapping):
-        raise SemantifyError(f"{source}: '{key}' must map names to numbers; {FIX}.")
+        raise SemantifyError(f"{source}: '{key}' must map names to numbers; {fix}.")
     if len(mapping) > limits.MAX_COEFFICIENTS:
         raise SemantifyError(f"{source}: '{key}' has {len(mapping)} entries, more than "
-                             f"{limits.MAX_COEFFICIENTS}; {FIX}.")
+                             f"{limits.MAX_COEFFICIENTS}; {fix}.")
     pairs = []
     for name, value in mapping.items():
         if not isinstance(name, str) or not name or len(name) > limits.MAX_NAME_CHARS:
             raise SemantifyError(f"{source}: '{key}' has a name that is empty or longer than "
-                                 f"{limits.MAX_NAME_CHARS} characters; {FIX}.")
+                                 f"{limits.MAX_NAME_CHARS} characters; {fix}.")
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise SemantifyError(f"{source}: {key} value {name[:40]!r} is not a number; {FIX}.")
+            raise SemantifyError(f"{source}: {key} value {name[:40]!r} is not a number; {fix}.")
         if not math.isfinite(value) or abs(value) > limits.MAX_ABS_VALUE:
             raise SemantifyError(f"{source}: {key} value {name[:40]!r} is not a finite number "
-                                 f"below {limits.MAX_ABS_VALUE:g}; {FIX}.")
+                                 f"below {limits.MAX_ABS_VALUE:g}; {fix}.")
         pairs.append((name, float(value)))
     return tuple(pairs)

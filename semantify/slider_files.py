@@ -362,10 +362,11 @@ def _copy_selection(selection: Path, folder: Path) -> None:
 
 
 def dataset_pointer(dataset: Path | None, root: Path) -> str | None:
-    """The dataset path relative to the set folder when both share a parent, else absolute."""
+    """The dataset path relative to the set folder when both sit in one project (they share
+    the set's grandparent folder: ``sliders/NAME`` and ``data/NAME``), else absolute."""
     if dataset is None:
         return None
     dataset, root = Path(dataset).resolve(), Path(root).resolve()
-    if dataset.is_relative_to(root.parent):
+    if dataset.is_relative_to(root.parent.parent):
         return os.path.relpath(dataset, root)
     return str(dataset)

@@ -264,6 +264,14 @@ class SliderSet(abc.ABC):
                       deadline: float | None = None) -> torch.Tensor:
         """(B, K) clamped values -> (B, C) coefficients within the model's ranges."""
 
+    def held_measurements(self, values=None, **named) -> dict[str, torch.Tensor]:
+        """{name: (B,)} the reference values of the skeletal lengths no slider asks for (arm
+        length, shoulder width, inseam...), which metric refinement holds (within ~2 mm): what
+        the mapper's body for these values, with the girth and mass sliders at their defaults,
+        measures. Empty for sets without measurement sliders. The app's measurement table can
+        show each next to the shape's own value ("what moved")."""
+        return {}
+
     def shape(self, values=None, **named) -> Shape:
         """The shape these slider values give (unset sliders at their defaults)::
 
@@ -375,7 +383,32 @@ class TrainedSliders(SliderSet):
         if not (refine and metric and self.refine.iterations > 0):
             return coefficients
         targets = {name: values[:, self.names.index(name)].float() for name in metric}
-        return self.refiner(coefficients, targets, deadline)
+        return self.refiner(coefficients, targets, self._held(values), deadline)
+
+    def held_measurements(self, values=None, **named) -> dict[str, torch.Tensor]:
+        clamped, _ = self.values(values, **named)
+        return self._held(clamped) or {}
+
+    def _held(self, values: torch.Tensor) -> dict[str, torch.Tensor] | None:
+        """{held name: (B,)} for (B, K) clamped values, or None when nothing is held: the
+        lengths of the mapper's body with the girth and mass sliders at their defaults, scaled
+        by asked height / that body's height when height is a slider (lengths grow with it)."""
+        if not (self.metric_names and self.refine.iterations > 0 and self.refiner.held):
+            return None
+        reference = values.clone()
+        for i, slider in enumerate(self.sliders):
+            if slider.measurement is not None and not slider.measurement.skeletal:
+                reference[:, i] = slider.default
+        with torch.no_grad():
+            coefficients = self.mapper(reference.to(torch.float32))
+        refiner = self.refiner
+        coefficients = torch.maximum(torch.minimum(coefficients, refiner.high), refiner.low)
+        if "height_cm" not in self.names:
+            return refiner.measure_held(coefficients)
+        with torch.no_grad():
+            measured = refiner.anthropometer.measure(self.model(coefficients))
+        scale = values[:, self.names.index("height_cm")].float() / measured["height_cm"].float()
+        return {name: measured[name].float() * scale for name in refiner.held}
 
     def open_dataset(self):
         """The dataset this set was trained on, or a one-line error saying it is not here."""

@@ -1,5 +1,6 @@
 """Shared test set-up: caches inside the repo's .cache, offline hubs, headless GL."""
 
+import contextlib
 import json
 import os
 import tempfile
@@ -33,3 +34,25 @@ def word_set(tmp_path_factory):
                  "--max-epochs", "3", "--selection", str(data / "selection"),
                  "--no-progress"]) == 0
     return data, sliders, chosen
+
+
+@contextlib.contextmanager
+def served_app(cache: Path, sources, public: bool):
+    """A real app server offering slider sets ``sources``, with its cache root in ``cache``;
+    yields its URL."""
+    old = os.environ.get("SEMANTIFY_CACHE_DIR")
+    os.environ["SEMANTIFY_CACHE_DIR"] = str(cache)
+    from semantify.app import AppConfig, build_app
+    from semantify.limits import MAX_UPLOAD
+
+    demo = build_app(AppConfig.create(sources, public=public))
+    demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True,
+                max_file_size=MAX_UPLOAD)
+    try:
+        yield demo.local_url
+    finally:
+        demo.close()
+        if old is None:
+            os.environ.pop("SEMANTIFY_CACHE_DIR", None)
+        else:
+            os.environ["SEMANTIFY_CACHE_DIR"] = old

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from conftest import served_app
+
 gradio_client = pytest.importorskip("gradio_client")
 
 # Outputs of the endpoints that move sliders (the session State is not returned to clients):
@@ -21,22 +23,9 @@ WEIGHT = 3  # raw anny-body shows its featured phenotypes first: gender, age, mu
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, word_set):
-    import os
-
     cache = tmp_path_factory.mktemp("cache")
-    old = os.environ.get("SEMANTIFY_CACHE_DIR")
-    os.environ["SEMANTIFY_CACHE_DIR"] = str(cache)
-    from semantify.app import AppConfig, build_app
-
-    demo = build_app(AppConfig.create([word_set[1]], public=False))
-    demo.launch(server_name="127.0.0.1", server_port=None, prevent_thread_lock=True,
-                quiet=True, max_file_size="20mb")
-    yield demo.local_url, cache, demo
-    demo.close()
-    if old is None:
-        os.environ.pop("SEMANTIFY_CACHE_DIR", None)
-    else:
-        os.environ["SEMANTIFY_CACHE_DIR"] = old
+    with served_app(cache, [word_set[1]], public=False) as url:
+        yield url, cache
 
 
 def open_entry(client, entry: str):

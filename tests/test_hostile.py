@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import served_app
 from semantify.cli import main
 
 gradio_client = pytest.importorskip("gradio_client")
@@ -37,12 +38,8 @@ def _hostile_set(source: Path, folder: Path, edit) -> Path:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, word_set):
     """A public server offering the word set and three hostile sets."""
-    import os
-
     root = tmp_path_factory.mktemp("hostile")
     cache = root / "cache"
-    old = os.environ.get("SEMANTIFY_CACHE_DIR")
-    os.environ["SEMANTIFY_CACHE_DIR"] = str(cache)
     sliders = word_set[1]
     hostile = [
         _hostile_set(sliders, root / "huge-refine", lambda m: m.update(
@@ -52,17 +49,8 @@ def server(tmp_path_factory, word_set):
         _hostile_set(sliders, root / "minus-100cm", lambda m: m["sliders"][0].update(
             low=-1e300 * 1e300)),
     ]
-    from semantify.app import AppConfig, build_app
-
-    demo = build_app(AppConfig.create([sliders, *hostile], public=True))
-    demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True,
-                max_file_size="20mb")
-    yield demo.local_url, cache, root
-    demo.close()
-    if old is None:
-        os.environ.pop("SEMANTIFY_CACHE_DIR", None)
-    else:
-        os.environ["SEMANTIFY_CACHE_DIR"] = old
+    with served_app(cache, [sliders, *hostile], public=True) as url:
+        yield url, cache, root
 
 
 def _client(server, entry=None):
@@ -214,3 +202,76 @@ def test_a_model_file_bomb_is_refused_before_it_unpacks(tmp_path, capsys):
     assert time.perf_counter() - start < 5
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak < 200_000  # KB
     assert "unpacks to more than" in capsys.readouterr().err
+
+
+def test_training_settings_are_checked_in_one_line(tmp_path, capsys):
+    for flag, value, message in (("--hidden", "-5", "--hidden '-5' is not valid"),
+                                 ("--max-epochs", "0", "--max-epochs must be at least 1"),
+                                 ("--lr", "fast", "--lr 'fast' is not valid")):
+        code = main(["train", str(tmp_path), "--descriptors", "fat", "--out",
+                     str(tmp_path / "o"), flag, value])
+        err = capsys.readouterr().err.strip().splitlines()
+        assert code == 2 and len(err) == 1 and message in err[0], err
+
+
+def test_scratch_folders_are_cleaned_by_age_and_size(tmp_path, monkeypatch):
+    import os
+
+    from semantify import limits
+    from semantify.app import scratch
+
+    monkeypatch.setenv("SEMANTIFY_CACHE_DIR", str(tmp_path))
+    old, big, new = (scratch.session_folder(scratch.new_token()) for _ in range(3))
+    (big / "export.glb").write_bytes(b"\0" * 3000)
+    (new / "export.glb").write_bytes(b"\0" * 3000)
+    hour_ago = time.time() - limits.SESSION_MAX_AGE_SECONDS - 10
+    os.utime(old, (hour_ago, hour_ago))
+    os.utime(big, (time.time() - 60, time.time() - 60))
+    monkeypatch.setattr(limits, "SESSIONS_MAX_BYTES", 4000)
+    scratch.clean(tmp_path / "sessions")
+    assert not old.exists() and not big.exists() and new.exists()  # too old; oldest over cap
+    with pytest.raises(ValueError):
+        scratch.session_folder("../../etc")
+
+
+def test_a_clean_start_writes_nothing_into_the_source_tree_and_prints_no_banner():
+    import subprocess
+    import sys
+
+    source = Path(__file__).resolve().parents[1] / "semantify"
+    before = set(source.rglob("*.pyi"))
+    result = subprocess.run(
+        [sys.executable, "-c", "from semantify.app import build_app; build_app(); "
+         "from semantify.models import load_model; load_model('anny-body')"],
+        capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Warp CUDA" not in result.stderr and "Warp CUDA" not in result.stdout
+    assert set(source.rglob("*.pyi")) == before
+
+
+def test_a_damaged_anny_cache_is_rebuilt(tmp_path):
+    """A cache file truncated by a killed first build: the next run rebuilds it."""
+    import os
+    import subprocess
+    import sys
+
+    cache = Path(os.environ["ANNY_CACHE_DIR"])
+    copy = tmp_path / "anny"
+    def link(source, target):  # hard links where the file system allows: no 600 MB copy
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copy2(source, target)
+
+    shutil.copytree(cache, copy, copy_function=link)
+    damaged = max(copy.rglob("build_compact*.safetensors"), key=lambda p: p.stat().st_size)
+    data = damaged.read_bytes()[:1_000_000]
+    damaged.unlink()  # break the hard link before writing, so the real cache stays whole
+    damaged.write_bytes(data)
+    result = subprocess.run(
+        [sys.executable, "-c", "from semantify.models import load_model; "
+         "print(load_model('anny-body').num_vertices)"],
+        env={**os.environ, "ANNY_CACHE_DIR": str(copy)}, capture_output=True, text=True,
+        timeout=600)
+    assert result.returncode == 0 and result.stdout.strip().endswith("13718"), result.stderr
+    assert damaged.stat().st_size > 1_000_000

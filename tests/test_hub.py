@@ -32,7 +32,9 @@ for source in sys.argv[1:]:
     start = time.perf_counter()
     try:
         folder = resolve_slider_set(source)
-        out[source] = {"folder": str(folder), "descriptors": SliderSet.load(folder).names}
+        loaded = SliderSet.load(source)  # the path every front takes
+        assert loaded.name == source or not source.startswith("hf://"), loaded.name
+        out[source] = {"folder": str(folder), "descriptors": loaded.names}
     except SemantifyError as error:
         out[source] = {"error": str(error)}
     out[source]["seconds"] = time.perf_counter() - start

@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 import torch
 import trimesh
-from safetensors.torch import load_file, save_file
 
 from semantify.cli import main
 from semantify.dataset import open_dataset, write_shard
@@ -275,5 +274,6 @@ def test_evaluate_metric_slider_set(sliders, tmp_path, capsys):
     assert set(report["measurement_errors"]) == set(DESCRIPTORS)
     for name in report["pictures"]:
         assert (out / name).stat().st_size > 1000
-    assert len(report["pictures"]) == 3
+    assert len(report["pictures"]) == 4 and "crosstalk.png" in report["pictures"]
+    assert set(report["crosstalk"]) == set(DESCRIPTORS)  # unasked lengths along each slider
     assert "held-out vertex error" in capsys.readouterr().out

@@ -29,7 +29,7 @@ def build_app(config: AppConfig | None = None):
         from semantify.app.runtime import warm_up
 
         threading.Thread(target=warm_up, args=(catalog.first(""),), daemon=True).start()
-    models = [(e.label.split(":")[0], e.model_ref.id) for e in catalog.entries() if e.is_raw]
+    models = [(e.label.split(" — ")[0], e.model_ref.id) for e in catalog.entries() if e.is_raw]
     service = FrameService(frames.jpeg_data_url)  # every page's viewer: cameras and frames
     with gr.Blocks(title=TITLE, delete_cache=GRADIO_CACHE) as demo:
         gr.Markdown(f"## {TITLE}")

@@ -61,6 +61,11 @@ def _kind(slider_set) -> str:
     return f"{len(slider_set.sliders)} sliders, CLIP {slider_set.clip.label}"
 
 
+def label_of(name: str, slider_set) -> str:
+    """What the picker shows: ``anny-words — anny-body, 6 sliders, CLIP ViT-B-32/...``."""
+    return f"{name} — {slider_set.model_id}, {_kind(slider_set)}"
+
+
 class Catalog:
     """The entries of one app; thread-safe, refreshed when a set is built."""
 
@@ -90,7 +95,7 @@ class Catalog:
                 continue
             entries[entry.id] = entry
         for model_id, name in models:
-            entries[f"raw-{model_id}"] = Entry(f"raw-{model_id}", f"{name}: raw coefficients",
+            entries[f"raw-{model_id}"] = Entry(f"raw-{model_id}", f"{name} — raw coefficients",
                                                ModelRef(model_id))
         with self._lock:
             self._entries, self.notices = entries, notices
@@ -119,8 +124,8 @@ class Catalog:
         if owner is None and owner_file.is_file():
             owner = owner_file.read_text()[:64].strip()
         name = str(source).strip() if is_hub_path(source) else slider_set.name
-        label = f"{name}: {slider_set.model_id} ({_kind(slider_set)})"
-        return Entry(set_id(folder), label, slider_set.model_ref, folder, owner, name)
+        return Entry(set_id(folder), label_of(name, slider_set), slider_set.model_ref, folder,
+                     owner, name)
 
     def add(self, source: str | Path, owner: str | None = None) -> Entry:
         """List the set just written to folder ``source``, or fetched as ``hf://`` name

@@ -22,7 +22,7 @@ from semantify.app.config import AppConfig
 from semantify.app.layout import Ui
 from semantify.app.runtime import Runtime, is_resolved, runtime
 from semantify.app.session import PhotoRef, Session
-from semantify.app.text import notices, shown
+from semantify.app.text import for_visitors, notices, shown
 from semantify.app.viewport import FrameService
 from semantify.errors import SemantifyError
 
@@ -40,7 +40,9 @@ def reports_errors(method):
         try:
             return method(self, *args, **kwargs)
         except SemantifyError as error:
-            message = str(error)
+            message = for_visitors(str(error))
+            if message != str(error):
+                log.warning("semantify app: %s", error)
         except Exception:  # noqa: BLE001 - a visitor must never see a traceback
             log.exception("semantify app: %s failed", method.__name__)
             message = "something went wrong on the server; try again, or reload the page."
@@ -435,8 +437,9 @@ class Handlers:
                                          lambda fraction, text: progress(fraction, desc=text))
             entry = self.catalog.add(folder, owner=session.token)
         except SemantifyError as error:
-            gr.Warning(shown(str(error)))
-            return {self.ui.build_log: f"**Could not build sliders:** {shown(str(error))}"}
+            message = for_visitors(str(error))
+            gr.Warning(shown(message))
+            return {self.ui.build_log: f"**Could not build sliders:** {shown(message)}"}
         rt = runtime(entry)
         session = view.opened(session, rt)
         return {**self.opened(session, rt), self.ui.picker: self.picker(session),
@@ -460,7 +463,8 @@ class Handlers:
 
         if not path:
             return {self.ui.state: session}
-        params = Params.read(path, name="the params file")
+        params = Params.read(path, name="the params file",
+                             fix="load a params.json exported by Semantify")
         entry = self.catalog.get(session.entry)
         if params.slider_set is None:
             entry = self.catalog.get(f"raw-{params.model.id}") if f"raw-{params.model.id}" in {

@@ -21,6 +21,20 @@ def without_paths(text: str) -> str:
     return _PATH.sub(lambda match: match.group(1) or "(folder)", text)
 
 
+# A fix written for the command line: a `semantify ...` command, or a --flag.
+_CLI_FIX = re.compile(r"`semantify |(?:^|\s)--[a-z]")
+OPERATOR = "the server's operator can fix this (the server log says how)"
+
+
+def for_visitors(message: str) -> str:
+    """``message`` ("problem; fix.") with a fix meant for the command line replaced by a
+    pointer to the operator, who finds the full message in the server log."""
+    problem, sep, fix = str(message).partition("; ")
+    if sep and _CLI_FIX.search(fix):
+        return f"{problem}; {OPERATOR}."
+    return str(message)
+
+
 def shown(text: str) -> str:
     """One line of text safe to put on the page: no server paths, HTML escaped, bounded."""
     text = " ".join(without_paths(str(text)).split())

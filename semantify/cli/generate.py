@@ -19,6 +19,10 @@ def add(subparsers) -> None:
                         "(NOT semantic, for tests), or none (measurements only, offline)")
     p.add_argument("--clip-checkpoint", default=None, help="local open_clip weights file")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--prior", default=None,
+                   help="sampling prior: the model's own (default), reference (the reference "
+                        "implementation's sampling, no rejection), a shipped prior name or a "
+                        "prior .json file")
     p.add_argument("--batch-size", type=int, default=64, help="samples per batch and shard")
     p.add_argument("--devices", type=int, default=1, help="GPUs, or CPU processes, per node")
     p.add_argument("--num-nodes", type=int, default=1,
@@ -79,7 +83,7 @@ def run(args) -> int:
         _check_views(views)
     spec = GenerationSpec(args.model, args.samples, args.seed, views, clip, args.size,
                           args.batch_size, args.thumbnails, not args.no_measurements,
-                          pose=args.pose, appearance=args.appearance)
+                          prior=args.prior, pose=args.pose, appearance=args.appearance)
     summary = generate(spec, args.out, devices=args.devices, num_nodes=args.num_nodes,
                        accelerator=args.accelerator, workers=args.workers)
     if is_rank_zero():  # the other ranks of a distributed run stay quiet

@@ -18,7 +18,9 @@ UNIT_SUFFIXES = ("_cm", "_kg", "_mm", "_m", "_m2", "_m3", "_l", "_in", "_lb")
 class Measurement:
     """One measurement: ``name`` as descriptors spell it (``height_cm``), a ``label`` for
     people, its ``unit``, ``how`` it is taken, whether refinement can aim for it
-    (``refinable``) and within what ``tolerance`` (in ``unit``) a refined value counts as met."""
+    (``refinable``) and within what ``tolerance`` (in ``unit``) a refined value counts as met.
+    ``skeletal``: a length set by the skeleton, not by soft tissue; refinement holds the
+    skeletal lengths nobody asked for where a body with the asked ones has them."""
 
     name: str
     label: str
@@ -26,6 +28,7 @@ class Measurement:
     how: str
     refinable: bool = True
     tolerance: float = 0.1
+    skeletal: bool = False
 
     @property
     def heading(self) -> str:
@@ -34,13 +37,15 @@ class Measurement:
 
 
 MEASUREMENTS: dict[str, Measurement] = {m.name: m for m in (
-    Measurement("height_cm", "Height", "cm", "top of the head to the soles"),
+    Measurement("height_cm", "Height", "cm", "top of the head to the soles", skeletal=True),
     Measurement("chest_cm", "Chest", "cm", "tape girth at the nipples (hull of the torso section)"),
     Measurement("waist_cm", "Waist", "cm", "tape girth at the natural waist"),
     Measurement("hips_cm", "Hips", "cm", "tape girth at the buttocks"),
-    Measurement("inseam_cm", "Inseam", "cm", "crotch height above the floor"),
-    Measurement("arm_cm", "Arm length", "cm", "shoulder point, elbow, wrist; mean of both arms"),
-    Measurement("shoulder_cm", "Shoulder width", "cm", "straight line between the acromions"),
+    Measurement("inseam_cm", "Inseam", "cm", "crotch height above the floor", skeletal=True),
+    Measurement("arm_cm", "Arm length", "cm", "shoulder point, elbow, wrist; mean of both arms",
+                skeletal=True),
+    Measurement("shoulder_cm", "Shoulder width", "cm", "straight line between the acromions",
+                skeletal=True),
     Measurement("mass_kg", "Mass", "kg", "enclosed volume times 985 kg/m^3"),
 )}
 

@@ -7,6 +7,7 @@ coefficient, so sampled bodies and faces stay symmetric.
 
 from __future__ import annotations
 
+import fnmatch
 import functools
 import re
 
@@ -19,8 +20,10 @@ from semantify.models.sampling import Distribution
 
 PHENOTYPES = ("gender", "age", "muscle", "weight", "height", "proportions")
 # The coefficients that move stature, chest, waist, hips and mass, which metric refinement may
-# use: the phenotypes, the torso and leg "measure-" changes and the torso/hip scales.
+# use: the phenotypes, the torso and leg "measure-" changes and the torso/hip scales; and the
+# arm, forearm and shoulder lengths, with which it holds the lengths nobody asked for.
 REFINABLE = PHENOTYPES + (
+    "measure-upperarm-length-incr", "measure-lowerarm-length-incr", "measure-shoulder-dist-incr",
     "measure-bust-circ-incr", "measure-underbust-circ-incr", "measure-waist-circ-incr",
     "measure-hips-circ-incr", "measure-upperleg-height-incr", "measure-lowerleg-height-incr",
     "measure-napetowaist-dist-incr", "measure-thigh-circ-incr",
@@ -31,6 +34,9 @@ REFINABLE = PHENOTYPES + (
 PHENOTYPE_RANGES = {"age": (0.5, 1.0, 0.6)}
 FACE_PARTS = ("cheek", "chin", "ear", "eye", "eyebrows", "forehead", "head", "mouth", "nose", "neck")
 SKIPPED_PARTS = ("hand", "foot", "nipple", "bulge")
+# At full-body framing a face, a hand or a foot spans a few pixels: intersections there (lips,
+# fingers, toes) cannot be seen, so anny-body's self-intersection check leaves them out.
+BODY_SCALE_UNSEEN_BONES = ("head", "neck*", "eye.*", "finger*", "metacarpal*", "toe*")
 # Anny is Z-up and faces -Y: rotate -90 degrees about X to get Y-up, facing +Z.
 TO_CANONICAL = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
 
@@ -114,6 +120,7 @@ class AnnyModel(MorphableModel):
         self.skeleton = "anny"
         self._phenotypes = tuple(phenotypes)
         self.featured = self._phenotypes
+        self.prior_name = model_id
         self.refinable = REFINABLE if phenotypes else ()
         lc = symmetric_groups(anny.local_change_labels, local_keep) if local_keep else {}
         fa = list(anny.facial_action_labels) if facial_actions else []
@@ -140,6 +147,18 @@ class AnnyModel(MorphableModel):
                 anny.texture_coordinates.numpy().astype(np.float32),
                 anny.face_texture_coordinate_indices.numpy().astype(np.int64),
             )
+
+    def self_intersection_faces(self) -> np.ndarray | None:
+        """For bodies, the faces not dominated by a head, neck, finger or toe bone."""
+        if self.framing != "body":
+            return None
+        anny = _anny()
+        bones = anny.vertex_bone_indices.numpy()
+        dominant = bones[np.arange(len(bones)), anny.vertex_bone_weights.numpy().argmax(axis=1)]
+        unseen = np.array([any(fnmatch.fnmatchcase(label, pattern)
+                               for pattern in BODY_SCALE_UNSEEN_BONES)
+                           for label in anny.bone_labels])
+        return ~unseen[dominant][self.faces.cpu().numpy()].all(axis=1)
 
     def _init_basis(self, anny, local_used: list[int], facial: bool) -> None:
         """Keep only the blendshapes this model can move; fold constant ones into the template.

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from semantify.errors import SemantifyError
-from semantify.models.sampling import Distribution, sample_coefficients
+from semantify.models.sampling import Distribution
 
 FEATURED_COUNT = 10
 REFINABLE_COUNT = 20
@@ -56,7 +56,8 @@ class MorphableModel(torch.nn.Module, abc.ABC):
     coefficients: tuple[Coefficient, ...]
     faces: torch.Tensor
     uv_map: UVMap | None = None
-    distribution: Distribution
+    distribution: Distribution  # the reference implementation's sampling (the fallback)
+    prior_name: str | None = None  # the shipped sampling prior (semantify/models/priors/)
     # Model facts as data. ``featured``: the coefficients a raw-coefficient view shows first
     # (empty: the first FEATURED_COUNT). ``refinable``: the coefficients metric refinement may
     # move (empty: the first REFINABLE_COUNT, which for PCA models are the largest modes).
@@ -105,9 +106,30 @@ class MorphableModel(torch.nn.Module, abc.ABC):
         """(C,) float32 neutral coefficients (the mean shape)."""
         return torch.tensor([c.default for c in self.coefficients], dtype=torch.float32)
 
-    def sample(self, indices: Sequence[int] | torch.Tensor, seed: int) -> torch.Tensor:
-        """(N, C) coefficients for sample ``indices``; row i depends only on (seed, index i)."""
-        return sample_coefficients(self.distribution, self.coefficients, indices, seed)
+    @property
+    def prior(self):
+        """The :class:`~semantify.models.prior.Prior` this model samples from by default."""
+        from semantify.models.prior import resolve_prior
+
+        return resolve_prior(None, self)
+
+    def sample(self, indices: Sequence[int] | torch.Tensor, seed: int,
+               prior=None) -> torch.Tensor:
+        """(N, C) coefficients for sample ``indices``; row i depends only on (seed, index i).
+
+        Drawn from ``prior`` (a :class:`~semantify.models.prior.Prior`, a shipped prior name,
+        ``reference`` or a .json path; default :attr:`prior`), which may reject shapes with
+        visible self-intersections. This is what generation, evaluation and the app's Random
+        call.
+        """
+        from semantify.models.prior import resolve_prior
+
+        return resolve_prior(prior, self).sample(self, indices, seed)
+
+    def self_intersection_faces(self) -> np.ndarray | None:
+        """(F,) bool: faces whose self-intersections would be visible at this model's framing
+        (None: all). See :mod:`semantify.models.self_intersection`."""
+        return None
 
     def validate(self, coefficients: torch.Tensor) -> torch.Tensor:
         """Return ``coefficients`` as (B, C) float32, or raise a one-line SemantifyError."""

@@ -9,7 +9,9 @@ shaped template (what ``smplx.lbs.lbs`` gives at zero pose); poses (:mod:`semant
 
 Coefficients are betas ``beta0..`` (range [-5, 5], default 0, drawn as the Semantify paper
 does: N(0, 1) times an integer from {-2, -1, 0, 1}) and, for FLAME, expression coefficients
-``expression0..`` (range [-3, 3], default 0, drawn N(0, 1)). SMPL-X and FLAME files keep
+``expression0..`` (range [-3, 3], default 0, drawn N(0, 1)). Those draws are the models'
+sampling priors (``semantify/models/priors/reference-betas.json``, ``flame*.json``), which also
+reject shapes with a visible self-intersection, as the reference rejected crossed FLAME lips. SMPL-X and FLAME files keep
 shape then expression components in ``shapedirs``: the first 300 when it has 400 or more,
 else the first 10 (older 10 + 10 files), as the smplx package reads them.
 
@@ -103,9 +105,11 @@ class SkinnedModel(MorphableModel):
     """
 
     def __init__(self, model_id, name, family, framing, arrays, columns, coefficients,
-                 distribution, to_canonical=None, skeleton_id: str | None = None):
+                 distribution, to_canonical=None, prior_name: str = "reference-betas",
+                 skeleton_id: str | None = None):
         super().__init__()
         self.id, self.name, self.family, self.framing = model_id, name, family, framing
+        self.prior_name = prior_name
         self.coefficients = tuple(coefficients)
         self.distribution = distribution
         f32 = torch.float32
@@ -243,8 +247,9 @@ def flame(part: str = "both", num_betas: int = 10, num_expression: int = 10) -> 
         groups.append((slice(start, start + ne), Distribution("normal")))
     name = {"shape": "FLAME shape", "expression": "FLAME expression",
             "both": "FLAME shape + expression"}[part]
+    prior = {"shape": "reference-betas", "expression": "flame-expression", "both": "flame"}[part]
     return SkinnedModel(model_id, name, family, "head", arrays, np.array(columns), coefficients,
-                        groups, skeleton_id="flame")
+                        groups, prior_name=prior, skeleton_id="flame")
 
 
 def smal(num_betas: int = 10) -> SkinnedModel:
