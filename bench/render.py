@@ -68,14 +68,22 @@ def bench_interactive(model, frames: int, size: int, samples: int, wireframe: bo
 
 
 def bench_posing(model, batch: int, rounds: int, pose: str = "walking") -> None:
-    """Milliseconds per call of the rest shape and of ``pose`` (skinning on top)."""
-    for size in (1, batch):
-        coefficients = model.sample(range(size), seed=0)
-        posed_vertices(model, coefficients, pose)  # warm-up: pose rotations are cached
-        for name in ("rest", pose):
-            elapsed, _ = timed(lambda: [posed_vertices(model, coefficients, name)  # noqa: B023
-                                        for _ in range(rounds)], rounds)
-            print(f"posed_vertices B={size} {name}: {1000 * elapsed / rounds:7.1f} ms")
+    """Milliseconds per call of the rest shape and of ``pose`` (skinning on top), with torch's
+    own thread count and with one thread (as the app serves: on a busy CPU, small ops crawl
+    when torch's threads wait on each other)."""
+    threads = torch.get_num_threads()
+    for count in sorted({threads, 1}, reverse=True):
+        torch.set_num_threads(count)
+        for size in (1, batch):
+            coefficients = model.sample(range(size), seed=0)
+            posed_vertices(model, coefficients, pose)  # warm-up: pose rotations are cached
+            for name in ("rest", pose):
+                elapsed, _ = timed(lambda: [posed_vertices(model, coefficients,  # noqa: B023
+                                                           name)  # noqa: B023
+                                            for _ in range(rounds)], rounds)
+                print(f"posed_vertices B={size} {name}, {count} torch thread(s): "
+                      f"{1000 * elapsed / rounds:7.1f} ms")
+    torch.set_num_threads(threads)
 
 
 def main() -> None:
@@ -84,12 +92,16 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--frames", type=int, default=60)
+    parser.add_argument("--only", choices=("posing",), help="run one part only")
     args = parser.parse_args()
     torch.set_grad_enabled(False)
     model = load_model(args.model)
     with gl_session() as context:
         info = context.info
     print(f"OpenGL: {info['GL_RENDERER']} ({info['GL_VERSION']})")
+    if args.only == "posing":
+        bench_posing(model, args.batch, args.rounds)
+        return
     bench_batch(model, args.batch, args.rounds, 224, 0)
     bench_batch(model, args.batch, args.rounds, 224, 0, "skin")
     bench_batch(model, args.batch, args.rounds, 224, 4)
