@@ -12,6 +12,7 @@ import contextlib
 import re
 import time
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import lightning as L
@@ -144,12 +145,14 @@ def _unwrap(error: BaseException) -> SemantifyError | None:
 
 
 def generate(spec: GenerationSpec, out: Path | str, devices: int = 1, num_nodes: int = 1,
-             accelerator: str = "auto", workers: int = 1, progress: bool = True) -> dict:
+             accelerator: str = "auto", workers: int = 1, progress: bool = True,
+             callbacks: Sequence[Callback] = ()) -> dict:
     """Generate (or resume) the dataset ``spec`` into ``out``; returns a summary dict.
 
     ``devices`` processes on each of ``num_nodes`` machines; more than one node needs a
     launcher (torchrun or srun) whose counts match. Global rank 0 holds ``out``'s writer lock,
     so a second run on the same folder is refused; every rank writes only its own shards.
+    ``callbacks`` are extra Lightning callbacks of the predict loop (e.g. progress reports).
     """
     from semantify.models import load_model
 
@@ -167,7 +170,8 @@ def generate(spec: GenerationSpec, out: Path | str, devices: int = 1, num_nodes:
         total = sum(len(shard_indices(s, manifest)) for s in pending)
         started = time.perf_counter()
         if pending:
-            _predict(manifest, out, devices, num_nodes, accelerator, workers, progress, total)
+            _predict(manifest, out, devices, num_nodes, accelerator, workers, progress, total,
+                     callbacks)
     seconds = time.perf_counter() - started
     return {"out": str(out), "samples": manifest["samples"], "generated": total,
             "skipped_shards": num_shards(manifest) - len(pending),
@@ -175,7 +179,8 @@ def generate(spec: GenerationSpec, out: Path | str, devices: int = 1, num_nodes:
 
 
 def _predict(manifest: dict, out: Path | str, devices: int, num_nodes: int, accelerator: str,
-             workers: int, progress: bool, total: int) -> None:
+             workers: int, progress: bool, total: int, callbacks: Sequence[Callback] = ()
+             ) -> None:
     """Run the predict loop that writes the pending shards, on every rank."""
     # "ddp" relaunches this command once per extra device (or joins the processes a launcher
     # started); each rank finds its own shards.
@@ -184,7 +189,7 @@ def _predict(manifest: dict, out: Path | str, devices: int, num_nodes: int, acce
         accelerator=accelerator, devices=devices, num_nodes=num_nodes, strategy=strategy,
         use_distributed_sampler=False, logger=False, enable_progress_bar=False,
         enable_model_summary=False, enable_checkpointing=False,
-        callbacks=[ShardWriter(out), SampleProgress(total, progress)])
+        callbacks=[ShardWriter(out), SampleProgress(total, progress), *callbacks])
     # Each batch is a whole shard (batch_size=None): there are no sampler indices to infer.
     warnings.filterwarnings("ignore", message="Couldn't infer the batch indices")
     try:

@@ -344,10 +344,12 @@ def _split(settings: dict) -> tuple[dict, dict, dict]:
 
 def train(data: str | Path, descriptors: Sequence[str] | str, out: str | Path | None,
           selection: str | Path | None = None, progress: bool = True,
+          callbacks: Sequence[Callback] = (),
           **settings) -> tuple[TrainedSliders | None, dict]:
     """Train sliders on ``data`` and write them to ``out``; return (slider set, metrics).
 
-    ``settings`` override :func:`settings_defaults` (e.g. ``max_epochs=12, hidden=(64,)``).
+    ``settings`` override :func:`settings_defaults` (e.g. ``max_epochs=12, hidden=(64,)``);
+    ``callbacks`` are extra Lightning callbacks (e.g. progress reports).
     """
     module_kwargs, data_kwargs, loop = _split(settings)
     if "hidden" in module_kwargs:
@@ -361,6 +363,6 @@ def train(data: str | Path, descriptors: Sequence[str] | str, out: str | Path | 
     if "max_epochs" in loop:
         trainer_settings["max_epochs"] = loop["max_epochs"]
     trainer = L.Trainer(**trainer_settings, callbacks=[
-        writer, early_stopping(loop.get("patience", PATIENCE))])
+        writer, early_stopping(loop.get("patience", PATIENCE)), *callbacks])
     trainer.fit(module, datamodule=dm)
     return writer.slider_set, writer.metrics

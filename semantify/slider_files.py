@@ -35,6 +35,7 @@ from semantify.errors import SemantifyError
 from semantify.files import new_folder_beside, read_json, swap_folder, write_json_atomic
 from semantify.mapper import Mapper
 from semantify.models.reference import ModelRef
+from semantify.recipes.settings import BUILD_JSON
 from semantify.sliders import Refine, Slider, TrainedSliders
 
 FORMAT = "semantify-sliders"
@@ -293,7 +294,8 @@ def save(slider_set: TrainedSliders, root: Path, metrics: Mapping | None = None,
     root = Path(root)
     if root.exists() and not root.is_dir():
         raise SemantifyError(f"{root} is a file; choose a folder for the slider set.")
-    if root.is_dir() and any(root.iterdir()) and not is_slider_set(root):
+    if root.is_dir() and any(root.iterdir()) and not is_slider_set(root) \
+            and not (root / BUILD_JSON).is_file():  # a build's folder becomes its slider set
         raise SemantifyError(f"{root} holds other files and no slider set; choose an empty or "
                              "new folder, or a slider set to replace.")
     if selection is not None and not Path(selection).exists():

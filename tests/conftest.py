@@ -56,3 +56,21 @@ def served_app(cache: Path, sources, public: bool):
             os.environ.pop("SEMANTIFY_CACHE_DIR", None)
         else:
             os.environ["SEMANTIFY_CACHE_DIR"] = old
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's: tests never download a browser
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                    reason="needs Debian's chromium (apt-get install chromium)")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every browser test (playwright drives Debian's binary)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -248,8 +248,8 @@ def test_a_metric_set_says_photos_need_words(server):
 
 def test_build_without_clip_weights_explains_how_to_provide_them(client):
     failed = client.predict("anny-body", "CLIP from a local checkpoint", "/missing/clip.pt", 64,
-                            api_name="/build")
-    assert "Could not build sliders" in failed[-1] and "/missing" not in failed[-1]
+                            False, api_name="/build")
+    assert "does not exist" in failed[-1] and "/missing" not in failed[-1]
     assert move(client, WEIGHT, 0.6)[RECORD]["coefficients"]["weight"] == pytest.approx(0.6)
 
 
@@ -268,3 +268,25 @@ def test_text_words_and_random_on_a_word_set(server, word_set):
     names = list(grown[RECORD]["sliders"])
     assert names[-2:] == ["curvy", "lanky légs"] and "already a slider" in grown[INFO]
     assert str(server[1]) in grown[INFO] or "saved as" in grown[INFO]
+
+
+def test_the_build_tab_queues_a_recipe_with_its_options(tmp_path, monkeypatch):
+    from semantify.app import AppConfig
+    from semantify.app.catalog import Catalog
+    from semantify.app.first_build import FirstBuilds
+    from semantify.errors import SemantifyError
+
+    monkeypatch.setenv("SEMANTIFY_CACHE_DIR", str(tmp_path))
+    private = AppConfig.create(public=False)
+    builds = FirstBuilds(Catalog(private), private)
+    settings = builds.custom("anny-body", "tiny-random", None, 64, True)
+    assert settings.samples == 64 and settings.quick and not settings.clip.is_semantic
+    assert settings.default_out().parent == tmp_path / "sliders"  # named by the app, not typed
+    with pytest.raises(SemantifyError, match="does not exist"):
+        builds.custom("anny-body", None, str(tmp_path / "no-weights.pt"), None, False)
+    public = AppConfig.create(public=True)
+    with pytest.raises(SemantifyError, match="does not open files named by visitors"):
+        FirstBuilds(Catalog(public), public).custom("anny-body", None, "/etc/passwd", None,
+                                                    False)
+    with pytest.raises(SemantifyError, match="at least 64"):
+        builds.custom("anny-body", None, None, 16, False)

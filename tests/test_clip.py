@@ -329,3 +329,34 @@ def test_real_vit_b_32_architecture_with_random_weights():
     embeds = scorer.encode_images(random_images(2, size=256))
     assert embeds.shape == (2, 512)
     assert torch.allclose(embeds.norm(dim=-1), torch.ones(2), atol=1e-5)
+
+
+def test_weight_download_progress_reaches_the_callback(tmp_path):
+    from semantify.clip import fetch_weights
+    from semantify.clip.loading import _progress_bar
+
+    seen = []
+    bar = _progress_bar(lambda done, total: seen.append((done, total)))(total=300, initial=100)
+    bar.update(50)
+    bar.update(150)
+    bar.close()
+    assert seen == [(100, 300), (150, 300), (300, 300)]
+    assert fetch_weights(ClipSpec.parse("tiny-random")) is None  # random weights: nothing to get
+    weights = tmp_path / "open_clip_model.safetensors"
+    weights.write_bytes(b"x")
+    assert fetch_weights(ClipSpec.parse(None, str(tmp_path))) == weights
+
+
+def test_int8_image_tower_is_recorded_and_stays_close_to_fp32():
+    import dataclasses
+
+    spec = ClipSpec.parse("tiny-random")
+    int8 = dataclasses.replace(spec, int8=True)
+    assert "int8" not in spec.to_dict() and ClipSpec.from_dict(int8.to_dict()) == int8
+    assert int8.identity() == spec.identity()  # text embeddings are shared
+    images = np.random.default_rng(0).integers(0, 256, (4, 64, 64, 3), np.uint8)
+    fp32_embeds = load_clip(spec, "cpu").encode_images(images)
+    quantized = load_clip(int8, "cpu")
+    assert any("quantized" in type(m).__module__ for m in quantized._model.visual.modules())
+    cosine = (quantized.encode_images(images) * fp32_embeds).sum(1)
+    assert cosine.min() > 0.99

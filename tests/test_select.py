@@ -208,3 +208,19 @@ def test_clip_words_with_tiny_random_clip(tmp_path, monkeypatch, capsys):
     record = json.loads((tmp_path / "report" / "selection.json").read_text())
     assert record["chosen"][0]["name"] == "height_cm"
     assert {row["name"] for row in record["chosen"]} | set(record["rejected"]) == set(names)
+
+
+def test_forced_words_come_first_and_the_rest_is_chosen_beside_them(synthetic):
+    values, names, coefficients = synthetic
+    selection = select_descriptors(values, names, coefficients, max_k=4,
+                                   forced=["noise0", "chubby"])
+    assert selection.chosen[:2] == ["noise0", "chubby"]
+    assert "fat" not in selection.chosen  # correlated with the forced chubby
+    assert selection.rejected["fat"].startswith("correlated with chubby")
+    assert {"tall", "muscular"} <= set(selection.chosen)
+    assert selection.baseline.chosen[:2] == ["noise0", "chubby"]
+    assert selection.settings["forced"] == ["noise0", "chubby"]
+    with pytest.raises(SemantifyError, match="'slim' is not a candidate"):
+        select_descriptors(values, names, coefficients, max_k=4, forced=["slim"])
+    with pytest.raises(SemantifyError, match="3 forced descriptors but at most 2"):
+        select_descriptors(values, names, coefficients, max_k=2, forced=["fat", "tall", "noise1"])

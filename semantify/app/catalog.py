@@ -34,6 +34,7 @@ class Entry:
     folder: Path | None = None
     owner: str | None = None
     name: str = ""  # a set's name: its folder's, or hf://OWNER/NAME
+    words: bool = False  # it has word sliders (photos and text can drive it)
 
     @property
     def is_raw(self) -> bool:
@@ -49,6 +50,29 @@ def shipped_dir() -> Path:
 
 def _name_of(source) -> str:
     return str(source) if str(source).startswith("hf://") else Path(source).name
+
+
+def _building(folder: Path) -> bool:
+    """Whether ``folder`` is a build still running (listed once its last stage is done)."""
+    from semantify.recipes.settings import is_finished, read_record
+
+    try:
+        record = read_record(folder)
+    except SemantifyError:
+        return False
+    return record is not None and not is_finished(record)
+
+
+def _build_title(folder: Path) -> str | None:
+    """The readable title of a set made by `semantify build` (e.g. ``Anny body: word
+    sliders (quick)``), or None for other sets."""
+    from semantify.recipes.settings import read_record
+
+    try:
+        record = read_record(folder)
+    except SemantifyError:
+        return None
+    return str(record.get("title") or "")[:120] or None if record else None
 
 
 def set_id(folder: Path) -> str:
@@ -107,7 +131,8 @@ class Catalog:
         found = [s if is_hub_path(s) else Path(s).resolve() for s in self.config.slider_dirs]
         for root in (shipped_dir(), built_sets_dir()):
             if root.is_dir():
-                found += sorted(p.parent.resolve() for p in root.glob("*/sliders.json"))
+                found += sorted(p.parent.resolve() for p in root.glob("*/sliders.json")
+                                if not _building(p.parent))
         return list(dict.fromkeys(found))
 
     @staticmethod
@@ -124,8 +149,9 @@ class Catalog:
         if owner is None and owner_file.is_file():
             owner = owner_file.read_text()[:64].strip()
         name = str(source).strip() if is_hub_path(source) else slider_set.name
-        return Entry(set_id(folder), label_of(name, slider_set), slider_set.model_ref, folder,
-                     owner, name)
+        shown_name = name if is_hub_path(source) else _build_title(folder) or name
+        return Entry(set_id(folder), label_of(shown_name, slider_set), slider_set.model_ref,
+                     folder, owner, name, bool(slider_set.word_names))
 
     def add(self, source: str | Path, owner: str | None = None) -> Entry:
         """List the set just written to folder ``source``, or fetched as ``hf://`` name

@@ -21,7 +21,8 @@ def wire(demo, ui: Ui, handlers: Handlers) -> None:
     """Attach every listener (call inside the ``gr.Blocks`` context)."""
     shown = [ui.state, ui.viewer, ui.measures, ui.record, ui.info]
     tabs = [ui.photo_note, ui.words_note, ui.fit_crop, ui.prompt_go, ui.add_words, ui.uploads]
-    layout = ui.sliders + [ui.extras, ui.ramp_slider, ui.pose] + tabs + [ui.heat_key]
+    offer = [ui.offer_row, ui.offer_note, ui.offer, ui.offer_status]
+    layout = ui.sliders + [ui.extras, ui.ramp_slider, ui.pose] + tabs + offer + [ui.heat_key]
     jumps = shown + ui.sliders + [ui.heat_key]  # the key last: API output indices stay put
     drawn = [ui.state, ui.viewer, ui.heat_key, ui.record]
     # Every event of a concurrency group states the same limit (the lowest one would win).
@@ -76,8 +77,12 @@ def wire(demo, ui: Ui, handlers: Handlers) -> None:
     ui.add_words.click(handlers.add_words, [ui.state, ui.words], shown + layout + [ui.picker],
                        api_name="add_words", **train)
     ui.build.click(handlers.build, [ui.state, ui.build_model, ui.build_clip,
-                                    ui.build_checkpoint, ui.build_samples],
-                   shown + layout + [ui.picker, ui.build_log], api_name="build", **train)
+                                    ui.build_checkpoint, ui.build_samples, ui.build_quick],
+                   [ui.state, ui.build_log, ui.info], api_name="build", **heavy)
+    ui.offer.click(handlers.first_build, [ui.state], [ui.state, ui.info] + offer,
+                   api_name="first_build", queue=False)
+    ui.poll.tick(handlers.poll, [ui.state], [ui.state, ui.picker, ui.build_log] + offer,
+                 api_visibility="private", queue=False, show_progress="hidden")
     ui.export.click(handlers.export, [ui.state, ui.export_posed],
                     [ui.files, ui.preview, ui.info], api_name="export", **heavy)
     ui.params.upload(handlers.load_params, [ui.state, ui.params],

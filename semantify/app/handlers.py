@@ -67,8 +67,10 @@ def released(method):
 class Handlers:
     """The event handlers of the app; one instance serves every session."""
 
-    def __init__(self, ui: Ui, catalog: Catalog, config: AppConfig, frames: FrameService):
+    def __init__(self, ui: Ui, catalog: Catalog, config: AppConfig, frames: FrameService,
+                 first_builds=None):
         self.ui, self.catalog, self.config, self.frames = ui, catalog, config, frames
+        self.first_builds = first_builds  # semantify.app.first_build.FirstBuilds, or None
 
     # -- output groups --------------------------------------------------------------------
 
@@ -118,6 +120,57 @@ class Handlers:
 
         updates[ui.pose] = gr.Dropdown(choices=[(p.label, p.name) for p in usable_poses(
             slider_set.model)], value=session.pose)
+        return {**updates, **self.offer(session, rt.entry.model_ref.id)}
+
+    # -- the first build ------------------------------------------------------------------
+
+    def offer(self, session: Session, model_id: str) -> dict:
+        """The first-build row for ``model_id``: shown while the model has no word set (or
+        its first build is under way), with the button and the build's state beside it."""
+        ui, builds = self.ui, self.first_builds
+        hidden = {ui.offer_row: gr.Row(visible=False)}
+        if builds is None or builds.settings(model_id) is None:
+            return hidden
+        from semantify.app.first_build import status_text
+
+        state = builds.state(model_id)
+        if builds.has_word_set(model_id, session.token) and (
+                state is None or state.state == "finished"):
+            return hidden
+        name = builds.settings(model_id).recipe.title.split(":")[0]
+        busy = state is not None and state.state in ("queued", "running")
+        return {ui.offer_row: gr.Row(visible=True),
+                ui.offer_note: f"**{shown(name)} has no word sliders yet.** Sliders named by "
+                               "words, photo fitting and text need a word set.",
+                ui.offer: gr.Button(value=builds.offer(model_id), interactive=not busy),
+                ui.offer_status: status_text(state)}
+
+    @reports_errors
+    def first_build(self, session: Session) -> dict:
+        """Queue the first build of the model on show (shared: once per server)."""
+        model_id = self.catalog.get(session.entry).model_ref.id
+        self.first_builds.submit(model_id)
+        return {self.ui.state: session, **self.offer(session, model_id)}
+
+    def poll(self, session: Session) -> dict:
+        """Every few seconds: the build's state beside the button, and the picker when a
+        first build has finished on this server (on every open page, without a reload)."""
+        if self.first_builds is None or not session.entry:
+            return {self.ui.state: session}
+        try:
+            model_id = self.catalog.get(session.entry).model_ref.id
+            updates = self.offer(session, model_id)
+        except SemantifyError:
+            return {self.ui.state: session}
+        if session.custom_build:
+            from semantify.app.first_build import status_text
+
+            updates[self.ui.build_log] = status_text(
+                self.first_builds.queue.state(session.custom_build))
+        version = self.first_builds.version
+        if version != session.builds_seen:
+            session = dataclasses.replace(session, builds_seen=version)
+            updates.update({self.ui.state: session, self.ui.picker: self.picker(session)})
         return updates
 
     def opened(self, session: Session, rt: Runtime, lines=()) -> dict:
@@ -419,31 +472,32 @@ class Handlers:
 
     # -- build ----------------------------------------------------------------------------
 
+    @reports_errors
     def build(self, session: Session, model_id, clip_choice, checkpoint, samples,
-              progress=gr.Progress()) -> dict:
-        """Build a slider set for ``model_id`` with live progress, then open it."""
-        from semantify.app import build
+              quick) -> dict:
+        """Queue a build of ``model_id``'s recipe with the tab's options; its state shows in
+        the tab, and the set joins this session's list when done."""
+        from semantify.app.first_build import status_text
         from semantify.app.layout import CLIP_CHOICES
 
-        kinds = dict(zip(CLIP_CHOICES, (build.METRIC, build.DEFAULT_CLIP, build.CHECKPOINT,
-                                        build.TINY)))
+        if self.first_builds is None:
+            raise SemantifyError("this server does not build slider sets.")
+        if not isinstance(model_id, str) or f"raw-{model_id}" not in {
+                e.id for e in self.catalog.entries()}:
+            raise SemantifyError("pick a model from the list.")
+        choice = CLIP_CHOICES.index(clip_choice) if clip_choice in CLIP_CHOICES else 0
         try:
-            if not isinstance(model_id, str) or f"raw-{model_id}" not in {
-                    e.id for e in self.catalog.entries()}:
-                raise SemantifyError("pick a model from the list.")
-            session = self._job_allowed(session)
-            folder = build.build_sliders(model_id, kinds.get(clip_choice, build.METRIC),
-                                         checkpoint, samples,
-                                         lambda fraction, text: progress(fraction, desc=text))
-            entry = self.catalog.add(folder, owner=session.token)
-        except SemantifyError as error:
-            message = for_visitors(str(error))
-            gr.Warning(shown(message))
-            return {self.ui.build_log: f"**Could not build sliders:** {shown(message)}"}
-        rt = runtime(entry)
-        session = view.opened(session, rt)
-        return {**self.opened(session, rt), self.ui.picker: self.picker(session),
-                self.ui.build_log: f"Built and saved as {shown(self._saved(folder, session))}."}
+            samples = None if samples in (None, "") else int(samples)
+        except (TypeError, ValueError):
+            raise SemantifyError("samples must be a whole number, or empty.") from None
+        session = self._job_allowed(session)
+        settings = self.first_builds.custom(
+            model_id, ("tiny-random" if choice == 2 else None),
+            str(checkpoint or "") if choice == 1 else None, samples, bool(quick))
+        state = self.first_builds.submit_custom(settings, session.token)
+        session = dataclasses.replace(session, custom_build=str(settings.default_out()))
+        return {self.ui.state: session, self.ui.build_log: status_text(state),
+                self.ui.info: notices([f"queued: {settings.title}."])}
 
     # -- export and params ----------------------------------------------------------------
 

@@ -20,8 +20,8 @@ CROP_CSS = (".crop-wrap { position: relative; display: inline-block; touch-actio
             "max-height: 360px; cursor: crosshair; } .crop-photo[src=''] { display: none; } .crop-box { position: absolute; "
             "display: none; border: 2px dashed #e11d48; background: rgba(225,29,72,0.12); "
             "pointer-events: none; }")
-CLIP_CHOICES = ("metric only (no CLIP, works offline)", "CLIP ViT-B-32 (laion2b weights)",
-                "CLIP from a local checkpoint", "tiny-random (NOT SEMANTIC, for testing)")
+CLIP_CHOICES = ("the recipe's CLIP (downloaded once)", "CLIP from a local checkpoint",
+                "tiny-random (NOT SEMANTIC, for testing)")
 
 
 @dataclasses.dataclass
@@ -34,6 +34,11 @@ class Ui:
     hub_name: gr.Textbox
     hub_load: gr.Button
     info: gr.Markdown
+    offer_row: gr.Row
+    offer_note: gr.Markdown
+    offer: gr.Button
+    offer_status: gr.Markdown
+    poll: gr.Timer
     sliders: list[gr.Slider]
     extras: gr.Accordion
     viewer: gr.HTML
@@ -67,6 +72,7 @@ class Ui:
     build_clip: gr.Radio
     build_checkpoint: gr.Textbox
     build_samples: gr.Number
+    build_quick: gr.Checkbox
     build: gr.Button
     build_log: gr.Markdown
     export: gr.Button
@@ -100,6 +106,12 @@ def build_ui(models: list[tuple[str, str]], min_samples: int, frames: FrameServi
                                   show_label=False, scale=4, max_length=200)
             hub_load = gr.Button("Load", scale=1, size="sm")
     info = gr.Markdown(elem_id="info")
+    # The first build: shown above the sliders and the viewer, never over them.
+    with gr.Row(visible=False, elem_id="first-build", equal_height=True) as offer_row:
+        offer_note = gr.Markdown(elem_id="first-build-note")
+        offer = gr.Button("Build word sliders", variant="primary", elem_id="first-build-button")
+        offer_status = gr.Markdown(elem_id="first-build-status")
+    poll = gr.Timer(2.0)
     with gr.Row():
         with gr.Column(scale=2, min_width=260, elem_id="sliders"):
             sliders = [_slider(i) for i in range(MAIN_SLOTS)]
@@ -158,14 +170,20 @@ def build_ui(models: list[tuple[str, str]], min_samples: int, frames: FrameServi
                           "closest dataset samples; mapper: the text scored like a photo)")
         prompt_go = gr.Button("Shape from text")
     with gr.Tab("Build sliders"):
+        gr.Markdown("Build a word slider set from a model's recipe (generate, select words, "
+                    "train, evaluate), in the server's build queue; it appears in the list "
+                    "above when done.")
         build_model = gr.Dropdown(label="Model", choices=models,
                                   value=models[0][1] if models else None)
-        build_clip = gr.Radio(list(CLIP_CHOICES), value=CLIP_CHOICES[0], label="Descriptors")
-        build_checkpoint = gr.Textbox(label="CLIP checkpoint path (for a local checkpoint)")
-        build_samples = gr.Number(value=2000, precision=0, minimum=min_samples,
-                                  maximum=100000, label="Samples to generate")
+        build_clip = gr.Radio(list(CLIP_CHOICES), value=CLIP_CHOICES[0], label="CLIP")
+        build_checkpoint = gr.Textbox(label="CLIP checkpoint path (for a local checkpoint)",
+                                      max_length=1000)
+        with gr.Row():
+            build_samples = gr.Number(value=None, precision=0, minimum=min_samples,
+                                      maximum=100000, label="Samples (empty: the recipe's)")
+            build_quick = gr.Checkbox(label="Quick (fewer samples and epochs)", value=False)
         build = gr.Button("Build sliders")
-        build_log = gr.Markdown()
+        build_log = gr.Markdown(elem_id="build-log")
     with gr.Tab("Export"):
         with gr.Row():
             export = gr.Button("Export OBJ, PLY, GLB and params")
@@ -179,10 +197,10 @@ def build_ui(models: list[tuple[str, str]], min_samples: int, frames: FrameServi
         api_index = gr.Number(precision=0)
         api_value = gr.Number()
         api_move = gr.Button()
-    return Ui(state, picker, everyone, hub_name, hub_load, info, sliders, extras, viewer, pose,
-              appearance, heatmap, heat_key, turntable, turntable_file, show_record, measures,
-              record, reset, randomise, ramp_slider, ramp, ramp_view, photo_note, uploads,
-              gallery, crop, fit_crop, clip_view, words_note, words, add_words, prompt, method,
-              prompt_go, build_model, build_clip, build_checkpoint, build_samples, build,
-              build_log, export, export_posed, files, preview, params, api_index, api_value,
-              api_move)
+    return Ui(state, picker, everyone, hub_name, hub_load, info, offer_row, offer_note, offer,
+              offer_status, poll, sliders, extras, viewer, pose, appearance, heatmap, heat_key,
+              turntable, turntable_file, show_record, measures, record, reset, randomise,
+              ramp_slider, ramp, ramp_view, photo_note, uploads, gallery, crop, fit_crop,
+              clip_view, words_note, words, add_words, prompt, method, prompt_go, build_model,
+              build_clip, build_checkpoint, build_samples, build_quick, build, build_log,
+              export, export_posed, files, preview, params, api_index, api_value, api_move)

@@ -84,4 +84,6 @@ class Session:
     crop: tuple[float, float, float, float] | None = None  # fractions of the first photo
     everyone: bool = False  # also list sets built in other sessions
     jobs: tuple[float, ...] = ()  # when this session started training jobs (public limit)
+    custom_build: str | None = None  # the folder of a build this session queued (server side)
+    builds_seen: int = 0  # first builds finished when this page's picker was last refreshed
     throttle: Throttle = dataclasses.field(default_factory=Throttle)

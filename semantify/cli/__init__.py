@@ -12,8 +12,8 @@ import sys
 
 from semantify.errors import SemantifyError
 
-COMMANDS = ("models", "render", "generate", "score", "select", "train", "shape", "fit", "text",
-            "words", "evaluate", "measure", "app", "push")
+COMMANDS = ("models", "recipes", "build", "render", "generate", "score", "select", "train",
+            "shape", "fit", "text", "words", "evaluate", "measure", "app", "push")
 
 
 def _summary(module) -> str:

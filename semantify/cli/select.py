@@ -31,12 +31,9 @@ def add(subparsers) -> None:
 
 
 def run(args) -> int:
-    import torch
-
     from semantify.dataset import open_dataset
-    from semantify.descriptors import (descriptor_values, load_scorer, resolve_candidates,
-                                       select_descriptors, split_descriptors, summary_table,
-                                       vocabulary, write_report)
+    from semantify.descriptors import resolve_candidates, summary_table, vocabulary
+    from semantify.descriptors.dataset_selection import select_on_dataset
     from semantify.errors import SemantifyError
 
     dataset = open_dataset(args.data, fields=("image_embeds", "measurements"))  # no thumbnails
@@ -46,25 +43,17 @@ def run(args) -> int:
     if not 1 <= max_k <= len(names):
         raise SemantifyError(f"--max {max_k} but there are {len(names)} candidates; pass "
                              f"--max between 1 and {len(names)} or add candidates.")
-    _, words = split_descriptors(dataset, names)
-    scorer = load_scorer(dataset) if words else None
-    values = descriptor_values(dataset, names, scorer=scorer, template=args.template)
-    text_embeds = None
-    if scorer is not None and scorer.spec.is_semantic:
-        # Word-level similarity of the bare descriptors; metrics get zero rows (never similar).
-        word_embeds = dict(zip(words, scorer.encode_text(words, "{}")))
-        zero = torch.zeros(scorer.embed_dim)
-        text_embeds = torch.stack([word_embeds.get(name, zero) for name in names])
-    selection = select_descriptors(values, names, dataset.coefficients, max_k=max_k,
-                                   max_corr=args.max_corr, min_gain=args.min_gain,
-                                   text_embeds=text_embeds,
-                                   synonym_threshold=args.synonym_threshold)
     out = Path(args.out) if args.out else Path(args.data) / "selection"
-    metadata = {"dataset": str(args.data), "model": dataset.model_id, "samples": len(dataset),
-                "clip": scorer.spec.label if scorer is not None else None}
-    write_report(selection, out, values, names, metadata)
+    selection, values = select_on_dataset(
+        dataset, names, max_k, template=args.template, out=out, max_corr=args.max_corr,
+        min_gain=args.min_gain, synonym_threshold=args.synonym_threshold)
     print(summary_table(selection, values, names))
-    if scorer is not None and not scorer.spec.is_semantic:
-        print(f"note: {scorer.spec.label}: scores carry no meaning, no synonym filter")
+    clip = dataset.clip
+    if clip and any(name not in dataset.measurement_names for name in names):
+        from semantify.clip import ClipSpec
+
+        spec = ClipSpec.from_dict(clip)
+        if not spec.is_semantic:
+            print(f"note: {spec.label}: scores carry no meaning, no synonym filter")
     print(f"saved {out / 'selection.json'}, {out / 'selection.md'}, {out / 'correlation.png'}")
     return 0

@@ -114,7 +114,21 @@ def hub_repo_id(spec: ClipSpec) -> str | None:
     return "/".join(parts[:2]) if len(parts) >= 2 else None
 
 
-def _download(open_clip, spec: ClipSpec, tag_config: dict) -> Path:
+Progress = Callable[[int, "int | None"], None]  # (bytes done, total bytes or None)
+
+
+def fetch_weights(spec: ClipSpec, progress: Progress | None = None) -> Path | None:
+    """Make sure the weights of ``spec`` are on this machine and return their file (None for
+    random weights): a hub tag's file is downloaded once into the Hugging Face cache, telling
+    ``progress(bytes done, total)`` as it comes. Fails as :func:`build` does, in one line."""
+    if not spec.pretrained:
+        return checkpoints.weights_file(spec.checkpoint) if spec.checkpoint else None
+    open_clip = import_open_clip()
+    return _download(open_clip, spec, _tag_config(open_clip, spec), progress)
+
+
+def _download(open_clip, spec: ClipSpec, tag_config: dict,
+              progress: Progress | None = None) -> Path:
     """The weights file of a hub tag: from the local cache if there (hub tags never change,
     so no update check), else downloaded; an unreachable hub fails at once, without retries."""
     hub = tag_config.get("hf_hub", "").rstrip("/")
@@ -125,6 +139,8 @@ def _download(open_clip, spec: ClipSpec, tag_config: dict) -> Path:
     reason = _hub_unreachable() if hub else None
     if reason is None:
         try:
+            if hub and progress is not None:
+                return _hub_download(tag_config["hf_hub"], progress)
             return Path(open_clip.download_pretrained(tag_config))
         except (OSError, RuntimeError, ValueError) as error:  # hub errors: OSError or wrapped
             reason = _first_line(error, 80)
@@ -133,6 +149,43 @@ def _download(open_clip, spec: ClipSpec, tag_config: dict) -> Path:
         f"{source} is unreachable ({reason}); download the checkpoint on a machine with "
         "internet and pass --clip-checkpoint PATH, or copy a Hugging Face cache that has it "
         "here (HF_HOME) and set HF_HUB_OFFLINE=1.")
+
+
+def _hub_download(hub_entry: str, progress: Progress) -> Path:
+    """Download the weights named by an open_clip ``hf_hub`` entry (``org/repo/`` or
+    ``org/repo/FILE``) as open_clip would (a safetensors file first), reporting progress."""
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError
+
+    repo_id, filename = hub_entry.rstrip("/"), None
+    if not hub_entry.endswith("/") and hub_entry.count("/") >= 2:
+        repo_id, filename = hub_entry.rsplit("/", 1)
+    names = [filename] if filename else list(checkpoints.HUB_WEIGHT_NAMES)
+    if filename and filename.endswith(".bin"):
+        names.insert(0, filename[:-4] + ".safetensors")
+    for name in names:
+        try:
+            return Path(hf_hub_download(repo_id, name, tqdm_class=_progress_bar(progress)))
+        except EntryNotFoundError:
+            continue
+    raise OSError(f"no weights file ({', '.join(names)}) in {repo_id}")
+
+
+def _progress_bar(progress: Progress):
+    """A silent tqdm class that passes each update on to ``progress(done, total)``."""
+    from tqdm.auto import tqdm
+
+    class Bar(tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **{**kwargs, "disable": True})
+            self.done = int(kwargs.get("initial") or 0)
+            progress(self.done, self.total)
+
+        def update(self, n=1):
+            self.done += int(n or 0)
+            progress(self.done, self.total)
+
+    return Bar
 
 
 def _hf_cached(repo_id: str, hub_entry: str) -> Path | None:

@@ -27,7 +27,10 @@ def default_device() -> str:
 def load_clip(spec: ClipSpec, device: str | None = None) -> ClipScorer:
     """The scorer of ``spec`` on ``device`` (default: CUDA if available), built once per
     process and shared between threads."""
-    device = str(torch.device(device or default_device()))
+    device = torch.device(device or default_device())
+    if device.type == "cuda" and device.index is None:  # "cuda" and "cuda:0": one scorer
+        device = torch.device("cuda", torch.cuda.current_device())
+    device = str(device)
     with _SCORERS_LOCK:
         if (spec, device) not in _SCORERS:
             _SCORERS[(spec, device)] = ClipScorer(spec, build(spec), device)
@@ -38,6 +41,20 @@ def clear_cache() -> None:
     """Forget the scorers :func:`load_clip` built (their weights are freed when unused)."""
     with _SCORERS_LOCK:
         _SCORERS.clear()
+
+
+def quantized_image_tower(visual: torch.nn.Module) -> torch.nn.Module:
+    """``visual`` with its Linear layers dynamically quantised to int8 (CPU only)."""
+    import warnings
+
+    try:
+        from torch.ao.quantization import quantize_dynamic
+    except ImportError:
+        raise SemantifyError("this torch has no dynamic int8 quantisation "
+                             "(torch.ao.quantization); drop --int8.") from None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao.quantization warns that it is deprecated
+        return quantize_dynamic(visual, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 class ClipScorer:
@@ -55,6 +72,8 @@ class ClipScorer:
         self.image_size = loaded.image_size
         self._loaded = loaded
         self._model = loaded.model.to(self.device)
+        if spec.int8 and self.device.type == "cpu":
+            self._model.visual = quantized_image_tower(self._model.visual)
         self._texts: dict[str, torch.Tensor] = {}
         self._texts_lock = threading.Lock()
         self._identity = None

@@ -24,11 +24,16 @@ class ClipSpec:
 
     With neither, the weights are random (seeded, identical across runs): only useful for
     tests and benchmarks, never for meaning (:attr:`is_semantic` is False).
+
+    ``int8``: on CPU, the image tower's Linear layers run dynamically quantised to int8
+    (faster; see ``bench/clip_int8.py`` for its agreement with fp32). The text tower, and any
+    GPU, keep their usual precision.
     """
 
     name: str = DEFAULT_NAME
     pretrained: str | None = DEFAULT_PRETRAINED
     checkpoint: str | None = None
+    int8: bool = False
 
     @classmethod
     def parse(cls, text: str | None = None, checkpoint: str | None = None) -> ClipSpec:
@@ -77,23 +82,28 @@ class ClipSpec:
         if self.name == TINY_RANDOM_NAME and self.is_random:
             return f"{TINY_RANDOM} (NOT SEMANTIC: random weights, for tests)"
         if self.is_random:
-            return f"{self.name}/{RANDOM_TAG} (NOT SEMANTIC: random weights)"
+            return (f"{self.name}/{RANDOM_TAG}" + (" int8" if self.int8 else "")
+                    + " (NOT SEMANTIC: random weights)")
         weights = self.pretrained or f"checkpoint {Path(self.checkpoint).name}"
-        return f"{self.name}/{weights}" + ("" if self.is_semantic else " (NOT SEMANTIC)")
+        return (f"{self.name}/{weights}" + (" int8" if self.int8 else "")
+                + ("" if self.is_semantic else " (NOT SEMANTIC)"))
 
     def checkpoint_sha256(self) -> str | None:
         """Short sha256 of the checkpoint's weights file, or None without a checkpoint."""
         return checkpoints.sha256(self.checkpoint)[:SHA_CHARS] if self.checkpoint else None
 
     def to_dict(self) -> dict:
-        """JSON-friendly record for dataset manifests and slider sets."""
-        return {"name": self.name, "pretrained": self.pretrained, "checkpoint": self.checkpoint,
-                "checkpoint_sha256": self.checkpoint_sha256(), "label": self.label}
+        """JSON-friendly record for dataset manifests and slider sets (``int8`` only when set,
+        so records written before it existed still compare equal)."""
+        record = {"name": self.name, "pretrained": self.pretrained, "checkpoint": self.checkpoint,
+                  "checkpoint_sha256": self.checkpoint_sha256(), "label": self.label}
+        return {**record, "int8": True} if self.int8 else record
 
     @classmethod
     def from_dict(cls, record: dict) -> ClipSpec:
         """The spec of a :meth:`to_dict` record; refuses a checkpoint file that has changed."""
-        spec = cls(record["name"], record.get("pretrained"), record.get("checkpoint"))
+        spec = cls(record["name"], record.get("pretrained"), record.get("checkpoint"),
+                   bool(record.get("int8", False)))
         expected = record.get("checkpoint_sha256")
         if spec.checkpoint and expected and Path(spec.checkpoint).expanduser().exists():
             actual = spec.checkpoint_sha256()
@@ -105,7 +115,8 @@ class ClipSpec:
         return spec
 
     def identity(self) -> dict:
-        """What the weights depend on (the checkpoint's content, not its path): a cache key."""
+        """What the weights depend on (the checkpoint's content, not its path): a cache key.
+        ``int8`` is left out: it changes the image tower only, never a text embedding."""
         return {"name": self.name, "pretrained": self.pretrained,
                 "checkpoint_sha256": checkpoints.sha256(self.checkpoint) if self.checkpoint
                 else None}

@@ -113,22 +113,34 @@ class _Conflicts:
 def select_descriptors(values: torch.Tensor, names: Sequence[str], coefficients: torch.Tensor,
                        max_k: int = 6, max_corr: float = 0.6, min_gain: float = 0.005,
                        text_embeds: torch.Tensor | None = None, synonym_threshold: float = 0.9,
-                       lambdas: Sequence[float] = DEFAULT_LAMBDAS, seed: int = 0) -> Selection:
+                       lambdas: Sequence[float] = DEFAULT_LAMBDAS, seed: int = 0,
+                       forced: Sequence[str] = ()) -> Selection:
     """Choose up to ``max_k`` of the K candidates whose values (N, K) best predict ``coefficients``
     (N, C) while staying disentangled.
 
     ``text_embeds`` (K, D), optional: CLIP text embeddings of the candidates (zero rows for
     metric descriptors); pairs above ``synonym_threshold`` cosine count as near-synonyms.
-    At least one descriptor is always chosen.
+    ``forced`` names candidates chosen first, in that order, whatever their gain or conflicts
+    (a hand-curated start, as the reference's shipped sets had); the rest are chosen greedily
+    beside them. At least one descriptor is always chosen.
     """
     names = list(names)
     _check(values, names, coefficients, max_k, max_corr, text_embeds)
+    keys = [descriptor_key(name) for name in names]
+    missing = [word for word in forced if descriptor_key(word) not in keys]
+    if missing:
+        raise SemantifyError(f"forced descriptor {missing[0]!r} is not a candidate; add it to "
+                             "the candidates.")
+    forced_rows = list(dict.fromkeys(keys.index(descriptor_key(word)) for word in forced))
+    if len(forced_rows) > max_k:
+        raise SemantifyError(f"{len(forced_rows)} forced descriptors but at most {max_k} may be "
+                             "chosen; force fewer or raise the count.")
     std = values.double().std(0)
     varying = [i for i in range(len(names))
                if std[i] > 1e-9 * (1 + values[:, i].double().abs().mean())]
     rejected = {names[i]: "constant over the data (std 0)" for i in range(len(names))
-                if i not in varying}
-    if not varying:
+                if i not in varying and i not in forced_rows}
+    if not varying and not forced_rows:
         raise SemantifyError("every candidate is constant over the data; choose other "
                              "descriptors.")
     splits = split_indices(values.shape[0], seed=seed)
@@ -136,10 +148,18 @@ def select_descriptors(values: torch.Tensor, names: Sequence[str], coefficients:
     conflicts = _Conflicts(names, correlation_matrix(values), text_similarity(
         text_embeds, len(names)), max_corr, synonym_threshold)
 
-    pool = list(varying)
+    pool = [i for i in varying if i not in forced_rows]
     chosen: list[int] = []
     r2_steps: list[float] = []
-    current = float(ridge.r2(torch.zeros(1, 0, dtype=torch.long))[0])
+    for i in forced_rows:
+        chosen.append(i)
+        r2_steps.append(float(ridge.r2(torch.tensor([chosen], dtype=torch.long))[0]))
+        for j in list(pool):
+            if (reason := conflicts.reason(j, i)) is not None:
+                rejected[names[j]] = reason
+                pool.remove(j)
+    current = (r2_steps[-1] if chosen
+               else float(ridge.r2(torch.zeros(1, 0, dtype=torch.long))[0]))
     while pool:
         if len(chosen) == max_k:
             rejected.update({names[i]: "not better than chosen ones" for i in pool})
@@ -160,23 +180,25 @@ def select_descriptors(values: torch.Tensor, names: Sequence[str], coefficients:
                 rejected[names[i]] = reason
                 pool.remove(i)
 
-    baseline = _variance_baseline(std, varying, max_k, conflicts)
+    baseline = _variance_baseline(std, forced_rows, varying, max_k, conflicts)
     r2, r2_val = _test_r2(ridge, chosen)
     b_r2, b_val = _test_r2(ridge, baseline)
     return Selection(
         chosen=[names[i] for i in chosen], rejected=rejected, r2_steps=r2_steps, r2=r2,
         baseline=Baseline([names[i] for i in baseline], b_r2, b_val),
         settings={"max_k": max_k, "max_corr": max_corr, "min_gain": min_gain,
+                  "forced": [names[i] for i in forced_rows],
                   "synonym_threshold": synonym_threshold if text_embeds is not None else None,
                   "lambdas": list(lambdas), "seed": seed,
                   "split": dict(zip(("train", "validation", "test"), ridge.sizes))})
 
 
-def _variance_baseline(std: torch.Tensor, candidates: list[int], max_k: int,
-                       conflicts: _Conflicts) -> list[int]:
-    """The reference heuristic: by decreasing variance, keep words without a conflict."""
-    kept: list[int] = []
-    for i in sorted(candidates, key=lambda i: -float(std[i])):
+def _variance_baseline(std: torch.Tensor, forced: list[int], candidates: list[int],
+                       max_k: int, conflicts: _Conflicts) -> list[int]:
+    """The reference heuristic: the forced words, then by decreasing variance, keep words
+    without a conflict."""
+    kept: list[int] = list(forced)
+    for i in sorted((i for i in candidates if i not in forced), key=lambda i: -float(std[i])):
         if len(kept) == max_k:
             break
         if conflicts.first(i, kept) is None:

@@ -1,0 +1,113 @@
+"""``semantify build``: word sliders from a recipe in one command (resumable)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+
+def add(subparsers) -> None:
+    p = subparsers.add_parser(
+        "build", help="build a slider set from a recipe: generate, select, train, evaluate",
+        description="Run a recipe (see `semantify recipes`) end to end: generate a dataset, "
+                    "select the words, train the sliders, evaluate them and write a model card "
+                    "(README.md). Rerunning the same command resumes where it stopped, also "
+                    "after a kill; other settings into the same --out are refused.")
+    p.add_argument("target", metavar="RECIPE|MODEL", nargs="?",
+                   help="a recipe name, a recipe .json file, or a model id with one recipe")
+    p.add_argument("--resume", metavar="DIR", default=None,
+                   help="finish the build in DIR with the settings it was started with")
+    p.add_argument("--out", default=None,
+                   help="slider set folder (default: the built sets folder under "
+                        "$SEMANTIFY_CACHE_DIR/sliders, where the app finds it)")
+    p.add_argument("--clip", default=None,
+                   help="CLIP NAME/TAG instead of the recipe's; NAME/random or tiny-random time "
+                        "the pipeline with random weights (NOT semantic)")
+    p.add_argument("--clip-checkpoint", default=None,
+                   help="local open_clip weights file or folder (works offline)")
+    p.add_argument("--int8", action=argparse.BooleanOptionalAction, default=None,
+                   help="run CLIP's image tower in dynamic int8 on CPU (default: the recipe's)")
+    p.add_argument("--samples", type=int, default=None,
+                   help="samples to generate (default: the recipe's, or its quick count)")
+    p.add_argument("--quick", action="store_true",
+                   help="the recipe's quick settings: fewer samples, shorter training")
+    p.add_argument("--devices", type=int, default=1, help="GPUs, or CPU processes, to generate")
+    p.add_argument("--accelerator", default="auto", help="auto, cpu or gpu (generation)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="render processes per device while generating (more help on a GPU)")
+    p.set_defaults(run=run)
+
+
+class TerminalProgress:
+    """Progress lines on stderr: rewritten in place on a terminal, else one every few seconds
+    and at each new stage."""
+
+    def __init__(self, stream=None, every: float = 5.0):
+        self.stream, self.every = stream or sys.stderr, every
+        self.tty = self.stream.isatty()
+        self.last, self.stage = 0.0, None
+
+    def __call__(self, progress) -> None:
+        now = time.monotonic()
+        new_stage = progress.stage != self.stage
+        if not (self.tty or new_stage or now - self.last >= self.every or progress.done >= 1):
+            return
+        self.last, self.stage = now, progress.stage
+        if self.tty:
+            end = "\n" if new_stage and self.stage is not None else ""
+            self.stream.write(f"{end}\r\033[K{progress.line()}")
+        else:
+            self.stream.write(progress.line() + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty and self.stage is not None:
+            self.stream.write("\n")
+
+
+def run(args) -> int:
+    import json
+    import os
+
+    from lightning_modules.build import build
+    from semantify.recipes import BuildSettings, resolve
+
+    from semantify.errors import SemantifyError
+
+    for name in ("devices", "workers"):
+        if getattr(args, name) < 1:
+            raise SemantifyError(f"--{name} must be at least 1, got {getattr(args, name)}.")
+    if args.resume:
+        from lightning_modules.build import read_record
+
+        if args.target or args.out:
+            raise SemantifyError("--resume DIR takes the recipe and settings from DIR; drop "
+                                 "RECIPE and --out (or drop --resume).")
+        record = read_record(Path(args.resume))
+        if record is None:
+            raise SemantifyError(f"{args.resume} holds no build to resume; start one with "
+                                 "`semantify build RECIPE --out DIR`.")
+        settings, out = BuildSettings.from_record(record), Path(args.resume)
+    elif args.target:
+        settings = BuildSettings.resolve(resolve(args.target), args.clip, args.clip_checkpoint,
+                                         args.int8, args.samples, args.quick)
+        out = Path(args.out) if args.out else settings.default_out()
+    else:
+        raise SemantifyError("name a recipe (see `semantify recipes`) or --resume DIR.")
+    progress = TerminalProgress()
+    started = time.perf_counter()
+    try:
+        record = build(settings, out, devices=args.devices, accelerator=args.accelerator,
+                       report=progress, workers=args.workers)
+    finally:
+        progress.close()
+    if record is None or os.environ.get("LOCAL_RANK", "0") != "0":
+        return 0  # a generation rank relaunched by DDP
+    stages = {name: stage["seconds"] for name, stage in record["stages"].items()}
+    print(json.dumps({"slider_set": str(out), "title": record["title"],
+                      "sliders": record["stages"]["select"]["chosen"],
+                      "stage_seconds": stages,
+                      "wall_seconds": round(time.perf_counter() - started, 1)}, indent=2))
+    return 0

@@ -1,0 +1,155 @@
+"""The model card of a slider set: ``README.md`` in its folder, written in one place.
+
+It says what the sliders are (each with its range and a low / default / high picture), how
+good they are (held-out error, fidelity, disentanglement, the selection's R²), what they were
+built from (the recipe, CLIP and prompt template, the data size and build times) and how to use
+and rebuild them. Every part comes from the files in the folder (``sliders.json``,
+``metrics.json``, ``selection/``, ``evaluation/``, ``build.json``); parts whose file is missing
+are left out, so any slider set gets a card.
+
+``front_matter`` (a mapping) is written first as a YAML block, as the Hugging Face Hub reads
+model metadata; this module knows nothing of what goes in it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+from semantify.files import write_atomic
+from semantify.sliders import SliderSet
+
+CARD = "README.md"
+
+
+def _read(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+
+
+
+
+def _front_matter(front_matter: Mapping | None) -> list[str]:
+    if not front_matter:
+        return []
+    import yaml
+
+    text = yaml.safe_dump(dict(front_matter), sort_keys=False, allow_unicode=True)
+    return ["---", text.rstrip("\n"), "---", ""]
+
+
+def _header(slider_set: SliderSet, record: dict | None, root: Path) -> list[str]:
+    title = (record or {}).get("title") or root.name
+    lines = [f"# {title}", ""]
+    words = ", ".join(f"**{name}**" for name in slider_set.names)
+    lines += [f"Sliders for `{slider_set.model_id}` named by words: {words}.", ""]
+    if slider_set.clip is not None and not slider_set.clip.is_semantic:
+        lines += ["> **Not semantic.** These sliders were built with random CLIP weights "
+                  f"({slider_set.clip.label}): they test the pipeline, and their names mean "
+                  "nothing.", ""]
+    return lines
+
+
+def _sliders(slider_set: SliderSet, evaluation: dict | None) -> list[str]:
+    fidelity = (evaluation or {}).get("fidelity", {})
+    pictures = (evaluation or {}).get("pictures", [])  # one per slider, in slider order
+    lines = ["## Sliders", "", "| slider | low | default | high | fidelity r |",
+             "|---|---|---|---|---|"]
+    for s in slider_set.sliders:
+        unit = f" {s.unit}" if s.unit else ""
+        lines.append(f"| {s.name} | {s.low:.4g}{unit} | {s.default:.4g}{unit} | "
+                     f"{s.high:.4g}{unit} | "
+                     + (f"{fidelity[s.name]:+.3f} |" if s.name in fidelity else "n/a |"))
+    lines.append("")
+    if fidelity:
+        lines += ["Fidelity: the Pearson r between the value asked of a slider and the value "
+                  "measured (or CLIP-scored) on the resulting mesh, over its range.", ""]
+    if len(pictures) == len(slider_set.sliders):
+        lines += ["Each picture shows the slider at its low, default and high value, the others "
+                  "at their defaults.", ""]
+        for s, picture in zip(slider_set.sliders, pictures):
+            lines += [f"**{s.name}**", "", f"![{s.name}: low, default, high]"
+                      f"(evaluation/{picture})", ""]
+    return lines
+
+
+def _figures(metrics: dict | None, evaluation: dict | None, selection: dict | None) -> list[str]:
+    rows = []
+    if evaluation:
+        held = evaluation["held_out"]
+        rows += [("held-out mean vertex error", f"{held['vertex_mm']:.1f} mm over "
+                  f"{held['rows']} rows"),
+                 ("held-out coefficient R²", f"{held['coefficient_r2']:.3f}"),
+                 ("disentanglement (off-diagonal / diagonal sensitivity, 0 is ideal)",
+                  f"{evaluation['disentanglement']:.3f}")]
+    elif metrics:
+        rows += [("held-out mean vertex error", f"{metrics['val_vertex_mm']:.1f} mm"),
+                 ("held-out coefficient R²", f"{metrics['val_r2']:.3f}")]
+    if selection:
+        baseline = selection.get("baseline", {})
+        rows.append(("selection test R² (chosen words -> coefficients, ridge)",
+                     f"{selection['r2_test']:.3f} (the reference's variance heuristic: "
+                     f"{baseline.get('r2_test', float('nan')):.3f})"))
+    if metrics:
+        rows.append(("training", f"{metrics['epochs']} epochs, best {metrics['best_epoch']}, "
+                     f"{metrics['train_rows']} training rows"))
+    if not rows:
+        return []
+    return ["## Figures", "", "| figure | value |", "|---|---|",
+            *[f"| {name} | {value} |" for name, value in rows], ""]
+
+
+def _provenance(slider_set: SliderSet, record: dict | None, root: Path) -> list[str]:
+    lines = ["## How it was built", ""]
+    if slider_set.clip is not None:
+        lines.append(f"- CLIP: {slider_set.clip.label}; prompt template "
+                     f"`{slider_set.template}`")
+    training = slider_set.training
+    if training.get("samples"):
+        lines.append(f"- Data: {training['samples']} generated samples "
+                     f"({training.get('val_fraction', 0):.0%} held out for validation)")
+    identity = (record or {}).get("identity")
+    if identity:
+        definition = identity["definition"]
+        lines.append(f"- Views rendered per sample: {', '.join(definition['views'])}")
+        forced = definition["vocabulary"]["forced"]
+        lines.append(f"- Candidates: {len(definition['vocabulary']['candidates'])} words"
+                     + (f"; forced: {', '.join(forced)}" if forced else ""))
+        stages = record.get("stages", {})
+        times = ", ".join(f"{name} {stage['seconds']:.0f} s" for name, stage in stages.items())
+        if times:
+            lines.append(f"- Build times: {times}")
+        lines += ["", "Rebuild (the same command resumes an interrupted build):", "", "```",
+                  record.get("command", f"semantify build {identity['recipe']}"), "```", "",
+                  "<details><summary>Recipe and settings (build.json)</summary>", "", "```json",
+                  json.dumps(identity, indent=2), "```", "", "</details>"]
+    lines += ["", "## Use", "", "```", f"semantify app --sliders {root.name}",
+              f"semantify shape {root.name} --set "
+              f"\"{slider_set.names[0]}={slider_set.sliders[0].high:.4g}\" --out body.ply",
+              "```", ""]
+    return lines
+
+
+def model_card(root: Path | str, front_matter: Mapping | None = None) -> str:
+    """The README.md text of the slider set folder ``root``."""
+    root = Path(root)
+    slider_set = SliderSet.load(root)
+    record = _read(root / "build.json")
+    evaluation = _read(root / "evaluation" / "evaluation.json")
+    metrics = _read(root / "metrics.json")
+    selection = _read(root / "selection" / "selection.json")
+    lines = [*_front_matter(front_matter), *_header(slider_set, record, root),
+             *_sliders(slider_set, evaluation), *_figures(metrics, evaluation, selection),
+             *_provenance(slider_set, record, root)]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def write_model_card(root: Path | str, front_matter: Mapping | None = None) -> Path:
+    """Write ``README.md`` into the slider set folder ``root`` (atomically); return its path."""
+    path = Path(root) / CARD
+    text = model_card(root, front_matter)
+    write_atomic(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+    return path

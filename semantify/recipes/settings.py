@@ -1,0 +1,183 @@
+"""A recipe as one build runs it: the recipe plus the command line's overrides, resolved once.
+
+The :meth:`BuildSettings.identity` of a build is stored in its folder (``build.json``); a rerun
+resumes only when its identity is the same, so a build never mixes two sets of settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import shlex
+from collections.abc import Mapping
+from pathlib import Path
+
+from semantify.errors import SemantifyError
+from semantify.recipes.recipe import Recipe, check_samples
+
+FORMAT = "semantify-build"
+VERSION = 1
+BUILD_JSON = "build.json"  # the record in a build's folder (lightning_modules.build)
+STAGES = ("generate", "select", "train", "evaluate", "card")
+# Recipe entries that only describe it: editing them does not change what a build makes.
+_COSMETIC = ("title", "description")
+
+
+@dataclasses.dataclass(frozen=True)
+class BuildSettings:
+    """What one build makes: ``recipe`` with its CLIP, sample count and training resolved."""
+
+    recipe: Recipe
+    clip: object  # semantify.clip.ClipSpec
+    samples: int
+    quick: bool
+    training: Mapping
+    seed: int = 0  # seed of the generated samples
+
+    @classmethod
+    def resolve(cls, recipe: Recipe, clip: str | None = None,
+                clip_checkpoint: str | None = None, int8: bool | None = None,
+                samples: int | None = None, quick: bool = False) -> BuildSettings:
+        """The recipe's settings, with any of CLIP (name/tag or checkpoint), int8, the sample
+        count and ``quick`` (the recipe's quick samples and training overrides) replaced."""
+        from semantify.clip import ClipSpec
+
+        spec = ClipSpec.parse(clip or (None if clip_checkpoint else recipe.clip), clip_checkpoint)
+        spec = dataclasses.replace(spec, int8=recipe.int8 if int8 is None else bool(int8))
+        if samples is None:
+            samples = recipe.quick.samples if quick else recipe.samples
+        check_samples(samples)
+        training = {**recipe.training, **(recipe.quick.training if quick else {})}
+        return cls(recipe, spec, samples, bool(quick), training)
+
+    @classmethod
+    def from_record(cls, record: dict) -> BuildSettings:
+        """The settings a build record (``build.json``) was made with, to resume it."""
+        from semantify.clip import ClipSpec
+        from semantify.recipes.recipe import recipe_from_dict
+
+        try:
+            identity = record["identity"]
+            recipe = recipe_from_dict(identity["recipe"], record["recipe"],
+                                      record.get("recipe_source", ""))
+            settings = cls(recipe, ClipSpec.from_dict(identity["clip"]), identity["samples"],
+                           identity["quick"], dict(identity["training"]), identity["seed"])
+        except (KeyError, TypeError) as error:
+            raise SemantifyError(f"build record lacks {error}; start the build again with "
+                                 "`semantify build RECIPE`.") from None
+        if settings.identity() != identity:
+            raise SemantifyError("build record does not match its own recipe; start the build "
+                                 "again with `semantify build RECIPE`.")
+        return settings
+
+    def record(self) -> dict:
+        """A new build record: its title, command, identity, recipe, and no stage done."""
+        return {"format": FORMAT, "version": VERSION, "title": self.title,
+                "command": self.command(), "identity": self.identity(),
+                "recipe": self.recipe.to_dict(), "recipe_source": self.recipe.source,
+                "stages": {}}
+
+    @property
+    def family(self) -> str:
+        return self.recipe.family
+
+    @property
+    def title(self) -> str:
+        """A readable name, e.g. ``Anny body: word sliders (ViT-B-32/random, quick)``."""
+        notes = [] if self.clip.label.startswith(self.recipe.clip) else [_clip_text(self.clip)]
+        if self.clip.int8 and not self.recipe.int8:
+            notes.append("int8")
+        if self.samples != (self.recipe.quick.samples if self.quick else self.recipe.samples):
+            notes.append(f"{self.samples} samples")
+        if self.quick:
+            notes.append("quick")
+        return self.recipe.title + (f" ({', '.join(notes)})" if notes else "")
+
+    def command(self) -> str:
+        """The ``semantify build`` command line that makes these settings again."""
+        from semantify.clip import ClipSpec
+
+        words = ["semantify", "build", self.recipe.source]
+        default = dataclasses.replace(ClipSpec.parse(self.recipe.clip), int8=self.clip.int8)
+        if self.clip.checkpoint:
+            words += ["--clip", self.clip.name, "--clip-checkpoint", self.clip.checkpoint]
+        elif self.clip != default:
+            words += ["--clip", _clip_text(self.clip)]
+        if self.clip.int8 != self.recipe.int8:
+            words.append("--int8" if self.clip.int8 else "--no-int8")
+        if self.samples != (self.recipe.quick.samples if self.quick else self.recipe.samples):
+            words += ["--samples", str(self.samples)]
+        if self.quick:
+            words.append("--quick")
+        return " ".join(shlex.quote(word) for word in words)
+
+    def generation_spec(self):
+        """The :class:`semantify.generation.GenerationSpec` of this build's dataset."""
+        from semantify.generation import GenerationSpec
+
+        return GenerationSpec(self.recipe.model.id, self.samples, self.seed,
+                              tuple(self.recipe.views), self.clip.to_dict(),
+                              model_options=self.recipe.model.options)
+
+    def identity(self) -> dict:
+        """Everything the built set depends on, as JSON: equal identities, equal builds."""
+        recipe = {k: v for k, v in self.recipe.to_dict().items() if k not in _COSMETIC}
+        return {"recipe": self.recipe.name, "definition": recipe,
+                "clip": self.clip.to_dict(), "samples": self.samples, "quick": self.quick,
+                "training": dict(self.training), "seed": self.seed}
+
+    def default_out(self) -> Path:
+        """Where a build goes without --out: the built sets folder (the app lists it), named
+        after the recipe (``anny-body``, ``anny-body-quick``) or, for other settings or a
+        recipe file, with a hash of them, never with text a user typed."""
+        from semantify.paths import built_sets_dir
+
+        quick = "-quick" if self.quick else ""
+        if self.recipe.shipped and self.is_recipe_default():
+            return built_sets_dir() / f"{self.recipe.name}{quick}"
+        prefix = self.recipe.name if self.recipe.shipped else "recipe"
+        return built_sets_dir() / f"{prefix}{quick}-{self.digest()}"
+
+    def digest(self) -> str:
+        """A short hash of :meth:`identity`, for folder names that must not collide."""
+        text = json.dumps(self.identity(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+    def is_recipe_default(self) -> bool:
+        """Whether nothing but ``--quick`` departs from the recipe."""
+        return self == BuildSettings.resolve(self.recipe, quick=self.quick)
+
+
+def _clip_text(spec) -> str:
+    """How ``--clip`` names ``spec``: ``tiny-random``, ``NAME/random``, ``NAME/TAG``, or the
+    checkpoint's file name."""
+    from semantify.clip import TINY_RANDOM, TINY_RANDOM_NAME
+
+    if spec.checkpoint:
+        return f"{spec.name} checkpoint {spec.checkpoint.rsplit('/', 1)[-1]}"
+    if spec.name == TINY_RANDOM_NAME:
+        return TINY_RANDOM
+    return f"{spec.name}/{spec.pretrained or 'random'}"
+
+
+def read_record(out: Path) -> dict | None:
+    """The ``build.json`` of folder ``out``, or None if it has none."""
+    path = Path(out) / BUILD_JSON
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SemantifyError(f"cannot read {path} ({error}); delete the folder and build "
+                             "again.") from None
+    if not isinstance(record, dict) or record.get("format") != FORMAT \
+            or record.get("version") != VERSION:
+        raise SemantifyError(f"{path} is not a {FORMAT} v{VERSION} record; build into "
+                             "another --out.")
+    return record
+
+
+def is_finished(record: dict | None) -> bool:
+    """Whether a build record has every stage done (its folder is a complete slider set)."""
+    return record is not None and all(stage in record["stages"] for stage in STAGES)

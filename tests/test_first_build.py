@@ -1,0 +1,76 @@
+"""The first build in a real browser: a model without a word set offers one button; the build
+runs in the background with its stage beside the button, survives a page reload, and the new
+set reaches the picker of another open page without a reload.
+
+Real Gradio server, Debian's Chromium, a real `semantify build` process with tiny-random CLIP
+(NOT semantic) and 64 samples.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import needs_chromium
+
+pytestmark = needs_chromium
+ENV = {"SEMANTIFY_BUILD_CLIP": "tiny-random", "SEMANTIFY_BUILD_QUICK": "1",
+       "SEMANTIFY_BUILD_SAMPLES": "64"}
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory):
+    """The app with an empty cache: anny-body has only its shipped metric set, no words."""
+    saved = {key: os.environ.get(key) for key in [*ENV, "SEMANTIFY_CACHE_DIR"]}
+    os.environ.update(ENV, SEMANTIFY_CACHE_DIR=str(tmp_path_factory.mktemp("first-build")))
+    from semantify.app import AppConfig, build_app
+
+    demo = build_app(AppConfig.create(public=False))
+    demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
+    yield demo.local_url
+    demo.close()
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def _open(browser, url):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url, timeout=300_000)
+    page.locator("#first-build-button").wait_for(timeout=300_000)
+    return page
+
+
+def test_first_build_from_the_button_to_every_picker(url, browser):
+    page, other = _open(browser, url), _open(browser, url)
+    button = page.locator("#first-build-button")
+    assert button.inner_text().startswith("Build word sliders for Anny body: about ")
+    assert "minutes here" in button.inner_text()
+    assert page.locator("#first-build-note").get_by_text("has no word sliders yet").count()
+    # The row sits above the viewer and the sliders, never over them.
+    row, viewer = page.locator("#first-build").bounding_box(), \
+        page.locator("#render").bounding_box()
+    assert row["y"] + row["height"] <= viewer["y"]
+
+    button.click()
+    status = page.locator("#first-build-status")
+    status.get_by_text("Anny body: word sliders").wait_for(timeout=60_000)
+    assert page.locator("#first-build-button").is_disabled()
+
+    page.reload()  # the build goes on, and the page finds it again
+    page.locator("#first-build-status").get_by_text(
+        "Anny body: word sliders").wait_for(timeout=90_000)
+
+    page.locator("#first-build-status").get_by_text("ready").wait_for(timeout=600_000)
+    # The other page, never reloaded, now lists the new set in its picker.
+    other.locator("#picker input").click()
+    other.get_by_role("option", name="Anny body: word sliders").first.wait_for(timeout=30_000)
+    [built] = (Path(os.environ["SEMANTIFY_CACHE_DIR"]) / "sliders").glob("anny-body-quick-*")
+    assert (built / "README.md").is_file() and (built / "sliders.json").is_file()
+    assert not (built / ".owner").exists()  # the model's default set: listed for everyone
+    page.close()
+    other.close()
