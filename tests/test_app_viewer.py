@@ -10,19 +10,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import needs_chromium
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 STATS = "() => document.querySelector('#render .orbit-stage').parentElement.orbitStats"
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                                reason="needs Debian's chromium (apt-get install chromium)")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
-    sync_api = pytest.importorskip("playwright.sync_api")
+def page(tmp_path_factory, browser):
     os.environ.setdefault("SEMANTIFY_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     from semantify.app import build_app
 
@@ -32,16 +28,14 @@ def page(tmp_path_factory):
         port = probe.getsockname()[1]
     demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
                 quiet=True)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1500, "height": 1000})
-        page.goto(demo.local_url, timeout=120_000)
-        page.wait_for_function("() => { const i = document.querySelector('#render img.render');"
-                               " return i && i.src.startsWith('data:image/jpeg'); }",
-                               timeout=120_000)
-        page.locator("#measures").get_by_text("Height").wait_for(timeout=60_000)
-        yield page
-        browser.close()
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    page.goto(demo.local_url, timeout=120_000)
+    page.wait_for_function("() => { const i = document.querySelector('#render img.render');"
+                           " return i && i.src.startsWith('data:image/jpeg'); }",
+                           timeout=120_000)
+    page.locator("#measures").get_by_text("Height").wait_for(timeout=60_000)
+    yield page
+    page.close()
     demo.close()
 
 

@@ -8,18 +8,15 @@ import json
 import socket
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from conftest import needs_chromium
 
 from semantify.app.frames import jpeg_data_url
 from semantify.app.viewport import FrameService, Scene
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 STATS = "() => document.querySelector('#orbit .orbit-stage').parentElement.orbitStats"
 
 
@@ -120,22 +117,17 @@ def test_slider_values_rebuild_the_scene_or_are_refused(scene):
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("needs Debian's chromium (apt-get install chromium)")
+def page(browser):
     from semantify.app.viewport.demo import build_demo
 
     demo = build_demo("anny-body")
     demo.launch(server_name="127.0.0.1", server_port=_free_port(), prevent_thread_lock=True,
                 quiet=True)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1300, "height": 900})
-        page.goto(demo.local_url, timeout=120_000)
-        _wait_first_frame(page)
-        yield page
-        browser.close()
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    page.goto(demo.local_url, timeout=120_000)
+    _wait_first_frame(page)
+    yield page
+    page.close()
     demo.close()
 
 
@@ -171,6 +163,7 @@ def _image(url: str) -> np.ndarray:
     return np.asarray(decode_data_url(url).convert("RGB"), dtype=float)
 
 
+@needs_chromium
 def test_dragging_on_the_render_orbits_the_view(page):
     stage = page.locator("#orbit .orbit-stage")
     box = stage.bounding_box()
@@ -189,6 +182,7 @@ def test_dragging_on_the_render_orbits_the_view(page):
     assert stats["lastFullAt"] - stats["releasedAt"] < 5000
 
 
+@needs_chromium
 def test_wheel_keys_and_double_click(page):
     stage = page.locator("#orbit .orbit-stage")
     box = stage.bounding_box()
@@ -208,6 +202,7 @@ def test_wheel_keys_and_double_click(page):
                            ".dataset.camera === JSON.stringify(home)", arg=home, timeout=60_000)
 
 
+@needs_chromium
 def test_pose_and_skin_switch_the_render(page):
     pushed = page.evaluate(STATS)["pushed"]
     skin = _image(_frame(page))
@@ -224,6 +219,7 @@ def test_pose_and_skin_switch_the_render(page):
     assert page.locator("#measures").get_by_text("Height").count() == 1
 
 
+@needs_chromium
 def test_a_slider_drag_is_drawn_through_the_view(page):
     frames = page.evaluate(STATS)["frames"]
     before = _frame(page)
@@ -237,6 +233,7 @@ def test_a_slider_drag_is_drawn_through_the_view(page):
     assert page.evaluate(STATS)["full"] >= 1
 
 
+@needs_chromium
 def test_heatmap_shows_its_colour_key(page):
     weight = page.locator("#slider-4 input[type=range]")
     weight.focus()
