@@ -199,7 +199,10 @@ def test_push_dry_run_lists_files_and_card_metadata(metric_files, tmp_path, caps
 
     card = plan_push(folder, "hf://carol/anny-metric").card  # the set has no README.md
     assert card.startswith("---\nlibrary_name: semantify") and "hf://carol/anny-metric" in card
-    assert "| height_cm | 121.2 | 240.7 |" in card and "Apache-2.0" in card
+    from semantify.sliders import SliderSet
+
+    height = SliderSet.load(METRIC_SET).sliders[0]
+    assert f"| height_cm | {height.low} | {height.high} |" in card and "Apache-2.0" in card
 
 
 def test_push_needs_a_token_and_reports_a_refused_one(fake_hub, tmp_path):
