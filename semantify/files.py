@@ -24,13 +24,15 @@ RENAME_EXCHANGE = 2
 AT_FDCWD = -100
 
 
-def write_atomic(path: Path | str, write: Callable[[str], object]) -> None:
-    """Call ``write(tmp_path)`` then rename onto ``path``: readers never see half a file."""
+def write_atomic(path: Path | str, write: Callable[[str], object],
+                 suffix: str = ".tmp") -> None:
+    """Call ``write(tmp_path)`` then rename onto ``path``: readers never see half a file.
+    ``suffix`` ends the temporary name (for writers that pick a format by extension)."""
     from safetensors import SafetensorError
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
     os.close(fd)
     try:
         write(tmp)

@@ -37,6 +37,8 @@ class GenerationSpec:
     model_options: tuple = ()
     # The sampling prior: None for the model's own, ``reference``, a shipped name or a .json.
     prior: str | None = None
+    pose: str = "rest"  # the pose rendered (measurements always come from the rest pose)
+    appearance: str = "clay"  # skin or clay (semantify.appearance)
 
     def __post_init__(self):
         if self.samples < 1:
@@ -45,10 +47,25 @@ class GenerationSpec:
             raise SemantifyError(f"--batch-size must be at least 1, got {self.shard_size}.")
         if self.thumbnails and not self.clip:
             raise SemantifyError("--thumbnails needs rendering; drop it or use a --clip model.")
+        from semantify.appearance import check_appearance
+
+        check_appearance(self.appearance)
+        if not self.clip and (self.pose != "rest" or self.appearance != "clay"):
+            raise SemantifyError("--pose and --appearance choose how samples are rendered; "
+                                 "drop them or use a --clip model.")
+
+
+RENDER_DEFAULTS = {"pose": "rest", "appearance": "clay"}  # what older manifests rendered
 
 
 def build_manifest(spec: GenerationSpec, model, measurement_names: list[str]) -> dict:
-    """The JSON manifest describing the dataset ``spec`` makes with ``model``."""
+    """The JSON manifest describing the dataset ``spec`` makes with ``model``.
+
+    Raises a one-line error, before anything is written, for a pose the model lacks.
+    """
+    from semantify.poses import resolve_pose
+
+    pose = resolve_pose(model, spec.pose)
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -61,7 +78,8 @@ def build_manifest(spec: GenerationSpec, model, measurement_names: list[str]) ->
         "views": list(spec.views) if spec.clip else [],
         "clip": spec.clip,
         "render": {"size": spec.size, "framing": getattr(model, "framing", "full"),
-                   "background": [0, 0, 0]} if spec.clip else None,
+                   "background": [0, 0, 0], "pose": pose.name,
+                   "appearance": spec.appearance} if spec.clip else None,
         "thumbnails": spec.thumbnails,
         "measurements": measurement_names,
         "prior": prior_entry(spec.prior, model),
@@ -91,6 +109,8 @@ def prepare_output(out: Path, manifest: dict, create: bool = True) -> list[int]:
     out = Path(out)
     if (out / MANIFEST).exists():
         existing = read_manifest(out)
+        if existing.get("render"):
+            existing["render"] = {**RENDER_DEFAULTS, **existing["render"]}
         differ = [k for k in IDENTITY_KEYS if existing.get(k) != manifest.get(k)]
         if differ == ["prior"]:
             made = existing.get("prior")
@@ -123,7 +143,8 @@ def shard_indices(shard: int, manifest: dict) -> torch.Tensor:
 
 
 class SamplePipeline:
-    """Per batch of indices: coefficients, meshes, rendered views and measurements.
+    """Per batch of indices: coefficients, meshes, rendered views (in the manifest's pose and
+    appearance) and measurements (always of the rest pose).
 
     Heavy parts (model, GL renderer, anthropometer) are built on first use, so the pipeline
     can be sent to a worker process and build its own GL context there.
@@ -141,8 +162,9 @@ class SamplePipeline:
         if self.manifest["clip"]:
             from semantify.rendering import batch_renderer
 
-            renderer = batch_renderer(model, self.manifest["views"],
-                                      size=self.manifest["render"]["size"])
+            render = {**RENDER_DEFAULTS, **self.manifest["render"]}
+            renderer = batch_renderer(model, self.manifest["views"], size=render["size"],
+                                      appearance=render["appearance"], pose=render["pose"])
         meter = None
         if self.manifest["measurements"]:
             from semantify.measure import Anthropometer
@@ -158,9 +180,14 @@ class SamplePipeline:
                                     prior=self.manifest["prior"]["choice"])
         batch = {"indices": indices, "coefficients": coefficients}
         with torch.no_grad():
-            vertices = model(coefficients)
+            vertices = model(coefficients)  # the rest pose: measurements come from it
         if renderer is not None:
-            batch["images"] = torch.from_numpy(renderer.render(vertices))
+            from semantify.poses import posed_vertices
+
+            pose = self.manifest["render"].get("pose", RENDER_DEFAULTS["pose"])
+            with torch.no_grad():
+                shown = vertices if pose == "rest" else posed_vertices(model, coefficients, pose)
+            batch["images"] = torch.from_numpy(renderer.render(shown))
         if meter is not None:
             values = meter.measure(vertices)
             batch["measurements"] = torch.stack(

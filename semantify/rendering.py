@@ -1,4 +1,5 @@
-"""Renderers for a morphable model: the viewer, framed once per model from its mean shape."""
+"""Renderers for a morphable model: the viewer, framed once per model and pose from its mean
+shape."""
 
 from __future__ import annotations
 
@@ -28,22 +29,30 @@ def viewer_errors() -> Iterator[None]:
         raise SemantifyError(str(error)) from None
 
 
-def mean_vertices(model) -> np.ndarray:
-    """(V, 3) float32 vertices of the model's mean (default-coefficient) shape."""
+def mean_vertices(model, pose="rest") -> np.ndarray:
+    """(V, 3) float32 vertices of the model's mean (default-coefficient) shape in ``pose``."""
+    from semantify.poses import posed_vertices
+
     with torch.no_grad():
-        return model(model.default_coefficients()[None])[0].cpu().numpy()
+        return posed_vertices(model, model.default_coefficients()[None], pose)[0].cpu().numpy()
 
 
-def framing_for(model) -> Framing:
-    """The model's fixed camera framing, computed once from its mean shape.
+def framing_for(model, pose="rest") -> Framing:
+    """The model's fixed camera framing in ``pose``, computed once from its mean shape.
 
     ``head`` frames the head of a full body (vertices within HEAD_HEIGHT of the top; a mesh
     that is only a head is framed whole). ``body`` stands the figure near the bottom of the
-    frame, so that taller bodies have room to grow upwards and shorter ones look shorter.
+    frame, so that taller bodies have room to grow upwards and shorter ones look shorter; a
+    posed body also keeps in frame the feet it puts forward (a sitting body's, nearer the
+    camera, are seen lower). Framings depend only on (model, pose): sizes compare within one.
     """
-    if model in _framings:
-        return _framings[model]
-    vertices = mean_vertices(model)
+    from semantify.poses import resolve_pose
+
+    pose = resolve_pose(model, pose)
+    per_model = _framings.setdefault(model, {})
+    if pose in per_model:
+        return per_model[pose]
+    vertices = mean_vertices(model, pose)
     kind = getattr(model, "framing", "full")
     with viewer_errors():
         if kind == "head":
@@ -55,25 +64,41 @@ def framing_for(model) -> Framing:
         elif kind == "body":
             framing = Framing.from_vertices(vertices, margin=BODY_MARGIN)
             half = framing.radius / math.cos(math.radians(framing.fov) / 2)
-            center_y = float(vertices[:, 1].min()) + (1 - FEET_ROOM) * half
+            floor = float(vertices[:, 1].min())
+            nearer = 1.0  # how much nearer than the centre the lowest points may come
+            if not pose.is_rest:
+                low = vertices[vertices[:, 1] < floor + 0.05]
+                reach = np.linalg.norm(low[:, [0, 2]] - np.array(framing.center)[[0, 2]],
+                                       axis=1).max()
+                nearer = (framing.distance - reach) / framing.distance
+            center_y = floor + (1 - FEET_ROOM) * half * nearer
             framing = Framing((framing.center[0], center_y, framing.center[2]),
                               framing.radius, framing.fov)
         else:
             framing = Framing.from_vertices(vertices, margin=DEFAULT_MARGIN)
-    _framings[model] = framing
+    per_model[pose] = framing
     return framing
 
 
 def batch_renderer(model, views: str | Sequence[str | View], size: int = 224,
-                   **options) -> BatchRenderer:
-    """A :class:`viewer.BatchRenderer` for ``model``'s faces and framing."""
+                   appearance: str = "clay", pose="rest", **options) -> BatchRenderer:
+    """A :class:`viewer.BatchRenderer` for ``model``'s faces and framing in ``pose``, in
+    ``appearance`` (``skin`` bakes the skin texture into per-vertex colours, see
+    :mod:`semantify.appearance`). Render vertices posed in that same ``pose``."""
+    from semantify.appearance import material_for, uv_layout
+
+    material = material_for(model, appearance)
     with viewer_errors():
-        return BatchRenderer(model.faces.cpu().numpy(), framing_for(model), views, size,
-                             **options)
+        return BatchRenderer(model.faces.cpu().numpy(), framing_for(model, pose), views, size,
+                             material=material, uv_layout=uv_layout(model), **options)
 
 
 def interactive_renderer(model, size: int = 512, **options) -> InteractiveRenderer:
-    """A :class:`viewer.InteractiveRenderer` for ``model``'s faces and framing."""
+    """A :class:`viewer.InteractiveRenderer` for ``model``'s faces, rest framing and texture
+    layout. Pass ``material=semantify.appearance.material_for(model, "skin")`` and, for a
+    posed body, ``framing=framing_for(model, pose)`` to its ``render``."""
+    from semantify.appearance import uv_layout
+
     with viewer_errors():
         return InteractiveRenderer(model.faces.cpu().numpy(), framing_for(model), size,
-                                   **options)
+                                   uv_layout=uv_layout(model), **options)

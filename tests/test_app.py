@@ -104,23 +104,24 @@ def test_export_is_a_mesh_in_the_session_folder(server, client):
 
     from semantify.models import load_model
 
-    files, glb, _ = client.predict(api_name="/export")
+    files, preview, _ = client.predict(False, api_name="/export")
     paths = {p.rsplit(".", 1)[-1]: p for p in files}
     assert set(paths) == {"obj", "ply", "glb", "json"}
     count = load_model("anny-body").num_vertices
-    for kind in ("ply", "glb"):
-        mesh = trimesh.load(paths[kind], process=False, force="mesh")
-        assert len(mesh.vertices) == count and len(mesh.faces) > 0, kind
+    mesh = trimesh.load(paths["ply"], process=False, force="mesh")
+    assert len(mesh.vertices) == count and len(mesh.faces) > 0
+    glb = trimesh.load(paths["glb"], process=False, force="mesh")  # skin: textured, so
+    assert len(glb.vertices) >= count and glb.visual.material.baseColorTexture is not None
     lines = open(paths["obj"]).read().splitlines()  # trimesh would split vertices at UV seams
     assert sum(line.startswith("v ") for line in lines) == count
     assert any(line.startswith("vt ") for line in lines)
     written = list((server[1] / "sessions").rglob("shape.glb"))
-    assert written and glb.endswith(".glb")
+    assert written and preview.endswith(".glb")
 
 
 def test_params_round_trip_app_to_app(client):
     moved = move(client, WEIGHT, 0.8)
-    files, _, _ = client.predict(api_name="/export")
+    files, _, _ = client.predict(False, api_name="/export")
     params = next(p for p in files if p.endswith(".json"))
     move(client, WEIGHT, 0.2)
     restored = client.predict(gradio_client.handle_file(params), api_name="/load_params")
@@ -144,7 +145,7 @@ def test_params_round_trip_app_and_cli(server, word_set, tmp_path):
                             api_name="/load_params")
     assert loaded[RECORD]["sliders"][chosen[0]] == pytest.approx(first, abs=1e-3)
     assert loaded[RECORD]["slider_set"] == "sliders"
-    files, _, _ = client.predict(api_name="/export")
+    files, _, _ = client.predict(False, api_name="/export")
     app_params = next(p for p in files if p.endswith(".json"))
     again = tmp_path / "again.json"
     assert main(["shape", str(sliders), "--params-in", app_params, "--out",

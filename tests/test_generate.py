@@ -178,3 +178,20 @@ def test_worker_errors_reach_the_user_as_their_own_line():
     assert str(_unwrap(caught.value)) == "view front shows only background; widen the framing."
     assert str(_unwrap(SemantifyError("plain"))) == "plain"
     assert _unwrap(RuntimeError("unrelated")) is None
+
+
+def test_posed_skin_renders_are_recorded_and_measured_at_rest(reference, tmp_path):
+    generate(_spec(samples=2, thumbnails=32, pose="sitting", appearance="skin"), tmp_path,
+             progress=False)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["render"]["pose"] == "sitting" and manifest["render"]["appearance"] == "skin"
+    posed, rest = open_dataset(tmp_path), open_dataset(reference)
+    assert torch.equal(posed.coefficients, rest.coefficients[:2])
+    assert torch.equal(posed.measurements, rest.measurements[:2])  # from the rest pose
+    assert (posed.thumbnails.float() - rest.thumbnails[:2].float()).abs().mean() > 2
+    with pytest.raises(SemantifyError, match="another dataset.*render"):
+        generate(_spec(samples=2, thumbnails=32, pose="walking", appearance="skin"), tmp_path,
+                 progress=False)
+    with pytest.raises(SemantifyError, match="unknown pose 'dancing'.*valid poses: rest"):
+        generate(_spec(samples=2, pose="dancing"), tmp_path / "new", progress=False)
+    assert not (tmp_path / "new").exists()

@@ -11,8 +11,16 @@ import torch
 from semantify.errors import SemantifyError
 from semantify.models import load_model
 from semantify.rendering import batch_renderer, framing_for, interactive_renderer
-from viewer import (BatchRenderer, Framing, InteractiveRenderer, OrbitCamera, ViewerError,
-                    parse_views, save_png, side_by_side)
+from viewer import (
+    BatchRenderer,
+    Framing,
+    InteractiveRenderer,
+    OrbitCamera,
+    ViewerError,
+    parse_views,
+    save_png,
+    side_by_side,
+)
 
 SIZE = 128
 
@@ -182,3 +190,102 @@ def test_generic_mesh_renders_with_its_own_framing():
     image = renderer.render(vertices, floor=False)
     renderer.release()
     assert (image.min(axis=-1) < 250).mean() > 0.05
+
+
+def test_draft_quality_is_half_size_without_msaa(model, interactive):
+    vertices = body(model).numpy()
+    full = interactive.render(vertices)
+    draft = interactive.render(vertices, quality="draft")
+    assert full.shape == (SIZE, SIZE, 3) and draft.shape == (SIZE // 2, SIZE // 2, 3)
+    assert draft.std() > 5
+    with pytest.raises(ViewerError, match="unknown quality 'best'.*draft"):
+        interactive.render(vertices, quality="best")
+
+
+@pytest.mark.parametrize("camera", [
+    OrbitCamera(float("nan"), float("nan"), float("nan"), (float("nan"), float("inf"))),
+    OrbitCamera(1e308, -1e308, 1e308, (1e308, -1e308)),
+    OrbitCamera("left", None, -5.0, "up"),
+    OrbitCamera(0.0, 90.0, 0.0, (0.0, 0.0)),
+])
+def test_wild_cameras_are_clamped_not_fatal(model, interactive, camera):
+    image = interactive.render(body(model).numpy(), camera)
+    assert image.shape == (SIZE, SIZE, 3)
+    safe = camera.clamped()
+    assert -180 <= safe.azimuth < 180 and -89 <= safe.elevation <= 89
+    assert 0.1 <= safe.distance <= 10 and all(abs(p) <= 3 for p in safe.pan)
+
+
+def test_nan_camera_falls_back_to_the_default_view(model, interactive):
+    vertices = body(model).numpy()
+    nan = float("nan")
+    assert np.array_equal(interactive.render(vertices, OrbitCamera(nan, nan, nan, (nan, nan))),
+                          interactive.render(vertices, OrbitCamera()))
+
+
+@pytest.mark.parametrize("camera", [OrbitCamera(0, 10, 0.5, (0, 0.25)),
+                                    OrbitCamera(30, 10, 0.5, (0, 0.25)),
+                                    OrbitCamera(-60, 0, 0.5, (0, 0.25)),
+                                    OrbitCamera(0, 0, 0.2, (0, 0.75))])
+def test_no_dark_speckles_along_the_silhouette(model, camera):
+    """A silhouette pixel blends the body's shading next to it with the background, so it is
+    never darker than both. The old shader flipped smooth normals that faced slightly away at
+    the rim, and shaded shoulders, arms and jaw with dark dots (2-18 % of rim pixels here)."""
+    vertices = body(model).numpy()
+    renderer = interactive_renderer(model, size=512, background=(0.75, 0.78, 0.82))
+    image = renderer.render(vertices, camera, floor=False).astype(float)
+    empty = renderer.render(vertices + 100.0, camera, floor=False).astype(float)
+    renderer.release()
+    luminance, background = image @ [0.299, 0.587, 0.114], empty @ [0.299, 0.587, 0.114]
+    covered = np.abs(image - empty).max(axis=-1) > 0
+    solid = covered.copy()  # covered pixels whose four neighbours are covered too
+    for axis in (0, 1):
+        for shift in (-1, 1):
+            solid &= np.roll(covered, shift, axis=axis)
+    darkest = np.full(luminance.shape, np.inf)  # the darkest solid body pixel within 2 px
+    body_only = np.where(solid, luminance, np.inf)
+    for dy in range(-2, 3):
+        for dx in range(-2, 3):
+            darkest = np.minimum(darkest, np.roll(np.roll(body_only, dy, 0), dx, 1))
+    rim = covered & ~solid & np.isfinite(darkest)
+    dark = rim & (luminance < np.minimum(darkest, background) - 20)
+    assert rim.sum() > 200
+    assert dark.sum() < 0.01 * rim.sum(), f"{dark.sum()} dark of {rim.sum()} rim pixels"
+
+
+def test_uv_layout_splits_seams_and_keeps_faces():
+    from viewer import UVLayout
+
+    faces = np.array([[0, 1, 2], [0, 2, 3]])
+    uv = np.array([[0, 0], [1, 0], [1, 1], [0, 1], [0.5, 0.5]], np.float32)
+    layout = UVLayout.from_corners(faces, uv, np.array([[0, 1, 2], [4, 2, 3]]))
+    assert len(layout.source) == 5  # vertex 0 has two texture coordinates
+    assert np.array_equal(layout.source[layout.faces], faces)
+    with pytest.raises(ViewerError, match="texture coordinates"):
+        UVLayout.from_corners(faces, uv, np.array([[0, 1, 2]]))
+
+
+def test_skin_and_clay_differ_and_the_face_texture_shows(model):
+    from semantify.appearance import material_for
+
+    skin, clay = material_for(model, "skin"), material_for(model, "clay")
+    assert skin.texture is not None and skin.texture.shape[2] == 4 and clay.texture is None
+    vertices = body(model).numpy()
+    renderer = interactive_renderer(model, size=256)
+    face = OrbitCamera(0, 0, 0.12, (0, 0.48))  # the face fills the frame
+    with_skin = renderer.render(vertices, face, material=skin).astype(int)
+    with_clay = renderer.render(vertices, face, material=clay).astype(int)
+    renderer.release()
+    assert np.abs(with_skin - with_clay).mean() > 2
+    redness = lambda image: (image[..., 0] - image[..., 1] > 70).mean()
+    assert redness(with_skin) > redness(with_clay) + 0.002  # lips
+
+
+def test_batch_renders_skin(model):
+    clay = batch_renderer(model, "front", size=64)
+    skin = batch_renderer(model, "front", size=64, appearance="skin")
+    vertices = body(model)[None]
+    a, b = clay.render(vertices).astype(int), skin.render(vertices).astype(int)
+    clay.release()
+    skin.release()
+    assert np.abs(a - b).mean() > 1 and (silhouette(a[0, 0]) == silhouette(b[0, 0])).all()

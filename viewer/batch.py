@@ -20,6 +20,7 @@ from viewer.colors import check_color
 from viewer.context import check_samples, check_size, gl_session, max_image_size
 from viewer.errors import ViewerError
 from viewer.lighting import Lighting
+from viewer.material import CLAY, Material, UVLayout, vertex_albedo
 from viewer.mesh import check_faces, check_vertices
 from viewer.programs import build_program, set_uniforms
 
@@ -31,13 +32,16 @@ class BatchRenderer:
 
     The camera of every view comes from one ``framing`` (a model's mean shape), never from
     the mesh being drawn, so that a taller body looks taller. ``samples`` > 0 enables MSAA.
-    ``stats`` accumulates seconds spent uploading, drawing and reading back.
+    Clay is one uniform colour; skin (a textured or scattering ``material``) bakes its texture,
+    averaged per vertex through ``uv_layout``, into one per-vertex colour uploaded once. ``stats`` accumulates seconds spent
+    uploading, drawing and reading back.
     """
 
     def __init__(self, faces, framing: Framing, views: str | Sequence[str | View],
                  size: int = 224, background=(0.0, 0.0, 0.0), lighting: Lighting | None = None,
-                 samples: int = 0):
+                 samples: int = 0, material: Material = CLAY, uv_layout: UVLayout | None = None):
         self.faces = check_faces(faces)
+        self.material = material
         self.framing = framing
         self.views = parse_views(views)
         self.background = check_color(background)
@@ -52,11 +56,17 @@ class BatchRenderer:
             self.samples = check_samples(context, samples)
             self.tiles_per_pass = max(1, min(MAX_TILES_PER_PASS, max_image_size(context) // size))
             shape = (self.size, self.size * self.tiles_per_pass)
-            self._program = build_program(context, "batch")
+            skin = material.texture is not None or material.subsurface > 0
+            self._program = build_program(context, "batch", ("SKIN",) if skin else ())
             self._position = self._program["in_position"].location
             set_uniforms(self._program, **self.lighting.uniforms(),
+                         albedo=material.uniforms()["albedo"],
                          projection=projection_matrix(framing))
             self._index_buffer = context.buffer(self.faces.tobytes())
+            self._albedo_buffer = None
+            if skin:  # clay keeps the cheapest path: one uniform colour, no extra attribute
+                albedo = vertex_albedo(material, uv_layout, int(self.faces.max()) + 1) ** 2.2
+                self._albedo_buffer = context.buffer(np.ascontiguousarray(albedo, np.float32))
             self._target = self._framebuffer(context, shape, 0)
             self._multisampled = self._framebuffer(context, shape, samples) if samples else None
 
@@ -89,9 +99,12 @@ class BatchRenderer:
         if self._vertex_buffer is None or self._vertex_buffer.size < vertices.nbytes:
             self._release_vertices()
             self._vertex_buffer = context.buffer(reserve=vertices.nbytes, dynamic=True)
+            attributes = [(self._vertex_buffer, "3f", "in_position")]
+            if self._albedo_buffer is not None:
+                attributes.append((self._albedo_buffer, "3f", "in_albedo"))
             self._vertex_array = context.vertex_array(
-                self._program, [(self._vertex_buffer, "3f", "in_position")],
-                index_buffer=self._index_buffer, index_element_size=4)
+                self._program, attributes, index_buffer=self._index_buffer,
+                index_element_size=4)
         else:
             self._vertex_buffer.orphan()
         self._vertex_buffer.write(vertices)
@@ -149,7 +162,8 @@ class BatchRenderer:
         """Free the GL objects; the renderer cannot be used afterwards."""
         with gl_session():
             self._release_vertices()
-            for resource in (self._multisampled, self._target, self._index_buffer, self._program):
+            for resource in (self._multisampled, self._target, self._index_buffer,
+                             self._albedo_buffer, self._program):
                 if resource is not None:
                     for attachment in getattr(resource, "color_attachments", ()):
                         attachment.release()
@@ -157,3 +171,4 @@ class BatchRenderer:
                         resource.depth_attachment.release()
                     resource.release()
             self._multisampled = self._target = self._index_buffer = self._program = None
+            self._albedo_buffer = None

@@ -99,6 +99,39 @@ class OrbitCamera:
     distance: float = 1.0
     pan: tuple[float, float] = (0.0, 0.0)
 
+    def clamped(self) -> OrbitCamera:
+        """This camera with every value made safe: NaN, inf or a non-number falls back to the
+        default, azimuth wraps into [-180, 180), elevation, distance and pan are clamped to
+        :data:`ELEVATION_RANGE`, :data:`DISTANCE_RANGE` and :data:`PAN_LIMIT`."""
+        default = OrbitCamera()
+        azimuth = (_finite(self.azimuth, default.azimuth) + 180.0) % 360.0 - 180.0
+        elevation = _clamp(_finite(self.elevation, default.elevation), *ELEVATION_RANGE)
+        distance = _clamp(_finite(self.distance, default.distance), *DISTANCE_RANGE)
+        try:
+            right, up = self.pan
+        except (TypeError, ValueError):
+            right, up = default.pan
+        pan = tuple(_clamp(_finite(value, 0.0), -PAN_LIMIT, PAN_LIMIT) for value in (right, up))
+        return OrbitCamera(azimuth, elevation, distance, pan)
+
+
+ELEVATION_RANGE = (-89.0, 89.0)
+DISTANCE_RANGE = (0.1, 10.0)  # multiples of the framing distance
+PAN_LIMIT = 3.0  # framing radii
+
+
+def _finite(value, default: float) -> float:
+    """``value`` as a finite float, else ``default``."""
+    try:
+        value = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return default
+    return value if math.isfinite(value) else default
+
+
+def _clamp(value: float, low: float, high: float) -> float:
+    return min(max(value, low), high)
+
 
 def _look_at(eye: np.ndarray, target: np.ndarray, up: np.ndarray) -> np.ndarray:
     forward = target - eye

@@ -1,12 +1,17 @@
 """Interactive rendering for the app: one mesh, an orbit camera, studio look, MSAA.
 
 Each frame draws a background gradient, a floor grid with a soft blob shadow, the mesh with
-smooth normals (optionally per-vertex colours) and an optional wireframe overlay, into a
-multisampled framebuffer that is resolved into a plain one, read back and flipped.
+smooth normals in a :class:`viewer.material.Material` (clay or skin, optionally textured;
+optionally per-vertex colours) and an optional wireframe overlay, into a multisampled
+framebuffer that is resolved into a plain one, read back and flipped.
+
+Two qualities: ``full`` (the renderer's size, MSAA) for a still frame, and ``draft`` (half the
+size, no MSAA: several times cheaper) for frames sent while the user drags or slides.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 
@@ -18,6 +23,7 @@ from viewer.colors import check_gradient
 from viewer.context import check_samples, check_size, gl_session
 from viewer.errors import ViewerError
 from viewer.lighting import Lighting
+from viewer.material import CLAY, Material, UVLayout
 from viewer.mesh import VertexNormals, as_numpy, check_faces, check_vertices
 from viewer.programs import build_program, set_uniforms
 
@@ -25,97 +31,192 @@ DEFAULT_BACKGROUND = ((0.80, 0.84, 0.89), (0.55, 0.59, 0.65))  # top, bottom
 FLOOR_COLOR = (0.74, 0.77, 0.81)
 LINE_COLOR = (0.42, 0.46, 0.52)
 WIRE_COLOR = (0.12, 0.14, 0.18, 0.35)
+MAX_TEXTURES = 4  # textures kept on the GPU (one per material in use)
+
+
+@dataclasses.dataclass(frozen=True)
+class Quality:
+    """A frame quality: the share of the renderer's size drawn, and whether MSAA is on."""
+
+    name: str
+    scale: float
+    multisample: bool
+
+
+QUALITIES = {"full": Quality("full", 1.0, True), "draft": Quality("draft", 0.5, False)}
+
+
+class _Target:
+    """A framebuffer to read back, with its multisampled twin when MSAA is on."""
+
+    def __init__(self, context: moderngl.Context, size: int, samples: int):
+        shape = (size, size)
+        self.size = size
+        self.buffers = [context.renderbuffer(shape, 4), context.depth_renderbuffer(shape)]
+        self.plain = context.framebuffer(*self.buffers)
+        self.multisampled = None
+        if samples:
+            extra = [context.renderbuffer(shape, 4, samples=samples),
+                     context.depth_renderbuffer(shape, samples=samples)]
+            self.buffers += extra
+            self.multisampled = context.framebuffer(*extra)
+
+    @property
+    def drawn(self) -> moderngl.Framebuffer:
+        return self.multisampled or self.plain
+
+    def release(self) -> None:
+        for resource in (self.multisampled, self.plain, *self.buffers):
+            if resource is not None:
+                resource.release()
 
 
 class InteractiveRenderer:
     """Render (V, 3) vertices of one topology into (size, size, 3) uint8 frames.
 
-    ``background`` is one RGB colour or a (top, bottom) gradient, floats in [0, 1].
-    ``stats`` accumulates seconds spent drawing (until the GPU is done) and reading back.
+    ``background`` is one RGB colour or a (top, bottom) gradient, floats in [0, 1]. A
+    ``uv_layout`` (:class:`viewer.material.UVLayout` of the same faces) lets textured
+    materials draw their texture. ``stats`` accumulates seconds spent drawing (until the GPU is
+    done) and reading back.
     """
 
     def __init__(self, faces, framing: Framing, size: int = 512, samples: int = 4,
-                 background=DEFAULT_BACKGROUND, lighting: Lighting | None = None):
+                 background=DEFAULT_BACKGROUND, lighting: Lighting | None = None,
+                 uv_layout: UVLayout | None = None):
         self.faces = check_faces(faces)
         self.framing = framing
         self.background = check_gradient(background)
         self.lighting = lighting or Lighting()
         self._num_vertices = int(self.faces.max()) + 1
         self._normals = VertexNormals(self.faces)
+        self.uv_layout = uv_layout
+        if uv_layout is not None and (uv_layout.faces.shape != self.faces.shape
+                                      or not np.array_equal(uv_layout.source[uv_layout.faces],
+                                                            self.faces)):
+            raise ViewerError("uv_layout does not describe these faces; build it with "
+                              "UVLayout.from_corners(faces, ...) of the same mesh.")
+        self._source = None if uv_layout is None else uv_layout.source
+        gl_vertices = self._num_vertices if uv_layout is None else len(uv_layout.source)
         self._uploaded: np.ndarray | None = None  # vertices now on the GPU, to skip re-uploads
+        self._textures: dict[int, tuple[Material, moderngl.Texture]] = {}
         self.stats = {"draw": 0.0, "readback": 0.0, "frames": 0}
         with gl_session() as context:
             self.size = check_size(context, size)
             self.samples = check_samples(context, samples)
-            shape = (self.size, self.size)
             self._mesh = build_program(context, "mesh")
             self._floor = build_program(context, "floor")
             self._backdrop = build_program(context, "background")
-            set_uniforms(self._mesh, **self.lighting.uniforms())
+            set_uniforms(self._mesh, **self.lighting.uniforms(), albedo_map=0)
             set_uniforms(self._backdrop, top_color=self.background[0],
                          bottom_color=self.background[1])
-            nbytes = self._num_vertices * 12
+            nbytes = gl_vertices * 12
             self._buffers = [context.buffer(reserve=nbytes, dynamic=True) for _ in range(3)]
-            self._index_buffer = context.buffer(self.faces.tobytes())
+            uv = np.zeros((gl_vertices, 2), np.float32) if uv_layout is None else uv_layout.uv
+            self._buffers.append(context.buffer(np.ascontiguousarray(uv, np.float32).tobytes()))
+            indices = self.faces if uv_layout is None else uv_layout.faces
+            self._index_buffer = context.buffer(np.ascontiguousarray(indices, np.uint32))
             self._mesh_array = context.vertex_array(
-                self._mesh, [(buffer, "3f", name) for buffer, name in
-                             zip(self._buffers, ("in_position", "in_normal", "in_color"))],
+                self._mesh, [(buffer, layout, name) for buffer, layout, name in
+                             zip(self._buffers, ("3f", "3f", "3f", "2f"),
+                                 ("in_position", "in_normal", "in_color", "in_uv"))
+                             if name in self._mesh],
                 index_buffer=self._index_buffer, index_element_size=4)
             self._floor_array = context.vertex_array(self._floor, [])
             self._backdrop_array = context.vertex_array(self._backdrop, [])
-            self._renderbuffers = [
-                context.renderbuffer(shape, 4), context.depth_renderbuffer(shape)]
-            self._target = context.framebuffer(*self._renderbuffers)
-            self._multisampled = None
-            if self.samples:
-                multisampled = [context.renderbuffer(shape, 4, samples=self.samples),
-                                context.depth_renderbuffer(shape, samples=self.samples)]
-                self._renderbuffers += multisampled
-                self._multisampled = context.framebuffer(*multisampled)
+            self._targets = {"full": _Target(context, self.size, self.samples)}
 
     def render(self, vertices, camera: OrbitCamera | None = None, colors=None,
-               wireframe: bool = False, floor: bool = True) -> np.ndarray:
-        """(V, 3) vertices -> (size, size, 3) uint8; ``colors`` (V, 3) floats in [0, 1]."""
+               wireframe: bool = False, floor: bool = True, material: Material = CLAY,
+               quality: str = "full", framing: Framing | None = None) -> np.ndarray:
+        """(V, 3) vertices -> (S, S, 3) uint8, S the quality's size (``draft``: half).
+
+        ``colors`` (V, 3) floats in [0, 1] replace the material's colour. The camera is
+        clamped (:meth:`OrbitCamera.clamped`): NaN or huge values never fail a frame.
+        ``framing`` replaces the renderer's own for this frame (a posed body's framing).
+        """
         vertices = check_vertices(vertices, self.faces, batched=False)
         if len(vertices) != self._num_vertices:
             raise ViewerError(f"this renderer draws meshes of {self._num_vertices} vertices, "
                               f"got {len(vertices)}.")
-        camera = camera or OrbitCamera()
-        if not (camera.distance > 0 and math.isfinite(camera.distance)):
-            raise ViewerError(f"camera distance must be a positive number, got {camera.distance}.")
+        if quality not in QUALITIES:
+            raise ViewerError(f"unknown quality {quality!r}; use one of "
+                              f"{', '.join(QUALITIES)}.")
+        if not isinstance(material, Material):
+            raise ViewerError(f"material must be a viewer.Material, got {type(material)}.")
+        camera = (camera or OrbitCamera()).clamped()
         colors = None if colors is None else self._check_colors(colors)
-        view = view_matrix(self.framing, camera.azimuth, camera.elevation, camera.distance,
+        framing = framing or self.framing
+        view = view_matrix(framing, camera.azimuth, camera.elevation, camera.distance,
                            camera.pan)
-        projection = projection_matrix(self.framing, camera.distance)
+        projection = projection_matrix(framing, camera.distance)
         floor_y = float(vertices[:, 1].min())
         with gl_session() as context:
             started = time.perf_counter()
-            if self._uploaded is None or not np.array_equal(self._uploaded, vertices):
-                self._buffers[0].write(vertices)
-                self._buffers[1].write(self._normals(vertices))
-                self._uploaded = vertices.copy()
-            if colors is not None:
-                self._buffers[2].write(colors)
-            framebuffer = self._multisampled or self._target
+            target = self._target(context, QUALITIES[quality])
+            self._upload(vertices, colors)
+            texture = self._texture(context, material)
+            framebuffer = target.drawn
             framebuffer.use()
-            context.viewport = (0, 0, self.size, self.size)
+            context.viewport = (0, 0, target.size, target.size)
             framebuffer.depth_mask = True
             framebuffer.clear(depth=1.0)
             context.wireframe = False
             context.enable_only(moderngl.NOTHING)
             self._backdrop_array.render(moderngl.TRIANGLES, vertices=3)
             if floor and camera.elevation >= 0:
-                self._draw_floor(context, vertices, floor_y, view, projection)
-            self._draw_mesh(context, view, projection, floor_y, colors is not None, wireframe)
-            if self._multisampled is not None:
-                context.copy_framebuffer(self._target, self._multisampled)
+                self._draw_floor(context, framing, vertices, floor_y, view, projection)
+            if texture is not None:
+                texture.use(location=0)
+            set_uniforms(self._mesh, **material.uniforms(),
+                         use_texture=texture is not None)
+            self._draw_mesh(context, framebuffer, framing, view, projection, floor_y,
+                            colors is not None, wireframe)
+            if target.multisampled is not None:
+                context.copy_framebuffer(target.plain, target.multisampled)
             context.finish()
             drawn = time.perf_counter()
-            data = self._target.read(components=3, alignment=1)
+            data = target.plain.read(components=3, alignment=1)
             self.stats["draw"] += drawn - started
             self.stats["readback"] += time.perf_counter() - drawn
             self.stats["frames"] += 1
-        return np.frombuffer(data, dtype=np.uint8).reshape(self.size, self.size, 3)[::-1].copy()
+        size = target.size
+        return np.frombuffer(data, dtype=np.uint8).reshape(size, size, 3)[::-1].copy()
+
+    def _target(self, context, quality: Quality) -> _Target:
+        if quality.name not in self._targets:
+            size = max(16, round(self.size * quality.scale))
+            samples = self.samples if quality.multisample else 0
+            self._targets[quality.name] = _Target(context, size, samples)
+        return self._targets[quality.name]
+
+    def _upload(self, vertices: np.ndarray, colors: np.ndarray | None) -> None:
+        if self._uploaded is None or not np.array_equal(self._uploaded, vertices):
+            positions, normals = vertices, self._normals(vertices)
+            if self._source is not None:  # one copy per (vertex, texture coordinate) pair
+                positions, normals = positions[self._source], normals[self._source]
+            self._buffers[0].write(np.ascontiguousarray(positions))
+            self._buffers[1].write(np.ascontiguousarray(normals))
+            self._uploaded = vertices.copy()
+        if colors is not None:
+            if self._source is not None:
+                colors = colors[self._source]
+            self._buffers[2].write(np.ascontiguousarray(colors))
+
+    def _texture(self, context, material: Material) -> moderngl.Texture | None:
+        """The GPU copy of ``material``'s texture (None without one, or without UVs)."""
+        if material.texture is None or self.uv_layout is None:
+            return None
+        key = id(material)
+        if key not in self._textures:
+            while len(self._textures) >= MAX_TEXTURES:
+                _, old = self._textures.pop(next(iter(self._textures)))
+                old.release()
+            image = np.ascontiguousarray(np.asarray(material.texture)[::-1])  # row 0: v = 0
+            texture = context.texture(image.shape[1::-1], image.shape[2], image.tobytes())
+            texture.build_mipmaps()
+            texture.filter = moderngl.LINEAR_MIPMAP_LINEAR, moderngl.LINEAR
+            self._textures[key] = (material, texture)
+        return self._textures[key][1]
 
     def _check_colors(self, colors) -> np.ndarray:
         colors = np.ascontiguousarray(as_numpy(colors), dtype=np.float32)
@@ -124,27 +225,27 @@ class InteractiveRenderer:
                               f"[0, 1], got shape {colors.shape}.")
         return colors
 
-    def _draw_floor(self, context, vertices, floor_y, view, projection) -> None:
+    def _draw_floor(self, context, framing, vertices, floor_y, view, projection) -> None:
         low, high = vertices[:, [0, 2]].min(axis=0), vertices[:, [0, 2]].max(axis=0)
-        center = np.array(self.framing.center)[[0, 2]]
-        reach = 3.0 * self.framing.radius
+        center = np.array(framing.center)[[0, 2]]
+        reach = 3.0 * framing.radius
         set_uniforms(
             self._floor, view=view, projection=projection, floor_y=floor_y,
             floor_rect=(*(center - reach), *(center + reach)),
             floor_center=tuple(center), floor_radius=reach,
-            grid_step=10.0 ** round(math.log10(self.framing.radius / 8)),
+            grid_step=10.0 ** round(math.log10(framing.radius / 8)),
             shadow_center=tuple((low + high) / 2),
-            shadow_radii=tuple(np.maximum((high - low) / 2 * 1.1, 0.05 * self.framing.radius)),
+            shadow_radii=tuple(np.maximum((high - low) / 2 * 1.1, 0.05 * framing.radius)),
             floor_color=FLOOR_COLOR, line_color=LINE_COLOR)
         context.enable_only(moderngl.BLEND)
         context.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
         self._floor_array.render(moderngl.TRIANGLE_STRIP, vertices=4)
 
-    def _draw_mesh(self, context, view, projection, floor_y, use_colors, wireframe) -> None:
-        framebuffer = self._multisampled or self._target
+    def _draw_mesh(self, context, framebuffer, framing, view, projection, floor_y, use_colors,
+                   wireframe) -> None:
         set_uniforms(self._mesh, view=view, projection=projection, floor_y=floor_y,
                      up_view=tuple(view[:3, 1].tolist()), use_vertex_colors=use_colors,
-                     contact_height=0.08 * self.framing.radius, wireframe=False, depth_bias=0.0,
+                     contact_height=0.08 * framing.radius, wireframe=False, depth_bias=0.0,
                      wire_color=WIRE_COLOR)
         context.enable_only(moderngl.DEPTH_TEST | moderngl.CULL_FACE)
         self._mesh_array.render(moderngl.TRIANGLES)
@@ -161,11 +262,14 @@ class InteractiveRenderer:
     def release(self) -> None:
         """Free the GL objects; the renderer cannot be used afterwards."""
         with gl_session():
+            for target in self._targets.values():
+                target.release()
+            for _, texture in self._textures.values():
+                texture.release()
             for resource in (self._mesh_array, self._floor_array, self._backdrop_array,
-                             self._multisampled, self._target, *self._renderbuffers,
                              *self._buffers, self._index_buffer, self._mesh, self._floor,
                              self._backdrop):
                 if resource is not None:
                     resource.release()
-            self._renderbuffers, self._buffers = [], []
-            self._multisampled = self._target = self._index_buffer = None
+            self._targets, self._textures, self._buffers = {}, {}, []
+            self._index_buffer = None

@@ -1,4 +1,5 @@
-"""Light rig and material: three-point studio lights plus a sky/ground ambient term."""
+"""Light rig: three-point studio lights plus a sky/ground ambient term (the surface itself is a
+:class:`viewer.material.Material`)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,7 @@ def srgb_to_linear(color) -> Color:
 @dataclasses.dataclass(frozen=True)
 class Lighting:
     """Directions point towards the light, in camera space (x right, y up, z to the viewer),
-    so every view is lit alike. Colours are linear RGB intensities; ``albedo`` is the
-    display colour of the material (a light clay / skin tone by default)."""
+    so every view is lit alike. Colours are linear RGB intensities."""
 
     key_direction: Color = _unit(-0.6, 0.65, 0.6)
     key_color: Color = (1.75, 1.42, 1.1)
@@ -33,11 +33,7 @@ class Lighting:
     rim_color: Color = (0.5, 0.56, 0.68)
     sky_color: Color = (0.13, 0.15, 0.2)
     ground_color: Color = (0.07, 0.06, 0.05)
-    specular: float = 0.12
-    albedo: Color = (0.8, 0.67, 0.59)
 
     def uniforms(self) -> dict:
-        """Uniform values for ``lighting.glsl`` and the ``albedo`` of the mesh shaders."""
-        values = dataclasses.asdict(self)
-        values["albedo"] = srgb_to_linear(self.albedo)
-        return values
+        """Uniform values for ``lighting.glsl`` (and the batch shader)."""
+        return dataclasses.asdict(self)

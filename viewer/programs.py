@@ -20,10 +20,15 @@ def shader_source(name: str) -> str:
     return _INCLUDE.sub(lambda match: shader_source(match.group(1)), text)
 
 
-def build_program(context: moderngl.Context, name: str) -> moderngl.Program:
-    """Compile and link ``shaders/NAME.vert.glsl`` and ``shaders/NAME.frag.glsl``."""
-    return context.program(vertex_shader=shader_source(f"{name}.vert.glsl"),
-                           fragment_shader=shader_source(f"{name}.frag.glsl"))
+def build_program(context: moderngl.Context, name: str,
+                  defines: tuple[str, ...] = ()) -> moderngl.Program:
+    """Compile and link ``shaders/NAME.vert.glsl`` and ``shaders/NAME.frag.glsl``, with a
+    ``#define`` line after ``#version`` for each of ``defines`` (shader variants)."""
+    def source(stage: str) -> str:
+        version, _, rest = shader_source(f"{name}.{stage}.glsl").partition("\n")
+        return "\n".join([version, *(f"#define {define}" for define in defines), rest])
+
+    return context.program(vertex_shader=source("vert"), fragment_shader=source("frag"))
 
 
 def set_uniforms(program: moderngl.Program, **values) -> None:

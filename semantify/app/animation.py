@@ -20,9 +20,11 @@ def ramp_values(low: float, high: float, frames: int = FRAMES) -> np.ndarray:
     return np.concatenate([up, up[-2:0:-1]])
 
 
-def ramp_gif(session: Session, runtime: Runtime, index: int, frames: int = FRAMES) -> Path:
-    """A GIF sweeping slider ``index`` over its range, other sliders fixed, in the session's
-    scratch folder under a name of the app's own."""
+def ramp_gif(session: Session, runtime: Runtime, index: int, camera=None,
+             frames: int = FRAMES) -> Path:
+    """A GIF sweeping slider ``index`` over its range, other sliders fixed, seen from
+    ``camera`` (the page's; default: the front view) in the session's pose and look, in the
+    session's scratch folder under a name of the app's own."""
     import imageio.v3 as iio
     from PIL import Image
 
@@ -32,7 +34,10 @@ def ramp_gif(session: Session, runtime: Runtime, index: int, frames: int = FRAME
         values = list(session.values)
         values[index] = float(value)
         shape = runtime.shape(values)
-        frame = runtime.render(shape.vertices, view.camera(session))
+        shown = view.shown_vertices(session, runtime, shape.coefficients, shape.vertices)
+        drawn = view.scene(session, runtime, shown)
+        frame = runtime.render(drawn.vertices, camera, material=drawn.material,
+                               framing=drawn.framing)
         images.append(np.asarray(Image.fromarray(frame).resize((FRAME_SIZE, FRAME_SIZE))))
     path = scratch.session_folder(session.token) / f"ramp-{index}.gif"
     iio.imwrite(path, np.stack(images), duration=60, loop=0)

@@ -16,11 +16,12 @@ def build_app(config: AppConfig | None = None):
     Hugging Face Space)."""
     import gradio as gr
 
-    from semantify.app import events
+    from semantify.app import events, frames
     from semantify.app.catalog import Catalog
     from semantify.app.first_build import FirstBuilds
     from semantify.app.handlers import Handlers
     from semantify.app.layout import build_ui
+    from semantify.app.viewport import FrameService
     from semantify.paths import sessions_dir
     from semantify.recipes import MIN_SAMPLES, recipes_for_model
 
@@ -34,11 +35,13 @@ def build_app(config: AppConfig | None = None):
         threading.Thread(target=warm_up, args=(catalog.first(""),), daemon=True).start()
     models = [(e.label.split(" — ")[0], e.model_ref.id) for e in catalog.entries()
               if e.is_raw and recipes_for_model(e.model_ref.id)]  # the Build tab's models
+    service = FrameService(frames.jpeg_data_url)  # every page's viewer: cameras and frames
     with gr.Blocks(title=TITLE, delete_cache=GRADIO_CACHE) as demo:
         gr.Markdown(f"## {TITLE}")
-        ui = build_ui(models, MIN_SAMPLES)
-        events.wire(demo, ui, Handlers(ui, catalog, config, first_builds))
+        ui = build_ui(models, MIN_SAMPLES, service)
+        events.wire(demo, ui, Handlers(ui, catalog, config, service, first_builds))
     demo.queue(default_concurrency_limit=1, max_size=limits.MAX_QUEUE)
+    demo.frame_service = service  # for benches and tests
     demo.allowed_paths = [str(sessions_dir())]  # exports and animations: the app's own files
     return demo
 

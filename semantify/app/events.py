@@ -1,14 +1,14 @@
 """Wire the page's events to the handlers, with the queueing that keeps the viewer live.
 
-Slider moves and camera moves share the ``view`` concurrency group and keep only the latest
-pending event (``trigger_mode="always_last"``); heavy jobs (photos, text, exports) run in their
-own group and training jobs (new words, builds) in another, one at a time per server, so none
-of them starves slider moves.
+Slider moves share the ``view`` concurrency group and keep only the latest pending event
+(``trigger_mode="always_last"``). In the browser, a slider drag's frames and every camera move
+go through the viewer itself (``semantify.app.viewport``), and the viewer's ``settle`` event
+(sliders at rest) brings the session and its numbers up to date. Heavy jobs (photos, text, exports, turntables) run in their own
+group and training jobs (new words, builds) in another, one at a time per server, so none of
+them starves slider moves.
 """
 
 from __future__ import annotations
-
-import functools
 
 from semantify.app.handlers import Handlers
 from semantify.app.layout import Ui
@@ -22,8 +22,9 @@ def wire(demo, ui: Ui, handlers: Handlers) -> None:
     shown = [ui.state, ui.viewer, ui.measures, ui.record, ui.info]
     tabs = [ui.photo_note, ui.words_note, ui.fit_crop, ui.prompt_go, ui.add_words, ui.uploads]
     offer = [ui.offer_row, ui.offer_note, ui.offer, ui.offer_status]
-    layout = ui.sliders + [ui.extras, ui.ramp_slider] + tabs + offer
-    jumps = shown + ui.sliders
+    layout = ui.sliders + [ui.extras, ui.ramp_slider, ui.pose] + tabs + offer + [ui.heat_key]
+    jumps = shown + ui.sliders + [ui.heat_key]  # the key last: API output indices stay put
+    drawn = [ui.state, ui.viewer, ui.heat_key, ui.record]
     # Every event of a concurrency group states the same limit (the lowest one would win).
     view = dict(concurrency_id="view", concurrency_limit=VIEW_CONCURRENCY)
     # A session over its view-event limits is refused before the queue (handlers.admit).
@@ -32,27 +33,30 @@ def wire(demo, ui: Ui, handlers: Handlers) -> None:
     heavy = dict(concurrency_id="heavy", concurrency_limit=HEAVY_CONCURRENCY)
     train = dict(concurrency_id="train", concurrency_limit=1)
 
-    demo.load(handlers.start, [ui.state], shown + layout + [ui.picker], api_name="start")
+    demo.load(handlers.start, [ui.state], shown + layout + [ui.picker], api_name="start").then(
+        handlers.announce, [ui.state], [ui.viewer], api_visibility="private", queue=False)
     ui.picker.input(handlers.open, [ui.state, ui.picker], shown + layout, api_name="open",
                     **view)
     ui.hub_load.click(handlers.load_hub, [ui.state, ui.hub_name], shown + layout + [ui.picker],
                       api_name="load_hub", **heavy)
     ui.everyone.input(handlers.set_everyone, [ui.state, ui.everyone], [ui.state, ui.picker],
                       api_visibility="private", queue=False)
-    for slot, slider in enumerate(ui.sliders):
-        slider.input(functools.partial(handlers.move, slot), [ui.state, slider],
-                     shown + [slider], api_visibility="private", **live)
+    # A slider drag is drawn by the viewer; when the sliders rest it reports their values.
+    ui.viewer.settle(handlers.settle, [ui.state],
+                     [ui.state, ui.measures, ui.record, ui.info, ui.heat_key] + ui.sliders,
+                     api_visibility="private", **live)
     ui.api_move.click(handlers.move_api, [ui.state, ui.api_index, ui.api_value], jumps,
                       api_name="move", **live)
-    camera = [ui.state, ui.azimuth, ui.elevation, ui.zoom]
-    for control in (ui.azimuth, ui.elevation, ui.zoom):
-        control.input(handlers.orbit, camera, [ui.state, ui.viewer, ui.info],
-                      api_visibility="private", **live)
-    ui.reset_view.click(handlers.reset_view, [ui.state],
-                        [ui.state, ui.viewer, ui.azimuth, ui.elevation, ui.zoom, ui.info],
-                        api_name="reset_view", **view)
-    ui.heatmap.input(handlers.set_heatmap, [ui.state, ui.heatmap],
-                     [ui.state, ui.viewer, ui.info], api_name="heatmap", **view)
+    look = [ui.state, ui.pose, ui.appearance, ui.heatmap]
+    for control in (ui.pose, ui.appearance):
+        control.input(handlers.set_look, look, drawn + [ui.info], api_visibility="private",
+                      **view)
+    ui.heatmap.input(handlers.set_heatmap, [ui.state, ui.heatmap], drawn + [ui.info],
+                     api_name="heatmap", **view)
+    ui.viewer.expired(handlers.reopen_view, [ui.state], drawn + [ui.info],
+                      api_visibility="private", **view)
+    ui.turntable.click(handlers.turntable, [ui.state], [ui.turntable_file, ui.info],
+                       api_name="turntable", **heavy)
     ui.show_record.input(handlers.show_record, [ui.show_record], [ui.record], queue=False,
                          api_visibility="private")
     ui.reset.click(handlers.reset, [ui.state], jumps, api_name="reset", **view)
@@ -79,7 +83,7 @@ def wire(demo, ui: Ui, handlers: Handlers) -> None:
                    api_name="first_build", queue=False)
     ui.poll.tick(handlers.poll, [ui.state], [ui.state, ui.picker, ui.build_log] + offer,
                  api_visibility="private", queue=False, show_progress="hidden")
-    ui.export.click(handlers.export, [ui.state], [ui.files, ui.preview, ui.info],
-                    api_name="export", **heavy)
+    ui.export.click(handlers.export, [ui.state, ui.export_posed],
+                    [ui.files, ui.preview, ui.info], api_name="export", **heavy)
     ui.params.upload(handlers.load_params, [ui.state, ui.params],
                      shown + layout + [ui.picker], api_name="load_params", **heavy)

@@ -21,8 +21,9 @@ from semantify.app.catalog import Catalog
 from semantify.app.config import AppConfig
 from semantify.app.layout import Ui
 from semantify.app.runtime import Runtime, is_resolved, runtime
-from semantify.app.session import Camera, PhotoRef, Session
+from semantify.app.session import PhotoRef, Session
 from semantify.app.text import for_visitors, notices, shown
+from semantify.app.viewport import FrameService
 from semantify.errors import SemantifyError
 
 log = logging.getLogger("semantify.app")
@@ -66,8 +67,9 @@ def released(method):
 class Handlers:
     """The event handlers of the app; one instance serves every session."""
 
-    def __init__(self, ui: Ui, catalog: Catalog, config: AppConfig, first_builds=None):
-        self.ui, self.catalog, self.config = ui, catalog, config
+    def __init__(self, ui: Ui, catalog: Catalog, config: AppConfig, frames: FrameService,
+                 first_builds=None):
+        self.ui, self.catalog, self.config, self.frames = ui, catalog, config, frames
         self.first_builds = first_builds  # semantify.app.first_build.FirstBuilds, or None
 
     # -- output groups --------------------------------------------------------------------
@@ -78,9 +80,17 @@ class Handlers:
     def shown(self, session: Session, rt: Runtime, lines=()) -> dict:
         """Updates after the shape or the view changed: state, render, numbers, notices."""
         ui = self.ui
-        return {ui.state: session, ui.viewer: view.frame(session, rt),
+        frame = view.frame(session, rt, self.frames)  # may give the session a new view
+        return {ui.state: session, ui.viewer: frame,
                 ui.measures: rt.table(session.vertices), ui.record: view.record(session, rt),
-                ui.info: notices(lines)}
+                ui.info: notices(lines), ui.heat_key: view.colour_key(session)}
+
+    def drawn(self, session: Session, rt: Runtime) -> dict:
+        """Updates after only the look changed (pose, skin, heatmap): state, render, key."""
+        ui = self.ui
+        frame = view.frame(session, rt, self.frames)
+        return {ui.state: session, ui.viewer: frame, ui.heat_key: view.colour_key(session),
+                ui.record: view.record(session, rt)}
 
     def slider_values(self, session: Session, rt: Runtime) -> dict:
         """Updates moving the page's sliders to the session's values."""
@@ -106,6 +116,10 @@ class Handlers:
             updates[note] = "" if words else NO_WORDS
         for button in (ui.fit_crop, ui.prompt_go, ui.add_words, ui.uploads):
             updates[button] = gr.update(interactive=words)
+        from semantify.poses import usable_poses
+
+        updates[ui.pose] = gr.Dropdown(choices=[(p.label, p.name) for p in usable_poses(
+            slider_set.model)], value=session.pose)
         return {**updates, **self.offer(session, rt.entry.model_ref.id)}
 
     # -- the first build ------------------------------------------------------------------
@@ -185,7 +199,9 @@ class Handlers:
     @reports_errors
     def start(self, session: Session, progress=gr.Progress()) -> dict:
         """Page load: a new session token; open the first entry (slider sets first)."""
-        session = dataclasses.replace(session, token=scratch.new_token())
+        view_id = self.frames.open()  # told to the page by ``announce``, right after
+        session = dataclasses.replace(session, token=scratch.new_token(), view=view_id,
+                                      announced=view_id)
         first = self.catalog.first(session.token)
         if first is None:
             return {self.ui.state: session, self.ui.info: "no model is available here."}
@@ -257,25 +273,68 @@ class Handlers:
 
     @released
     @reports_errors
-    def orbit(self, session: Session, azimuth, elevation, zoom) -> dict:
-        session = dataclasses.replace(session, camera=Camera.safe(azimuth, elevation, zoom))
-        return {self.ui.state: session, self.ui.viewer: view.frame(session,
-                                                                   self.runtime_of(session))}
+    def settle(self, session: Session, event: gr.EventData) -> dict:
+        """The page's sliders came to rest after a drag or keys (the viewer drew the frames
+        itself): the session, numbers and record follow, without a frame."""
+        from semantify.app.viewport.service import slider_pairs
+
+        by_slot = slider_pairs((getattr(event, "_data", None) or {}).get("values"))
+        if by_slot is None:
+            raise SemantifyError("the slider values sent are not valid; move a slider again.")
+        rt = self.runtime_of(session)
+        values = list(session.values)
+        for slot, value in by_slot.items():
+            index = rt.panel.index_of(slot)
+            if index is not None:
+                values[index] = value
+        session, shape = view.with_values(session, rt, values)
+        self.frames.follow(session.view, view.follow(session, rt))
+        return {self.ui.state: session, self.ui.measures: rt.table(session.vertices),
+                self.ui.record: view.record(session, rt), self.ui.info: notices(shape.notes),
+                self.ui.heat_key: view.colour_key(session),
+                **self.slider_values(session, rt)}
 
     @reports_errors
-    def reset_view(self, session: Session) -> dict:
-        fresh = Camera()
-        session = dataclasses.replace(session, camera=fresh)
-        return {self.ui.state: session,
-                self.ui.viewer: view.frame(session, self.runtime_of(session)),
-                self.ui.azimuth: fresh.azimuth, self.ui.elevation: fresh.elevation,
-                self.ui.zoom: fresh.zoom}
+    def set_look(self, session: Session, pose, appearance, enabled: bool) -> dict:
+        """The pose, skin or clay, or the heatmap changed: redraw (measurements stay: they
+        are always of the rest pose)."""
+        from semantify.appearance import check_appearance
+        from semantify.poses import resolve_pose
+
+        rt = self.runtime_of(session)
+        pose = resolve_pose(rt.slider_set.model, pose or "rest").name
+        session = dataclasses.replace(session, pose=pose, heatmap=bool(enabled),
+                                      appearance=check_appearance(appearance or "skin"))
+        return self.drawn(session, rt)
 
     @reports_errors
     def set_heatmap(self, session: Session, enabled: bool) -> dict:
+        """API twin of the heatmap checkbox."""
         session = dataclasses.replace(session, heatmap=bool(enabled))
-        return {self.ui.state: session,
-                self.ui.viewer: view.frame(session, self.runtime_of(session))}
+        return self.drawn(session, self.runtime_of(session))
+
+    def announce(self, session: Session) -> dict:
+        """Tell the page its view id (after ``start``, whose outputs stay plain for API
+        clients)."""
+        return {self.ui.viewer: gr.HTML(view=session.view)}
+
+    @reports_errors
+    def reopen_view(self, session: Session) -> dict:
+        """The page's view was forgotten (the server keeps the most recent ones): a new one."""
+        session = dataclasses.replace(session, view=self.frames.open())
+        return self.drawn(session, self.runtime_of(session))
+
+    @reports_errors
+    def turntable(self, session: Session) -> dict:
+        """A 360-degree MP4 of the shape on show, in its pose and look."""
+        from semantify.turntable import write_turntable
+
+        rt = self.runtime_of(session)
+        path = write_turntable(scratch.session_folder(session.token) / "turntable.mp4",
+                               rt.slider_set.model, session.coefficients, session.pose,
+                               session.appearance, size=384, frames=72, fps=24)
+        return {self.ui.turntable_file: gr.File(value=str(path), visible=True),
+                self.ui.info: notices([f"wrote {path.name}."])}
 
     def show_record(self, enabled: bool) -> dict:
         return {self.ui.record: gr.JSON(visible=bool(enabled))}
@@ -297,7 +356,7 @@ class Handlers:
         rt = self.runtime_of(session)
         if not isinstance(index, int) or not 0 <= index < len(rt.slider_set.sliders):
             raise SemantifyError("pick the slider to animate first.")
-        path = animation.ramp_gif(session, rt, index)
+        path = animation.ramp_gif(session, rt, index, self.frames.camera(session.view))
         return {self.ui.ramp_view: gr.Image(value=str(path), visible=True)}
 
     # -- photos ---------------------------------------------------------------------------
@@ -443,9 +502,10 @@ class Handlers:
     # -- export and params ----------------------------------------------------------------
 
     @reports_errors
-    def export(self, session: Session) -> dict:
+    def export(self, session: Session, posed: bool = False) -> dict:
         rt = self.runtime_of(session)
-        paths = exports.export_files(session, rt, view.record(session, rt))
+        shape = view.shown_vertices(session, rt) if posed else session.vertices
+        paths = exports.export_files(session, rt, view.record(session, rt), shape)
         glb = next(str(p) for p in paths if p.suffix == ".glb")
         return {self.ui.files: [str(p) for p in paths], self.ui.preview: glb,
                 self.ui.info: notices([f"exported {', '.join(p.name for p in paths)}."])}

@@ -29,3 +29,13 @@ def colors(distance: np.ndarray) -> np.ndarray:
     peak = float(distance.max()) if distance.size else 0.0
     scaled = distance / peak if peak > 0 else np.zeros_like(distance)
     return _lut()[np.clip((scaled * 255).astype(np.int64), 0, 255)]
+
+
+def colour_key(peak: float, stops: int = 9) -> str:
+    """HTML colour key of :func:`colors`: the colour ramp from 0 to ``peak`` metres (in mm)."""
+    lut = _lut()[np.linspace(0, 255, stops).astype(int)]
+    ramp = ", ".join(f"rgb({r * 255:.0f},{g * 255:.0f},{b * 255:.0f})" for r, g, b in lut)
+    return ('<div class="heat-key" style="display:flex;align-items:center;gap:8px;'
+            'font-size:13px"><span>0 mm</span><span style="flex:1;height:12px;border-radius:6px;'
+            f'background:linear-gradient(to right, {ramp})"></span>'
+            f"<span>{peak * 1000:.0f} mm moved</span></div>")

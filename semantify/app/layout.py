@@ -7,13 +7,12 @@ from pathlib import Path
 
 import gradio as gr
 
-from semantify.app.runtime import EXTRA_SLOTS, MAIN_SLOTS, RENDER_SIZE
+from semantify.app.runtime import EXTRA_SLOTS, MAIN_SLOTS
 from semantify.app.session import Session
+from semantify.app.viewport import FrameService, orbit_view
 from semantify.inference import METHODS
 
 STATIC = Path(__file__).with_name("static")
-VIEWER_HTML = '<img class="render" src="${value}" alt="the shape" draggable="false">'
-VIEWER_CSS = "img.render { width: 100%; max-width: 512px; display: block; margin: auto; }"
 CROP_HTML = ('<div class="crop-wrap"><img class="crop-photo" src="${value}" alt="" '
              'draggable="false"><div class="crop-box"></div></div>')
 CROP_CSS = (".crop-wrap { position: relative; display: inline-block; touch-action: none; "
@@ -43,11 +42,12 @@ class Ui:
     sliders: list[gr.Slider]
     extras: gr.Accordion
     viewer: gr.HTML
-    azimuth: gr.Slider
-    elevation: gr.Slider
-    zoom: gr.Slider
-    reset_view: gr.Button
+    pose: gr.Dropdown
+    appearance: gr.Radio
     heatmap: gr.Checkbox
+    heat_key: gr.HTML
+    turntable: gr.Button
+    turntable_file: gr.File
     show_record: gr.Checkbox
     measures: gr.Dataframe
     record: gr.JSON
@@ -76,6 +76,7 @@ class Ui:
     build: gr.Button
     build_log: gr.Markdown
     export: gr.Button
+    export_posed: gr.Checkbox
     files: gr.File
     preview: gr.Model3D
     params: gr.File
@@ -89,8 +90,10 @@ def _slider(slot: int) -> gr.Slider:
                      elem_id=f"slider-{slot}", interactive=True)
 
 
-def build_ui(models: list[tuple[str, str]], min_samples: int) -> Ui:
-    """Lay out the page (inside a ``gr.Blocks`` context); ``models`` are (label, id) pairs."""
+def build_ui(models: list[tuple[str, str]], min_samples: int, frames: FrameService) -> Ui:
+    """Lay out the page (inside a ``gr.Blocks`` context); ``models`` are (label, id) pairs;
+    the viewer draws ``frames``. The viewer is the page's centre, sliders on its left, the
+    measurements on its right, the rarer tools in compact tabs below."""
     state = gr.State(Session())
     with gr.Row():
         picker = gr.Dropdown(label="Model and sliders", choices=[], interactive=True,
@@ -110,7 +113,7 @@ def build_ui(models: list[tuple[str, str]], min_samples: int) -> Ui:
         offer_status = gr.Markdown(elem_id="first-build-status")
     poll = gr.Timer(2.0)
     with gr.Row():
-        with gr.Column(scale=2, min_width=280):
+        with gr.Column(scale=2, min_width=260, elem_id="sliders"):
             sliders = [_slider(i) for i in range(MAIN_SLOTS)]
             with gr.Accordion("More sliders", open=False, visible=False) as extras:
                 sliders += [_slider(MAIN_SLOTS + i) for i in range(EXTRA_SLOTS)]
@@ -122,20 +125,23 @@ def build_ui(models: list[tuple[str, str]], min_samples: int) -> Ui:
                 ramp = gr.Button("Animate (GIF)", size="sm", scale=1)
             ramp_view = gr.Image(label="Ramp low -> high -> low", type="filepath",
                                  interactive=False, visible=False)
-        with gr.Column(scale=3, min_width=400):
-            viewer = gr.HTML("", html_template=VIEWER_HTML, css_template=VIEWER_CSS,
-                             js_on_load=None, elem_id="render", min_height=RENDER_SIZE)
+        with gr.Column(scale=4, min_width=420):
+            viewer = orbit_view(frames, elem_id="render", sliders="#sliders")
+            with gr.Row(equal_height=True):
+                pose = gr.Dropdown(label="Pose", choices=["rest"], value="rest", scale=2,
+                                   elem_id="pose")
+                appearance = gr.Radio(["skin", "clay"], value="skin", label="Look", scale=2,
+                                      elem_id="appearance")
+                heatmap = gr.Checkbox(label="Heatmap of the last change", value=False,
+                                      scale=2, elem_id="heatmap")
+            heat_key = gr.HTML("", elem_id="heat-key", padding=False)
             with gr.Row():
-                azimuth = gr.Slider(-180, 180, value=0, step=5, label="Orbit (azimuth)")
-                elevation = gr.Slider(-60, 60, value=10, step=5, label="Elevation")
-                zoom = gr.Slider(0.5, 3.0, value=1.0, step=0.05, label="Zoom")
-            with gr.Row():
-                reset_view = gr.Button("Reset view", size="sm")
-                heatmap = gr.Checkbox(label="Heatmap of the last change", value=False)
+                turntable = gr.Button("Turntable (MP4)", size="sm", elem_id="turntable")
                 show_record = gr.Checkbox(label="Show raw coefficients", value=False)
+            turntable_file = gr.File(label="Turntable", visible=False, interactive=False)
         with gr.Column(scale=2, min_width=240):
             measures = gr.Dataframe(headers=["measurement", "value", "unit"],
-                                    label="Measurements", interactive=False,
+                                    label="Measurements (in the rest pose)", interactive=False,
                                     elem_id="measures")
             record = gr.JSON(label="Sliders and coefficients", visible=False)
     with gr.Tab("Photo to shape"):
@@ -179,7 +185,10 @@ def build_ui(models: list[tuple[str, str]], min_samples: int) -> Ui:
         build = gr.Button("Build sliders")
         build_log = gr.Markdown(elem_id="build-log")
     with gr.Tab("Export"):
-        export = gr.Button("Export OBJ, PLY, GLB and params")
+        with gr.Row():
+            export = gr.Button("Export OBJ, PLY, GLB and params")
+            export_posed = gr.Checkbox(label="Export the posed mesh (rest pose otherwise)",
+                                       value=False)
         files = gr.File(label="Downloads", file_count="multiple", interactive=False)
         preview = gr.Model3D(label="GLB preview")
         params = gr.File(label="Load params (params.json)", file_types=[".json"],
@@ -189,9 +198,9 @@ def build_ui(models: list[tuple[str, str]], min_samples: int) -> Ui:
         api_value = gr.Number()
         api_move = gr.Button()
     return Ui(state, picker, everyone, hub_name, hub_load, info, offer_row, offer_note, offer,
-              offer_status, poll, sliders, extras, viewer, azimuth, elevation, zoom,
-              reset_view, heatmap, show_record, measures, record, reset, randomise,
+              offer_status, poll, sliders, extras, viewer, pose, appearance, heatmap, heat_key,
+              turntable, turntable_file, show_record, measures, record, reset, randomise,
               ramp_slider, ramp, ramp_view, photo_note, uploads, gallery, crop, fit_crop,
               clip_view, words_note, words, add_words, prompt, method, prompt_go, build_model,
-              build_clip, build_checkpoint, build_samples, build_quick, build, build_log, export, files,
-              preview, params, api_index, api_value, api_move)
+              build_clip, build_checkpoint, build_samples, build_quick, build, build_log,
+              export, export_posed, files, preview, params, api_index, api_value, api_move)

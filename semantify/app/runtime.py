@@ -115,12 +115,21 @@ class Runtime:
         """Values rounded to each slider's step precision, as the page shows them."""
         return [round(float(v), s.decimals) for v, s in zip(values, self.slider_set.sliders)]
 
-    def render(self, vertices: np.ndarray, camera, colors=None) -> np.ndarray:
-        return self.renderer.render(vertices, camera, colors=colors)
+    def render(self, vertices: np.ndarray, camera, **options) -> np.ndarray:
+        """A frame of ``vertices`` (options as ``viewer.InteractiveRenderer.render`` takes)."""
+        return self.renderer.render(vertices, camera, **options)
+
+    @functools.cached_property
+    def meter(self):
+        """The body's measurer, else a head's (Anny faces), else None."""
+        from semantify.measurements.head import HeadMeter
+
+        return self.slider_set.anthropometer or HeadMeter.for_model(self.slider_set.model)
 
     def table(self, vertices: np.ndarray) -> list[list]:
-        """Rows [measurement, value, unit] of the shape (empty for models without landmarks)."""
-        meter = self.slider_set.anthropometer
+        """Rows [measurement, value, unit] of the rest-pose shape: a body's measurements, a
+        head's (Anny faces), or none."""
+        meter = self.meter
         if meter is None:
             return []
         return [[label, round(float(value), 1), unit]
@@ -140,10 +149,13 @@ def is_resolved(entry: Entry) -> bool:
 def warm_up(entry: Entry) -> None:
     """Resolve ``entry`` and draw one frame, so the first visitor does not wait (Anny builds
     its cache on a new machine: about a minute)."""
+    from semantify.appearance import material_for
     from viewer.camera import OrbitCamera
 
     resolved = runtime(entry)
-    resolved.render(resolved.shape(resolved.slider_set.defaults).vertices, OrbitCamera())
+    skin = material_for(resolved.slider_set.model, "skin")  # bakes the skin texture once
+    resolved.render(resolved.shape(resolved.slider_set.defaults).vertices, OrbitCamera(),
+                    material=skin)
 
 
 def runtime(entry: Entry) -> Runtime:

@@ -1,9 +1,12 @@
 """Per-visitor state, kept server-side in a ``gr.State``: nothing here is shared.
 
 ``token`` is made by the server when the page opens (it names the session's scratch folder);
+``view`` names the page's viewer in the app's frame service (which keeps its camera), and
+``announced`` is the view id the page was last told;
 ``entry`` is the catalog id on show; ``values`` (K,) every slider's value, including those the
-page has no slot for; ``vertices`` (V, 3) the mesh on show and ``displacement`` (V,) how far
-each vertex moved in the last change.
+page has no slot for; ``vertices`` (V, 3) the rest-pose mesh (measured, exported) and
+``displacement`` (V,) how far each vertex moved in the last change; ``pose`` and
+``appearance`` how the mesh is shown.
 """
 
 from __future__ import annotations
@@ -16,25 +19,6 @@ import time
 import numpy as np
 
 from semantify import limits
-
-
-@dataclasses.dataclass(frozen=True)
-class Camera:
-    azimuth: float = 0.0
-    elevation: float = 10.0
-    zoom: float = 1.0
-
-    @classmethod
-    def safe(cls, azimuth, elevation, zoom) -> Camera:
-        """A camera from page values, NaN and huge values brought back into range."""
-        def finite(value, default, low, high):
-            try:
-                value = float(value)
-            except (TypeError, ValueError):
-                return default
-            return min(max(value, low), high) if np.isfinite(value) else default
-        return cls(finite(azimuth, 0.0, -180.0, 180.0), finite(elevation, 10.0, -89.0, 89.0),
-                   finite(zoom, 1.0, 0.25, 4.0))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,9 +70,12 @@ class Throttle:
 @dataclasses.dataclass
 class Session:
     token: str = ""
+    view: str = ""
+    announced: str = ""  # the view id the page was last sent
     entry: str = ""
     values: tuple[float, ...] = ()
-    camera: Camera = Camera()
+    pose: str = "rest"
+    appearance: str = "skin"
     heatmap: bool = False
     coefficients: tuple[float, ...] = ()
     vertices: np.ndarray | None = None

@@ -1,14 +1,22 @@
-"""From a session and its runtime to what the page shows: the mesh, its frame, its numbers."""
+"""From a session and its runtime to what the page shows: the mesh, its frame, its numbers.
+
+Frames go through the app's :class:`~semantify.app.viewport.FrameService`: it holds each
+page's camera (the page orbits, zooms and pans it) and draws both the frames the page asks for
+while moving and those the app's own events send.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 
+import gradio as gr
 import numpy as np
+import torch
 
-from semantify.app import frames, heatmap
+from semantify.app import heatmap
 from semantify.app.runtime import Runtime
 from semantify.app.session import Session
+from semantify.app.viewport import FrameService, Scene
 
 
 def with_values(session: Session, runtime: Runtime, values, notes=()) -> tuple[Session, object]:
@@ -21,28 +29,96 @@ def with_values(session: Session, runtime: Runtime, values, notes=()) -> tuple[S
 
 
 def opened(session: Session, runtime: Runtime, values=None) -> Session:
-    """``session`` switched to ``runtime``'s entry, at its defaults (or at ``values``)."""
+    """``session`` switched to ``runtime``'s entry, at its defaults (or at ``values``), in a
+    pose the model has."""
+    from semantify.poses import pose_names
+
     slider_set = runtime.slider_set
     start = slider_set.defaults if values is None else values
+    pose = session.pose if session.pose in pose_names(slider_set.model) else "rest"
     fresh = dataclasses.replace(session, entry=runtime.entry.id, vertices=None,
-                                displacement=None)
+                                displacement=None, pose=pose)
     fresh, _ = with_values(fresh, runtime, start)
     return dataclasses.replace(fresh, displacement=np.zeros(len(fresh.vertices), np.float32))
 
 
-def camera(session: Session):
-    from viewer.camera import OrbitCamera
+def shown_vertices(session: Session, runtime: Runtime, coefficients=None,
+                   rest: np.ndarray | None = None) -> np.ndarray:
+    """(V, 3) vertices on show: the session's shape (or ``coefficients``, ``rest``) posed."""
+    from semantify.poses import posed_vertices
 
-    c = session.camera
-    return OrbitCamera(azimuth=c.azimuth, elevation=c.elevation, distance=1.0 / c.zoom)
+    rest = session.vertices if rest is None else rest
+    if session.pose == "rest":
+        return rest
+    coefficients = session.coefficients if coefficients is None else coefficients
+    with torch.no_grad():
+        return posed_vertices(runtime.slider_set.model,
+                              torch.as_tensor(coefficients, dtype=torch.float32)[None],
+                              session.pose)[0].numpy()
 
 
-def frame(session: Session, runtime: Runtime) -> str:
-    """The session's render as a JPEG data URL (heatmap colours when enabled)."""
+def scene(session: Session, runtime: Runtime, vertices: np.ndarray, moved=None) -> Scene:
+    """The scene of posed ``vertices`` in the session's look (heatmap of ``moved``)."""
+    from semantify.appearance import material_for
+    from semantify.rendering import framing_for
+
+    model = runtime.slider_set.model
     colors = None
-    if session.heatmap and session.displacement is not None:
-        colors = heatmap.colors(session.displacement)
-    return frames.jpeg_data_url(runtime.render(session.vertices, camera(session), colors))
+    if session.heatmap and moved is not None:
+        colors = heatmap.colors(moved)
+    return Scene(runtime.renderer, vertices, material_for(model, session.appearance),
+                 framing_for(model, session.pose), colors)
+
+
+def follow(session: Session, runtime: Runtime):
+    """The view's builder for slider drags ({slot: value}, quick) -> Scene: the session's
+    values with the page's sliders moved; ``quick`` skips metric refinement."""
+    slider_set, panel = runtime.slider_set, runtime.panel
+
+    def build(by_slot: dict[int, float], quick: bool) -> Scene:
+        values = list(session.values)
+        for slot, value in by_slot.items():
+            index = panel.index_of(slot)
+            if index is not None:
+                values[index] = value
+        if quick:
+            coefficients = slider_set.coefficients(values, refine=False)[0]
+            with torch.no_grad():
+                rest = slider_set.model(coefficients[None])[0].numpy()
+        else:
+            shape = runtime.shape(values)
+            coefficients, rest = shape.coefficients, shape.vertices
+        moved = heatmap.displacement(session.vertices, rest)
+        built = scene(session, runtime, shown_vertices(session, runtime, coefficients, rest),
+                      moved)
+        final = not (quick and slider_set.metric_names)
+        return dataclasses.replace(built, final=final)
+
+    return build
+
+
+def frame(session: Session, runtime: Runtime, frames: FrameService) -> str | gr.HTML:
+    """Show the session in its view and return the viewer's update: the frame, a JPEG data
+    URL (what API clients read), with the view id when the page does not know it yet. A
+    session whose view was forgotten (the service keeps the most recent ones) gets a new one,
+    at the default camera."""
+    if frames.camera(session.view) is None:
+        session.view = frames.open()
+    frames.show(session.view, scene(session, runtime, shown_vertices(session, runtime),
+                                    session.displacement))
+    frames.follow(session.view, follow(session, runtime))
+    image = frames.render(session.view)
+    if session.announced == session.view:
+        return image
+    session.announced = session.view
+    return gr.HTML(value=image, view=session.view)
+
+
+def colour_key(session: Session) -> str:
+    """The heatmap's colour key (empty when the heatmap is off)."""
+    if not session.heatmap or session.displacement is None:
+        return ""
+    return heatmap.colour_key(float(session.displacement.max()))
 
 
 def record(session: Session, runtime: Runtime) -> dict:
@@ -53,4 +129,4 @@ def record(session: Session, runtime: Runtime) -> dict:
     names = slider_set.model.coefficient_names
     return Params(slider_set.model_ref, tuple(zip(names, session.coefficients)),
                   () if slider_set.is_raw else tuple(zip(slider_set.names, session.values)),
-                  None if slider_set.is_raw else slider_set.name).to_dict()
+                  None if slider_set.is_raw else slider_set.name, session.pose).to_dict()

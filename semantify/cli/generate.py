@@ -34,6 +34,12 @@ def add(subparsers) -> None:
     p.add_argument("--no-measurements", action="store_true",
                    help="do not record body measurements")
     p.add_argument("--workers", type=int, default=1, help="render worker processes per device")
+    p.add_argument("--pose", default="rest",
+                   help="pose the samples are rendered in (default rest; a wrong name lists "
+                        "the model's poses); measurements always come from the rest pose")
+    p.add_argument("--appearance", default="clay", choices=("skin", "clay"),
+                   help="render samples in skin (textured renders suit CLIP) or clay "
+                        "(default clay)")
     p.set_defaults(run=run)
 
 
@@ -77,7 +83,7 @@ def run(args) -> int:
         _check_views(views)
     spec = GenerationSpec(args.model, args.samples, args.seed, views, clip, args.size,
                           args.batch_size, args.thumbnails, not args.no_measurements,
-                          prior=args.prior)
+                          prior=args.prior, pose=args.pose, appearance=args.appearance)
     summary = generate(spec, args.out, devices=args.devices, num_nodes=args.num_nodes,
                        accelerator=args.accelerator, workers=args.workers)
     if is_rank_zero():  # the other ranks of a distributed run stay quiet

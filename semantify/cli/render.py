@@ -1,11 +1,14 @@
-"""``semantify render``: one PNG of a model's shape, views side by side."""
+"""``semantify render``: a shape of a model, posed and in skin or clay, as a PNG (views side
+by side) or a 360-degree turntable (.mp4 or .gif)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 
 
 def add(subparsers) -> None:
-    parser = subparsers.add_parser("render", help="render a shape of a model to a PNG")
+    parser = subparsers.add_parser(
+        "render", help="render a shape of a model to a PNG, or a turntable MP4/GIF")
     parser.add_argument("model", help="model id (see `semantify models`)")
     shape = parser.add_mutually_exclusive_group()
     shape.add_argument("--coeffs", metavar="P.json",
@@ -14,26 +17,49 @@ def add(subparsers) -> None:
                             "the mean shape)")
     shape.add_argument("--random", metavar="SEED", type=int,
                        help="a random shape drawn from the model's sampler with this seed")
+    parser.add_argument("--pose", default="rest",
+                        help="a pose name (rest, a-pose, t-pose, standing-relaxed, walking, "
+                             "sitting, arms-crossed, head-turned, ...; a wrong name lists the "
+                             "model's poses) or a pose .json file (default: rest, the pose "
+                             "measurements are taken in)")
+    parser.add_argument("--appearance", default="clay", choices=("skin", "clay"),
+                        help="skin (textured where the model has a texture) or clay "
+                             "(default: clay)")
     parser.add_argument("--views", default="front",
-                        help="comma-separated views: front, side, back, three-quarter, top, "
-                             "left, right or AZIMUTH:ELEVATION (default: front)")
+                        help="comma-separated views for a PNG: front, side, back, "
+                             "three-quarter, top, left, right or AZIMUTH:ELEVATION "
+                             "(default: front)")
     parser.add_argument("--size", type=int, default=512, help="pixels per view (default 512)")
-    parser.add_argument("--out", required=True, metavar="FILE.png", help="output PNG")
+    parser.add_argument("--frames", type=int, default=72,
+                        help="frames in a turntable's turn (default 72)")
+    parser.add_argument("--fps", type=int, default=24, help="turntable frames/s (default 24)")
+    parser.add_argument("--out", required=True, metavar="FILE",
+                        help="output: FILE.png (the views side by side), or FILE.mp4 / "
+                             "FILE.gif (a 360-degree turntable)")
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
     import torch
 
+    from semantify.appearance import check_appearance, material_for
     from semantify.cli.results import writable_file
     from semantify.models import load_model
-    from semantify.rendering import interactive_renderer, viewer_errors
+    from semantify.poses import posed_vertices, resolve_pose
+    from semantify.rendering import framing_for, interactive_renderer, viewer_errors
+    from semantify.turntable import FORMATS, check_turntable, write_turntable
     from viewer import OrbitCamera, parse_views, save_png, side_by_side
 
-    with viewer_errors():
-        views = parse_views(args.views)
-    writable_file(args.out, "--out", (".png",))
+    writable_file(args.out, "--out", (".png", *FORMATS))
+    turntable = Path(args.out).suffix.lower() in FORMATS
+    if turntable:
+        check_turntable(args.out, args.frames, args.fps, args.size)
+    else:
+        with viewer_errors():
+            views = parse_views(args.views)
+    check_appearance(args.appearance)
     model = load_model(args.model)
+    pose = resolve_pose(model, args.pose)
     coefficients = model.default_coefficients()
     if args.random is not None:
         coefficients = model.sample([0], seed=args.random)[0]
@@ -41,15 +67,23 @@ def run(args) -> int:
         from semantify.params import Params
 
         coefficients = Params.read(args.coeffs).coefficients_for(model, args.coeffs)
+    if turntable:
+        write_turntable(args.out, model, coefficients, pose, args.appearance, args.size,
+                        args.frames, args.fps)
+        print(f"wrote {args.out} ({args.frames} frames, {args.size} px, {pose.name}, "
+              f"{args.appearance})")
+        return 0
     with torch.no_grad():
-        vertices = model(coefficients[None])[0].cpu().numpy()
+        vertices = posed_vertices(model, coefficients[None], pose)[0].cpu().numpy()
+    material, framing = material_for(model, args.appearance), framing_for(model, pose)
     renderer = interactive_renderer(model, size=args.size)
     try:
         with viewer_errors():
-            images = [renderer.render(vertices, OrbitCamera(view.azimuth, view.elevation))
-                      for view in views]
+            images = [renderer.render(vertices, OrbitCamera(view.azimuth, view.elevation),
+                                      material=material, framing=framing) for view in views]
             save_png(args.out, side_by_side(images))
     finally:
         renderer.release()
-    print(f"wrote {args.out} ({len(views)} view{'s' * (len(views) > 1)}, {args.size} px)")
+    print(f"wrote {args.out} ({len(views)} view{'s' * (len(views) > 1)}, {args.size} px, "
+          f"{pose.name}, {args.appearance})")
     return 0

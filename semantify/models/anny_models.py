@@ -117,7 +117,7 @@ class AnnyModel(MorphableModel):
         super().__init__()
         anny = _anny()
         self.id, self.name, self.family, self.framing = model_id, name, family, framing
-        self.default_pose = "rest (neutral standing)"
+        self.skeleton = "anny"
         self._phenotypes = tuple(phenotypes)
         self.featured = self._phenotypes
         self.prior_name = model_id
@@ -181,7 +181,8 @@ class AnnyModel(MorphableModel):
         self.register_buffer("_basis", anny.blendshapes[columns].contiguous(), persistent=False)
         self._columns = torch.tensor(columns, dtype=torch.long)
 
-    def _vertices(self, coefficients: torch.Tensor) -> torch.Tensor:
+    def _weights(self, coefficients: torch.Tensor) -> torch.Tensor:
+        """(B, C) coefficients -> (B, W) weights of all of Anny's blendshapes."""
         anny = _anny()
         batch = coefficients.shape[0]
         phenotypes = torch.full((batch, len(anny.phenotype_labels)), 0.5)
@@ -191,11 +192,87 @@ class AnnyModel(MorphableModel):
         facial = torch.zeros(batch, len(anny.facial_action_labels))
         if self._n_ph + self._n_lc < coefficients.shape[1]:
             facial = coefficients[:, self._n_ph + self._n_lc :]
+        return _blendshape_weights(anny, phenotypes, local, facial)
+
+    def _rest(self, weights: torch.Tensor) -> torch.Tensor:
+        """(B, W) blendshape weights -> (B, V, 3) rest vertices in Anny's frame (Z up)."""
+        return self._template + torch.einsum("cpd,bc->bpd", self._basis, weights[:, self._columns])
+
+    def _vertices(self, coefficients: torch.Tensor) -> torch.Tensor:
         # Gradients flow only when asked for (training through the model); else skip autograd.
         with torch.set_grad_enabled(torch.is_grad_enabled() and coefficients.requires_grad):
-            weights = _blendshape_weights(anny, phenotypes, local, facial)[:, self._columns]
-            vertices = self._template + torch.einsum("cpd,bc->bpd", self._basis, weights)
+            vertices = self._rest(self._weights(coefficients))
         return vertices @ TO_CANONICAL.T
+
+    def skin_texture(self):
+        from semantify.models.anny_skin import skin_texture
+
+        return skin_texture()
+
+    @property
+    def bone_names(self) -> tuple[str, ...]:
+        return tuple(_anny().bone_labels)
+
+    @property
+    def bone_parents(self) -> tuple[int, ...]:
+        return tuple(_anny().bone_parents)
+
+    def joint_positions(self, coefficients: torch.Tensor) -> torch.Tensor:
+        coefficients = self.validate(coefficients)
+        with torch.no_grad():
+            bones, _ = _rest_bones(_anny(), self._weights(coefficients))
+        return bones[..., :3, 3] @ TO_CANONICAL.T
+
+    def skin(self, coefficients: torch.Tensor, rotations: torch.Tensor):
+        """Anny's own skeleton and skinning (its cached bone frames, its LBS): rest bones from
+        the blendshape weights, forward kinematics with ``rotations`` about each bone's head
+        in world axes carried by its parent, then linear blend skinning."""
+        from anny.utils import kinematics
+
+        anny = _anny()
+        coefficients = self.validate(coefficients)
+        with torch.set_grad_enabled(torch.is_grad_enabled() and coefficients.requires_grad):
+            weights = self._weights(coefficients)
+            rest = self._rest(weights)
+            rest_bones, _ = _rest_bones(anny, weights)
+            deltas = torch.zeros(len(rest), len(anny.bone_labels), 4, 4)
+            deltas[:, :, :3, :3] = TO_CANONICAL.T @ rotations.float() @ TO_CANONICAL
+            deltas[:, :, 3, 3] = 1.0
+            deltas[:, 0, :3, 3] = rest_bones[:, 0, :3, 3]  # the root turns about its own head
+            chain = (anny.kinematic_chain_levels, anny.kinematic_chain_indices)
+            transforms, _ = kinematics.forward_kinematic(chain, rest_bones, deltas, "local-ref")
+            posed = anny.get_skinned_vertices(rest, transforms)
+        return posed @ TO_CANONICAL.T, rest @ TO_CANONICAL.T
+
+
+def _rest_bones(anny, weights: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, W) blendshape weights -> (B, J, 4, 4) rest bone poses (Anny's frame) and (B, J, 3, 3)
+    orientations, as ``Anny._get_cached_rest_model`` computes them, without its full-size
+    rest vertices."""
+    import roma
+
+    heads_basis, orientation_basis = _bone_bases(anny)
+    count = len(anny.bone_labels)
+    heads = (anny.template_bone_heads.reshape(1, -1) + weights @ heads_basis).reshape(-1, count, 3)
+    covariance = (anny.bone_template_orientation_matrices.reshape(1, -1)
+                  + weights @ orientation_basis).reshape(-1, count, 3, 3)
+    # The SVD solver: for a few hundred 3x3 matrices it is the faster of roma's two (the same
+    # rotations to float precision), and it does not crawl on a busy machine.
+    orientations = roma.special_procrustes(covariance, method="svd")
+    if anny.root_identity_orientation:
+        orientations = torch.cat([torch.eye(3).expand(len(weights), 1, 3, 3),
+                                  orientations[:, 1:]], dim=1)
+    poses = roma.Rigid(linear=orientations, translation=heads).to_homogeneous()
+    return poses, orientations
+
+
+@functools.cache
+def _bone_bases(anny) -> tuple[torch.Tensor, torch.Tensor]:
+    """Anny's bone head and orientation blendshapes as contiguous (W, J*3) and (W, J*9)
+    matrices, so that one matrix product per batch gives every bone's rest state."""
+    return (anny.bone_heads_blendshapes.reshape(len(anny.bone_heads_blendshapes), -1).contiguous(),
+            anny.bone_orientation_blendshapes.reshape(
+                len(anny.bone_orientation_blendshapes), -1).contiguous())
 
 
 def _blendshape_weights(anny, phenotypes, local, facial) -> torch.Tensor:

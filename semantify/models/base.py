@@ -53,7 +53,6 @@ class MorphableModel(torch.nn.Module, abc.ABC):
     id: str
     name: str
     family: str
-    default_pose: str = "rest"
     coefficients: tuple[Coefficient, ...]
     faces: torch.Tensor
     uv_map: UVMap | None = None
@@ -64,6 +63,12 @@ class MorphableModel(torch.nn.Module, abc.ABC):
     # move (empty: the first REFINABLE_COUNT, which for PCA models are the largest modes).
     featured: tuple[str, ...] = ()
     refinable: tuple[str, ...] = ()
+    # ``skeleton``: the id of the skeleton file (``semantify/poses/skeletons``) that poses this
+    # model, or None when it has only its rest pose. Models with one implement
+    # :meth:`skin` and :meth:`joint_positions` and name their bones.
+    skeleton: str | None = None
+    bone_names: tuple[str, ...] = ()
+    bone_parents: tuple[int, ...] = ()  # parent index per bone, -1 for the root
 
     @property
     def coefficient_names(self) -> list[str]:
@@ -151,6 +156,23 @@ class MorphableModel(torch.nn.Module, abc.ABC):
     @abc.abstractmethod
     def _vertices(self, coefficients: torch.Tensor) -> torch.Tensor:
         """(B, C) validated float32 coefficients -> (B, V, 3) vertices."""
+
+    def skin(self, coefficients: torch.Tensor,
+             rotations: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Pose the shapes: (B, C) coefficients and (J, 3, 3) per-bone rotations (model axes,
+        about each bone's head, in the world axes its parent carried it to; identity keeps the
+        rest pose) -> ((B, V, 3) posed, (B, V, 3) rest) vertices. Call it through
+        :func:`semantify.poses.posed_vertices`, which turns named poses into rotations."""
+        raise SemantifyError(f"{self.id} has no skeleton; it can only be shown at rest.")
+
+    def joint_positions(self, coefficients: torch.Tensor) -> torch.Tensor:
+        """(B, C) coefficients -> (B, J, 3) rest positions of the bones' heads."""
+        raise SemantifyError(f"{self.id} has no skeleton; it can only be shown at rest.")
+
+    def skin_texture(self) -> np.ndarray | None:
+        """(H, W, 4) uint8 skin texture in :attr:`uv_map` (sRGB albedo, top row v = 1;
+        alpha: how much light scatters under the skin), or None: the skin shader alone."""
+        return None
 
     def describe(self) -> dict:
         """A JSON-friendly description, recorded in datasets and slider sets."""

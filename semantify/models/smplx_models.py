@@ -2,8 +2,9 @@
 
 Each file holds a skinned blendshape model in the SMPL format: ``v_template`` (V, 3),
 ``shapedirs`` (V, 3, K), ``posedirs`` (V, 3, 9(J-1)), ``J_regressor`` (J, V),
-``kintree_table`` (2, J), ``weights`` (V, J) and ``f`` (F, 3). Vertices come from
-``smplx.lbs.lbs`` in the rest pose (zero pose: the shaped template). Files are read by
+``kintree_table`` (2, J), ``weights`` (V, J) and ``f`` (F, 3). At rest, vertices are the
+shaped template (what ``smplx.lbs.lbs`` gives at zero pose); poses (:mod:`semantify.poses`) run
+``smplx.lbs.lbs``, pose blendshapes included. Files are read by
 :mod:`semantify.models.model_files` (no chumpy, no arbitrary unpickling); smplx never opens them.
 
 Coefficients are betas ``beta0..`` (range [-5, 5], default 0, drawn as the Semantify paper
@@ -97,13 +98,15 @@ def _uv_map(arrays: dict, num_faces: int) -> UVMap | None:
 
 
 class SkinnedModel(MorphableModel):
-    """A skinned blendshape model in the SMPL file format, posed at rest by smplx's LBS.
+    """A skinned blendshape model in the SMPL file format, at rest its shaped template.
 
     ``columns`` picks the shapedirs components the coefficients drive, in order.
+    ``skeleton_id`` names the skeleton file that poses it (None: rest pose only).
     """
 
     def __init__(self, model_id, name, family, framing, arrays, columns, coefficients,
-                 distribution, to_canonical=None, prior_name: str = "reference-betas"):
+                 distribution, to_canonical=None, prior_name: str = "reference-betas",
+                 skeleton_id: str | None = None):
         super().__init__()
         self.id, self.name, self.family, self.framing = model_id, name, family, framing
         self.prior_name = prior_name
@@ -125,16 +128,42 @@ class SkinnedModel(MorphableModel):
         rotation = np.eye(3) if to_canonical is None else to_canonical
         self.register_buffer("to_canonical", torch.tensor(rotation, dtype=f32))
         self.uv_map = _uv_map(arrays, len(arrays["f"]))
+        self._use_skeleton(skeleton_id)
 
     def _vertices(self, coefficients: torch.Tensor) -> torch.Tensor:
+        from smplx.lbs import blend_shapes
+
+        with torch.no_grad():  # smplx's LBS at zero pose is exactly the shaped template
+            vertices = self.v_template + blend_shapes(coefficients, self.shapedirs)
+        return vertices @ self.to_canonical.T
+
+    def _use_skeleton(self, skeleton_id: str | None) -> None:
+        """Pose with the skeleton file ``skeleton_id`` if it names as many bones as we have."""
+        from semantify.poses.records import skeleton
+
+        bones = skeleton(skeleton_id).bones if skeleton_id else ()
+        if len(bones) == self.parents.shape[0]:
+            self.skeleton, self.bone_names = skeleton_id, bones
+            self.bone_parents = tuple(int(p) for p in self.parents)
+
+    def joint_positions(self, coefficients: torch.Tensor) -> torch.Tensor:
+        if self.skeleton is None:
+            return super().joint_positions(coefficients)
+        return torch.einsum("jv,bvd->bjd", self.J_regressor, self.forward(coefficients))
+
+    def skin(self, coefficients: torch.Tensor, rotations: torch.Tensor):
+        """smplx's LBS (with the pose blendshapes) at the given joint rotations."""
         from smplx.lbs import lbs
 
-        pose = torch.zeros(coefficients.shape[0], 3 * self.parents.shape[0],
-                           device=coefficients.device)
+        if self.skeleton is None:
+            return super().skin(coefficients, rotations)
+        coefficients = self.validate(coefficients).to(self.v_template.device)
+        local = self.to_canonical.T @ rotations.float() @ self.to_canonical
+        pose = local.expand(len(coefficients), -1, -1, -1)
         with torch.no_grad():
-            vertices, _ = lbs(coefficients, pose, self.v_template, self.shapedirs,
-                              self.posedirs, self.J_regressor, self.parents, self.lbs_weights)
-        return vertices @ self.to_canonical.T
+            posed, _ = lbs(coefficients, pose, self.v_template, self.shapedirs, self.posedirs,
+                           self.J_regressor, self.parents, self.lbs_weights, pose2rot=False)
+        return posed @ self.to_canonical.T, self._vertices(coefficients)
 
 
 def _load(kind: str, gender: str = "neutral") -> tuple[dict, Path]:
@@ -177,7 +206,7 @@ def smpl(gender: str = "neutral", num_betas: int = 10) -> SkinnedModel:
     model_id = f"smpl-{gender}"
     n = _count(num_betas, arrays["shapedirs"].shape[-1], "betas", model_id, path, "num_betas")
     return SkinnedModel(model_id, f"SMPL {gender}", "body", "body", arrays, np.arange(n),
-                        _betas(n), Distribution("reference"))
+                        _betas(n), Distribution("reference"), skeleton_id="smpl")
 
 
 def smplx(gender: str = "neutral", num_betas: int = 10) -> SkinnedModel:
@@ -187,7 +216,7 @@ def smplx(gender: str = "neutral", num_betas: int = 10) -> SkinnedModel:
     available = _split(arrays["shapedirs"].shape[-1])
     n = _count(num_betas, available, "betas", model_id, path, "num_betas")
     return SkinnedModel(model_id, f"SMPL-X {gender}", "body", "body", arrays, np.arange(n),
-                        _betas(n), Distribution("reference"))
+                        _betas(n), Distribution("reference"), skeleton_id="smplx")
 
 
 FLAME_PARTS = {"shape": ("flame-shape", "face"), "expression": ("flame-expression", "expression"),
@@ -220,7 +249,7 @@ def flame(part: str = "both", num_betas: int = 10, num_expression: int = 10) -> 
             "both": "FLAME shape + expression"}[part]
     prior = {"shape": "reference-betas", "expression": "flame-expression", "both": "flame"}[part]
     return SkinnedModel(model_id, name, family, "head", arrays, np.array(columns), coefficients,
-                        groups, prior_name=prior)
+                        groups, prior_name=prior, skeleton_id="flame")
 
 
 def smal(num_betas: int = 10) -> SkinnedModel:

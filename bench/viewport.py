@@ -1,0 +1,277 @@
+"""The app's orbit viewer in headless Chromium: frames/s that reach the page during a continuous
+drag, the full frame's delay after release, and frame requests from many sessions at once.
+
+- ``drag``: the app (``semantify app``, torch at one thread as it launches) on raw anny-body
+  and on the shipped metric slider set; a scripted drag of DRAG_SECONDS at ~60 pointer
+  events/s on the view, then on a slider; frames counted in the page (``orbitStats``),
+  release -> full frame in ms;
+- ``sessions``: CLIENTS threads, each its own view, asking frames over HTTP as a page does (one
+  in flight), plus one client flooding its view with parallel requests: p50/p95 per frame for
+  the well-behaved ones, errors, and how many of the flood's requests were refused;
+- ``moves``: CLIENTS gradio_client sessions on raw anny-body, each moving a slider MOVES times
+  through the app's ``/move`` API (shape, skin render, measurements): p50/p95 per move, errors.
+
+Run: ``python bench/viewport.py [--only drag|sessions]`` (ANNY_CACHE_DIR set as in the
+Makefile). Chromium: Debian's /usr/bin/chromium, never downloaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import socket
+import statistics
+import threading
+import time
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+DRAG_SECONDS, ROUNDS = 4.0, 3
+CLIENTS, REQUESTS, FLOOD = 20, 30, 8
+MOVES = 10
+STATS = "() => document.querySelector('#render .orbit-stage').parentElement.orbitStats"
+ENTRIES = {"raw": "Anny body: raw coefficients", "metric": "anny-body-metric"}  # picker labels
+
+
+def launch():
+    from semantify.app import build_app
+    from semantify.app.blocks import launch as serve
+
+    demo = build_app()
+    with socket.socket() as probe:  # a port of our own: other servers come and go on 786x
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    serve(demo, port, server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
+    return demo
+
+
+def first_frame(page) -> None:
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#render img.render');"
+        " return i && i.src.startsWith('data:image/jpeg'); }", timeout=120_000)
+
+
+def open_entry(page, label: str) -> None:
+    """Pick the picker entry starting with ``label`` and wait for its frame."""
+    pushed = page.evaluate(STATS)["pushed"]
+    page.locator("#picker input").click()
+    page.get_by_role("option", name=label, exact=False).first.click()
+    page.wait_for_function(f"n => ({STATS})().pushed > n", arg=pushed, timeout=120_000)
+
+
+# A continuous drag played inside the page at ~60 events/s (a driver outside the page, one
+# CDP round trip per move, manages only ~20/s on a busy machine): pointer events on the view,
+# or input events on a slider's range (then its release), back and forth every 2 s.
+DRAG_JS = """async ([selector, seconds, kind]) => {
+  const target = document.querySelector(selector);
+  const box = target.getBoundingClientRect();
+  const x0 = box.left + box.width * 0.2, y0 = box.top + box.height / 2, span = box.width * 0.6;
+  const pointer = (type, x) => target.dispatchEvent(new PointerEvent(type, {
+    bubbles: true, cancelable: true, pointerId: 7, clientX: x, clientY: y0, button: 0,
+    buttons: type === "pointerup" ? 0 : 1}));
+  const low = Number(target.min), high = Number(target.max);
+  const slide = (share) => { target.value = String(low + (high - low) * share);
+                             target.dispatchEvent(new Event("input", {bubbles: true})); };
+  if (kind === "view") pointer("pointerdown", x0);
+  else target.dispatchEvent(new PointerEvent("pointerdown", {bubbles: true}));
+  const started = performance.now();
+  let step = 0;
+  while (performance.now() - started < seconds * 1000) {
+    const phase = (step % 120) / 60, share = phase <= 1 ? phase : 2 - phase;
+    if (kind === "view") pointer("pointermove", x0 + span * share);
+    else slide(0.2 + 0.6 * share);
+    step += 1;
+    await new Promise(resolve => setTimeout(resolve, 16));
+  }
+  const elapsed = (performance.now() - started) / 1000;
+  if (kind === "view") pointer("pointerup", x0);
+  else target.dispatchEvent(new PointerEvent("pointerup", {bubbles: true}));
+  return [elapsed, step / elapsed];
+}"""
+
+
+def drag(page, selector: str, seconds: float, kind: str = "view") -> tuple[float, float, dict]:
+    """Drag ``selector`` for ``seconds``: (seconds, pointer events/s, frames counted)."""
+    before = page.evaluate(STATS)
+    elapsed, rate = page.evaluate(DRAG_JS, [selector, seconds, kind])
+    during = page.evaluate(STATS)
+    return elapsed, rate, {k: during[k] - before[k] for k in ("frames", "pushed", "dropped")}
+
+
+def release_delay(page, kind: str = "view") -> float:
+    """Milliseconds from the release of the last drag to its full frame on the page."""
+    shown, released = ("lastFullAt", "releasedAt") if kind == "view" else (
+        "sliderFullAt", "sliderReleasedAt")
+    page.wait_for_function(f"() => {{ const s = ({STATS})(); return s.{shown} > s.{released}; }}",
+                           timeout=30_000)
+    stats = page.evaluate(STATS)
+    return stats[shown] - stats[released]
+
+
+def bench_drag(entries) -> None:
+    from playwright.sync_api import sync_playwright
+
+    demo = launch()
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            page.goto(demo.local_url, timeout=120_000)
+            first_frame(page)
+            for entry in entries:
+                open_entry(page, ENTRIES[entry])
+                rates, delays, moves = [], [], []
+                for _ in range(ROUNDS):
+                    elapsed, pointer_rate, counted = drag(page, "#render .orbit-stage",
+                                                          DRAG_SECONDS)
+                    rates.append(counted["frames"] / elapsed)
+                    moves.append(pointer_rate)
+                    delays.append(release_delay(page))
+                    page.wait_for_timeout(300)
+                print(f"{entry}: view drag {statistics.median(rates):5.1f} frames/s reach the "
+                      f"page (rounds {', '.join(f'{r:.1f}' for r in rates)}; pointer events "
+                      f"{statistics.median(moves):.0f}/s); full frame "
+                      f"{statistics.median(delays):4.0f} ms after release (rounds "
+                      f"{', '.join(f'{d:.0f}' for d in delays)})")
+                rates, delays = [], []
+                for _ in range(ROUNDS):
+                    elapsed, _, counted = drag(page, "#slider-3 input[type=range]",
+                                               DRAG_SECONDS, "slider")
+                    rates.append((counted["frames"] + counted["pushed"]) / elapsed)
+                    delays.append(release_delay(page, "slider"))
+                    page.wait_for_timeout(500)
+                print(f"{entry}: slider drag {statistics.median(rates):5.1f} frames/s reach the "
+                      f"page (rounds {', '.join(f'{r:.1f}' for r in rates)}); full frame "
+                      f"{statistics.median(delays):4.0f} ms after release (rounds "
+                      f"{', '.join(f'{d:.0f}' for d in delays)})")
+            browser.close()
+    finally:
+        demo.close()
+
+
+def bench_sessions() -> None:
+    import httpx
+    import torch
+
+    from semantify.app.viewport.service import Scene
+    from semantify.models import load_model
+    from semantify.rendering import interactive_renderer
+
+    demo = launch()
+    try:
+        service = demo.frame_service
+        model = load_model("anny-body")
+        with torch.no_grad():
+            vertices = model(model.default_coefficients()[None])[0].numpy()
+        scene = Scene(interactive_renderer(model), vertices)
+        config = httpx.get(demo.local_url + "config").json()
+        component = next(c["id"] for c in config["components"]
+                         if c.get("props", {}).get("elem_id") == "render")
+        url = demo.local_url.rstrip("/") + "/gradio_api/component_server"
+
+        def client(index: int, flood: bool = False) -> list:
+            view = service.open()
+            service.show(view, scene)
+            results = []
+            with httpx.Client(timeout=60) as http:
+                def ask(seq: int):
+                    body = {"session_hash": f"bench{index}", "component_id": component,
+                            "fn_name": "frame", "data": {"view": view, "seq": seq,
+                                                         "azimuth": seq * 3.0,
+                                                         "quality": "draft"}}
+                    started = time.perf_counter()
+                    reply = http.post(url, json=body)
+                    reply.raise_for_status()
+                    return time.perf_counter() - started, reply.json()
+                if flood:
+                    with concurrent.futures.ThreadPoolExecutor(FLOOD) as pool:
+                        results = list(pool.map(ask, range(1, REQUESTS * FLOOD + 1)))
+                else:
+                    for seq in range(1, REQUESTS + 1):
+                        results.append(ask(seq))
+            return results
+
+        errors, good, flood = [], [], []
+        lock = threading.Lock()
+
+        def run(index: int) -> None:
+            try:
+                out = client(index, flood=index == CLIENTS)
+                with lock:
+                    (flood if index == CLIENTS else good).extend(out)
+            except Exception as error:  # noqa: BLE001 - every failure counts as one error
+                with lock:
+                    errors.append(repr(error))
+
+        threads = [threading.Thread(target=run, args=(i,)) for i in range(CLIENTS + 1)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - started
+        drawn = sorted(t for t, reply in good if "image" in reply)
+        refused = sum(1 for _, reply in flood if "dropped" in reply)
+        print(f"sessions: {CLIENTS} clients x {REQUESTS} frames (+1 flooding {FLOOD} in "
+              f"parallel): {len(drawn)}/{len(good)} drawn, p50 "
+              f"{1000 * statistics.median(drawn):.0f} ms, p95 "
+              f"{1000 * drawn[int(0.95 * (len(drawn) - 1))]:.0f} ms, errors {len(errors)}; "
+              f"flood: {refused}/{len(flood)} refused; {elapsed:.1f} s; "
+              f"server stats {dict(service.stats)}")
+    finally:
+        demo.close()
+
+
+def bench_moves() -> None:
+    from gradio_client import Client
+
+    demo = launch()
+    try:
+        times, errors = [], []
+        lock = threading.Lock()
+
+        def session(index: int) -> None:
+            try:
+                client = Client(demo.local_url, verbose=False, ssl_verify=False)
+                client.predict(api_name="/start")
+                client.predict("raw-anny-body", api_name="/open")
+                for move in range(MOVES):
+                    started = time.perf_counter()
+                    client.predict(3, 0.2 + 0.06 * ((index + move) % 10), api_name="/move")
+                    with lock:
+                        times.append(time.perf_counter() - started)
+            except Exception as error:  # noqa: BLE001 - every failure counts as one error
+                with lock:
+                    errors.append(repr(error)[:200])
+
+        threads = [threading.Thread(target=session, args=(i,)) for i in range(CLIENTS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        times.sort()
+        print(f"moves: {CLIENTS} sessions x {MOVES} slider moves (/move, skin): "
+              f"{len(times)} done, p50 {1000 * statistics.median(times):.0f} ms, p95 "
+              f"{1000 * times[int(0.95 * (len(times) - 1))]:.0f} ms, errors {len(errors)}"
+              + (f" (first: {errors[0]})" if errors else ""))
+    finally:
+        demo.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=("drag", "sessions", "moves"))
+    parser.add_argument("--entries", default="raw,metric",
+                        help=f"comma-separated, of {', '.join(ENTRIES)}")
+    args = parser.parse_args()
+    if args.only in (None, "drag"):
+        bench_drag(args.entries.split(","))
+    if args.only in (None, "sessions"):
+        bench_sessions()
+    if args.only in (None, "moves"):
+        bench_moves()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,227 @@
+"""Frames for drag-to-orbit views: per-session cameras, cheap frames while moving, a full
+frame on release, stale requests dropped, and per-view rate limits so that a client flooding
+view requests cannot starve other sessions.
+
+A view is one browser page's viewer. The page's JavaScript (``orbit.js``) asks for frames
+through the component's server function with a growing sequence number, at most one request
+in flight, always its latest camera; the server renders a view's frames one at a time and
+refuses (without rendering) a request that is older than one already seen, that arrives while
+the view is rendering, or that exceeds the view's rate.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import math
+import secrets
+import threading
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from semantify.errors import SemantifyError
+from viewer import CLAY, Framing, InteractiveRenderer, Material, OrbitCamera
+
+MAX_VIEWS = 256  # views kept; the least recently used is forgotten beyond this
+FRAMES_PER_SECOND, BURST = 60.0, 12  # per view
+MAX_SLIDERS = 256  # values a frame request may carry
+
+
+@dataclasses.dataclass(frozen=True)
+class Scene:
+    """What a view shows: ``vertices`` (V, 3) drawn by ``renderer`` (one per model, shared),
+    in ``material``, framed by ``framing`` (None: the renderer's own), optional ``colors``.
+    ``final`` is False for a quick shape that a slower build will refine (a metric set's
+    shape before its refinement)."""
+
+    renderer: InteractiveRenderer
+    vertices: np.ndarray
+    material: Material = CLAY
+    framing: Framing | None = None
+    colors: np.ndarray | None = None
+    final: bool = True
+
+
+class RateLimit:
+    """A token bucket: ``rate`` tokens per second, at most ``burst`` saved up."""
+
+    def __init__(self, rate: float = FRAMES_PER_SECOND, burst: int = BURST):
+        self.rate, self.burst = rate, burst
+        self.tokens, self.stamp = float(burst), time.monotonic()
+
+    def take(self) -> float:
+        """0 if a token was taken, else the seconds until one will be there."""
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        self.stamp = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
+
+
+@dataclasses.dataclass
+class View:
+    """One page's viewer: its camera, what it shows, and its request bookkeeping.
+
+    ``follow`` builds the scene for slider values a page sends while a slider is dragged
+    (``({slot: value}, quick) -> Scene``), so drags need no round trip through the app's
+    events.
+    """
+
+    camera: OrbitCamera = dataclasses.field(default_factory=OrbitCamera)
+    scene: Scene | None = None
+    follow: Callable[[dict[int, float], bool], Scene] | None = None
+    last_seq: int = 0
+    limit: RateLimit = dataclasses.field(default_factory=RateLimit)
+    rendering: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+
+
+def camera_from(request: dict) -> OrbitCamera:
+    """The camera a page sent (any junk becomes a safe camera: see OrbitCamera.clamped)."""
+    pan = request.get("pan")
+    pan = tuple(pan[:2]) if isinstance(pan, (list, tuple)) and len(pan) >= 2 else (0.0, 0.0)
+    return OrbitCamera(request.get("azimuth"), request.get("elevation"),
+                       request.get("distance"), pan).clamped()
+
+
+class FrameService:
+    """Views by id, and the frames they ask for, as JPEG data URLs.
+
+    ``encode`` turns an (H, W, 3) uint8 frame into what the page shows (a data URL).
+    """
+
+    def __init__(self, encode, max_views: int = MAX_VIEWS, rate: float = FRAMES_PER_SECOND,
+                 burst: int = BURST):
+        self.encode = encode
+        self.max_views, self.rate, self.burst = max_views, rate, burst
+        self._views: collections.OrderedDict[str, View] = collections.OrderedDict()
+        self._lock = threading.Lock()
+        self.stats = collections.Counter()
+
+    def open(self) -> str:
+        """A new view's id (unguessable; the page sends it back with each request)."""
+        view_id = secrets.token_urlsafe(12)
+        with self._lock:
+            self._views[view_id] = View(limit=RateLimit(self.rate, self.burst))
+            while len(self._views) > self.max_views:
+                self._views.popitem(last=False)
+        return view_id
+
+    def _view(self, view_id) -> View | None:
+        with self._lock:
+            view = self._views.get(view_id) if isinstance(view_id, str) else None
+            if view is not None:
+                self._views.move_to_end(view_id)
+            return view
+
+    def show(self, view_id: str, scene: Scene) -> None:
+        """Make ``view_id`` show ``scene`` (a new shape, pose, material or colours)."""
+        view = self._view(view_id)
+        if view is None:
+            raise KeyError(f"no view {view_id!r}; open one with FrameService.open().")
+        view.scene = scene
+
+    def follow(self, view_id: str, build: Callable[[dict[int, float], bool], Scene]) -> None:
+        """Let ``view_id`` rebuild its scene from the slider values a page sends with frame
+        requests: ``build({slot: value}, quick)`` (slots: the numbers ending the sliders'
+        element ids); ``quick`` (drafts, and the first frame after a release) may skip slow
+        steps such as a metric refinement, and return a Scene with ``final=False``."""
+        view = self._view(view_id)
+        if view is None:
+            raise KeyError(f"no view {view_id!r}; open one with FrameService.open().")
+        view.follow = build
+
+    def camera(self, view_id: str) -> OrbitCamera | None:
+        view = self._view(view_id)
+        return None if view is None else view.camera
+
+    def render(self, view_id: str, quality: str = "full") -> str | None:
+        """The view's scene from its current camera, encoded (None without a scene). For the
+        app's own events (a slider moved): waits for a frame in progress, never rate-limited."""
+        view = self._view(view_id)
+        if view is None or view.scene is None:
+            return None
+        with view.rendering:
+            return self._draw(view, quality)
+
+    def _draw(self, view: View, quality: str) -> str:
+        scene = view.scene
+        image = scene.renderer.render(scene.vertices, view.camera, colors=scene.colors,
+                                      material=scene.material, quality=quality,
+                                      framing=scene.framing)
+        self.stats[f"frames_{quality}"] += 1
+        return self.encode(image)
+
+    def frame(self, request) -> dict:
+        """A page's request ``{view, seq, azimuth, elevation, distance, pan, quality[,
+        values, quick]}`` -> ``{seq, image, quality, final}``, or ``{seq, dropped: reason,
+        retry_ms}`` when it is not drawn: ``unknown`` view, ``stale`` (older than one seen),
+        ``busy`` (a frame of this view is being drawn), ``rate`` (over the view's rate),
+        ``empty`` (nothing to show) or ``values`` (slider values the view cannot follow).
+        ``values`` ([[slot, value], ...], sent while a slider is dragged) rebuild the scene
+        first, through the view's ``follow``, quickly for drafts or when ``quick`` is true;
+        ``final`` False says a request without ``quick`` would refine the shape shown."""
+        if not isinstance(request, dict):
+            return {"seq": 0, "dropped": "unknown", "retry_ms": 0}
+        seq = request.get("seq")
+        seq = int(seq) if isinstance(seq, (int, float)) and math.isfinite(seq) else 0
+        quality = "draft" if request.get("quality") == "draft" else "full"
+        view = self._view(request.get("view"))
+        if view is None:
+            return self._dropped(seq, "unknown")
+        if seq <= view.last_seq:
+            return self._dropped(seq, "stale")
+        if not view.rendering.acquire(blocking=False):
+            return self._dropped(seq, "busy", 10)
+        try:
+            wait = view.limit.take()
+            if wait:
+                return self._dropped(seq, "rate", 1000 * wait)
+            view.last_seq = seq
+            view.camera = camera_from(request)
+            if "values" in request:
+                quick = quality == "draft" or request.get("quick") is True
+                scene = self._follow(view, request["values"], quick)
+                if scene is None:
+                    return self._dropped(seq, "values")
+                view.scene = scene
+            if view.scene is None:
+                return self._dropped(seq, "empty", 100)
+            return {"seq": seq, "image": self._draw(view, quality), "quality": quality,
+                    "final": view.scene.final}
+        finally:
+            view.rendering.release()
+
+    @staticmethod
+    def _follow(view: View, values, quick: bool) -> Scene | None:
+        """The scene for a page's ``[[slot, value], ...]``, or None for junk or when the view
+        follows no sliders."""
+        by_slot = slider_pairs(values)
+        if view.follow is None or by_slot is None:
+            return None
+        try:
+            return view.follow(by_slot, quick)
+        except (SemantifyError, ValueError, IndexError, KeyError):  # values it refuses
+            return None
+
+    def _dropped(self, seq: int, reason: str, retry_ms: float = 0) -> dict:
+        self.stats[f"dropped_{reason}"] += 1
+        return {"seq": seq, "dropped": reason, "retry_ms": round(retry_ms, 1)}
+
+
+def slider_pairs(values) -> dict[int, float] | None:
+    """A page's ``[[slot, value], ...]`` as {slot: value}, or None unless every slot is an
+    integer in [0, MAX_SLIDERS) and every value a finite number."""
+    if not isinstance(values, list) or len(values) > MAX_SLIDERS:
+        return None
+    by_slot = {}
+    for pair in values:
+        if not (isinstance(pair, list) and len(pair) == 2 and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                for v in pair) and 0 <= pair[0] < MAX_SLIDERS and pair[0] == int(pair[0])):
+            return None
+        by_slot[int(pair[0])] = float(pair[1])
+    return by_slot

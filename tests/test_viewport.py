@@ -1,0 +1,247 @@
+"""The orbit viewer: its frame service (stale, busy, flooding and junk requests), and its test
+page in real Chromium (drag, wheel, keys, double-click, pose, skin, slider drags)."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import socket
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+from conftest import needs_chromium
+
+from semantify.app.frames import jpeg_data_url
+from semantify.app.viewport import FrameService, Scene
+
+STATS = "() => document.querySelector('#orbit .orbit-stage').parentElement.orbitStats"
+
+
+@pytest.fixture(scope="module")
+def scene():
+    from semantify.models import load_model
+    from semantify.rendering import interactive_renderer
+
+    model = load_model("anny-body")
+    with torch.no_grad():
+        vertices = model(model.default_coefficients()[None])[0].numpy()
+    renderer = interactive_renderer(model, size=64)
+    yield Scene(renderer, vertices)
+    renderer.release()
+
+
+def ask(service, view, seq, **camera):
+    return service.frame({"view": view, "seq": seq, "quality": "draft", **camera})
+
+
+def test_frames_come_per_view_and_stale_or_unknown_requests_are_dropped(scene):
+    service = FrameService(jpeg_data_url)
+    view, other = service.open(), service.open()
+    assert ask(service, view, 1)["dropped"] == "empty"
+    service.show(view, scene)
+    reply = ask(service, view, 2, azimuth=90)
+    assert reply["image"].startswith("data:image/jpeg") and reply["quality"] == "draft"
+    assert service.camera(view).azimuth == 90 and service.camera(other).azimuth == 0
+    assert ask(service, view, 2)["dropped"] == "stale"
+    assert ask(service, "forged", 3)["dropped"] == "unknown"
+    assert service.frame("not a dict")["dropped"] == "unknown"
+
+
+@pytest.mark.parametrize("camera", [
+    {"azimuth": float("nan"), "elevation": "up", "distance": 1e308, "pan": [1e9, None]},
+    {"azimuth": None, "pan": "left", "seq": float("inf")},
+])
+def test_junk_cameras_are_clamped(scene, camera):
+    service = FrameService(jpeg_data_url)
+    view = service.open()
+    service.show(view, scene)
+    reply = service.frame({"view": view, "seq": 5, **camera})
+    assert "image" in reply or reply["dropped"] == "stale"  # a junk seq counts as 0
+    assert service.frame({**camera, "view": view, "seq": 9}).get("image")
+    safe = service.camera(view)
+    assert -180 <= safe.azimuth < 180 and 0.1 <= safe.distance <= 10
+
+
+def test_a_flooding_client_cannot_starve_another(scene):
+    service = FrameService(jpeg_data_url, rate=30, burst=4)
+    flood, calm = service.open(), service.open()
+    service.show(flood, scene)
+    service.show(calm, scene)
+    counter = iter(range(1, 10**6))
+    lock = threading.Lock()
+
+    def flood_once(_):
+        with lock:
+            seq = next(counter)
+        return ask(service, flood, seq)
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        flooding = pool.map(flood_once, range(400))
+        calm_replies = []
+        for seq in range(1, 11):
+            calm_replies.append(ask(service, calm, seq))
+            time.sleep(0.05)
+        flooded = list(flooding)
+    assert all("image" in reply for reply in calm_replies)
+    refused = [reply["dropped"] for reply in flooded if "dropped" in reply]
+    assert len(refused) > 300 and set(refused) <= {"busy", "rate", "stale"}
+
+
+def test_slider_values_rebuild_the_scene_or_are_refused(scene):
+    service = FrameService(jpeg_data_url)
+    view = service.open()
+    service.show(view, scene)
+    assert ask(service, view, 1, values=[[0, 0.5]])["dropped"] == "values"  # nothing to follow
+    built = []
+
+    def follow(by_slot, quick):
+        if set(by_slot) != {0, 3}:
+            raise ValueError("slots 0 and 3")
+        built.append((by_slot, quick))
+        return Scene(scene.renderer, scene.vertices * (1 + by_slot[0] / 10), final=not quick)
+
+    service.follow(view, follow)
+    reply = ask(service, view, 2, values=[[0, 0.5], [3, 1]])
+    assert reply["final"] is False and built == [({0: 0.5, 3: 1.0}, True)]
+    reply = service.frame({"view": view, "seq": 3, "quality": "full",
+                           "values": [[0, 0.5], [3, 1]]})
+    assert reply["final"] is True and built[-1] == ({0: 0.5, 3: 1.0}, False)
+    for seq, junk in enumerate(([[0, 1.0]], [[0, float("nan")], [3, 1.0]], "0.5",
+                                [[0, True], [3, 1.0]], [[-1, 0.5], [3, 1.0]], [[0.5, 1], [3, 1]],
+                                [[i, 0.0] for i in range(1000)]), start=10):
+        assert service.frame({"view": view, "seq": seq, "values": junk,
+                              "quality": "draft"})["dropped"] == "values"
+
+
+@pytest.fixture(scope="module")
+def page(browser):
+    from semantify.app.viewport.demo import build_demo
+
+    demo = build_demo("anny-body")
+    demo.launch(server_name="127.0.0.1", server_port=_free_port(), prevent_thread_lock=True,
+                quiet=True)
+    page = browser.new_page(viewport={"width": 1300, "height": 900})
+    page.goto(demo.local_url, timeout=120_000)
+    _wait_first_frame(page)
+    yield page
+    page.close()
+    demo.close()
+
+
+def _free_port() -> int:
+    """A port of our own: other sessions' servers come and go on 786x."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_first_frame(page) -> None:
+    page.wait_for_function("() => { const i = document.querySelector('#orbit .orbit-frame');"
+                           " return i && i.src.startsWith('data:image/jpeg'); }", timeout=120_000)
+
+
+def _frame(page) -> str:
+    return page.locator("#orbit .orbit-frame").get_attribute("src")
+
+
+def _camera(page) -> dict:
+    text = page.evaluate("() => document.querySelector('#orbit .orbit-stage')"
+                         ".parentElement.dataset.camera || '{}'")
+    return json.loads(text)
+
+
+def _wait_full_after(page, full_before: int) -> None:
+    page.wait_for_function(f"n => ({STATS})().full > n", arg=full_before, timeout=60_000)
+
+
+def _image(url: str) -> np.ndarray:
+    from semantify.app.frames import decode_data_url
+
+    return np.asarray(decode_data_url(url).convert("RGB"), dtype=float)
+
+
+@needs_chromium
+def test_dragging_on_the_render_orbits_the_view(page):
+    stage = page.locator("#orbit .orbit-stage")
+    box = stage.bounding_box()
+    before, full = _frame(page), page.evaluate(STATS)["full"]
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(x + 20 * step, y, steps=2)
+    page.mouse.up()
+    _wait_full_after(page, full)
+    stats = page.evaluate(STATS)
+    assert stats["draft"] >= 1 and stats["full"] > full
+    assert _frame(page) != before
+    assert _camera(page)["azimuth"] < -45  # dragging right turns the body to its left
+    assert stats["lastFullAt"] - stats["releasedAt"] < 5000
+
+
+@needs_chromium
+def test_wheel_keys_and_double_click(page):
+    stage = page.locator("#orbit .orbit-stage")
+    box = stage.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    full = page.evaluate(STATS)["full"]
+    page.mouse.wheel(0, -400)  # zoom in
+    _wait_full_after(page, full)
+    assert _camera(page)["distance"] < 0.8
+    stage.focus()
+    azimuth, full = _camera(page)["azimuth"], page.evaluate(STATS)["full"]
+    page.keyboard.press("ArrowRight")
+    _wait_full_after(page, full)
+    assert _camera(page)["azimuth"] != azimuth
+    stage.dblclick()
+    home = {"azimuth": 0, "elevation": 10, "distance": 1, "pan": [0, 0]}
+    page.wait_for_function("home => document.querySelector('#orbit .orbit-stage').parentElement"
+                           ".dataset.camera === JSON.stringify(home)", arg=home, timeout=60_000)
+
+
+@needs_chromium
+def test_pose_and_skin_switch_the_render(page):
+    pushed = page.evaluate(STATS)["pushed"]
+    skin = _image(_frame(page))
+    page.locator("#appearance").get_by_text("clay").click()
+    page.wait_for_function(f"n => ({STATS})().pushed > n", arg=pushed, timeout=60_000)
+    clay = _image(_frame(page))
+    assert (np.abs(skin - clay).max(axis=-1) > 8).mean() > 0.01  # the body's pixels change
+    pushed = page.evaluate(STATS)["pushed"]
+    page.locator("#pose input").click()
+    page.get_by_role("option", name="sitting").click()
+    page.wait_for_function(f"n => ({STATS})().pushed > n", arg=pushed, timeout=60_000)
+    sitting = _image(_frame(page))
+    assert (np.abs(sitting - clay).max(axis=-1) > 8).mean() > 0.01
+    assert page.locator("#measures").get_by_text("Height").count() == 1
+
+
+@needs_chromium
+def test_a_slider_drag_is_drawn_through_the_view(page):
+    frames = page.evaluate(STATS)["frames"]
+    before = _frame(page)
+    weight = page.locator("#slider-3 input[type=range]")
+    weight.focus()
+    for _ in range(15):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"n => ({STATS})().frames > n", arg=frames, timeout=60_000)
+    page.wait_for_timeout(800)  # the full frame after the keys settle
+    assert _frame(page) != before
+    assert page.evaluate(STATS)["full"] >= 1
+
+
+@needs_chromium
+def test_heatmap_shows_its_colour_key(page):
+    weight = page.locator("#slider-4 input[type=range]")
+    weight.focus()
+    for _ in range(20):
+        page.keyboard.press("ArrowRight")
+    pushed = page.evaluate(STATS)["pushed"]
+    page.locator("#heat input").check()
+    page.wait_for_function(f"n => ({STATS})().pushed > n", arg=pushed, timeout=60_000)
+    key = page.locator("#heat-key .heat-key")
+    key.wait_for(timeout=60_000)
+    assert "mm moved" in key.inner_text()
