@@ -118,6 +118,15 @@ class Shape:
     def named_values(self) -> dict[str, float]:
         return dict(zip(self.slider_set.names, self.values))
 
+    def posed(self, pose: str = "rest") -> np.ndarray:
+        """(V, 3) float32 vertices of this shape in ``pose`` (a name of
+        :func:`semantify.poses.pose_names`); measurements stay those of the rest pose."""
+        from semantify.poses import posed_vertices
+
+        with torch.no_grad():
+            return posed_vertices(self.slider_set.model, self.coefficients[None],
+                                  pose)[0].cpu().numpy()
+
     def params(self, pose: str | None = None):
         """The :class:`semantify.params.Params` that reproduce this shape."""
         from semantify.params import Params
@@ -128,12 +137,16 @@ class Shape:
                       () if sliders.is_raw else tuple(self.named_values.items()),
                       None if sliders.is_raw else sliders.name, pose)
 
-    def save(self, path: Path | str) -> Path:
-        """Write the mesh to ``path``: .obj (with UVs), .ply or .glb."""
+    def save(self, path: Path | str, pose: str = "rest", appearance: str = "clay") -> Path:
+        """Write the mesh to ``path``: .obj (with UVs), .ply or .glb (which carries the
+        ``appearance``, skin or clay), in ``pose``."""
+        from semantify.appearance import material_for
         from semantify.export import export_mesh
 
         model = self.slider_set.model
-        return export_mesh(path, self.vertices, model.faces.cpu().numpy(), model.uv_map)
+        vertices = self.vertices if pose == "rest" else self.posed(pose)
+        return export_mesh(path, vertices, model.faces.cpu().numpy(), model.uv_map,
+                           material_for(model, appearance))
 
     def measurements(self) -> dict[str, float]:
         """{name: value} of the body's measurements (empty for models without landmarks)."""

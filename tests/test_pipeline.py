@@ -145,3 +145,22 @@ def test_python_api(pipeline, tmp_path):
     assert words.from_text("a short, thin woman").vertices.shape == (13718, 3)
     random = words.random(seed=3)
     assert random.values == words.random(seed=3).values  # seeded
+
+
+def test_a_posed_skinned_mesh_keeps_its_rest_measurements(pipeline, tmp_path, capsys):
+    _, _, sliders, _ = pipeline
+    params = tmp_path / "walk.json"
+    assert main(["shape", str(sliders), "--pose", "walking", "--appearance", "skin", "--out",
+                 str(tmp_path / "walk.glb"), "--params", str(params)]) == 0
+    assert json.loads(params.read_text())["pose"] == "walking"
+    rest = tmp_path / "rest.ply"
+    assert main(["shape", str(sliders), "--out", str(rest)]) == 0
+    again = tmp_path / "again.ply"
+    assert main(["shape", str(sliders), "--params-in", str(params), "--out", str(again)]) == 0
+    assert "walking pose" in capsys.readouterr().out  # the params' pose is kept
+    assert not (trimesh.load(again, process=False).vertices ==
+                trimesh.load(rest, process=False).vertices).all()
+    assert main(["measure", str(params)]) == 0  # measured at rest, whatever the pose
+    assert main(["shape", str(sliders), "--pose", "dancing", "--out",
+                 str(tmp_path / "x.obj")]) == 2
+    assert "valid poses: rest" in capsys.readouterr().err

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from semantify.cli.results import add_outputs, check_outputs, write_result
+from semantify.cli.results import add_outputs, check_outputs, check_pose, write_result
 
 
 def add(subparsers) -> None:
@@ -27,6 +27,7 @@ def run(args) -> int:
     out, params = check_outputs(args)
     crops = [Box.parse(text) for text in args.crop or []]
     slider_set = SliderSet.load(args.sliders)
+    pose = check_pose(slider_set, args.pose)
     photos = [read_photo(path) for path in args.photos]
-    write_result(slider_set.fit_photos(photos, crops), out, params)
+    write_result(slider_set.fit_photos(photos, crops), out, params, pose, args.appearance)
     return 0

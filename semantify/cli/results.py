@@ -13,9 +13,16 @@ from semantify.export import MESH_FORMATS
 
 
 def add_outputs(parser) -> None:
+    from semantify.appearance import APPEARANCES
+
     parser.add_argument("--out", required=True, help="mesh file: .obj (with UVs), .ply or .glb")
     parser.add_argument("--params", default=None, metavar="P.json",
                         help="also write the params JSON that reproduces the result")
+    parser.add_argument("--pose", default=None,
+                        help="pose of the written mesh (default rest; a wrong name lists the "
+                             "model's poses); measurements are always taken at rest")
+    parser.add_argument("--appearance", choices=APPEARANCES, default="clay",
+                        help="material a .glb carries (default clay)")
 
 
 def writable_file(path: str, flag: str, suffixes: tuple[str, ...]) -> Path:
@@ -40,17 +47,27 @@ def check_outputs(args) -> tuple[Path, Path | None]:
     return out, params
 
 
-def write_result(shape, out: Path, params: Path | None) -> None:
-    """Save ``shape``'s mesh (and params), and tell what happened on stdout/stderr."""
+def check_pose(slider_set, pose: str | None) -> str:
+    """``pose`` (None: rest) if ``slider_set``'s model has it, else a one-line error listing
+    its poses."""
+    from semantify.poses import resolve_pose
+
+    return resolve_pose(slider_set.model, pose or "rest").name
+
+
+def write_result(shape, out: Path, params: Path | None, pose: str = "rest",
+                 appearance: str = "clay") -> None:
+    """Save ``shape``'s mesh in ``pose`` (and params), and tell what happened on
+    stdout/stderr."""
     if shape.clamped:
         print(f"semantify: note: clamped into their ranges: {', '.join(shape.clamped)}.",
               file=sys.stderr)
     for note in shape.notes:
         print(f"semantify: {note}", file=sys.stderr)
-    shape.save(out)
-    print(f"wrote {out} ({shape.vertices.shape[0]} vertices)")
+    shape.save(out, pose, appearance)
+    print(f"wrote {out} ({shape.vertices.shape[0]} vertices, {pose} pose)")
     if params is not None:
-        shape.params().write(params)
+        shape.params(None if pose == "rest" else pose).write(params)
         print(f"wrote {params}")
     values = ", ".join(f"{n}={v:.4g}" for n, v in shape.named_values.items())
     print(f"sliders: {values}")

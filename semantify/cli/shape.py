@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from semantify.cli.results import add_outputs, check_outputs, write_result
+from semantify.cli.results import add_outputs, check_outputs, check_pose, write_result
 from semantify.errors import SemantifyError
 
 
@@ -48,9 +48,10 @@ def run(args) -> int:
     out, params_out = check_outputs(args)
     slider_set = SliderSet.load(args.sliders)
     values: dict[str, float] = {}
-    if args.params_in:
-        params = Params.read(args.params_in)
+    params = Params.read(args.params_in) if args.params_in else None
+    pose = check_pose(slider_set, args.pose or (params.pose if params else None))
+    if params is not None:
         values = slider_set.shape_from_params(params, args.params_in).named_values
     values.update(parse_set(args.set))
-    write_result(slider_set.shape(values), out, params_out)
+    write_result(slider_set.shape(values), out, params_out, pose, args.appearance)
     return 0

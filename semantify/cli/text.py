@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from semantify.cli.results import add_outputs, check_outputs, write_result
+from semantify.cli.results import add_outputs, check_outputs, check_pose, write_result
 
 
 def add(subparsers) -> None:
@@ -24,5 +24,7 @@ def run(args) -> int:
 
     out, params = check_outputs(args)
     slider_set = SliderSet.load(args.sliders)
-    write_result(slider_set.from_text(args.prompt, args.method), out, params)
+    pose = check_pose(slider_set, args.pose)
+    write_result(slider_set.from_text(args.prompt, args.method), out, params, pose,
+                 args.appearance)
     return 0
