@@ -290,3 +290,14 @@ def test_the_build_tab_queues_a_recipe_with_its_options(tmp_path, monkeypatch):
                                                     False)
     with pytest.raises(SemantifyError, match="at least 64"):
         builds.custom("anny-body", None, None, 16, False)
+
+
+def test_the_metric_table_says_what_was_asked_and_what_is_held(server):
+    client = gradio_client.Client(server[0], verbose=False)
+    shipped = Path(__file__).resolve().parents[1] / "sliders" / "anny-body-metric"
+    opened = open_entry(client, _entry_of(server, shipped))
+    rows = {row[0]: row for row in opened[MEASURES]["data"]}
+    assert rows["Height"][3].startswith("asked ") and rows["Waist"][3].startswith("asked ")
+    assert rows["Arm length"][3].startswith("held near ")
+    asked = float(rows["Height"][3].split()[-1])
+    assert abs(rows["Height"][1] - asked) < 0.2  # met within a millimetre or two

@@ -82,7 +82,8 @@ class Handlers:
         ui = self.ui
         frame = view.frame(session, rt, self.frames)  # may give the session a new view
         return {ui.state: session, ui.viewer: frame,
-                ui.measures: rt.table(session.vertices), ui.record: view.record(session, rt),
+                ui.measures: rt.table(session.vertices, session.values),
+                ui.record: view.record(session, rt),
                 ui.info: notices(lines), ui.heat_key: view.colour_key(session)}
 
     def drawn(self, session: Session, rt: Runtime) -> dict:
@@ -289,7 +290,8 @@ class Handlers:
                 values[index] = value
         session, shape = view.with_values(session, rt, values)
         self.frames.follow(session.view, view.follow(session, rt))
-        return {self.ui.state: session, self.ui.measures: rt.table(session.vertices),
+        return {self.ui.state: session,
+                self.ui.measures: rt.table(session.vertices, session.values),
                 self.ui.record: view.record(session, rt), self.ui.info: notices(shape.notes),
                 self.ui.heat_key: view.colour_key(session),
                 **self.slider_values(session, rt)}
@@ -299,10 +301,13 @@ class Handlers:
         """The pose, skin or clay, or the heatmap changed: redraw (measurements stay: they
         are always of the rest pose)."""
         from semantify.appearance import check_appearance
-        from semantify.poses import resolve_pose
+        from semantify.poses import usable_poses
 
         rt = self.runtime_of(session)
-        pose = resolve_pose(rt.slider_set.model, pose or "rest").name
+        poses = [p.name for p in usable_poses(rt.slider_set.model)]
+        pose = pose or "rest"
+        if pose not in poses:  # a listed name only: never a pose file a visitor names
+            raise SemantifyError(f"unknown pose; pick one of {', '.join(poses)}.")
         session = dataclasses.replace(session, pose=pose, heatmap=bool(enabled),
                                       appearance=check_appearance(appearance or "skin"))
         return self.drawn(session, rt)

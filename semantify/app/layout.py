@@ -140,7 +140,7 @@ def build_ui(models: list[tuple[str, str]], min_samples: int, frames: FrameServi
                 show_record = gr.Checkbox(label="Show raw coefficients", value=False)
             turntable_file = gr.File(label="Turntable", visible=False, interactive=False)
         with gr.Column(scale=2, min_width=240):
-            measures = gr.Dataframe(headers=["measurement", "value", "unit"],
+            measures = gr.Dataframe(headers=["measurement", "value", "unit", "target"],
                                     label="Measurements (in the rest pose)", interactive=False,
                                     elem_id="measures")
             record = gr.JSON(label="Sliders and coefficients", visible=False)

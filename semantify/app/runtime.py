@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from semantify import limits
+from semantify.measurements.registry import MEASUREMENTS
 from semantify.app.catalog import Entry
 
 RENDER_SIZE = 512
@@ -126,14 +127,28 @@ class Runtime:
 
         return self.slider_set.anthropometer or HeadMeter.for_model(self.slider_set.model)
 
-    def table(self, vertices: np.ndarray) -> list[list]:
-        """Rows [measurement, value, unit] of the rest-pose shape: a body's measurements, a
-        head's (Anny faces), or none."""
+    def table(self, vertices: np.ndarray, values=None) -> list[list]:
+        """Rows [measurement, value, unit, target] of the rest-pose shape: a body's
+        measurements, a head's (Anny faces), or none. On a set with measurement sliders the
+        target says what moved: the value a slider asks for, or the value metric refinement
+        holds an unasked length near (``values``: the slider values on show)."""
         meter = self.meter
         if meter is None:
             return []
-        return [[label, round(float(value), 1), unit]
+        targets = self._targets(values) if values is not None else {}
+        by_label = {m.label: m.name for m in MEASUREMENTS.values()}
+        return [[label, round(float(value), 1), unit, targets.get(by_label.get(label), "")]
                 for label, value, unit in meter.measure_table(torch.as_tensor(vertices))]
+
+    def _targets(self, values) -> dict[str, str]:
+        slider_set = self.slider_set
+        if slider_set.is_raw or not slider_set.metric_names:
+            return {}
+        asked = {name: f"asked {float(value):.1f}" for name, value in
+                 zip(slider_set.names, values) if name in slider_set.metric_names}
+        held = {name: f"held near {float(value[0]):.1f}"
+                for name, value in slider_set.held_measurements(list(values)).items()}
+        return {**held, **asked}
 
 
 _runtimes: dict[str, Runtime] = {}
