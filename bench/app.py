@@ -101,14 +101,16 @@ def compute_only(moves: int = 50) -> list[float]:
     """Seconds per move of the handler's work alone (mesh, render, JPEG, measurements)."""
     import torch
 
-    from semantify.app import view
+    from semantify.app import frames, view
     from semantify.app.catalog import Entry
     from semantify.app.runtime import Runtime
     from semantify.app.session import Session
+    from semantify.app.viewport import FrameService
     from semantify.models import ModelRef
 
     torch.set_num_threads(1)  # as the server runs
     runtime = Runtime(Entry("raw-anny-body", "", ModelRef("anny-body")))
+    service = FrameService(frames.jpeg_data_url)
     session = view.opened(Session(), runtime)
     times = []
     for i in range(moves):
@@ -116,8 +118,9 @@ def compute_only(moves: int = 50) -> list[float]:
         values[3] = 0.1 + 0.8 * (i % 2)
         t = time.perf_counter()
         session, _ = view.with_values(session, runtime, values)
-        view.frame(session, runtime)
-        runtime.table(session.vertices)
+        view.frame(session, runtime, service)
+        runtime.table(session.vertices, session.values)
+        view.record(session, runtime)
         times.append(time.perf_counter() - t)
     return times
 

@@ -31,7 +31,7 @@ DRAG_SECONDS, ROUNDS = 4.0, 3
 CLIENTS, REQUESTS, FLOOD = 20, 30, 8
 MOVES = 10
 STATS = "() => document.querySelector('#render .orbit-stage').parentElement.orbitStats"
-ENTRIES = {"raw": "Anny body: raw coefficients", "metric": "anny-body-metric"}  # picker labels
+ENTRIES = {"raw": "Anny body — raw coefficients", "metric": "anny-body-metric"}  # picker labels
 
 
 def launch():

@@ -76,7 +76,6 @@ def test_sessions_are_independent(server, client):
 def test_a_typed_value_outside_the_range_is_clamped_everywhere(client):
     result = move(client, WEIGHT, 7.5)
     assert result[RECORD]["coefficients"]["weight"] == 1.0  # the render used the clamped value
-    assert result[4 + WEIGHT] == 1.0  # and the slider shows it
 
 
 def test_the_picker_takes_only_listed_entries(client):

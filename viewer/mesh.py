@@ -48,23 +48,21 @@ def check_vertices(vertices, faces: np.ndarray, batched: bool) -> np.ndarray:
 
 class VertexNormals:
     """Smooth normals of meshes sharing (F, 3) ``faces``: area-weighted face normals summed
-    around each vertex (corners pre-sorted by vertex, so one reduceat does the sum)."""
+    around each vertex (one ``bincount`` per axis: about twice as fast as ``reduceat`` here)."""
 
     def __init__(self, faces: np.ndarray):
         self.faces = faces
-        corners = faces.ravel()
-        self._order = np.argsort(corners, kind="stable")
-        ordered = corners[self._order]
-        self._starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
-        self._vertex_ids = ordered[self._starts]
-        self._face_of_corner = self._order // 3
+        self._corners = [np.ascontiguousarray(faces[:, k]) for k in range(3)]
+        self._flat = faces.ravel()
 
     def __call__(self, vertices: np.ndarray) -> np.ndarray:
         """(V, 3) float32 vertices -> (V, 3) float32 unit normals (zero for unused vertices)."""
-        corners = vertices[self.faces]
-        face_normals = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
-        normals = np.zeros_like(vertices)
-        normals[self._vertex_ids] = np.add.reduceat(
-            face_normals[self._face_of_corner], self._starts, axis=0)
-        length = np.linalg.norm(normals, axis=1, keepdims=True)
-        return normals / np.maximum(length, 1e-12)
+        a, b, c = (vertices[corner] for corner in self._corners)
+        e1, e2 = b - a, c - a
+        face_normals = (e1[:, 1] * e2[:, 2] - e1[:, 2] * e2[:, 1],  # the cross product,
+                        e1[:, 2] * e2[:, 0] - e1[:, 0] * e2[:, 2],  # written out: np.cross
+                        e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0])  # is slower
+        normals = np.stack([np.bincount(self._flat, np.repeat(axis, 3), len(vertices))
+                            for axis in face_normals], axis=1)
+        length = np.sqrt(np.einsum("ij,ij->i", normals, normals))[:, None]
+        return (normals / np.maximum(length, 1e-12)).astype(np.float32)

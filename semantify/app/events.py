@@ -45,7 +45,8 @@ def wire(demo, ui: Ui, handlers: Handlers) -> None:
     ui.viewer.settle(handlers.settle, [ui.state],
                      [ui.state, ui.measures, ui.record, ui.info, ui.heat_key] + ui.sliders,
                      api_visibility="private", **live)
-    ui.api_move.click(handlers.move_api, [ui.state, ui.api_index, ui.api_value], jumps,
+    ui.api_move.click(handlers.move_api, [ui.state, ui.api_index, ui.api_value],
+                      shown + [ui.heat_key],
                       api_name="move", **live)
     look = [ui.state, ui.pose, ui.appearance, ui.heatmap]
     for control in (ui.pose, ui.appearance):

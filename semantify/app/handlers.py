@@ -250,19 +250,17 @@ class Handlers:
     @released
     @reports_errors
     def move(self, slot: int, session: Session, value) -> dict:
-        """One slider moved: re-render. A typed value outside the range is clamped once, and
-        the slider shows the value the render used."""
+        """One slider moved (the API's ``/move``; pages move sliders through the viewer and
+        ``settle``): re-render. A value outside the range is clamped once; the record says
+        which value the render used."""
         rt = self.runtime_of(session)
         index = rt.panel.index_of(slot)
         if index is None or value is None:
             return {self.ui.state: session}
         values = list(session.values)
         values[index] = float(value)
-        session, shape = view.with_values(session, rt, values)
-        updates = self.shown(session, rt)
-        if shape.values[index] != float(value):
-            updates[self.ui.sliders[slot]] = shape.values[index]
-        return updates
+        session, _ = view.with_values(session, rt, values)
+        return self.shown(session, rt)
 
     def move_api(self, session: Session, slot, value) -> dict:
         """API twin of a slider move: ``slot`` indexes the page's slider pool."""
