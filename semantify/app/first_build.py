@@ -19,9 +19,9 @@ from semantify.app.config import AppConfig
 from semantify.app.text import shown
 from semantify.errors import SemantifyError
 
-# Measured with bench/build.py: ViT-B-32 fp32 encodes about 5.6 images/s per CPU core; the
-# stages besides generation take about a minute on a laptop CPU.
-IMAGES_PER_SECOND_PER_CORE = 5.6
+# Measured with bench/build.py on an idle 2-core CPU: ViT-B-32 fp32 encodes about 7.5 images/s
+# per core; the stages besides generation take well under a minute (a minute is promised).
+IMAGES_PER_SECOND_PER_CORE = 7.5
 OTHER_STAGES_SECONDS = 60
 # Download size of the CLIP weights a recipe names, for the button's promise.
 DOWNLOAD_MB = {"ViT-B-32/laion2b_s34b_b79k": 605}
