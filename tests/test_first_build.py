@@ -9,6 +9,7 @@ Real Gradio server, Debian's Chromium, a real `semantify build` process with tin
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -65,7 +66,15 @@ def test_first_build_from_the_button_to_every_picker(url, browser):
     page.locator("#first-build-status").get_by_text(
         "Anny body: word sliders").wait_for(timeout=90_000)
 
-    page.locator("#first-build-status").get_by_text("ready").wait_for(timeout=600_000)
+    status = page.locator("#first-build-status")
+    status.get_by_text(re.compile("ready|❌")).wait_for(timeout=600_000)
+    assert "ready" in status.inner_text(), status.inner_text()
+    # The page that watched the build keeps its outcome in view after the set is listed
+    # (the poll ticks every 2 s; the row must not vanish with the message).
+    page.wait_for_timeout(5_000)
+    assert status.get_by_text("ready").is_visible()
+    assert page.locator("#first-build-note").get_by_text("now has word sliders").count()
+    assert page.locator("#first-build-button").is_disabled()
     # The other page, never reloaded, now lists the new set in its picker.
     other.locator("#picker input").click()
     other.get_by_role("option", name="Anny body: word sliders").first.wait_for(timeout=30_000)

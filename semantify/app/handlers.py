@@ -126,8 +126,9 @@ class Handlers:
     # -- the first build ------------------------------------------------------------------
 
     def offer(self, session: Session, model_id: str) -> dict:
-        """The first-build row for ``model_id``: shown while the model has no word set (or
-        its first build is under way), with the button and the build's state beside it."""
+        """The first-build row for ``model_id``: shown while the model has no word set, while
+        its first build is under way, and, on a page that saw it under way, with its outcome
+        (until the new set is picked)."""
         ui, builds = self.ui, self.first_builds
         hidden = {ui.offer_row: gr.Row(visible=False)}
         if builds is None or builds.settings(model_id) is None:
@@ -135,22 +136,35 @@ class Handlers:
         from semantify.app.first_build import status_text
 
         state = builds.state(model_id)
-        if builds.has_word_set(model_id, session.token) and (
-                state is None or state.state == "finished"):
-            return hidden
-        name = builds.settings(model_id).recipe.title.split(":")[0]
         busy = state is not None and state.state in ("queued", "running")
+        finished = state is not None and state.state == "finished"
+        on_words = bool(session.entry) and bool(self.catalog.get(session.entry).words)
+        if builds.has_word_set(model_id, session.token) and (state is None or finished) and (
+                on_words or session.build_watched != model_id):
+            return hidden
+        name = shown(builds.settings(model_id).recipe.title.split(":")[0])
         return {ui.offer_row: gr.Row(visible=True),
-                ui.offer_note: f"**{shown(name)} has no word sliders yet.** Sliders named by "
-                               "words, photo fitting and text need a word set.",
-                ui.offer: gr.Button(value=builds.offer(model_id), interactive=not busy),
+                ui.offer_note: f"**{name} now has word sliders.**" if finished else
+                f"**{name} has no word sliders yet.** Sliders named by words, photo fitting "
+                "and text need a word set.",
+                ui.offer: gr.Button(value=builds.offer(model_id),
+                                    interactive=not busy and not finished),
                 ui.offer_status: status_text(state)}
+
+    def watch(self, session: Session, model_id: str) -> Session:
+        """``session``, noting that its page saw ``model_id``'s first build under way."""
+        state = self.first_builds.state(model_id)
+        if state is None or state.state not in ("queued", "running") or \
+                session.build_watched == model_id:
+            return session
+        return dataclasses.replace(session, build_watched=model_id)
 
     @reports_errors
     def first_build(self, session: Session) -> dict:
         """Queue the first build of the model on show (shared: once per server)."""
         model_id = self.catalog.get(session.entry).model_ref.id
         self.first_builds.submit(model_id)
+        session = self.watch(session, model_id)
         return {self.ui.state: session, **self.offer(session, model_id)}
 
     def poll(self, session: Session) -> dict:
@@ -160,7 +174,8 @@ class Handlers:
             return {self.ui.state: session}
         try:
             model_id = self.catalog.get(session.entry).model_ref.id
-            updates = self.offer(session, model_id)
+            session = self.watch(session, model_id)
+            updates = {self.ui.state: session, **self.offer(session, model_id)}
         except SemantifyError:
             return {self.ui.state: session}
         if session.custom_build:

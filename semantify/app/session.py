@@ -86,4 +86,5 @@ class Session:
     jobs: tuple[float, ...] = ()  # when this session started training jobs (public limit)
     custom_build: str | None = None  # the folder of a build this session queued (server side)
     builds_seen: int = 0  # first builds finished when this page's picker was last refreshed
+    build_watched: str = ""  # the model whose first build this page saw under way
     throttle: Throttle = dataclasses.field(default_factory=Throttle)
