@@ -39,9 +39,9 @@ def main() -> None:
     sliders = SliderSet.load(args.sliders)
     model, meter = sliders.model, Anthropometer.for_model(sliders.model)
     i = sliders.names.index(args.slider)
-    moved = sliders.sliders[i]
+    low, high = sliders.ranges(sliders.defaults)[i]  # a coupled slider: its band
     values = torch.tensor(sliders.defaults, dtype=torch.float64).repeat(args.grid, 1)
-    values[:, i] = torch.linspace(moved.low, moved.high, args.grid, dtype=torch.float64)
+    values[:, i] = torch.linspace(low, high, args.grid, dtype=torch.float64)
     with torch.no_grad():
         measured = meter.measure(model(sliders.coefficients(values)))
     miss = np.stack([(measured[s.name].double() - values[:, j]).abs().numpy()
@@ -49,7 +49,7 @@ def main() -> None:
     limits = np.array([MET[s.unit] for s in sliders.sliders])
     met = (miss <= limits).all(axis=1)
     asked = values[:, i].numpy()
-    print(f"{args.slider} from {moved.low:g} to {moved.high:g} ({args.grid} steps), others at "
+    print(f"{args.slider} from {low:g} to {high:g} ({args.grid} steps), others at "
           "their defaults; met:", "".join("x" if m else "." for m in met))
     for label, rows in (("whole range", np.ones_like(met)), ("where met", met)):
         if not rows.any():

@@ -273,9 +273,25 @@ class SliderSetWriter(Callback):
         slider_set = TrainedSliders(
             Path(self.out).name, sliders, dm.dataset.model_ref, mapper,
             dm.morphable_model.coefficient_names,
-            dm.dataset.clip_spec if dm.uses_clip else None, dm.template_text, dm.data, training)
+            dm.dataset.clip_spec if dm.uses_clip else None, dm.template_text, dm.data, training,
+            coupling=coupling_of(sliders, dm.inputs[dm.train_rows]))
+        if slider_set.coupling is not None and slider_set.anthropometer is not None:
+            from semantify.coupling import calibrated
+
+            slider_set.coupling = calibrated(slider_set)  # bands where refinement reaches
         slider_set.save(self.out, self.metrics, self.selection)
         self.slider_set = slider_set
+
+
+def coupling_of(sliders, inputs: torch.Tensor):
+    """The :class:`semantify.coupling.Coupling` of the measurement sliders (two or more) on
+    the (N, K) training inputs, or None."""
+    from semantify.coupling import Coupling
+
+    index = [i for i, s in enumerate(sliders) if s.measurement is not None]
+    if len(index) < 2:
+        return None
+    return Coupling.fit([sliders[i].name for i in index], inputs[:, index])
 
 
 def final_metrics(mapper: Mapper, dm: SliderDataModule, module: MapperModule,

@@ -57,15 +57,17 @@ def slider_sweeps(slider_set: SliderSet, model, meter: DescriptorMeter, grid: in
     """Fidelity per slider and the normalised sensitivity matrix from one grid per slider."""
     sliders = slider_set.sliders
     k = len(sliders)
-    defaults = torch.tensor([s.default for s in sliders], dtype=torch.float32)
-    asked = torch.stack([torch.linspace(s.low, s.high, grid) for s in sliders])  # (K, G)
+    defaults = torch.tensor([s.default for s in sliders], dtype=torch.float64)
+    bounds = slider_set.ranges(slider_set.defaults)  # coupled sliders: their band
+    asked = torch.stack([torch.linspace(lo, hi, grid, dtype=torch.float64)
+                         for lo, hi in bounds])  # (K, G)
     values = defaults.repeat(k * grid, 1)
     for i in range(k):
         values[i * grid:(i + 1) * grid, i] = asked[i]
     with torch.no_grad():
         vertices = model(slider_set.coefficients(values))
     measured = meter(vertices).view(k, grid, k).numpy()  # [slider moved, grid, descriptor]
-    span = np.array([s.high - s.low for s in sliders], dtype=np.float64)
+    span = np.array([hi - lo for lo, hi in bounds], dtype=np.float64)
     span = np.where(span > 0, span, 1.0)
     fidelity, sensitivity = {}, np.zeros((k, k))
     for i, s in enumerate(sliders):
@@ -87,12 +89,12 @@ def metric_errors(slider_set: SliderSet, model, meter: DescriptorMeter,
     """Mean and p95 |measured - asked| per measurement (mm for lengths, kg for mass).
 
     ``targets`` are (N, K) asked measurement rows; only rows inside every slider's range are
-    asked (the rest would be clamped first). The shape comes from ``slider_set.coefficients``,
-    refinement included.
+    asked: the rest would be clamped first. The shape comes from
+    ``slider_set.coefficients``, refinement included.
     """
-    low = torch.tensor([s.low for s in slider_set.sliders])
-    high = torch.tensor([s.high for s in slider_set.sliders])
-    targets = targets[((targets >= low) & (targets <= high)).all(1)]
+    targets = targets.double()
+    clamped, _ = slider_set.values(targets)
+    targets = targets[(clamped == targets).all(1)]
     with torch.no_grad():
         vertices = model(slider_set.coefficients(targets.double()))
     error = (meter(vertices) - targets).abs().numpy()
@@ -116,10 +118,11 @@ def unasked_sweeps(slider_set: SliderSet, model, grid: int) -> dict:
     unasked = [n for n in meter.names if MEASUREMENTS[n].skeletal
                and n not in slider_set.names]
     sweeps = {}
-    defaults = torch.tensor([s.default for s in slider_set.sliders], dtype=torch.float32)
+    defaults = torch.tensor([s.default for s in slider_set.sliders], dtype=torch.float64)
+    bounds = slider_set.ranges(slider_set.defaults)  # coupled sliders: their band
     for i, s in enumerate(slider_set.sliders):
         values = defaults.repeat(grid, 1)
-        values[:, i] = torch.linspace(s.low, s.high, grid)
+        values[:, i] = torch.linspace(*bounds[i], grid, dtype=torch.float64)
         with torch.no_grad():
             measured = meter.measure(model(slider_set.coefficients(values)))
         held = slider_set.held_measurements(values)
@@ -191,9 +194,10 @@ def slider_pictures(slider_set: SliderSet, model, out: Path) -> list[str]:
 
     renderer = interactive_renderer(model, size=PICTURE_SIZE)
     paths = []
+    bounds = slider_set.ranges(slider_set.defaults)
     for i, s in enumerate(slider_set.sliders):
         values = torch.tensor([s.default for s in slider_set.sliders]).repeat(3, 1)
-        values[:, i] = torch.tensor([s.low, s.default, s.high])
+        values[:, i] = torch.tensor([bounds[i][0], s.default, bounds[i][1]])
         with torch.no_grad():
             vertices = model(slider_set.coefficients(values)).cpu().numpy()
         with viewer_errors():

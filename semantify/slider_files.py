@@ -137,7 +137,8 @@ def load(root: Path) -> TrainedSliders:
         root.name, sliders, model_ref, mapper, coefficient_names,
         _clip(check, manifest.get("clip")), template, _dataset(check, root, manifest),
         _training(check, manifest.get("training")), _refine(check, manifest.get("refine"),
-                                                            coefficient_names), root)
+                                                            coefficient_names), root,
+        _coupling(check, manifest.get("coupling"), sliders))
 
 
 def _coefficient_names(check: _Check, model: Mapping, version: int) -> list[str]:
@@ -249,6 +250,41 @@ def _training(check: _Check, record) -> dict:
     return record
 
 
+def _coupling(check: _Check, record, sliders: list[Slider]):
+    """The bands of the measurement sliders (semantify.coupling), checked, or None."""
+    if record is None:
+        return None
+    from semantify.coupling import Coupling
+
+    record = check.mapping(record, "coupling")
+    metric = [s.name for s in sliders if s.measurement is not None]
+    names = tuple(check.text(n, "a coupled slider")
+                  for n in check.listing(record.get("names"), "coupling names", len(metric)))
+    if len(names) < 2 or list(names) != [n for n in metric if n in names]:
+        check.fail("coupling names must be two or more measurement sliders, in set order")
+    m = len(names)
+
+    def numbers(key) -> tuple[float, ...]:
+        values = check.listing(record.get(key), f"coupling {key}", m)
+        if len(values) != m:
+            check.fail(f"coupling {key} must hold {m} numbers")
+        return tuple(check.number(v, f"coupling {key}") for v in values)
+
+    rows = check.listing(record.get("weights"), "coupling weights", m)
+    weights = []
+    for row in rows:
+        row = check.listing(row, "a coupling weights row", m)
+        if len(row) != m:
+            check.fail(f"coupling weights must be {m} x {m}")
+        weights.append(tuple(check.number(v, "a coupling weight") for v in row))
+    if len(weights) != m:
+        check.fail(f"coupling weights must be {m} x {m}")
+    low, high = numbers("low"), numbers("high")
+    if any(lo > hi for lo, hi in zip(low, high)):
+        check.fail("coupling bands need low <= high")
+    return Coupling(names, numbers("intercept"), tuple(weights), low, high)
+
+
 def _refine(check: _Check, record, coefficient_names: list[str]) -> Refine:
     if record is None:
         return Refine()
@@ -346,6 +382,7 @@ def _write(slider_set: TrainedSliders, folder: Path, root: Path, metrics, select
         "refine": ({"iterations": refine.iterations,
                     "free": None if refine.free is None else list(refine.free)}
                    if slider_set.metric_names else None),
+        "coupling": None if slider_set.coupling is None else slider_set.coupling.to_dict(),
     }
     manifest["sha256"] = manifest_hash(manifest)
     write_json_atomic(folder / SLIDERS_JSON, manifest)  # the switch to the new set

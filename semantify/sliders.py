@@ -192,6 +192,7 @@ class SliderSet(abc.ABC):
         self.clip = None
         self.template: str | None = None
         self.dataset: Path | None = None
+        self.coupling = None  # semantify.coupling.Coupling of the measurement sliders, or None
         self._low = torch.tensor([s.low for s in self.sliders], dtype=torch.float64)
         self._high = torch.tensor([s.high for s in self.sliders], dtype=torch.float64)
 
@@ -266,6 +267,21 @@ class SliderSet(abc.ABC):
         clamped = torch.maximum(torch.minimum(values, self._high), self._low)
         moved = (clamped != values).any(0).tolist()
         return clamped, tuple(name for name, m in zip(self.names, moved) if m)
+
+    def ranges(self, values=None, **named) -> list[tuple[float, float]]:
+        """(low, high) of each slider given the others' ``values`` (as :meth:`values` takes
+        them): its own range, narrowed for coupled measurement sliders to the band of bodies
+        with the other measurements (see :mod:`semantify.coupling`). Sliders are never
+        clamped to a band: a value outside it asks for a body no person has, which
+        refinement approaches while keeping the body human."""
+        clamped, _ = self.values(values, **named)
+        low, high = self._low.clone(), self._high.clone()
+        if self.coupling is not None:
+            index = [self.names.index(name) for name in self.coupling.names]
+            band_low, band_high = self.coupling.limits(
+                clamped[:1, index], self._low[index], self._high[index])
+            low[index], high[index] = band_low[0], band_high[0]
+        return list(zip(low.tolist(), high.tolist()))
 
     def coefficients(self, values=None, refine: bool = True) -> torch.Tensor:
         """Slider values (as :meth:`values` takes them) -> (B, C) float32 coefficients."""
@@ -354,7 +370,7 @@ class TrainedSliders(SliderSet):
     def __init__(self, name: str, sliders: Sequence[Slider], model_ref: ModelRef, mapper,
                  coefficient_names: Sequence[str], clip=None, template: str | None = None,
                  dataset: Path | None = None, training: Mapping | None = None,
-                 refine: Refine | None = None, root: Path | None = None):
+                 refine: Refine | None = None, root: Path | None = None, coupling=None):
         super().__init__(name, sliders, model_ref, root)
         self.mapper = mapper.eval()
         self.coefficient_names = tuple(coefficient_names)
@@ -363,6 +379,7 @@ class TrainedSliders(SliderSet):
         self.dataset = None if dataset is None else Path(dataset)
         self.training = dict(training or {})
         self.refine = refine if refine is not None else Refine()
+        self.coupling = coupling
         if self.word_names and clip is None:
             raise SemantifyError(f"slider set {name!r} has words ({self.word_names[0]}, ...) but "
                                  "no CLIP model; retrain it.")

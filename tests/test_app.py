@@ -298,5 +298,6 @@ def test_the_metric_table_says_what_was_asked_and_what_is_held(server):
     rows = {row[0]: row for row in opened[MEASURES]["data"]}
     assert rows["Height"][3].startswith("asked ") and rows["Waist"][3].startswith("asked ")
     assert rows["Arm length"][3].startswith("held near ")
-    asked = float(rows["Height"][3].split()[-1])
+    asked = float(rows["Height"][3].split()[1])
     assert abs(rows["Height"][1] - asked) < 0.2  # met within a millimetre or two
+    assert "(people: " in rows["Waist"][3]  # the waists of bodies with the other values

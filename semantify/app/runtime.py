@@ -130,8 +130,9 @@ class Runtime:
     def table(self, vertices: np.ndarray, values=None) -> list[list]:
         """Rows [measurement, value, unit, target] of the rest-pose shape: a body's
         measurements, a head's (Anny faces), or none. On a set with measurement sliders the
-        target says what moved: the value a slider asks for, or the value metric refinement
-        holds an unasked length near (``values``: the slider values on show)."""
+        target says what moved: the value a slider asks for (with the range people with the
+        other measurements have), or the value metric refinement holds an unasked length near
+        (``values``: the slider values on show)."""
         meter = self.meter
         if meter is None:
             return []
@@ -144,8 +145,11 @@ class Runtime:
         slider_set = self.slider_set
         if slider_set.is_raw or not slider_set.metric_names:
             return {}
-        asked = {name: f"asked {float(value):.1f}" for name, value in
-                 zip(slider_set.names, values) if name in slider_set.metric_names}
+        bands = dict(zip(slider_set.names, slider_set.ranges(list(values))))
+        coupled = set(slider_set.coupling.names) if slider_set.coupling else set()
+        asked = {name: f"asked {float(value):.1f}" + (
+            f" (people: {bands[name][0]:.0f}-{bands[name][1]:.0f})" if name in coupled else "")
+            for name, value in zip(slider_set.names, values) if name in slider_set.metric_names}
         held = {name: f"held near {float(value[0]):.1f}"
                 for name, value in slider_set.held_measurements(list(values)).items()}
         return {**held, **asked}
