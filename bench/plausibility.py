@@ -133,7 +133,7 @@ def run_model(model_id: str, samples: int, prior_choice, seed: int, out: Path) -
             "rate": round(stats.rejection_rate, 4), "unresolved": stats.unresolved},
         "visible_self_intersections": round(float(np.mean([f.visible for f in found])), 4),
         "cut_by_frame": round(float(cut_by_frame(images, model.framing).mean()), 4),
-        "contact_sheet": str(sheet),
+        "contact_sheet": sheet.name,  # beside plausibility.json
     }
     if has_landmarks(model):
         report["body"] = body_figures(model, vertices, coefficients)
@@ -162,7 +162,7 @@ def main() -> None:
               f"{args.samples} samples, {result['seconds_per_sample'] * 1e3:.1f} ms/sample, "
               f"rejected {'-' if rejection is None else rejection['rate']:}, visible "
               f"self-intersections {result['visible_self_intersections']:.1%}, cut by the frame "
-              f"{result['cut_by_frame']:.1%}; sheet {result['contact_sheet']}")
+              f"{result['cut_by_frame']:.1%}; sheet {out / result['contact_sheet']}")
         for name, figures in result.get("body", {}).items():
             s, v = figures["sampled"], figures["survey"]
             print(f"  {name:15s} sampled p1 {s['1']:7.1f} p50 {s['50']:7.1f} p99 {s['99']:7.1f}"
