@@ -8,11 +8,12 @@ drag, the full frame's delay after release, and frame requests from many session
 - ``sessions``: CLIENTS threads, each its own view, asking frames over HTTP as a page does (one
   in flight), plus one client flooding its view with parallel requests: p50/p95 per frame for
   the well-behaved ones, errors, and how many of the flood's requests were refused;
-- ``moves``: CLIENTS gradio_client sessions on raw anny-body, each moving a slider MOVES times
-  through the app's ``/move`` API (shape, skin render, measurements): p50/p95 per move, errors.
+- ``slider-sessions``: the same with slider-drag frames: each request carries a slider value,
+  so the server rebuilds the mesh before drawing, as during a page's slider drag (20 API
+  clients moving sliders through the app's ``/move`` event: ``bench/app.py``).
 
-Run: ``python bench/viewport.py [--only drag|sessions]`` (ANNY_CACHE_DIR set as in the
-Makefile). Chromium: Debian's /usr/bin/chromium, never downloaded.
+Run: ``python bench/viewport.py [--only drag|sessions|slider-sessions]`` (ANNY_CACHE_DIR set
+as in the Makefile). Chromium: Debian's /usr/bin/chromium, never downloaded.
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 DRAG_SECONDS, ROUNDS = 4.0, 3
 CLIENTS, REQUESTS, FLOOD = 20, 30, 8
-MOVES = 10
 STATS = "() => document.querySelector('#render .orbit-stage').parentElement.orbitStats"
 ENTRIES = {"raw": "Anny body — raw coefficients", "metric": "anny-body-metric"}  # picker labels
 
@@ -150,36 +150,70 @@ def bench_drag(entries) -> None:
         demo.close()
 
 
-def bench_sessions() -> None:
+def serve_views(count: int) -> None:
+    """The app in this process with ``count`` views of raw anny-body opened as pages open
+    them (each follows slider drags); prints one JSON line {url, component, views}, then
+    serves until killed. The sessions bench runs this in a process of its own, so the
+    clients' work is not the server's."""
+    import json
+
     import httpx
     import torch
 
-    from semantify.app.viewport.service import Scene
-    from semantify.models import load_model
-    from semantify.rendering import interactive_renderer
+    from semantify.app import view as app_view
+    from semantify.app.catalog import Entry
+    from semantify.app.runtime import Runtime
+    from semantify.app.session import Session
+    from semantify.models import ModelRef
 
     demo = launch()
+    service = demo.frame_service
+    runtime = Runtime(Entry("raw-anny-body", "", ModelRef("anny-body")))
+    with torch.no_grad():
+        start = app_view.opened(Session(), runtime)
+    views = []
+    for _ in range(count):
+        views.append(service.open())
+        service.show(views[-1], app_view.scene(start, runtime, start.vertices))
+        service.follow(views[-1], app_view.follow(start, runtime))
+    config = httpx.get(demo.local_url + "config").json()
+    component = next(c["id"] for c in config["components"]
+                     if c.get("props", {}).get("elem_id") == "render")
+    print(json.dumps({"url": demo.local_url, "component": component, "views": views}),
+          flush=True)
+    while True:
+        time.sleep(3600)
+
+
+def bench_sessions(sliders: bool = False) -> None:
+    """CLIENTS views asking frames as pages do, one in flight, plus one flooding view, against
+    the app in a process of its own. Camera frames (an orbit of one body), or with
+    ``sliders`` draft frames of a slider drag on raw anny-body: each request carries the
+    slider's value, so the server rebuilds the mesh before drawing."""
+    import json
+    import subprocess
+    import sys
+
+    import httpx
+
+    server = subprocess.Popen([sys.executable, __file__, "--serve-views", str(CLIENTS + 1)],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
-        service = demo.frame_service
-        model = load_model("anny-body")
-        with torch.no_grad():
-            vertices = model(model.default_coefficients()[None])[0].numpy()
-        scene = Scene(interactive_renderer(model), vertices)
-        config = httpx.get(demo.local_url + "config").json()
-        component = next(c["id"] for c in config["components"]
-                         if c.get("props", {}).get("elem_id") == "render")
-        url = demo.local_url.rstrip("/") + "/gradio_api/component_server"
+        ready = json.loads(server.stdout.readline())
+        url = ready["url"].rstrip("/") + "/gradio_api/component_server"
 
         def client(index: int, flood: bool = False) -> list:
-            view = service.open()
-            service.show(view, scene)
+            view = ready["views"][index]
             results = []
             with httpx.Client(timeout=60) as http:
                 def ask(seq: int):
-                    body = {"session_hash": f"bench{index}", "component_id": component,
-                            "fn_name": "frame", "data": {"view": view, "seq": seq,
-                                                         "azimuth": seq * 3.0,
-                                                         "quality": "draft"}}
+                    data = {"view": view, "seq": seq, "quality": "draft"}
+                    if sliders:  # slot 3 dragged back and forth
+                        data["values"] = [[3, 0.2 + 0.6 * ((seq % 20) / 19)]]
+                    else:
+                        data["azimuth"] = seq * 3.0
+                    body = {"session_hash": f"bench{index}", "component_id": ready["component"],
+                            "fn_name": "frame", "data": data}
                     started = time.perf_counter()
                     reply = http.post(url, json=body)
                     reply.raise_for_status()
@@ -213,64 +247,33 @@ def bench_sessions() -> None:
         elapsed = time.perf_counter() - started
         drawn = sorted(t for t, reply in good if "image" in reply)
         refused = sum(1 for _, reply in flood if "dropped" in reply)
-        print(f"sessions: {CLIENTS} clients x {REQUESTS} frames (+1 flooding {FLOOD} in "
-              f"parallel): {len(drawn)}/{len(good)} drawn, p50 "
+        what = "slider-drag" if sliders else "camera"
+        print(f"sessions: {CLIENTS} clients x {REQUESTS} {what} frames (+1 flooding {FLOOD} "
+              f"in parallel): {len(drawn)}/{len(good)} drawn, p50 "
               f"{1000 * statistics.median(drawn):.0f} ms, p95 "
               f"{1000 * drawn[int(0.95 * (len(drawn) - 1))]:.0f} ms, errors {len(errors)}; "
-              f"flood: {refused}/{len(flood)} refused; {elapsed:.1f} s; "
-              f"server stats {dict(service.stats)}")
+              f"flood: {refused}/{len(flood)} refused; {elapsed:.1f} s")
     finally:
-        demo.close()
-
-
-def bench_moves() -> None:
-    from gradio_client import Client
-
-    demo = launch()
-    try:
-        times, errors = [], []
-        lock = threading.Lock()
-
-        def session(index: int) -> None:
-            try:
-                client = Client(demo.local_url, verbose=False, ssl_verify=False)
-                client.predict(api_name="/start")
-                client.predict("raw-anny-body", api_name="/open")
-                for move in range(MOVES):
-                    started = time.perf_counter()
-                    client.predict(3, 0.2 + 0.06 * ((index + move) % 10), api_name="/move")
-                    with lock:
-                        times.append(time.perf_counter() - started)
-            except Exception as error:  # noqa: BLE001 - every failure counts as one error
-                with lock:
-                    errors.append(repr(error)[:200])
-
-        threads = [threading.Thread(target=session, args=(i,)) for i in range(CLIENTS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        times.sort()
-        print(f"moves: {CLIENTS} sessions x {MOVES} slider moves (/move, skin): "
-              f"{len(times)} done, p50 {1000 * statistics.median(times):.0f} ms, p95 "
-              f"{1000 * times[int(0.95 * (len(times) - 1))]:.0f} ms, errors {len(errors)}"
-              + (f" (first: {errors[0]})" if errors else ""))
-    finally:
-        demo.close()
+        server.kill()
+        server.wait()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("drag", "sessions", "moves"))
+    parser.add_argument("--only", choices=("drag", "sessions", "slider-sessions"))
     parser.add_argument("--entries", default="raw,metric",
                         help=f"comma-separated, of {', '.join(ENTRIES)}")
+    parser.add_argument("--serve-views", type=int, metavar="N", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_views:
+        serve_views(args.serve_views)
+        return
     if args.only in (None, "drag"):
         bench_drag(args.entries.split(","))
     if args.only in (None, "sessions"):
         bench_sessions()
-    if args.only in (None, "moves"):
-        bench_moves()
+    if args.only in (None, "slider-sessions"):
+        bench_sessions(sliders=True)
 
 
 if __name__ == "__main__":
