@@ -17,7 +17,7 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from semantify.errors import SemantifyError
-from semantify.files import read_json, write_atomic
+from semantify.files import check_format, read_json, write_atomic
 from semantify.models.reference import ModelRef
 
 FORMAT = "semantify-dataset"
@@ -43,10 +43,8 @@ def read_manifest(root: Path) -> dict:
         raise SemantifyError(f"{root} is not a Semantify dataset (no {MANIFEST}); "
                              "create one with `semantify generate MODEL --out DIR`.")
     manifest = read_json(path, str(path), "regenerate the dataset")
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
-        raise SemantifyError(f"{path} is not a {FORMAT} v{VERSION} manifest; "
-                             "regenerate it with this version of Semantify.")
-    return manifest
+    return check_format(manifest, FORMAT, VERSION, str(path),
+                        "regenerate it with this version of Semantify.")
 
 
 def num_shards(manifest: dict) -> int:

@@ -70,6 +70,17 @@ def read_json(path: Path | str, what: str, fix: str) -> object:
     return parse_json(text, what, fix)
 
 
+def check_format(data, fmt: str, version: int, what: str, fix: str) -> dict:
+    """``data`` when it is a JSON object of format ``fmt`` at ``version``; otherwise one line
+    naming ``what`` and the ``fix``."""
+    if not isinstance(data, dict) or data.get("format") != fmt:
+        raise SemantifyError(f"{what} is not a {fmt} file; {fix}")
+    if data.get("version") != version:
+        raise SemantifyError(f"{what} is {fmt} version {data.get('version')!r}, and this "
+                             f"Semantify reads version {version}; {fix}")
+    return data
+
+
 def parse_json(text: str, what: str, fix: str) -> object:
     """``text`` parsed as JSON with the limits of :func:`read_json`."""
     if json_depth(text) > limits.MAX_JSON_DEPTH:

@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 from semantify.errors import SemantifyError
+from semantify.files import check_format
 
 LICENCES_JSON = Path(__file__).with_name("licences.json")
 FORMAT, VERSION = "semantify-licences", 1
@@ -52,9 +53,7 @@ class ModelLicence:
 def licences() -> tuple[ModelLicence, ...]:
     """Every entry of ``licences.json``, in file order (the first match wins)."""
     data = json.loads(LICENCES_JSON.read_text())
-    if data.get("format") != FORMAT or data.get("version") != VERSION:
-        raise SemantifyError(f"{LICENCES_JSON} is not a {FORMAT} v{VERSION} file; reinstall "
-                             "Semantify.")
+    check_format(data, FORMAT, VERSION, str(LICENCES_JSON), "reinstall Semantify.")
     return tuple(ModelLicence(**entry) for entry in data["licences"])
 
 

@@ -137,12 +137,10 @@ class Prior:
     @classmethod
     def from_dict(cls, data, where: str) -> Prior:
         """Validate a parsed prior file; every problem is one line naming ``where``."""
-        if not isinstance(data, Mapping) or data.get("format") != FORMAT:
-            raise SemantifyError(f"prior {where} is not a {FORMAT} file; start from one in "
-                                 "semantify/models/priors/.")
-        if data.get("version") != VERSION:
-            raise SemantifyError(f"prior {where} is {FORMAT} version {data.get('version')!r}; "
-                                 f"this Semantify reads version {VERSION}.")
+        from semantify.files import check_format
+
+        check_format(data, FORMAT, VERSION, f"prior {where}",
+                     "start from one in semantify/models/priors/.")
         name, revision = data.get("name"), data.get("revision")
         if not isinstance(name, str) or not name or not _is_int(revision) or revision < 0:
             raise SemantifyError(f"prior {where} needs a 'name' (text) and a 'revision' "

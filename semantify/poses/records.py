@@ -28,6 +28,7 @@ import math
 from pathlib import Path
 
 from semantify.errors import SemantifyError
+from semantify.files import check_format
 
 PRESET_DIR = Path(__file__).with_name("presets")
 SKELETON_DIR = Path(__file__).with_name("skeletons")
@@ -133,12 +134,8 @@ def _is_angle(value) -> bool:
 
 
 def _check_header(data, expected: str, source: str) -> None:
-    if not isinstance(data, dict) or data.get("format") != expected:
-        raise SemantifyError(f"{source} is not a {expected} file; write a JSON object with "
-                             f'"format": "{expected}", "version": {VERSION}.')
-    if data.get("version") != VERSION:
-        raise SemantifyError(f"{source} is {expected} version {data.get('version')!r}; this "
-                             f"Semantify reads version {VERSION}.")
+    check_format(data, expected, VERSION, source,
+                 f'write a JSON object with "format": "{expected}", "version": {VERSION}.')
 
 
 def _read(path: Path) -> dict:

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from semantify.errors import SemantifyError
+from semantify.files import check_format
 from semantify.models.reference import ModelRef
 
 FORMAT = "semantify-recipe"
@@ -169,12 +170,8 @@ def recipe_from_dict(name: str, data, source: str = "") -> Recipe:
     from semantify.clip import ClipSpec, template_for
 
     where = f"recipe {name}"
-    if not isinstance(data, dict) or data.get("format") != FORMAT:
-        raise SemantifyError(f"{where} is not a {FORMAT} file; start from a shipped recipe "
-                             "(`semantify recipes`).")
-    if data.get("version") != VERSION:
-        raise SemantifyError(f"{where} is version {data.get('version')!r}; this Semantify "
-                             f"reads version {VERSION}.")
+    check_format(data, FORMAT, VERSION, where,
+                 "start from a shipped recipe (`semantify recipes`).")
     unknown = sorted(set(data) - _KEYS)
     if unknown:
         raise SemantifyError(f"{where} has unknown key(s) {', '.join(unknown)}; valid keys: "

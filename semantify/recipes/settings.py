@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from semantify.errors import SemantifyError
+from semantify.files import check_format
 from semantify.recipes.recipe import Recipe, check_samples
 
 FORMAT = "semantify-build"
@@ -171,11 +172,7 @@ def read_record(out: Path) -> dict | None:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise SemantifyError(f"cannot read {path} ({error}); delete the folder and build "
                              "again.") from None
-    if not isinstance(record, dict) or record.get("format") != FORMAT \
-            or record.get("version") != VERSION:
-        raise SemantifyError(f"{path} is not a {FORMAT} v{VERSION} record; build into "
-                             "another --out.")
-    return record
+    return check_format(record, FORMAT, VERSION, str(path), "build into another --out.")
 
 
 def is_finished(record: dict | None) -> bool:
