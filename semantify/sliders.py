@@ -319,7 +319,27 @@ class SliderSet(abc.ABC):
         with torch.no_grad():
             vertices = self.model(coefficients[None])[0].cpu().numpy()
         return Shape(self, tuple(float(v) for v in values), coefficients, vertices, clamped,
-                     tuple(notes))
+                     (*notes, *self.beyond_bands(values)))
+
+    def beyond_bands(self, values) -> tuple[str, ...]:
+        """A note when (K,) ``values`` ask coupled measurements no person has together, naming
+        the slider furthest outside its band given the others (in band widths); or ()."""
+        if self.coupling is None:
+            return ()
+        from semantify.coupling import MET
+
+        values = [float(v) for v in values]
+        worst, note = 0.0, ()
+        for s, value, (low, high) in zip(self.sliders, values, self.ranges(values)):
+            if s.name not in self.coupling.names:
+                continue
+            outside = max(low - value, value - high) - MET[s.unit]
+            if outside > 0 and outside / max(high - low, MET[s.unit]) > worst:
+                worst = outside / max(high - low, MET[s.unit])
+                note = (f"{s.label} {value:.1f} is outside what people with the other "
+                        f"measurements have ({low:.0f}-{high:.0f}): the body stays human and "
+                        "misses some asked values.",)
+        return note
 
     def shape_from_params(self, params, source: str = "params") -> Shape:
         """The shape a :class:`semantify.params.Params` asks of this set: its slider values

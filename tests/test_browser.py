@@ -61,6 +61,26 @@ def test_moving_a_slider_changes_the_render(url, browser, tmp_path):
         shutil.copy(shot, target)
 
 
+def test_a_typed_value_is_drawn_and_shown_rounded(url, browser):
+    """A value typed into a slider's number box (Enter) redraws the shape, like a drag; one
+    beyond the range comes back as the range's end."""
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    page.goto(url, timeout=60_000)
+    page.wait_for_function("() => { const i = document.querySelector('#render img.render');"
+                           " return i && i.src.startsWith('data:image/jpeg'); }",
+                           timeout=90_000)
+    before = page.locator("#render img.render").get_attribute("src")
+    box = page.locator("#slider-0 input[type=number]")
+    high = float(page.locator("#slider-0 input[type=range]").get_attribute("max"))
+    box.fill(str(high + 1000))
+    box.press("Enter")
+    _wait_for_new_render(page, before)
+    page.wait_for_function("high => Math.abs(Number(document.querySelector("
+                           "'#slider-0 input[type=number]').value) - high) < 0.01",
+                           arg=high, timeout=30_000)
+    page.close()
+
+
 def _mean_colour(page, selector: str) -> np.ndarray:
     """The mean RGB of an image element on the page, read from its pixels."""
     return np.array(page.evaluate(

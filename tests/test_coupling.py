@@ -36,6 +36,9 @@ def test_a_metric_set_stores_calibrated_bands(tmp_path):
     # values are never clamped to a band: sliders stay independent
     shape = shipped.shape(waist_cm=140.0)
     assert shape.named_values["waist_cm"] == 140.0 and shape.clamped == ()
+    # ... and a value outside its band says so, naming the band
+    assert len(shape.notes) == 1 and shape.notes[0].startswith("Waist (cm) 140.0 is outside")
+    assert not shipped.shape(waist_cm=100.0).notes
 
 
 def test_bad_coupling_fields_are_refused(tmp_path):

@@ -301,7 +301,7 @@ class Handlers:
             index = rt.panel.index_of(slot)
             if index is not None:
                 values[index] = value
-        session, shape = view.with_values(session, rt, values)
+        session, shape = view.with_values(session, rt, rt.rounded(values))
         self.frames.follow(session.view, view.follow(session, rt))
         return {self.ui.state: session,
                 self.ui.measures: rt.table(session.vertices, session.values),

@@ -139,10 +139,11 @@ def build_ui(models: list[tuple[str, str]], min_samples: int, frames: FrameServi
                 turntable = gr.Button("Turntable (MP4)", size="sm", elem_id="turntable")
                 show_record = gr.Checkbox(label="Show raw coefficients", value=False)
             turntable_file = gr.File(label="Turntable", visible=False, interactive=False)
-        with gr.Column(scale=2, min_width=240):
+        with gr.Column(scale=3, min_width=300):
             measures = gr.Dataframe(headers=["measurement", "value", "unit", "target"],
                                     label="Measurements (in the rest pose)", interactive=False,
-                                    elem_id="measures")
+                                    elem_id="measures", wrap=True,
+                                    column_widths=["30%", "17%", "11%", "42%"])
             record = gr.JSON(label="Sliders and coefficients", visible=False)
     with gr.Tab("Photo to shape"):
         photo_note = gr.Markdown()

@@ -221,6 +221,14 @@ function onSlider(event) {
   if (!sliderHeld) settleSoon(true);  // keys: no release, so settle after a pause
 }
 document.addEventListener("input", onSlider, true);
+// A value typed into a slider's number box (committed with Enter or by leaving the box) moves
+// the slider without an input event on it: draw and settle once the slider has the value.
+function onSliderBox(event) {
+  if (!element.isConnected) return document.removeEventListener("change", onSliderBox, true);
+  if (!props.sliders || !event.target.matches?.(`${props.sliders} input[type=number]`)) return;
+  settleSoon(true);
+}
+document.addEventListener("change", onSliderBox, true);
 document.addEventListener("pointerdown", (e) => { if (isSlider(e.target)) sliderHeld = true; }, true);
 document.addEventListener("pointerup", () => {
   if (!sliderHeld) return;
