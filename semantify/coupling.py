@@ -7,7 +7,9 @@ widened ``SLACK`` times, then shrunk by :func:`calibrated` to where refinement r
 asked value), within the slider's own range. Inside its band an asked value is a body people
 have, which metric refinement meets while holding the lengths nobody asked for. Values are
 never clamped to a band (sliders stay independent); the app's table shows each measurement's
-band beside the value asked, so a request beyond it reads as such.
+band beside the value asked, so a request beyond it reads as such. For such a request the
+mapper, trained on people, is asked the nearest combination people have
+(:meth:`Coupling.project`), and refinement aims from that body at the values asked.
 """
 
 from __future__ import annotations
@@ -72,6 +74,37 @@ class Coupling:
         band_low, band_high = self.bands(values)
         band_low = torch.minimum(torch.maximum(band_low, low), high)
         return band_low, torch.maximum(torch.minimum(band_high, high), band_low)
+
+    def project(self, values: torch.Tensor, scale: torch.Tensor,
+                cycles: int = 30) -> torch.Tensor:
+        """(B, M) values -> the nearest values (distance in units of ``scale``, (M,)) inside
+        every band at once: a combination people have. Values already inside are returned
+        as they are. Dykstra's alternating projections onto the 2M half-spaces."""
+        x = torch.as_tensor(values, dtype=torch.float64)
+        scale = torch.as_tensor(scale, dtype=torch.float64).clamp_min(1e-9)
+        m = x.shape[1]
+        rows = torch.eye(m, dtype=torch.float64) - torch.tensor(self.weights, dtype=torch.float64)
+        rows = rows * scale  # constraint i on y = x / scale: lo_i <= rows[i] @ y - c_i <= hi_i
+        intercept = torch.tensor(self.intercept, dtype=torch.float64)
+        low = torch.tensor(self.low, dtype=torch.float64) + intercept
+        high = torch.tensor(self.high, dtype=torch.float64) + intercept
+        y = x / scale
+        if bool(((y @ rows.T >= low) & (y @ rows.T <= high)).all()):
+            return x
+        corrections = torch.zeros(m, *y.shape, dtype=torch.float64)
+        norms = (rows * rows).sum(1)
+        for _ in range(cycles):
+            before = y
+            for i in range(m):
+                z = y + corrections[i]
+                level = z @ rows[i]
+                shift = (torch.clamp(level, low[i], high[i]) - level) / norms[i]
+                y_new = z + shift[:, None] * rows[i]
+                corrections[i] = z - y_new
+                y = y_new
+            if float((y - before).abs().max()) < 1e-7:  # converged (in slider spans)
+                break
+        return y * scale
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -323,23 +323,23 @@ class SliderSet(abc.ABC):
 
     def beyond_bands(self, values) -> tuple[str, ...]:
         """A note when (K,) ``values`` ask coupled measurements no person has together, naming
-        the slider furthest outside its band given the others (in band widths); or ()."""
+        the slider the nearest human combination moves most (in slider spans); or ()."""
         if self.coupling is None:
             return ()
         from semantify.coupling import MET
 
-        values = [float(v) for v in values]
-        worst, note = 0.0, ()
-        for s, value, (low, high) in zip(self.sliders, values, self.ranges(values)):
-            if s.name not in self.coupling.names:
-                continue
-            outside = max(low - value, value - high) - MET[s.unit]
-            if outside > 0 and outside / max(high - low, MET[s.unit]) > worst:
-                worst = outside / max(high - low, MET[s.unit])
-                note = (f"{s.label} {value:.1f} is outside what people with the other "
-                        f"measurements have ({low:.0f}-{high:.0f}): the body stays human and "
-                        "misses some asked values.",)
-        return note
+        values = torch.as_tensor(values, dtype=torch.float64)[None]
+        moved = (self._human(values) - values)[0].abs()
+        span = (self._high - self._low).clamp_min(1e-9)
+        far = [i for i, s in enumerate(self.sliders)
+               if s.name in self.coupling.names and float(moved[i]) > MET[s.unit]]
+        if not far:
+            return ()
+        i = max(far, key=lambda j: float(moved[j] / span[j]))
+        low, high = self.ranges(values)[i]
+        return (f"{self.sliders[i].label} {float(values[0, i]):.1f} is outside what people with "
+                f"the other measurements have ({low:.0f}-{high:.0f}): the body stays human and "
+                "misses some asked values.",)
 
     def shape_from_params(self, params, source: str = "params") -> Shape:
         """The shape a :class:`semantify.params.Params` asks of this set: its slider values
@@ -426,7 +426,7 @@ class TrainedSliders(SliderSet):
     def _coefficients(self, values: torch.Tensor, refine: bool = True,
                       deadline: float | None = None) -> torch.Tensor:
         with torch.no_grad():
-            coefficients = self.mapper(values.to(torch.float32))
+            coefficients = self.mapper(self._human(values).to(torch.float32))
         ranges = self.model.ranges
         coefficients = torch.maximum(torch.minimum(coefficients, ranges[:, 1]), ranges[:, 0])
         metric = self.metric_names
@@ -434,6 +434,20 @@ class TrainedSliders(SliderSet):
             return coefficients
         targets = {name: values[:, self.names.index(name)].float() for name in metric}
         return self.refiner(coefficients, targets, self._held(values), deadline)
+
+    def _human(self, values: torch.Tensor) -> torch.Tensor:
+        """(B, K) values with the coupled measurements moved to the nearest combination people
+        have: what the mapper, trained on people, is asked (refinement then aims at the values
+        asked). The mapper's guess for a combination nobody has is no body at all: a 120 cm
+        waist on a 78 kg body gave it a 142 cm, 41 kg one."""
+        if self.coupling is None:
+            return values
+        index = [self.names.index(name) for name in self.coupling.names]
+        span = (self._high - self._low)[index]
+        human = values.to(torch.float64).clone()
+        human[:, index] = self.coupling.project(human[:, index], span).clamp(
+            self._low[index], self._high[index])
+        return human.to(values.dtype)
 
     def held_measurements(self, values=None, **named) -> dict[str, torch.Tensor]:
         clamped, _ = self.values(values, **named)

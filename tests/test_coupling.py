@@ -41,6 +41,24 @@ def test_a_metric_set_stores_calibrated_bands(tmp_path):
     assert not shipped.shape(waist_cm=100.0).notes
 
 
+def test_a_request_beyond_the_bands_moves_the_body_towards_it_and_keeps_the_height():
+    """A 148 cm waist on the default body: the mapper is asked the nearest combination people
+    have, so the waist grows far past its band while the asked height holds (the mapper's own
+    guess for the combination made the body 14 cm taller)."""
+    from pathlib import Path
+
+    from semantify.sliders import SliderSet
+
+    shipped = SliderSet.load(Path(__file__).resolve().parents[1] / "sliders" / "anny-body-metric")
+    height = shipped.defaults[shipped.names.index("height_cm")]
+    measured = shipped.anthropometer.measure(
+        torch.as_tensor(shipped.shape(waist_cm=148.0).vertices)[None])
+    assert abs(float(measured["height_cm"][0]) - height) < 1.0
+    assert float(measured["waist_cm"][0]) > shipped.ranges(shipped.defaults)[2][1] + 10
+    inside = torch.tensor([shipped.defaults], dtype=torch.float64)
+    assert torch.equal(shipped._human(inside), inside)  # a human combination is asked as is
+
+
 def test_bad_coupling_fields_are_refused(tmp_path):
     import shutil
     from pathlib import Path
