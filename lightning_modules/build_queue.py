@@ -57,8 +57,8 @@ class BuildQueue:
         self._thread: threading.Thread | None = None
 
     def submit(self, settings: BuildSettings, out: Path | str | None = None) -> JobState:
-        """Queue the build of ``settings`` (into ``out``, default ``settings.default_out()``); a build
-        already queued, running or finished there is not queued twice."""
+        """Queue the build of ``settings`` (into ``out``, default ``settings.default_out()``);
+        a build already queued, running or finished there is not queued twice."""
         out = Path(out) if out is not None else settings.default_out()
         record = claim(settings, out)
         if not is_finished(record):

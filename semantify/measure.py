@@ -66,7 +66,8 @@ class Anthropometer:
         return cls(model.faces.cpu(), landmarks, model.id)
 
     def measure(self, vertices: torch.Tensor) -> dict[str, torch.Tensor]:
-        """(B, V, 3) float metres -> {name: (B,) float32} in cm or kg (see :mod:`semantify.measurements.registry`).
+        """(B, V, 3) float metres -> {name: (B,) float32} in cm or kg (see
+        :mod:`semantify.measurements.registry`).
 
         A girth is NaN where its plane misses the mesh (a broken or foreign mesh).
         """

@@ -8,9 +8,10 @@ measured in one call per iteration. Residuals are counted in tolerances (1 mm, 0
 
 Two terms keep the body human while it is pulled toward the asked values:
 - a prior holds each coefficient near its start (the mapper's output) in units of how far the
-  model's sampling prior lets it move (:func:`semantify.models.prior_sampling.coefficient_spread`): a
-  local change that the prior barely moves costs far more than a phenotype, so 130 kg comes
-  from the weight phenotype, not from one huge thigh;
+  model's sampling prior lets it move
+  (:func:`semantify.models.prior_sampling.coefficient_spread`): a local change that the prior
+  barely moves costs far more than a phenotype, so 130 kg comes from the weight phenotype, not
+  from one huge thigh;
 - the skeletal lengths nobody asked for (arm length, shoulder width, inseam, and height when not
   asked; ``skeletal`` in the measurement registry) are held at reference values, by default
   the start's: a wider waist does not shorten the arms.
@@ -98,11 +99,11 @@ def refine_to_measurements(model, coefficients: torch.Tensor,
     """(B, C) start coefficients -> (B, C) ones whose meshes measure ``targets``.
 
     ``targets`` maps measurement names (``height_cm``, ``mass_kg``, ...) to (B,) asked values.
-    Only the ``free`` coefficients (names or indices; default: the model's ``refinable`` ones) move,
-    within what the model's sampling prior draws (and the model's range). The unasked skeletal lengths are held at
-    ``held`` ({name: (B,)}; default: the start's). A row stops as soon as all its residuals
-    are within 1 mm / 0.1 kg (held lengths: 2 mm); each row keeps the best coefficients it has
-    seen, so the result never measures worse than the start.
+    Only the ``free`` coefficients (names or indices; default: the model's ``refinable`` ones)
+    move, within what the model's sampling prior draws (and the model's range). The unasked
+    skeletal lengths are held at ``held`` ({name: (B,)}; default: the start's). A row stops as
+    soon as all its residuals are within 1 mm / 0.1 kg (held lengths: 2 mm); each row keeps the
+    best coefficients it has seen, so the result never measures worse than the start.
     """
     refiner = MeasurementRefiner(model, anthropometer, list(targets), free, iterations)
     return refiner(coefficients, targets, held)
@@ -227,7 +228,8 @@ class _Fit:
 
 
 def _jacobian(residuals: _Residuals, rows: torch.Tensor, asked: torch.Tensor,
-              free_idx: torch.Tensor, span: torch.Tensor, high: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+              free_idx: torch.Tensor, span: torch.Tensor,
+              high: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(A, C) rows -> (A, M) residuals and (A, M, k) their finite-difference Jacobian in u."""
     a, k = rows.shape[0], len(free_idx)
     h = STEP * span  # (k,)

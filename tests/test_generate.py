@@ -155,7 +155,8 @@ def test_full_disk_leaves_no_partial_shard(tmp_path):
         "resource.setrlimit(resource.RLIMIT_FSIZE, (20000, 20000))\n"
         "from semantify.cli import main\n"
         f"sys.exit(main(['generate', 'anny-body', '--samples', '8', '--batch-size', '4',"
-        f" '--clip', 'tiny-random', '--thumbnails', '64', '--workers', '0', '--out', {str(tmp_path / 'full')!r}]))\n")
+        f" '--clip', 'tiny-random', '--thumbnails', '64', '--workers', '0',"
+        f" '--out', {str(tmp_path / 'full')!r}]))\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 2, proc.stderr[-2000:]
     assert "cannot write" in proc.stderr and "disk" in proc.stderr

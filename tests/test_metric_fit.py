@@ -93,7 +93,7 @@ def test_mixed_set_refines_toward_its_metric_sliders_only(anny):
     names = ["tall", "height_cm"]
     sliders = [Slider("tall", 0.0, 1.0, 0.5), Slider("height_cm", 150.0, 190.0, 170.0)]
     mapper = Mapper(len(names), len(model.coefficients), ())
-    mapper.out_mean.copy_(model.default_coefficients())  # the mean body, not every coefficient at 0.5
+    mapper.out_mean.copy_(model.default_coefficients())  # the mean body, not all at 0.5
     mixed = TrainedSliders("mixed", sliders, ModelRef("anny-body"), mapper,
                            model.coefficient_names, clip=ClipSpec.parse("tiny-random"))
     assert mixed.metric_names == ["height_cm"] and mixed.word_names == ["tall"]

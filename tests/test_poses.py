@@ -114,7 +114,10 @@ def test_t_pose_puts_the_arms_level(body, shapes):
     shoulder = body.joint_positions(coefficients[:1])[0, body.bone_names.index("upperarm01.L")]
     lift = rest[0, :, 1].amin() - posed[:, 1].amin()
     assert abs(float(tip[1] - lift - shoulder[1])) < 0.08
-    span = lambda v: float(v[:, 0].max() - v[:, 0].min())
+
+    def span(v):
+        return float(v[:, 0].max() - v[:, 0].min())
+
     assert span(posed) > span(rest[0]) + 0.25
     assert float(sitting[:, 1].max()) < float(rest[0, :, 1].max()) - 0.3  # sitting is lower
 

@@ -277,7 +277,10 @@ def test_skin_and_clay_differ_and_the_face_texture_shows(model):
     with_clay = renderer.render(vertices, face, material=clay).astype(int)
     renderer.release()
     assert np.abs(with_skin - with_clay).mean() > 2
-    redness = lambda image: (image[..., 0] - image[..., 1] > 70).mean()
+
+    def redness(image):
+        return (image[..., 0] - image[..., 1] > 70).mean()
+
     assert redness(with_skin) > redness(with_clay) + 0.002  # lips
 
 

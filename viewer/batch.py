@@ -33,8 +33,8 @@ class BatchRenderer:
     The camera of every view comes from one ``framing`` (a model's mean shape), never from
     the mesh being drawn, so that a taller body looks taller. ``samples`` > 0 enables MSAA.
     Clay is one uniform colour; skin (a textured or scattering ``material``) bakes its texture,
-    averaged per vertex through ``uv_layout``, into one per-vertex colour uploaded once. ``stats`` accumulates seconds spent
-    uploading, drawing and reading back.
+    averaged per vertex through ``uv_layout``, into one per-vertex colour uploaded once.
+    ``stats`` accumulates seconds spent uploading, drawing and reading back.
     """
 
     def __init__(self, faces, framing: Framing, views: str | Sequence[str | View],

@@ -11,8 +11,8 @@ from pathlib import Path
 @dataclasses.dataclass(frozen=True)
 class AppConfig:
     """``slider_dirs``: slider set folders (or ``hf://`` names) the operator offers besides the
-    shipped and built ones. ``public``: strangers visit (a Hugging Face Space): jobs that train are limited and
-    no server path is ever shown."""
+    shipped and built ones. ``public``: strangers visit (a Hugging Face Space): jobs that
+    train are limited and no server path is ever shown."""
 
     slider_dirs: tuple[str | Path, ...] = ()
     public: bool = False
@@ -26,8 +26,9 @@ class AppConfig:
     @classmethod
     def create(cls, slider_dirs: Sequence[str | Path] = (), public: bool | None = None):
         """A config; ``slider_dirs`` are folders or ``hf://OWNER/NAME`` names; ``public``
-        defaults to on when running as a Hugging Face Space. The first builds read ``SEMANTIFY_BUILD_ON_START`` (recipe names, comma-separated: built when the
-        server starts, e.g. on a Space), ``SEMANTIFY_BUILD_CLIP`` (e.g. tiny-random for tests),
+        defaults to on when running as a Hugging Face Space. The first builds read
+        ``SEMANTIFY_BUILD_ON_START`` (recipe names, comma-separated: built when the server
+        starts, e.g. on a Space), ``SEMANTIFY_BUILD_CLIP`` (e.g. tiny-random for tests),
         ``SEMANTIFY_BUILD_SAMPLES`` and ``SEMANTIFY_BUILD_QUICK=1``."""
         from semantify.errors import SemantifyError
         from semantify.hub import is_hub_path

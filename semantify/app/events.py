@@ -3,9 +3,9 @@
 Slider moves share the ``view`` concurrency group and keep only the latest pending event
 (``trigger_mode="always_last"``). In the browser, a slider drag's frames and every camera move
 go through the viewer itself (``semantify.app.viewport``), and the viewer's ``settle`` event
-(sliders at rest) brings the session and its numbers up to date. Heavy jobs (photos, text, exports, turntables) run in their own
-group and training jobs (new words, builds) in another, one at a time per server, so none of
-them starves slider moves.
+(sliders at rest) brings the session and its numbers up to date. Heavy jobs (photos, text,
+exports, turntables) run in their own group and training jobs (new words, builds) in another,
+one at a time per server, so none of them starves slider moves.
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ CROP_HTML = ('<div class="crop-wrap"><img class="crop-photo" src="${value}" alt=
              'draggable="false"><div class="crop-box"></div></div>')
 CROP_CSS = (".crop-wrap { position: relative; display: inline-block; touch-action: none; "
             "user-select: none; } .crop-photo { display: block; max-width: 100%; "
-            "max-height: 360px; cursor: crosshair; } .crop-photo[src=''] { display: none; } .crop-box { position: absolute; "
+            "max-height: 360px; cursor: crosshair; } .crop-photo[src=''] { display: none; } "
+            ".crop-box { position: absolute; "
             "display: none; border: 2px dashed #e11d48; background: rgba(225,29,72,0.12); "
             "pointer-events: none; }")
 CLIP_CHOICES = ("the recipe's CLIP (downloaded once)", "CLIP from a local checkpoint",

@@ -27,7 +27,8 @@ def score_statistics(values, names: list[str]) -> dict[str, dict[str, float]]:
     for k, name in enumerate(names):
         column = values[:, k].double()
         row = {"mean": column.mean().item(), "std": column.std().item()}
-        row.update({f"p{p}": v for p, v in zip(PERCENTILES, torch.quantile(column, q.double()).tolist())})
+        quantiles = torch.quantile(column, q.double()).tolist()
+        row.update({f"p{p}": v for p, v in zip(PERCENTILES, quantiles)})
         stats[name] = row
     return stats
 

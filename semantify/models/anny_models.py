@@ -32,7 +32,8 @@ REFINABLE = PHENOTYPES + (
 )
 # Adult ages only: Anny's age runs newborn (-1/3), baby (0), child (1/3), young (2/3), old (1).
 PHENOTYPE_RANGES = {"age": (0.5, 1.0, 0.6)}
-FACE_PARTS = ("cheek", "chin", "ear", "eye", "eyebrows", "forehead", "head", "mouth", "nose", "neck")
+FACE_PARTS = ("cheek", "chin", "ear", "eye", "eyebrows", "forehead", "head", "mouth", "nose",
+              "neck")
 SKIPPED_PARTS = ("hand", "foot", "nipple", "bulge")
 # At full-body framing a face, a hand or a foot spans a few pixels: intersections there (lips,
 # fingers, toes) cannot be seen, so anny-body's self-intersection check leaves them out.

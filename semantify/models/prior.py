@@ -15,7 +15,8 @@ File format (``"format": "semantify-prior"``, ``"version": 1``)::
      "reject_self_intersections": true, "max_tries": 16}
 
 A PATTERN is a coefficient name or an ``fnmatch`` pattern (``mouthSmile*``), or several joined
-by ``|``; every part must match a coefficient of the model. A DRAW is one of ``{"uniform": [lo, hi]}``,
+by ``|``; every part must match a coefficient of the model. A DRAW is one of
+``{"uniform": [lo, hi]}``,
 ``{"beta": [a, b], "range": [lo, hi]}``, ``{"normal": [mean, sd]}`` (optionally with
 ``"range"`` to clip), ``{"reference": sd}`` (N(0, sd^2) times an integer from {-2, -1, 0, 1},
 the Semantify paper's draw) or ``{"constant": x}``. GROUP kinds:

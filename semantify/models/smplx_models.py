@@ -11,7 +11,8 @@ Coefficients are betas ``beta0..`` (range [-5, 5], default 0, drawn as the Seman
 does: N(0, 1) times an integer from {-2, -1, 0, 1}) and, for FLAME, expression coefficients
 ``expression0..`` (range [-3, 3], default 0, drawn N(0, 1)). Those draws are the models'
 sampling priors (``semantify/models/priors/reference-betas.json``, ``flame*.json``), which also
-reject shapes with a visible self-intersection, as the reference rejected crossed FLAME lips. SMPL-X and FLAME files keep
+reject shapes with a visible self-intersection, as the reference rejected crossed FLAME lips.
+SMPL-X and FLAME files keep
 shape then expression components in ``shapedirs``: the first 300 when it has 400 or more,
 else the first 10 (older 10 + 10 files), as the smplx package reads them.
 

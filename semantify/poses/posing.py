@@ -3,7 +3,8 @@
 Rotations follow one convention across families: each bone turns about its head, in the world
 axes its parent has carried it to (SMPL's convention; Anny's ``local-ref`` taken relative to
 its rest bones). A pose is written against the T-pose (unless its base is ``rest``); for a family
-that rests in another pose (Anny: an A-pose) the skeleton's ``t_pose`` aims give, once per model from its mean
+that rests in another pose (Anny: an A-pose) the skeleton's ``t_pose`` aims give, once per
+model from its mean
 shape, the rotations E that reach the T-pose, and a pose rotation P of bone c becomes
 ``A_p^-1 P A_p E_c``, A_p being the T-pose rotation accumulated down to c's parent.
 """
