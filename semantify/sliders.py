@@ -321,6 +321,20 @@ class SliderSet(abc.ABC):
         return Shape(self, tuple(float(v) for v in values), coefficients, vertices, clamped,
                      (*notes, *self.beyond_bands(values)))
 
+    def _human(self, values: torch.Tensor) -> torch.Tensor:
+        """(B, K) values with the coupled measurements moved to the nearest combination people
+        have: what the mapper, trained on people, is asked (refinement then aims at the values
+        asked). The mapper's guess for a combination nobody has is no body at all: a 120 cm
+        waist on a 78 kg body gave it a 142 cm, 41 kg one."""
+        if self.coupling is None:
+            return values
+        index = [self.names.index(name) for name in self.coupling.names]
+        span = (self._high - self._low)[index]
+        human = values.to(torch.float64).clone()
+        human[:, index] = self.coupling.project(human[:, index], span).clamp(
+            self._low[index], self._high[index])
+        return human.to(values.dtype)
+
     def beyond_bands(self, values) -> tuple[str, ...]:
         """A note when (K,) ``values`` ask coupled measurements no person has together, naming
         the slider the nearest human combination moves most (in slider spans); or ()."""
@@ -434,20 +448,6 @@ class TrainedSliders(SliderSet):
             return coefficients
         targets = {name: values[:, self.names.index(name)].float() for name in metric}
         return self.refiner(coefficients, targets, self._held(values), deadline)
-
-    def _human(self, values: torch.Tensor) -> torch.Tensor:
-        """(B, K) values with the coupled measurements moved to the nearest combination people
-        have: what the mapper, trained on people, is asked (refinement then aims at the values
-        asked). The mapper's guess for a combination nobody has is no body at all: a 120 cm
-        waist on a 78 kg body gave it a 142 cm, 41 kg one."""
-        if self.coupling is None:
-            return values
-        index = [self.names.index(name) for name in self.coupling.names]
-        span = (self._high - self._low)[index]
-        human = values.to(torch.float64).clone()
-        human[:, index] = self.coupling.project(human[:, index], span).clamp(
-            self._low[index], self._high[index])
-        return human.to(values.dtype)
 
     def held_measurements(self, values=None, **named) -> dict[str, torch.Tensor]:
         clamped, _ = self.values(values, **named)
