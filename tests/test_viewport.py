@@ -90,6 +90,29 @@ def test_a_flooding_client_cannot_starve_another(scene):
     assert len(refused) > 300 and set(refused) <= {"busy", "rate", "stale"}
 
 
+def test_frames_are_drawn_first_come_first_served():
+    """Waiting frames take their turn in the order they arrived, not at random."""
+    from semantify.app.viewport.service import Turns
+
+    turns, order = Turns(), []
+
+    def frame(name: str) -> None:
+        with turns:
+            order.append(name)
+            time.sleep(0.02)
+
+    with turns:  # a frame being drawn: the others queue behind it, in their order
+        threads = []
+        for name in "abcdef":
+            threads.append(threading.Thread(target=frame, args=(name,)))
+            threads[-1].start()
+            while len(turns._waiting) < len(threads):  # queued before the next arrives
+                time.sleep(0.001)
+    for thread in threads:
+        thread.join(5)
+    assert order == list("abcdef")
+
+
 def test_slider_values_rebuild_the_scene_or_are_refused(scene):
     service = FrameService(jpeg_data_url)
     view = service.open()

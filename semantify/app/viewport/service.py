@@ -44,6 +44,34 @@ class Scene:
     final: bool = True
 
 
+class Turns:
+    """First come, first served: frames are drawn in the order their requests arrived, so with
+    many pages dragging each waits about as long as the others (a plain lock lets a thread
+    that just drew draw again, and some pages wait several rounds). The turn passes straight
+    to the next in line: one wake-up per frame, however many wait."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._waiting: collections.deque[threading.Event] = collections.deque()
+        self._busy = False
+
+    def __enter__(self) -> None:
+        with self._lock:
+            if not self._busy:
+                self._busy = True
+                return
+            turn = threading.Event()
+            self._waiting.append(turn)
+        turn.wait()
+
+    def __exit__(self, *exc) -> None:
+        with self._lock:
+            if self._waiting:
+                self._waiting.popleft().set()  # still busy: the next one's turn
+            else:
+                self._busy = False
+
+
 class RateLimit:
     """A token bucket: ``rate`` tokens per second, at most ``burst`` saved up."""
 
@@ -99,6 +127,7 @@ class FrameService:
         self.max_views, self.rate, self.burst = max_views, rate, burst
         self._views: collections.OrderedDict[str, View] = collections.OrderedDict()
         self._lock = threading.Lock()
+        self._turns = Turns()
         self.stats = collections.Counter()
 
     def open(self) -> str:
@@ -182,16 +211,17 @@ class FrameService:
                 return self._dropped(seq, "rate", 1000 * wait)
             view.last_seq = seq
             view.camera = camera_from(request)
-            if "values" in request:
-                quick = quality == "draft" or request.get("quick") is True
-                scene = self._follow(view, request["values"], quick)
-                if scene is None:
-                    return self._dropped(seq, "values")
-                view.scene = scene
-            if view.scene is None:
-                return self._dropped(seq, "empty", 100)
-            return {"seq": seq, "image": self._draw(view, quality), "quality": quality,
-                    "final": view.scene.final}
+            with self._turns:
+                if "values" in request:
+                    quick = quality == "draft" or request.get("quick") is True
+                    scene = self._follow(view, request["values"], quick)
+                    if scene is None:
+                        return self._dropped(seq, "values")
+                    view.scene = scene
+                if view.scene is None:
+                    return self._dropped(seq, "empty", 100)
+                return {"seq": seq, "image": self._draw(view, quality), "quality": quality,
+                        "final": view.scene.final}
         finally:
             view.rendering.release()
 
