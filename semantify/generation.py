@@ -61,11 +61,15 @@ RENDER_DEFAULTS = {"pose": "rest", "appearance": "clay"}  # what older manifests
 def build_manifest(spec: GenerationSpec, model, measurement_names: list[str]) -> dict:
     """The JSON manifest describing the dataset ``spec`` makes with ``model``.
 
-    Raises a one-line error, before anything is written, for a pose the model lacks.
+    Raises a one-line error, before anything is written, for a pose the model lacks. A pose
+    file of the user's is recorded by its absolute path (as a prior file is), so that the
+    workers resolve the same pose.
     """
     from semantify.poses import resolve_pose
 
     pose = resolve_pose(model, spec.pose)
+    pose_choice = (str(Path(spec.pose).resolve()) if str(spec.pose).lower().endswith(".json")
+                   else pose.name)
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -78,7 +82,7 @@ def build_manifest(spec: GenerationSpec, model, measurement_names: list[str]) ->
         "views": list(spec.views) if spec.clip else [],
         "clip": spec.clip,
         "render": {"size": spec.size, "framing": getattr(model, "framing", "full"),
-                   "background": [0, 0, 0], "pose": pose.name,
+                   "background": [0, 0, 0], "pose": pose_choice,
                    "appearance": spec.appearance} if spec.clip else None,
         "thumbnails": spec.thumbnails,
         "measurements": measurement_names,
@@ -157,36 +161,39 @@ class SamplePipeline:
     def _build(self):
         from semantify.models import load_model
 
+        from semantify.models.prior import resolve_prior
+
         model = load_model(self.manifest["model"]["id"], **self.manifest["model"]["options"])
-        renderer = None
+        prior = resolve_prior(self.manifest["prior"]["choice"], model)  # once, not per batch
+        renderer = pose = None
         if self.manifest["clip"]:
+            from semantify.poses import resolve_pose
             from semantify.rendering import batch_renderer
 
-            render = {**RENDER_DEFAULTS, **self.manifest["render"]}
+            render = self.manifest["render"]
+            pose = resolve_pose(model, render["pose"])
             renderer = batch_renderer(model, self.manifest["views"], size=render["size"],
-                                      appearance=render["appearance"], pose=render["pose"])
+                                      appearance=render["appearance"], pose=pose)
         meter = None
         if self.manifest["measurements"]:
             from semantify.measure import Anthropometer
 
             meter = Anthropometer.for_model(model)
-        self._parts = (model, renderer, meter)
+        self._parts = (model, prior, renderer, pose, meter)
 
     def __call__(self, indices: torch.Tensor) -> dict[str, torch.Tensor]:
         if self._parts is None:
             self._build()
-        model, renderer, meter = self._parts
-        coefficients = model.sample(indices, self.manifest["seed"],
-                                    prior=self.manifest["prior"]["choice"])
+        model, prior, renderer, pose, meter = self._parts
+        coefficients = model.sample(indices, self.manifest["seed"], prior=prior)
         batch = {"indices": indices, "coefficients": coefficients}
         with torch.no_grad():
             vertices = model(coefficients)  # the rest pose: measurements come from it
         if renderer is not None:
             from semantify.poses import posed_vertices
 
-            pose = self.manifest["render"].get("pose", RENDER_DEFAULTS["pose"])
             with torch.no_grad():
-                shown = vertices if pose == "rest" else posed_vertices(model, coefficients, pose)
+                shown = vertices if pose.is_rest else posed_vertices(model, coefficients, pose)
             batch["images"] = torch.from_numpy(renderer.render(shown))
         if meter is not None:
             values = meter.measure(vertices)

@@ -118,9 +118,10 @@ class Shape:
     def named_values(self) -> dict[str, float]:
         return dict(zip(self.slider_set.names, self.values))
 
-    def posed(self, pose: str = "rest") -> np.ndarray:
+    def posed(self, pose="rest") -> np.ndarray:
         """(V, 3) float32 vertices of this shape in ``pose`` (a name of
-        :func:`semantify.poses.pose_names`); measurements stay those of the rest pose."""
+        :func:`semantify.poses.pose_names`, or a :class:`semantify.poses.Pose`); measurements
+        stay those of the rest pose."""
         from semantify.poses import posed_vertices
 
         with torch.no_grad():
@@ -137,14 +138,15 @@ class Shape:
                       () if sliders.is_raw else tuple(self.named_values.items()),
                       None if sliders.is_raw else sliders.name, pose)
 
-    def save(self, path: Path | str, pose: str = "rest", appearance: str = "clay") -> Path:
+    def save(self, path: Path | str, pose="rest", appearance: str = "clay") -> Path:
         """Write the mesh to ``path``: .obj (with UVs), .ply or .glb (which carries the
-        ``appearance``, skin or clay), in ``pose``."""
+        ``appearance``, skin or clay), in ``pose`` (a name or a Pose)."""
         from semantify.appearance import material_for
         from semantify.export import export_mesh
 
         model = self.slider_set.model
-        vertices = self.vertices if pose == "rest" else self.posed(pose)
+        at_rest = getattr(pose, "is_rest", pose == "rest")
+        vertices = self.vertices if at_rest else self.posed(pose)
         return export_mesh(path, vertices, model.faces.cpu().numpy(), model.uv_map,
                            material_for(model, appearance))
 

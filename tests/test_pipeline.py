@@ -164,3 +164,15 @@ def test_a_posed_skinned_mesh_keeps_its_rest_measurements(pipeline, tmp_path, ca
     assert main(["shape", str(sliders), "--pose", "dancing", "--out",
                  str(tmp_path / "x.obj")]) == 2
     assert "valid poses: rest" in capsys.readouterr().err
+    # a pose file of the user's own is resolved once, and the mesh posed with it
+    own = json.loads((Path(__file__).resolve().parents[1] / "semantify" / "poses" / "presets" /
+                      "walking.json").read_text())
+    (tmp_path / "stride.json").write_text(json.dumps({**own, "name": "stride"}))
+    stride = tmp_path / "stride.ply"
+    assert main(["shape", str(sliders), "--pose", str(tmp_path / "stride.json"), "--out",
+                 str(stride)]) == 0
+    assert "stride pose" in capsys.readouterr().out
+    walk = tmp_path / "walk.ply"
+    assert main(["shape", str(sliders), "--pose", "walking", "--out", str(walk)]) == 0
+    assert (trimesh.load(stride, process=False).vertices ==
+            trimesh.load(walk, process=False).vertices).all()

@@ -47,15 +47,16 @@ def check_outputs(args) -> tuple[Path, Path | None]:
     return out, params
 
 
-def check_pose(slider_set, pose: str | None) -> str:
-    """``pose`` (None: rest) if ``slider_set``'s model has it, else a one-line error listing
-    its poses."""
+def check_pose(slider_set, pose: str | None):
+    """The :class:`semantify.poses.Pose` ``pose`` names (None: rest; a shipped name or a pose
+    .json file) if ``slider_set``'s model can take it, else a one-line error listing its
+    poses. Resolved once: the mesh is posed with it, the params record its name."""
     from semantify.poses import resolve_pose
 
-    return resolve_pose(slider_set.model, pose or "rest").name
+    return resolve_pose(slider_set.model, pose or "rest")
 
 
-def write_result(shape, out: Path, params: Path | None, pose: str = "rest",
+def write_result(shape, out: Path, params: Path | None, pose,
                  appearance: str = "clay") -> None:
     """Save ``shape``'s mesh in ``pose`` (and params), and tell what happened on
     stdout/stderr."""
@@ -65,9 +66,9 @@ def write_result(shape, out: Path, params: Path | None, pose: str = "rest",
     for note in shape.notes:
         print(f"semantify: {note}", file=sys.stderr)
     shape.save(out, pose, appearance)
-    print(f"wrote {out} ({shape.vertices.shape[0]} vertices, {pose} pose)")
+    print(f"wrote {out} ({shape.vertices.shape[0]} vertices, {pose.name} pose)")
     if params is not None:
-        shape.params(None if pose == "rest" else pose).write(params)
+        shape.params(None if pose.is_rest else pose.name).write(params)
         print(f"wrote {params}")
     values = ", ".join(f"{n}={v:.4g}" for n, v in shape.named_values.items())
     print(f"sliders: {values}")
