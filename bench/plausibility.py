@@ -9,7 +9,7 @@ Over N sampled shapes per model (what generation trains on and the app's Random 
   (:mod:`semantify.models.self_intersection`) and the share cut by the frame (mesh pixels on
   the top edge of the generation's front view, or its sides for bodies);
 - for bodies: height, BMI, waist and chest percentiles against adult surveys
-  (bench/data/anthropometric_surveys.json, made by bench/survey_percentiles.py: NHANES
+  (bench/data/anthropometric_surveys.json, made by bench/data/survey_percentiles.py: NHANES
   2017-March 2020 for height, BMI and waist; ANSUR II women for chest), whether the samples
   cover the survey's 1st-99th percentile range, and the share outside its 0.5-99.5 range;
 - a contact sheet of the first 32 samples as rendered for CLIP (front view), as a PNG.

@@ -64,16 +64,15 @@ def test_error(slider_set, test) -> dict:
 
     from semantify.descriptors import descriptor_values
     from semantify.mapper import mean_vertex_error_mm, r2_score
-    from semantify.measure import Anthropometer
 
-    model = slider_set.load_model()
-    values = descriptor_values(test, slider_set.descriptors)
-    predicted = slider_set.coefficients(values, warn=False, refine=False)
+    model = slider_set.model
+    values = descriptor_values(test, list(slider_set.names))
+    predicted = slider_set.coefficients(values, refine=False)
     target = test.coefficients.to(torch.float32)
     with torch.no_grad():
-        measured = Anthropometer.for_model(model).measure(model(predicted))
+        measured = slider_set.anthropometer.measure(model(predicted))
     error = torch.stack([(measured[n].float() - values[:, i]).abs()
-                         for i, n in enumerate(slider_set.descriptors)], dim=1)
+                         for i, n in enumerate(slider_set.names)], dim=1)
     return {"descriptor_error": float((error / values.std(0)).mean()),
             "height_mm": float(error[:, DESCRIPTORS.index("height_cm")].mean()) * 10,
             "mass_kg": float(error[:, DESCRIPTORS.index("mass_kg")].mean()),

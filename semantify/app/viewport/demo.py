@@ -70,12 +70,12 @@ class Entry:
     @property
     def refines(self) -> bool:
         """Whether a quick shape differs from the full one (metric sliders get refined)."""
-        return self.slider_set is not None and bool(self.slider_set.metric_descriptors)
+        return self.slider_set is not None and bool(self.slider_set.metric_names)
 
     def _compute(self, values, quick: bool) -> torch.Tensor:
         if self.slider_set is not None:
             values = dict(zip(self.names, values))
-            return self.slider_set.coefficients(values, warn=False, refine=not quick)[0]
+            return self.slider_set.coefficients(values, refine=not quick)[0]
         coefficients = self.model.default_coefficients()
         for name, value in zip(self.names, values):
             coefficients[self.model.coefficient_names.index(name)] = value

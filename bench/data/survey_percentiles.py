@@ -1,6 +1,6 @@
 """Derive the adult survey percentiles that bench/plausibility.py compares sampled bodies with.
 
-    python bench/survey_percentiles.py NHANES_P_DEMO_BMX.csv ANSUR_II_FEMALE.csv
+    python bench/data/survey_percentiles.py NHANES_P_DEMO_BMX.csv ANSUR_II_FEMALE.csv
 
 Writes bench/data/anthropometric_surveys.json (committed; this script only documents and
 reproduces it). Sources, both public domain (US government works):
@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 PERCENTILES = [0.5, 1, 2.5, 5, 10, 25, 50, 75, 90, 95, 97.5, 99, 99.5]
-OUT = Path(__file__).parent / "data" / "anthropometric_surveys.json"
+OUT = Path(__file__).parent / "anthropometric_surveys.json"
 
 
 def weighted_percentiles(values, weights, percentiles) -> list[float]:
