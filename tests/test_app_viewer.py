@@ -127,8 +127,17 @@ def test_sliders_at_rest_update_the_measurements(page):
                     reason="set SEMANTIFY_VIEWER_SCREENSHOTS=DIR to write the docs' pictures")
 def test_screenshots_for_the_docs(page):
     """``SEMANTIFY_VIEWER_SCREENSHOTS=docs pytest tests/test_app_viewer.py`` writes
-    docs/viewer-body.png (walking, skin) and docs/viewer-face.png (Anny face shape)."""
+    docs/app.png (the metric set, the waist typed to 104 cm), docs/viewer-body.png (walking,
+    skin) and docs/viewer-face.png (Anny face shape)."""
     folder = Path(os.environ["SEMANTIFY_VIEWER_SCREENSHOTS"])
+    page.reload()  # the page as a visitor opens it
+    page.locator("#measures").get_by_text("Height").wait_for(timeout=120_000)
+    waist = page.locator("#slider-2 input[type=number]")
+    waist.fill("104")
+    waist.press("Enter")
+    page.locator("#measures").get_by_text("asked 104.0").wait_for(timeout=60_000)
+    page.wait_for_timeout(800)
+    page.screenshot(path=str(folder / "app.png"))
     for entry, pose, name in (("anny-body-metric", "Walking", "viewer-body.png"),
                               ("Anny face shape", "Head turned", "viewer-face.png")):
         if entry not in page.locator("#picker input").input_value():

@@ -1,15 +1,13 @@
 """The app in headless Chromium: move a slider and see the render change; crop a photo and see
 that CLIP gets only the crop.
 
-Uses Debian's /usr/bin/chromium (never downloads a browser). Set SEMANTIFY_SCREENSHOT=PATH to
-also write the screenshot there (`SEMANTIFY_SCREENSHOT=docs/app.png pytest
-tests/test_browser.py` regenerates the README figure).
+Uses Debian's /usr/bin/chromium (never downloads a browser). The README's docs/app.png comes
+from tests/test_app_viewer.py::test_screenshots_for_the_docs.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 
 import numpy as np
 import pytest
@@ -56,9 +54,6 @@ def test_moving_a_slider_changes_the_render(url, browser, tmp_path):
     page.screenshot(path=str(shot), full_page=False)
     page.close()
     assert shot.stat().st_size > 10_000
-    target = os.environ.get("SEMANTIFY_SCREENSHOT")
-    if target:
-        shutil.copy(shot, target)
 
 
 def test_a_typed_value_is_drawn_and_shown_rounded(url, browser):
