@@ -111,12 +111,10 @@ def unasked_sweeps(slider_set: SliderSet, model, grid: int) -> dict:
     """Per slider, along its grid (others at default): the asked values, every measurement of
     the built mesh, and the reference of each unasked skeletal length
     (:meth:`SliderSet.held_measurements`: where a body with the asked values has it)."""
-    from semantify.measure import Anthropometer
-    from semantify.measurements.registry import MEASUREMENTS
+    from semantify.metric_fit import held_lengths
 
-    meter = Anthropometer.for_model(model)
-    unasked = [n for n in meter.names if MEASUREMENTS[n].skeletal
-               and n not in slider_set.names]
+    meter = slider_set.anthropometer
+    unasked = held_lengths(meter, slider_set.names)
     sweeps = {}
     defaults = torch.tensor([s.default for s in slider_set.sliders], dtype=torch.float64)
     bounds = slider_set.ranges(slider_set.defaults)  # coupled sliders: their band

@@ -28,7 +28,7 @@ from semantify.errors import SemantifyError
 
 STEP = 0.01  # finite-difference step, as a share of each coefficient's range
 PRIOR = 0.1  # weight of ||(c - start) / prior spread||^2 against residuals counted in tolerances
-HOLD = 4.0  # held (unasked) lengths count as met within HOLD x their tolerance (2 mm)
+HOLD = 4.0  # held (unasked) lengths count as met within HOLD x their tolerance (4 mm)
 DAMPING = 1e-2  # initial Marquardt damping, times diag(J^T J) (x10 after a worse step, else /3)
 CHUNK = 16  # rows refined together: 16 x (k + 1) meshes of Anny are ~60 MB
 
@@ -102,7 +102,7 @@ def refine_to_measurements(model, coefficients: torch.Tensor,
     Only the ``free`` coefficients (names or indices; default: the model's ``refinable`` ones)
     move, within what the model's sampling prior draws (and the model's range). The unasked
     skeletal lengths are held at ``held`` ({name: (B,)}; default: the start's). A row stops as
-    soon as all its residuals are within 1 mm / 0.1 kg (held lengths: 2 mm); each row keeps the
+    soon as all its residuals are within 1 mm / 0.1 kg (held lengths: 4 mm); each row keeps the
     best coefficients it has seen, so the result never measures worse than the start.
     """
     refiner = MeasurementRefiner(model, anthropometer, list(targets), free, iterations)

@@ -297,7 +297,7 @@ class SliderSet(abc.ABC):
 
     def held_measurements(self, values=None, **named) -> dict[str, torch.Tensor]:
         """{name: (B,)} the reference values of the skeletal lengths no slider asks for (arm
-        length, shoulder width, inseam...), which metric refinement holds (within ~2 mm): what
+        length, shoulder width, inseam...), which metric refinement holds (within ~4 mm): what
         the mapper's body for these values, with the girth and mass sliders at their defaults,
         measures. Empty for sets without measurement sliders. The app's measurement table can
         show each next to the shape's own value ("what moved")."""
