@@ -206,7 +206,7 @@ class Handlers:
 
     def jump(self, session: Session, rt: Runtime, values, lines=()) -> dict:
         """Sliders jump to ``values`` (photo, text, reset, random, params)."""
-        session, shape = view.with_values(session, rt, rt.rounded(values))
+        session, shape = view.with_values(session, rt, values)
         return {**self.shown(session, rt, [*lines, *shape.notes]),
                 **self.slider_values(session, rt)}
 
@@ -301,7 +301,7 @@ class Handlers:
             index = rt.panel.index_of(slot)
             if index is not None:
                 values[index] = value
-        session, shape = view.with_values(session, rt, rt.rounded(values))
+        session, shape = view.with_values(session, rt, values)
         self.frames.follow(session.view, view.follow(session, rt))
         return {self.ui.state: session,
                 self.ui.measures: rt.table(session.vertices, session.values),

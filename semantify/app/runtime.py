@@ -7,6 +7,7 @@ shared by every session (they are read-only; the renderer locks itself) and buil
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import functools
 import threading
@@ -24,6 +25,7 @@ RENDER_SIZE = 512
 MAIN_SLOTS = 24  # sliders always shown
 EXTRA_SLOTS = 120  # more sliders, in a collapsed accordion
 RUNTIMES = 16  # entries kept resolved at once
+RECENT_SHAPES = 8  # shapes kept per entry: a slider release asks for the same one twice
 
 
 @functools.lru_cache(maxsize=64)
@@ -100,17 +102,37 @@ class Runtime:
         if entry.name.startswith("hf://"):  # a set from the Hub goes by its Hub name
             self.slider_set.name, self.slider_set.dataset = entry.name, None
         self.panel = panel_of(self.slider_set)
+        self._recent: dict[tuple, concurrent.futures.Future] = {}
+        self._recent_lock = threading.Lock()
 
     @property
     def renderer(self):
         return renderer_for(self.entry.model_ref)
 
     def shape(self, values, notes=()):
-        """The shape of page values (K,): clamped once, in ``SliderSet.values``; refinement
-        keeps to the per-request budget."""
-        clamped, moved = self.slider_set.values(list(values))
-        deadline = time.monotonic() + limits.SHAPE_SECONDS
-        return self.slider_set.shape_of(clamped[0], moved, notes, deadline)
+        """The shape of page values (K,), rounded as the page shows them and clamped once, in
+        ``SliderSet.values``; refinement keeps to the per-request budget. A slider release asks
+        for the same shape twice at once (the viewer's refined frame, then the settle event):
+        the second waits for the first's result instead of refining again."""
+        key = (tuple(self.rounded(values)), tuple(notes))
+        with self._recent_lock:
+            job = self._recent.get(key)
+            mine = job is None
+            if mine:
+                job = self._recent[key] = concurrent.futures.Future()
+                while len(self._recent) > RECENT_SHAPES:
+                    self._recent.pop(next(iter(self._recent)))
+        if mine:
+            try:
+                clamped, moved = self.slider_set.values(list(key[0]))
+                deadline = time.monotonic() + limits.SHAPE_SECONDS
+                job.set_result(self.slider_set.shape_of(clamped[0], moved, notes, deadline))
+            except BaseException as error:  # every waiter gets it; the next ask tries again
+                job.set_exception(error)
+                with self._recent_lock:
+                    self._recent.pop(key, None)
+                raise
+        return job.result()
 
     def rounded(self, values) -> list[float]:
         """Values rounded to each slider's step precision, as the page shows them."""
