@@ -5,16 +5,13 @@ good they are (held-out error, fidelity, disentanglement, the selection's R²), 
 built from (the recipe, CLIP and prompt template, the data size and build times) and how to use
 and rebuild them. Every part comes from the files in the folder (``sliders.json``,
 ``metrics.json``, ``selection/``, ``evaluation/``, ``build.json``); parts whose file is missing
-are left out, so any slider set gets a card.
-
-``front_matter`` (a mapping) is written first as a YAML block, as the Hugging Face Hub reads
-model metadata; this module knows nothing of what goes in it.
+are left out, so any slider set gets a card. The Hub's metadata block is merged in when a set
+is pushed (:mod:`semantify.card_metadata`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from pathlib import Path
 
 from semantify.files import write_atomic
@@ -28,17 +25,6 @@ def _read(path: Path) -> dict | None:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None
-
-
-
-
-def _front_matter(front_matter: Mapping | None) -> list[str]:
-    if not front_matter:
-        return []
-    import yaml
-
-    text = yaml.safe_dump(dict(front_matter), sort_keys=False, allow_unicode=True)
-    return ["---", text.rstrip("\n"), "---", ""]
 
 
 def _header(slider_set: SliderSet, record: dict | None, root: Path) -> list[str]:
@@ -133,7 +119,7 @@ def _provenance(slider_set: SliderSet, record: dict | None, root: Path) -> list[
     return lines
 
 
-def model_card(root: Path | str, front_matter: Mapping | None = None) -> str:
+def model_card(root: Path | str) -> str:
     """The README.md text of the slider set folder ``root``."""
     root = Path(root)
     slider_set = SliderSet.load(root)
@@ -141,15 +127,15 @@ def model_card(root: Path | str, front_matter: Mapping | None = None) -> str:
     evaluation = _read(root / "evaluation" / "evaluation.json")
     metrics = _read(root / "metrics.json")
     selection = _read(root / "selection" / "selection.json")
-    lines = [*_front_matter(front_matter), *_header(slider_set, record, root),
+    lines = [*_header(slider_set, record, root),
              *_sliders(slider_set, evaluation), *_figures(metrics, evaluation, selection),
              *_provenance(slider_set, record, root)]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def write_model_card(root: Path | str, front_matter: Mapping | None = None) -> Path:
+def write_model_card(root: Path | str) -> Path:
     """Write ``README.md`` into the slider set folder ``root`` (atomically); return its path."""
     path = Path(root) / CARD
-    text = model_card(root, front_matter)
+    text = model_card(root)
     write_atomic(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
     return path

@@ -42,13 +42,11 @@ def check_turntable(path: Path | str, frames: int, fps: int, size: int) -> Path:
 
 
 def turntable_frames(model, coefficients, pose: str | Pose = "rest", appearance: str = "clay",
-                     size: int = 384, frames: int = 72, elevation: float = 10.0,
-                     renderer=None) -> Iterator[np.ndarray]:
-    """(size, size, 3) uint8 frames of one turn (azimuth 0 to 360, end excluded), full quality.
-
-    ``coefficients`` is one (C,) or (1, C) shape. Pass the app's ``renderer`` (an
-    :class:`viewer.InteractiveRenderer` of this model) to reuse it; its own size then applies.
-    """
+                     size: int = 384, frames: int = 72,
+                     elevation: float = 10.0) -> Iterator[np.ndarray]:
+    """(size, size, 3) uint8 frames of one turn (azimuth 0 to 360, end excluded), full quality,
+    from a renderer of their own (the live viewers' renderer stays free). ``coefficients`` is
+    one (C,) or (1, C) shape."""
     from semantify.appearance import material_for
     from semantify.poses import posed_vertices
     from semantify.rendering import framing_for, interactive_renderer, viewer_errors
@@ -59,21 +57,19 @@ def turntable_frames(model, coefficients, pose: str | Pose = "rest", appearance:
     coefficients = torch.as_tensor(coefficients, dtype=torch.float32).reshape(1, -1)
     with torch.no_grad():
         vertices = posed_vertices(model, coefficients, pose)[0].cpu().numpy()
-    own = renderer is None
-    renderer = interactive_renderer(model, size=size) if own else renderer
+    renderer = interactive_renderer(model, size=size)
     try:
         with viewer_errors():
             for frame in range(frames):
                 camera = OrbitCamera(azimuth=360.0 * frame / frames, elevation=elevation)
                 yield renderer.render(vertices, camera, material=material, framing=framing)
     finally:
-        if own:
-            renderer.release()
+        renderer.release()
 
 
 def write_turntable(path: Path | str, model, coefficients, pose: str | Pose = "rest",
                     appearance: str = "clay", size: int = 384, frames: int = 72, fps: int = 24,
-                    elevation: float = 10.0, renderer=None) -> Path:
+                    elevation: float = 10.0) -> Path:
     """Render one turn and write it to ``path`` (.mp4 or .gif); returns the path.
 
     MP4 sides are rounded up to a multiple of 16 for H.264. Raises a one-line error for a bad
@@ -81,14 +77,13 @@ def write_turntable(path: Path | str, model, coefficients, pose: str | Pose = "r
     """
     from semantify.files import write_atomic
 
-    if path is not None and size % MACRO_BLOCK and Path(path).suffix.lower() == ".mp4":
+    if size % MACRO_BLOCK and Path(path).suffix.lower() == ".mp4":
         size = int(math.ceil(size / MACRO_BLOCK) * MACRO_BLOCK)
     path = check_turntable(path, frames, fps, size)
     if not path.parent.is_dir():
         raise SemantifyError(f"cannot write {str(path)!r}: {str(path.parent)!r} is not a "
                              "folder; choose a path in an existing, writable folder.")
-    images = turntable_frames(model, coefficients, pose, appearance, size, frames, elevation,
-                              renderer)
+    images = turntable_frames(model, coefficients, pose, appearance, size, frames, elevation)
     if path.suffix.lower() == ".gif":
         write_atomic(path, lambda tmp: _write_gif(tmp, list(images), fps), suffix=".tmp.gif")
     else:
