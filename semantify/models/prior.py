@@ -315,15 +315,13 @@ def _shipped(name: str) -> Prior:
 
 def read_prior(path: Path | str) -> Prior:
     """The prior in the file at ``path``, or a one-line error."""
+    from semantify.files import read_json
+
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    if not path.is_file():
         raise SemantifyError(f"prior file {path} does not exist; pass a shipped prior name "
-                             f"({', '.join(prior_names())}) or an existing .json file.") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SemantifyError(f"cannot read prior file {path} ({error}); fix the JSON.") from None
-    return Prior.from_dict(data, str(path))
+                             f"({', '.join(prior_names())}) or an existing .json file.")
+    return Prior.from_dict(read_json(path, f"prior file {path}", "fix the JSON"), str(path))
 
 
 def resolve_prior(choice: str | Path | Prior | None, model) -> Prior:

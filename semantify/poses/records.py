@@ -23,12 +23,11 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import math
 from pathlib import Path
 
 from semantify.errors import SemantifyError
-from semantify.files import check_format
+from semantify.files import check_format, read_json
 
 PRESET_DIR = Path(__file__).with_name("presets")
 SKELETON_DIR = Path(__file__).with_name("skeletons")
@@ -139,10 +138,7 @@ def _check_header(data, expected: str, source: str) -> None:
 
 
 def _read(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SemantifyError(f"cannot read {path} ({error}); pass a pose JSON file.") from None
+    return read_json(path, str(path), "pass a pose JSON file")
 
 
 @functools.cache

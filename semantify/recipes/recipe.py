@@ -13,12 +13,11 @@ file is read the same way (``semantify build my-recipe.json``).
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping
 from pathlib import Path
 
 from semantify.errors import SemantifyError
-from semantify.files import check_format
+from semantify.files import check_format, read_json
 from semantify.models.reference import ModelRef
 
 FORMAT = "semantify-recipe"
@@ -157,10 +156,7 @@ def load_recipe(source: str | Path) -> Recipe:
     if not path.is_file():
         raise SemantifyError(f"recipe file {path} does not exist; pass a shipped recipe name "
                              f"({', '.join(recipe_names())}) or an existing .json file.")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SemantifyError(f"cannot read recipe {path} ({error}); fix the JSON.") from None
+    data = read_json(path, f"recipe {path}", "fix the JSON")
     shipped = path.parent == RECIPE_DIR and path.stem in recipe_names()
     return recipe_from_dict(path.stem, data, path.stem if shipped else str(path))
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from semantify.errors import SemantifyError
-from semantify.files import check_format
+from semantify.files import check_format, read_json
 from semantify.recipes.recipe import Recipe, check_samples
 
 FORMAT = "semantify-build"
@@ -167,11 +167,7 @@ def read_record(out: Path) -> dict | None:
     path = Path(out) / BUILD_JSON
     if not path.is_file():
         return None
-    try:
-        record = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise SemantifyError(f"cannot read {path} ({error}); delete the folder and build "
-                             "again.") from None
+    record = read_json(path, str(path), "delete the folder and build again")
     return check_format(record, FORMAT, VERSION, str(path), "build into another --out.")
 
 
