@@ -173,17 +173,23 @@ class SliderSet(abc.ABC):
         """The slider set in folder ``source``, or on the Hugging Face Hub as
         ``hf://OWNER/NAME[@REVISION]``; damaged, tampered or invalid sets are refused with one
         line (see :mod:`semantify.slider_files` and :mod:`semantify.hub`)."""
-        from semantify.hub import HubRef, is_hub_path, resolve_slider_set
+        from semantify.hub import is_hub_path, resolve_slider_set
         from semantify.slider_files import load
 
         folder = resolve_slider_set(source)  # the raw text: Path() would fold "hf://"
         sliders = load(folder)
-        if is_hub_path(source):
-            if sliders.clip is not None and sliders.clip.checkpoint:
-                raise SemantifyError(f"slider set {source} names a local CLIP checkpoint file; "
-                                     "a set on the Hub must name its weights by a hub tag.")
-            sliders.name, sliders.dataset = str(HubRef.parse(str(source))), None
-        return sliders
+        return sliders.as_hub_set(source) if is_hub_path(source) else sliders
+
+    def as_hub_set(self, source: str) -> SliderSet:
+        """This set, loaded from the Hub as ``source``: named by it, with no dataset, and
+        refused if it names a local CLIP checkpoint (a file on the server, not on the Hub)."""
+        from semantify.hub import HubRef
+
+        if self.clip is not None and self.clip.checkpoint:
+            raise SemantifyError(f"slider set {source} names a local CLIP checkpoint file; "
+                                 "a set on the Hub must name its weights by a hub tag.")
+        self.name, self.dataset = str(HubRef.parse(str(source))), None
+        return self
 
     def __init__(self, name: str, sliders: Sequence[Slider], model_ref: ModelRef,
                  root: Path | None = None):

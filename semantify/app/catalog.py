@@ -143,6 +143,8 @@ class Catalog:
 
         folder = resolve_slider_set(source)
         slider_set = load_set(folder)
+        if is_hub_path(source):
+            slider_set.as_hub_set(source)
         if slider_set.model_id not in models:
             raise SemantifyError(f"its model {slider_set.model_id} is not available here.")
         owner_file = folder / OWNER_FILE

@@ -99,8 +99,8 @@ class Runtime:
         self.entry = entry
         self.slider_set = raw_sliders(entry.model_ref) if entry.is_raw else load_set(
             entry.folder)
-        if entry.name.startswith("hf://"):  # a set from the Hub goes by its Hub name
-            self.slider_set.name, self.slider_set.dataset = entry.name, None
+        if entry.name.startswith("hf://"):  # checked and named when it was listed
+            self.slider_set.as_hub_set(entry.name)
         self.panel = panel_of(self.slider_set)
         self._recent: dict[tuple, concurrent.futures.Future] = {}
         self._recent_lock = threading.Lock()
