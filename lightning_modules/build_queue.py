@@ -19,10 +19,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from lightning_modules.build import (BUILD_JSON, Progress, claim, is_finished, read_progress,
-                                     read_record)
+from lightning_modules.build import Progress, claim, is_finished, read_progress, read_record
 from semantify.errors import SemantifyError
 from semantify.recipes import BuildSettings
+from semantify.recipes.settings import unfinished_builds
 
 BUSY = "is being built by another process"
 RETRY_SECONDS = 2.0
@@ -70,16 +70,9 @@ class BuildQueue:
         first, as after a restart; returns them."""
         from semantify.paths import built_sets_dir
 
-        root = Path(root) if root is not None else built_sets_dir()
-        found = []
-        for path in sorted(root.glob(f"*/{BUILD_JSON}"), key=lambda p: p.stat().st_mtime):
-            try:
-                record = read_record(path.parent)
-            except SemantifyError:
-                continue
-            if not is_finished(record):
-                found.append(path.parent.resolve())
-                self._enqueue(path.parent.resolve())
+        found = unfinished_builds(Path(root) if root is not None else built_sets_dir())
+        for out in found:
+            self._enqueue(out)
         return found
 
     def state(self, out: Path | str) -> JobState:

@@ -54,13 +54,9 @@ def _name_of(source) -> str:
 
 def _building(folder: Path) -> bool:
     """Whether ``folder`` is a build still running (listed once its last stage is done)."""
-    from semantify.recipes.settings import is_finished, read_record
+    from semantify.recipes.settings import is_unfinished
 
-    try:
-        record = read_record(folder)
-    except SemantifyError:
-        return False
-    return record is not None and not is_finished(record)
+    return is_unfinished(folder)
 
 
 def _build_title(folder: Path) -> str | None:

@@ -146,15 +146,9 @@ class FirstBuilds:
         """Queue the first builds a stopped server left unfinished, and those the operator
         asked for at start-up (``SEMANTIFY_BUILD_ON_START``)."""
         from semantify.paths import built_sets_dir
-        from semantify.recipes.settings import BUILD_JSON, is_finished, read_record
+        from semantify.recipes.settings import unfinished_builds
 
-        def unfinished(folder: Path) -> bool:
-            try:
-                return not is_finished(read_record(folder))
-            except SemantifyError:
-                return False
-
-        if any(unfinished(p.parent) for p in built_sets_dir().glob(f"*/{BUILD_JSON}")):
+        if unfinished_builds(built_sets_dir()):  # the queue (and its thread) only if needed
             self.queue.restore()
         for name in self.config.build_on_start:
             from semantify.recipes import BuildSettings, load_recipe

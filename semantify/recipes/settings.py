@@ -174,3 +174,20 @@ def read_record(out: Path) -> dict | None:
 def is_finished(record: dict | None) -> bool:
     """Whether a build record has every stage done (its folder is a complete slider set)."""
     return record is not None and all(stage in record["stages"] for stage in STAGES)
+
+
+def is_unfinished(folder: Path) -> bool:
+    """Whether ``folder`` holds a readable build record with stages still to run (an
+    unreadable record is no build to resume)."""
+    try:
+        record = read_record(folder)
+    except SemantifyError:
+        return False
+    return record is not None and not is_finished(record)
+
+
+def unfinished_builds(root: Path) -> list[Path]:
+    """The folders under ``root`` with unfinished builds (:func:`is_unfinished`), oldest
+    first."""
+    records = sorted(Path(root).glob(f"*/{BUILD_JSON}"), key=lambda p: p.stat().st_mtime)
+    return [path.parent.resolve() for path in records if is_unfinished(path.parent)]
