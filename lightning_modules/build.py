@@ -215,13 +215,13 @@ def _lock(out: Path):
 
 
 def prepare(settings: BuildSettings, out: Path, device: str | None = None,
-            report: Callable[[Progress], None] | None = None) -> dict | None:
+            report: Callable[[Progress], None] | None = None) -> None:
     """Every check a build needs before it starts work, cheapest first: the folder, the
     model file, the training settings, then the CLIP weights (downloaded once, with progress
     as stage 0 "download"; offline and not cached: one line at once)."""
     from semantify.clip import fetch_weights, load_clip
 
-    record = check_out(out, settings)
+    check_out(out, settings)
     check_model(settings)
     check_training(settings.training)
     started = time.perf_counter()
@@ -235,7 +235,6 @@ def prepare(settings: BuildSettings, out: Path, device: str | None = None,
 
     fetch_weights(settings.clip, downloading)
     load_clip(settings.clip, device=device)
-    return record
 
 
 def build(settings: BuildSettings, out: Path | str, devices: int = 1,
@@ -276,16 +275,13 @@ def claim(settings: BuildSettings, out: Path | str) -> dict:
 
 def _build(settings: BuildSettings, out: Path, devices: int, accelerator: str,
            report: ProgressFile, device: str | None, workers: int) -> dict:
-    record = prepare(settings, out, device, report)
+    prepare(settings, out, device, report)
     out.mkdir(parents=True, exist_ok=True)
     lock = _lock(out)
     try:
         _quiet_lightning()
-        record = check_out(out, settings)  # again: another process may have started it
-        if record is None:
-            record = settings.record()
-            write_json_atomic(out / BUILD_JSON, record)
-        run = _Run(settings, out, record, report or (lambda progress: None))
+        record = claim(settings, out)  # under the lock: another process may have started it
+        run = _Run(settings, out, record, report)
         for stage in STAGES:
             if stage in record["stages"]:
                 continue
