@@ -54,9 +54,9 @@ class TerminalProgress:
         new_stage = progress.stage != self.stage
         if not (self.tty or new_stage or now - self.last >= self.every or progress.done >= 1):
             return
+        end = "\n" if new_stage and self.stage is not None else ""  # keep the last stage's line
         self.last, self.stage = now, progress.stage
         if self.tty:
-            end = "\n" if new_stage and self.stage is not None else ""
             self.stream.write(f"{end}\r\033[K{progress.line()}")
         else:
             self.stream.write(progress.line() + "\n")
