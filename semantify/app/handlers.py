@@ -296,12 +296,7 @@ class Handlers:
         if by_slot is None:
             raise SemantifyError("the slider values sent are not valid; move a slider again.")
         rt = self.runtime_of(session)
-        values = list(session.values)
-        for slot, value in by_slot.items():
-            index = rt.panel.index_of(slot)
-            if index is not None:
-                values[index] = value
-        session, shape = view.with_values(session, rt, values)
+        session, shape = view.with_values(session, rt, rt.panel.placed(session.values, by_slot))
         self.frames.follow(session.view, view.follow(session, rt))
         return {self.ui.state: session,
                 self.ui.measures: rt.table(session.vertices, session.values),

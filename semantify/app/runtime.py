@@ -63,6 +63,15 @@ class Panel:
         """The slider index in pool ``slot``, or None for an empty slot."""
         return self._indices.get(slot)
 
+    def placed(self, values, by_slot: dict[int, float]) -> list[float]:
+        """(K,) ``values`` with the page's ``{slot: value}`` put in (empty slots ignored)."""
+        values = list(values)
+        for slot, value in by_slot.items():
+            index = self.index_of(slot)
+            if index is not None:
+                values[index] = value
+        return values
+
     @functools.cached_property
     def _indices(self) -> dict[int, int]:
         return {slot: index for index, slot in self.slots.items()}

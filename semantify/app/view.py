@@ -76,11 +76,7 @@ def follow(session: Session, runtime: Runtime):
     slider_set, panel = runtime.slider_set, runtime.panel
 
     def build(by_slot: dict[int, float], quick: bool) -> Scene:
-        values = list(session.values)
-        for slot, value in by_slot.items():
-            index = panel.index_of(slot)
-            if index is not None:
-                values[index] = value
+        values = panel.placed(session.values, by_slot)
         if quick:
             coefficients = slider_set.coefficients(values, refine=False)[0]
             with torch.no_grad():
