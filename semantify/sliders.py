@@ -223,6 +223,12 @@ class SliderSet(abc.ABC):
         return [s.name for s in self.sliders if s.measurement is not None]
 
     @property
+    def refines(self) -> bool:
+        """Whether metric refinement moves this set's shapes (so a quick shape, made without
+        it, differs from the full one)."""
+        return False
+
+    @property
     def word_names(self) -> list[str]:
         """The sliders that are CLIP words."""
         return [s.name for s in self.sliders if s.measurement is None] if not self.is_raw else []
@@ -451,11 +457,14 @@ class TrainedSliders(SliderSet):
             coefficients = self.mapper(self._human(values).to(torch.float32))
         ranges = self.model.ranges
         coefficients = torch.maximum(torch.minimum(coefficients, ranges[:, 1]), ranges[:, 0])
-        metric = self.metric_names
-        if not (refine and metric and self.refine.iterations > 0):
+        if not (refine and self.refines):
             return coefficients
-        targets = {name: values[:, self.names.index(name)].float() for name in metric}
+        targets = {name: values[:, self.names.index(name)].float() for name in self.metric_names}
         return self.refiner(coefficients, targets, self._held(values), deadline)
+
+    @property
+    def refines(self) -> bool:
+        return bool(self.metric_names) and self.refine.iterations > 0
 
     def held_measurements(self, values=None, **named) -> dict[str, torch.Tensor]:
         clamped, _ = self.values(values, **named)
@@ -465,7 +474,7 @@ class TrainedSliders(SliderSet):
         """{held name: (B,)} for (B, K) clamped values, or None when nothing is held: the
         lengths of the mapper's body with the girth and mass sliders at their defaults, scaled
         by asked height / that body's height when height is a slider (lengths grow with it)."""
-        if not (self.metric_names and self.refine.iterations > 0 and self.refiner.held):
+        if not (self.refines and self.refiner.held):
             return None
         reference = values.clone()
         for i, slider in enumerate(self.sliders):

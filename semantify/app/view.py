@@ -87,7 +87,7 @@ def follow(session: Session, runtime: Runtime):
         moved = heatmap.displacement(session.vertices, rest)
         built = scene(session, runtime, shown_vertices(session, runtime, coefficients, rest),
                       moved)
-        final = not (quick and slider_set.metric_names)
+        final = not (quick and slider_set.refines)
         return dataclasses.replace(built, final=final)
 
     return build

@@ -70,7 +70,7 @@ class Entry:
     @property
     def refines(self) -> bool:
         """Whether a quick shape differs from the full one (metric sliders get refined)."""
-        return self.slider_set is not None and bool(self.slider_set.metric_names)
+        return self.slider_set is not None and self.slider_set.refines
 
     def _compute(self, values, quick: bool) -> torch.Tensor:
         if self.slider_set is not None:
