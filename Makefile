@@ -18,7 +18,7 @@ demo: setup
 test: setup
 	$(PY) -m pytest -q
 
-setup: system $(STAMP) $(ANNY_CACHE_DIR)/.ready
+setup: system $(STAMP) $(ANNY_CACHE_DIR)/.ready tools/node_modules/.ready
 
 # System packages for headless OpenGL (Mesa EGL) and the browser test, installed only if missing.
 system:
@@ -40,6 +40,13 @@ $(STAMP): pyproject.toml
 $(ANNY_CACHE_DIR)/.ready: $(STAMP)
 	$(PY) -c "from semantify.models import load_model; load_model('anny-body')"
 	mkdir -p $(ANNY_CACHE_DIR) && touch $@
+
+# Node tools the export tests run on GLBs (Khronos glTF-Validator, three.js), as locked in
+# tools/package-lock.json; without npm they are skipped and so are those tests.
+tools/node_modules/.ready: tools/package.json tools/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  (cd tools && npm ci --no-audit --no-fund --silent) && touch $@; \
+	else echo "npm not found: the GLB validator and three.js tests will be skipped"; fi
 
 bench: setup
 	for b in bench/*.py; do $(PY) $$b || exit 1; done

@@ -39,7 +39,7 @@ def main() -> None:
     sliders = SliderSet.load(args.sliders)
     model, meter = sliders.model, Anthropometer.for_model(sliders.model)
     i = sliders.names.index(args.slider)
-    low, high = sliders.ranges(sliders.defaults)[i]  # a coupled slider: its band
+    low, high = sliders.ranges(sliders.defaults)[args.slider]  # coupled: its band
     values = torch.tensor(sliders.defaults, dtype=torch.float64).repeat(args.grid, 1)
     values[:, i] = torch.linspace(low, high, args.grid, dtype=torch.float64)
     with torch.no_grad():

@@ -30,6 +30,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 DRAG_SECONDS, ROUNDS = 4.0, 3
 CLIENTS, REQUESTS, FLOOD = 20, 30, 8
+PAGE_SIZE = 956  # the side pages ask frames at: a 478-px viewer on a 2x screen
 STATS = "() => document.querySelector('#render .orbit-stage').parentElement.orbitStats"
 ENTRIES = {"raw": "Anny body — raw coefficients", "metric": "anny-body-metric"}  # picker labels
 
@@ -116,7 +117,7 @@ def bench_drag(entries) -> None:
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            page = browser.new_page(viewport={"width": 1500, "height": 1000})
+            page = browser.new_page(viewport={"width": 1366, "height": 768})
             page.goto(demo.local_url, timeout=120_000)
             first_frame(page)
             for entry in entries:
@@ -207,7 +208,7 @@ def bench_sessions(sliders: bool = False) -> None:
             results = []
             with httpx.Client(timeout=60) as http:
                 def ask(seq: int):
-                    data = {"view": view, "seq": seq, "quality": "draft"}
+                    data = {"view": view, "seq": seq, "quality": "draft", "size": PAGE_SIZE}
                     if sliders:  # slot 3 dragged back and forth
                         data["values"] = [[3, 0.2 + 0.6 * ((seq % 20) / 19)]]
                     else:

@@ -14,6 +14,7 @@ from semantify.errors import SemantifyError
 
 def main(args: list[str] | None = None) -> int:
     """Run the LightningCLI; a user error prints one line and returns 2."""
+    from lightning_modules import quiet_lightning
     from lightning_modules.train import (MONITOR, PATIENCE, MapperModule, SliderDataModule,
                                          SliderSetWriter, trainer_defaults)
     from lightning.pytorch.callbacks import EarlyStopping
@@ -27,6 +28,7 @@ def main(args: list[str] | None = None) -> int:
                                  "early_stopping.patience": PATIENCE,
                                  "early_stopping.min_delta": 0.01})
 
+    quiet_lightning()
     try:
         SemantifyCLI(MapperModule, SliderDataModule, args=args,
                      trainer_defaults=trainer_defaults(), save_config_callback=None,

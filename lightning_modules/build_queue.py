@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lightning_modules.build import Progress, claim, is_finished, read_progress, read_record
+from semantify import limits
 from semantify.errors import SemantifyError
 from semantify.recipes import BuildSettings
 from semantify.recipes.settings import unfinished_builds
@@ -65,12 +66,18 @@ class BuildQueue:
             self._enqueue(out.resolve())
         return self.state(out)
 
-    def restore(self, root: Path | str | None = None) -> list[Path]:
-        """Queue every unfinished build under ``root`` (default: the built sets folder), oldest
-        first, as after a restart; returns them."""
+    def pending(self) -> list[Path]:
+        """The folders of the builds queued or running, running first."""
+        with self._lock:
+            return ([self._running] if self._running is not None else []) + list(self._waiting)
+
+    def restore(self, root: Path | str | None = None,
+                limit: int = limits.MAX_QUEUED_BUILDS) -> list[Path]:
+        """Queue the unfinished builds under ``root`` (default: the built sets folder), oldest
+        first and at most ``limit``, as after a restart; returns them."""
         from semantify.paths import built_sets_dir
 
-        found = unfinished_builds(Path(root) if root is not None else built_sets_dir())
+        found = unfinished_builds(Path(root) if root is not None else built_sets_dir())[:limit]
         for out in found:
             self._enqueue(out)
         return found

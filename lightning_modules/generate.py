@@ -20,6 +20,7 @@ import torch
 from lightning.pytorch.callbacks import BasePredictionWriter, Callback
 from torch.utils.data import DataLoader, Dataset
 
+from lightning_modules import quiet_lightning
 from lightning_modules.cluster import check_launch
 from semantify.dataset import num_shards, shard_path, write_shard
 from semantify.errors import SemantifyError
@@ -185,6 +186,7 @@ def _predict(manifest: dict, out: Path | str, devices: int, num_nodes: int, acce
     # "ddp" relaunches this command once per extra device (or joins the processes a launcher
     # started); each rank finds its own shards.
     strategy = "ddp" if devices * num_nodes > 1 else "auto"
+    quiet_lightning()
     trainer = L.Trainer(
         accelerator=accelerator, devices=devices, num_nodes=num_nodes, strategy=strategy,
         use_distributed_sampler=False, logger=False, enable_progress_bar=False,

@@ -7,12 +7,16 @@ back at the end of fit, so the slider set holds the best epoch, not the last.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
+import math
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from lightning_modules import quiet_lightning
 from semantify.compat import ensure_torchvision
 
 ensure_torchvision()  # lightning imports torchmetrics, which imports torchvision
@@ -24,7 +28,7 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping  # noqa: E402
 from semantify.dataset import open_dataset  # noqa: E402
 from semantify.errors import SemantifyError  # noqa: E402
 from semantify.mapper import Mapper, r2_score, validation_split, vertex_error  # noqa: E402
-from semantify.sliders import TrainedSliders, sliders_from_values  # noqa: E402
+from semantify.sliders import TrainedSliders, trained_sliders  # noqa: E402
 
 MONITOR = "val/vertex_mm"
 
@@ -49,6 +53,15 @@ class Batches:
             yield self.inputs[rows], self.targets[rows]
 
 
+def check_setting(name: str, value, ok: bool, wanted: str) -> None:
+    """A one-line error unless a training setting is ``ok`` (finite and ``wanted``)."""
+    finite = not isinstance(value, float) or math.isfinite(value)
+    if not (ok and finite):
+        raise SemantifyError(f"training setting --{name.replace('_', '-')} must be {wanted}, "
+                             f"got {value!r}; "
+                             "`semantify train --help` shows each setting's default.")
+
+
 class SliderDataModule(L.LightningDataModule):
     """Descriptor values (inputs) and coefficients (targets) of a generated dataset.
 
@@ -66,6 +79,8 @@ class SliderDataModule(L.LightningDataModule):
                  template: str | None = None, val_fraction: float = 0.1, seed: int = 0,
                  batch_size: int = 512):
         super().__init__()
+        check_setting("val_fraction", val_fraction, 0 < val_fraction < 1, "between 0 and 1")
+        check_setting("batch_size", batch_size, batch_size >= 1, "at least 1")
         self.save_hyperparameters()
         self.data = Path(data)
         self.inputs: torch.Tensor | None = None
@@ -137,6 +152,17 @@ class MapperModule(L.LightningModule):
                  vertex_batch: int = 32, vertex_subset: int = 2000,
                  val_vertex_samples: int = 256, threads: int = 1):
         super().__init__()
+        check_setting("hidden", hidden, all(width >= 1 for width in hidden),
+                      "widths of at least 1")
+        check_setting("lr", lr, 0 < lr < 10, "above 0 (and below 10)")
+        check_setting("weight_decay", weight_decay, weight_decay >= 0, "0 or more")
+        check_setting("warmup", warmup, 0 <= warmup < 1, "from 0 to below 1")
+        check_setting("vertex_loss", vertex_loss, vertex_loss >= 0, "0 or more")
+        for name, value, least in (("vertex_batch", vertex_batch, 1),
+                                   ("vertex_subset", vertex_subset, 0),
+                                   ("val_vertex_samples", val_vertex_samples, 1),
+                                   ("threads", threads, 0)):
+            check_setting(name, value, value >= least, f"at least {least}")
         self.save_hyperparameters()
         self.mapper: Mapper | None = None
         self.best: dict | None = None
@@ -265,7 +291,7 @@ class SliderSetWriter(Callback):
         self.metrics = final_metrics(mapper, dm, pl_module, time.perf_counter() - self._start)
         if self.out is None or not trainer.is_global_zero:
             return
-        sliders = sliders_from_values(dm.descriptors, dm.inputs[dm.train_rows])
+        sliders, word_scale = trained_sliders(dm.descriptors, dm.inputs[dm.train_rows])
         training = {"val_fraction": dm.hparams.val_fraction, "seed": dm.hparams.seed,
                     "samples": len(dm.dataset), "model_hparams": {
                         k: list(v) if isinstance(v, tuple) else v
@@ -274,7 +300,7 @@ class SliderSetWriter(Callback):
             Path(self.out).name, sliders, dm.dataset.model_ref, mapper,
             dm.morphable_model.coefficient_names,
             dm.dataset.clip_spec if dm.uses_clip else None, dm.template_text, dm.data, training,
-            coupling=coupling_of(sliders, dm.inputs[dm.train_rows]))
+            coupling=coupling_of(sliders, dm.inputs[dm.train_rows]), word_scale=word_scale)
         if slider_set.coupling is not None and slider_set.anthropometer is not None:
             from semantify.coupling import calibrated
 
@@ -367,18 +393,34 @@ def train(data: str | Path, descriptors: Sequence[str] | str, out: str | Path | 
     ``settings`` override :func:`settings_defaults` (e.g. ``max_epochs=12, hidden=(64,)``);
     ``callbacks`` are extra Lightning callbacks (e.g. progress reports).
     """
+    from semantify.descriptors import parse_descriptors
+
+    from lightning_modules.body_sliders import train_body_sliders, uses_body_model
+
+    if uses_body_model(parse_descriptors(descriptors)):  # a build slider: no network to train
+        return train_body_sliders(data, parse_descriptors(descriptors), out)
     module_kwargs, data_kwargs, loop = _split(settings)
     if "hidden" in module_kwargs:
         module_kwargs["hidden"] = tuple(module_kwargs["hidden"])
+    for name in ("max_epochs", "patience"):
+        if name in loop:
+            check_setting(name, loop[name], loop[name] >= 1, "at least 1")
     dm = SliderDataModule(str(data), list(descriptors) if not isinstance(descriptors, str)
                           else descriptors, **data_kwargs)
     module = MapperModule(**module_kwargs)
+    if out is not None:  # refused now, not after training
+        from semantify.slider_files import check_target
+
+        check_target(out, selection)
     writer = SliderSetWriter(None if out is None else str(out),
                              None if selection is None else str(selection))
     trainer_settings = {**trainer_defaults(), "enable_progress_bar": progress}
     if "max_epochs" in loop:
         trainer_settings["max_epochs"] = loop["max_epochs"]
+    quiet_lightning()
     trainer = L.Trainer(**trainer_settings, callbacks=[
         writer, early_stopping(loop.get("patience", PATIENCE)), *callbacks])
-    trainer.fit(module, datamodule=dm)
+    # Lightning draws its bars on stdout; stdout is for results (`semantify train` prints JSON)
+    with contextlib.redirect_stdout(sys.stderr) if progress else contextlib.nullcontext():
+        trainer.fit(module, datamodule=dm)
     return writer.slider_set, writer.metrics

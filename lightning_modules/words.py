@@ -37,5 +37,9 @@ def add_words(slider_set, text: str, out: Path | str, progress: Progress | None 
     report(0.1, f"scoring {len(dataset)} stored samples with: {', '.join(words)}")
     new, _ = train(dataset.root, slider_set.names + words, out, template=slider_set.template,
                    progress=False, **settings)
+    report(0.9, "measuring what each slider does (receipts)")
+    from semantify.evaluation import evaluate
+
+    evaluate(new, out=out / "evaluation")
     report(1.0, "done")
     return new, notes

@@ -10,6 +10,7 @@ from viewer import CLAY, Material, UVLayout, skin
 
 APPEARANCES = ("skin", "clay")
 DEFAULT_APPEARANCE = "clay"
+SHOWN_CLAY = Material("clay", albedo=(0.63, 0.66, 0.71))  # a grey sculpting clay
 _materials: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {name: Material}
 _layouts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -23,7 +24,17 @@ def check_appearance(appearance: str) -> str:
 
 
 def material_for(model, appearance: str = DEFAULT_APPEARANCE) -> Material:
-    """The viewer material of ``model`` in ``appearance`` (built once per model)."""
+    """The viewer material people see ``model`` in, in ``appearance`` (built once per model):
+    clay is a cool grey, clearly not a skin tone."""
+    if check_appearance(appearance) == "clay":
+        return SHOWN_CLAY
+    return clip_material_for(model, appearance)
+
+
+def clip_material_for(model, appearance: str = DEFAULT_APPEARANCE) -> Material:
+    """The material the images CLIP scores are rendered in (datasets, descriptions): clay is
+    ``viewer.CLAY``, unchanged, so every trained set keeps scoring the images it was trained
+    on; skin as shown."""
     check_appearance(appearance)
     if appearance == "clay":
         return CLAY

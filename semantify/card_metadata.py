@@ -20,7 +20,8 @@ def front_matter(model_id: str, family: str, clip) -> dict:
     trained with ``clip`` (a :class:`semantify.clip.ClipSpec`, or None for a metric-only set).
 
     ``base_model`` is the Hub repository of the CLIP weights when they come from one; sets
-    trained with random CLIP weights are tagged ``not-semantic``.
+    trained with random CLIP weights are tagged ``not-semantic``, those of the geometry test
+    encoder ``test-encoder``.
     """
     from semantify.models.licences import licence_for
 
@@ -31,6 +32,8 @@ def front_matter(model_id: str, family: str, clip) -> dict:
         tags.append("clip")
         if not clip.is_semantic:
             tags.append("not-semantic")
+        if clip.is_geometry:
+            tags.append("test-encoder")
         base = _clip_repo(clip)
         if base:
             metadata["base_model"] = base

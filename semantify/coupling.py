@@ -119,7 +119,7 @@ def calibrated(slider_set, grid: int = 9) -> Coupling:
     default where the shape measures every asked value within :data:`MET`."""
     coupling = slider_set.coupling
     defaults = torch.tensor(slider_set.defaults, dtype=torch.float64)
-    bounds = slider_set.ranges(slider_set.defaults)
+    bounds = list(slider_set.ranges(slider_set.defaults).values())
     meter = slider_set.anthropometer
     tolerance = torch.tensor([MET.get(s.unit, float("inf")) for s in slider_set.sliders],
                              dtype=torch.float64)

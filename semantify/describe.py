@@ -15,10 +15,12 @@ SIZE = 224
 
 
 class DescriptorMeter:
-    """(B, V, 3) meshes -> (B, K) float32 values of ``slider_set``'s descriptors."""
+    """(B, V, 3) meshes -> (B, K) float32 values of ``slider_set``'s descriptors, in its
+    sliders' units (word sliders in percentiles where the set has a word scale)."""
 
     def __init__(self, slider_set, views: Sequence[str] = VIEWS):
         self.names = slider_set.names
+        self.in_slider_units = slider_set.in_slider_units
         self.metric = slider_set.metric_names
         self.words = slider_set.word_names
         self.meter = self.renderer = None
@@ -49,4 +51,4 @@ class DescriptorMeter:
             embeds = self.scorer.encode_images(images.reshape(b * n_views, *images.shape[2:]))
             for name, column in zip(self.words, scores(embeds.view(b, n_views, -1), self.text).T):
                 columns[name] = column
-        return torch.stack([columns[name] for name in self.names], dim=1)
+        return self.in_slider_units(torch.stack([columns[name] for name in self.names], dim=1))

@@ -13,7 +13,9 @@
   cross-talk into lengths nobody asked for: along each slider's grid (others at default), how
   far each unasked skeletal length (arm, shoulder, inseam) strays from its reference
   (:meth:`SliderSet.held_measurements`) and how far each asked value is missed, drawn in
-  ``crosstalk.png``.
+  ``crosstalk.png``;
+- receipts (:mod:`semantify.receipts`): what each word slider does in cm and kg, measured on
+  the meshes.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from semantify.describe import DescriptorMeter
 from semantify.files import write_json_atomic
 from semantify.errors import SemantifyError
 from semantify.mapper import mean_vertex_error_mm, r2_score, validation_split
+from semantify.receipts import Receipt, measure_receipts
 from semantify.sliders import SliderSet
 
 PICTURE_SIZE = 256
@@ -39,7 +42,8 @@ def held_out(slider_set: SliderSet, dataset, rows: torch.Tensor,
     from semantify.descriptors import descriptor_values
 
     scorer = slider_set.scorer if slider_set.word_names else None
-    values = descriptor_values(dataset, slider_set.names, scorer, slider_set.template)[rows]
+    values = slider_set.in_slider_units(
+        descriptor_values(dataset, slider_set.names, scorer, slider_set.template)[rows].double())
     predicted = slider_set.coefficients(values.double())
     target = dataset.coefficients[rows].float()
     return {"rows": int(len(rows)),
@@ -58,7 +62,7 @@ def slider_sweeps(slider_set: SliderSet, model, meter: DescriptorMeter, grid: in
     sliders = slider_set.sliders
     k = len(sliders)
     defaults = torch.tensor([s.default for s in sliders], dtype=torch.float64)
-    bounds = slider_set.ranges(slider_set.defaults)  # coupled sliders: their band
+    bounds = list(slider_set.ranges(slider_set.defaults).values())  # coupled sliders: their band
     asked = torch.stack([torch.linspace(lo, hi, grid, dtype=torch.float64)
                          for lo, hi in bounds])  # (K, G)
     values = defaults.repeat(k * grid, 1)
@@ -117,7 +121,7 @@ def unasked_sweeps(slider_set: SliderSet, model, grid: int) -> dict:
     unasked = held_lengths(meter, slider_set.names)
     sweeps = {}
     defaults = torch.tensor([s.default for s in slider_set.sliders], dtype=torch.float64)
-    bounds = slider_set.ranges(slider_set.defaults)  # coupled sliders: their band
+    bounds = list(slider_set.ranges(slider_set.defaults).values())  # coupled sliders: their band
     for i, s in enumerate(slider_set.sliders):
         values = defaults.repeat(grid, 1)
         values[:, i] = torch.linspace(*bounds[i], grid, dtype=torch.float64)
@@ -192,7 +196,7 @@ def slider_pictures(slider_set: SliderSet, model, out: Path) -> list[str]:
 
     renderer = interactive_renderer(model, size=PICTURE_SIZE)
     paths = []
-    bounds = slider_set.ranges(slider_set.defaults)
+    bounds = list(slider_set.ranges(slider_set.defaults).values())
     for i, s in enumerate(slider_set.sliders):
         values = torch.tensor([s.default for s in slider_set.sliders]).repeat(3, 1)
         values[:, i] = torch.tensor([bounds[i][0], s.default, bounds[i][1]])
@@ -214,6 +218,9 @@ def evaluate(slider_set: SliderSet, data: Path | str | None = None, out: Path | 
     """Evaluate ``slider_set``; write ``evaluation.json`` and pictures into ``out`` if given."""
     if grid < 3:
         raise SemantifyError(f"--grid must be at least 3, got {grid}.")
+    if max_rows < 2:
+        raise SemantifyError(f"--max-rows must be at least 2 (R² needs two rows), got "
+                             f"{max_rows}.")
     same = data is None
     dataset = slider_set.open_dataset() if data is None else open_dataset(data)
     data = dataset.root
@@ -233,6 +240,7 @@ def evaluate(slider_set: SliderSet, data: Path | str | None = None, out: Path | 
     report["held_out"], values = held_out(slider_set, dataset, rows, model)
     meter = DescriptorMeter(slider_set, dataset.manifest.get("views") or ["front"])
     report.update(slider_sweeps(slider_set, model, meter, grid))
+    report["receipts"] = [r.to_dict() for r in measure_receipts(slider_set, grid)]
     sweeps = None
     if not meter.words:
         report["measurement_errors"] = metric_errors(slider_set, model, meter, values)
@@ -256,6 +264,10 @@ def summary_lines(report: dict) -> list[str]:
              f"disentanglement (mean off-diagonal / diagonal): {report['disentanglement']:.3f}",
              "slider fidelity (Pearson r, asked vs measured):"]
     lines += [f"  {name:<24} {r:+.3f}" for name, r in report["fidelity"].items()]
+    if report.get("receipts"):
+        lines.append("receipts (low to high, others at default, measured on the meshes):")
+        lines += [f"  {r.slider:<24} {r.line()}"
+                  for r in map(Receipt.from_dict, report["receipts"])]
     if "measurement_errors" in report:
         rows = next(iter(report["measurement_errors"].values()))["rows"]
         lines.append(f"measurement error after shape -> measure (mean / p95, {rows} held-out "

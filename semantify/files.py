@@ -3,17 +3,20 @@
 A file is written to a temporary name in its folder and renamed over the target, so readers
 never see half a file and a kill leaves either the old file or the new one. A folder (a slider
 set) is built beside its target and exchanged with it in one ``renameat2(RENAME_EXCHANGE)``
-where the kernel has it (Linux), so there is no moment without a complete set.
+where the kernel has it (Linux), so there is no moment without a complete set. Files and
+folders get the permissions ``open`` and ``mkdir`` would give them (0666 and 0777 less the
+umask), not ``mkstemp``'s private 0600.
 """
 
 from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import errno
 import json
 import os
+import secrets
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +25,7 @@ from semantify.errors import SemantifyError
 
 RENAME_EXCHANGE = 2
 AT_FDCWD = -100
+NO_ROOM = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)  # full disk, quota, file size limit
 
 
 def write_atomic(path: Path | str, write: Callable[[str], object],
@@ -31,20 +35,44 @@ def write_atomic(path: Path | str, write: Callable[[str], object],
     from safetensors import SafetensorError
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=suffix)
-    os.close(fd)
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = new_file_beside(path, suffix)
+        mode = os.stat(tmp).st_mode & 0o777
         write(tmp)
+        if os.stat(tmp).st_mode & 0o777 != mode:  # a writer that made its own file (0600)
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except (OSError, SafetensorError) as error:  # safetensors reports I/O errors its own way
-        Path(tmp).unlink(missing_ok=True)
-        reason = getattr(error, "strerror", None) or str(error)
-        raise SemantifyError(f"cannot write {path}: {reason}; free some disk space or choose "
-                             "another path.") from None
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise SemantifyError(f"cannot write {path}: {write_failure(error)}.") from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def new_file_beside(path: Path, suffix: str) -> str:
+    """A new empty file named like ``.NAME.XXXXXXXX{suffix}`` in ``path``'s folder, created
+    with mode 0666 less the umask (as ``open`` would make ``path``; ``mkstemp`` makes 0600)."""
+    while True:
+        tmp = str(path.parent / f".{path.name}.{secrets.token_hex(4)}{suffix}")
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
+
+
+def write_failure(error: BaseException) -> str:
+    """Why a write failed, with the fix: more room for a full disk, another path otherwise."""
+    reason = getattr(error, "strerror", None) or str(error)
+    if getattr(error, "errno", None) in NO_ROOM or any(
+            os.strerror(code) in reason for code in NO_ROOM):  # safetensors: no errno
+        return f"{reason}; free some disk space or choose another path"
+    return f"{reason}; choose a path in a folder you can write to"
 
 
 def write_json_atomic(path: Path | str, data) -> None:
@@ -152,4 +180,10 @@ def new_folder_beside(target: Path) -> Path:
     """An empty hidden folder in ``target``'s parent, to build a replacement for ``target``."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.new-"))
+    while True:  # not mkdtemp, whose 0700 would stay on the folder once it is swapped in
+        folder = target.parent / f".{target.name}.new-{secrets.token_hex(4)}"
+        try:
+            folder.mkdir(0o777)
+            return folder
+        except FileExistsError:
+            continue

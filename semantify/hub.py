@@ -26,7 +26,13 @@ PREFIX = "hf://"
 ALLOW_PATTERNS = ("*.json", "*.safetensors", "*.md", "*.png")
 SLIDERS_JSON = "sliders.json"
 CARD = "README.md"
-_REF = re.compile(r"hf://([A-Za-z0-9][\w.-]*)/([\w.-]+)(?:@([^\s@]+))?")
+_REF = re.compile(r"hf://([^/@\s]+)/([^/@\s]+)(?:@(\S+))?")
+# A branch or tag name as git allows it (refs/pr/N included), or a 40-hex commit: never a path.
+_REVISION = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9._-]|/(?![/.]))*")
+MAX_REVISION_CHARS = 200
+# A repository's page as the browser shows it: https://huggingface.co/OWNER/NAME[/tree/REV].
+_PAGE = re.compile(r"https?://(?:www\.)?huggingface\.co/([^/@\s?#]+)/([^/@\s?#]+)"
+                   r"(?:/tree/([^/\s?#]+))?/?")
 _HASH_CHUNK = 1 << 20
 
 
@@ -39,13 +45,28 @@ class HubRef:
 
     @classmethod
     def parse(cls, text: str) -> HubRef:
-        """``hf://OWNER/NAME`` or ``hf://OWNER/NAME@REVISION`` (a branch, tag or commit)."""
-        match = _REF.fullmatch(str(text).strip())
-        if match is None or ".." in text or match.group(2).endswith((".", "-")):
-            raise SemantifyError(f"cannot read Hub path {str(text)[:120]!r}; write "
-                                 "hf://OWNER/NAME or hf://OWNER/NAME@REVISION (a branch, tag "
-                                 "or commit).")
-        owner, name, revision = match.groups()
+        """``hf://OWNER/NAME`` or ``hf://OWNER/NAME@REVISION`` (a branch, tag or commit), or
+        the repository's page ``https://huggingface.co/OWNER/NAME[/tree/REVISION]``, in the
+        Hub's own grammar (huggingface_hub's ``validate_repo_id``); a revision is never a path:
+        no leading ``/``, ``..``, ``\\``, ``%`` or control characters."""
+        from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+        text = _from_page_url(str(text).strip())
+        match = _REF.fullmatch(text)
+        problem = None if match else "it is not of that form"
+        if match:
+            owner, name, revision = match.groups()
+            try:
+                validate_repo_id(f"{owner}/{name}")
+            except HFValidationError:
+                problem = ("OWNER and NAME use letters, digits, '-', '_' and '.', and neither "
+                           "starts or ends with '-' or '.'")
+            if revision is not None and not _is_revision(revision):
+                problem = "a revision is a branch, tag or commit name, never a path"
+        if problem:
+            raise SemantifyError(f"cannot read Hub path ({problem}); write hf://OWNER/NAME, "
+                                 "hf://OWNER/NAME@REVISION (a branch, tag or commit) or the "
+                                 "page's address https://huggingface.co/OWNER/NAME.")
         return cls(f"{owner}/{name}", revision)
 
     def __str__(self) -> str:
@@ -57,6 +78,22 @@ class HubRef:
         from huggingface_hub import constants
 
         return f"{constants.ENDPOINT}/{self.repo_id}"
+
+
+def _from_page_url(text: str) -> str:
+    """``text``, or ``hf://OWNER/NAME[@REVISION]`` when it is the address of a repository's
+    page on the Hub (as copied from the browser)."""
+    page = _PAGE.fullmatch(text)
+    if page is None:
+        return text
+    owner, name, revision = page.groups()
+    return f"{PREFIX}{owner}/{name}" + (f"@{revision}" if revision else "")
+
+
+def _is_revision(revision: str) -> bool:
+    """Whether ``revision`` is a git branch or tag name (or a commit): see :data:`_REVISION`."""
+    return (len(revision) <= MAX_REVISION_CHARS and _REVISION.fullmatch(revision) is not None
+            and ".." not in revision and not revision.endswith((".", "/", ".lock")))
 
 
 def is_hub_path(source) -> bool:
@@ -76,9 +113,9 @@ def resolve_slider_set(source: str | os.PathLike) -> Path:
         return Path(source)
     ref = HubRef.parse(source)
     folder = _snapshot(ref)
+    check_cached_files(folder, ref)
     if not (folder / SLIDERS_JSON).is_file():
         raise _not_a_set(ref)
-    check_cached_files(folder, ref)
     return folder
 
 
@@ -191,16 +228,37 @@ def _first_line(error: BaseException, limit: int = 160) -> str:
 # -- integrity of the cache --------------------------------------------------------------------
 
 def check_cached_files(folder: Path, ref: HubRef | str) -> None:
-    """Refuse a cached snapshot whose files no longer match the hash they are stored under.
+    """Refuse a cached snapshot that is not a plain set of files inside the Hub cache, or whose
+    files no longer match the hash they are stored under; nothing is opened before its kind,
+    place and size are known.
 
-    In the Hugging Face cache each file of ``snapshots/REV/`` links to ``blobs/HASH``: the
-    sha256 of an LFS file (64 hex digits), the git blob sha1 of a regular one (40). A file
-    copied in place (no link, as on Windows without symlinks) is left to the set's own hash.
+    Every entry must resolve to a regular file (or folder) under ``HF_HUB_CACHE``, and together
+    hold at most MAX_HUB_SET_BYTES. In the Hugging Face cache each file of ``snapshots/REV/``
+    links to ``blobs/HASH``: the sha256 of an LFS file (64 hex digits), the git blob sha1 of a
+    regular one (40). A file copied in place (no link, as on Windows without symlinks) is left
+    to the set's own hash.
     """
-    for path in sorted(Path(folder).rglob("*")):
-        if not path.is_file():
-            continue
-        blob = path.resolve()
+    from huggingface_hub import constants
+
+    root = Path(constants.HF_HUB_CACHE).resolve()
+    folder = Path(folder)
+    outside = SemantifyError(f"{ref} is not a slider set in the Hugging Face cache; load it "
+                             "by its Hub name (hf://OWNER/NAME).")
+    if not folder.resolve().is_relative_to(root):
+        raise outside
+    total, blobs = 0, []
+    for path in sorted(folder.rglob("*")):
+        target = path.resolve()
+        if not target.is_relative_to(root) or not (target.is_file() or target.is_dir()):
+            raise outside
+        if target.is_file():
+            total += target.stat().st_size
+            blobs.append((path, target))
+    if total > limits.MAX_HUB_SET_BYTES:
+        raise SemantifyError(f"{ref} holds {total / 1e6:.0f} MB of files; a slider set is a "
+                             f"few MB (at most {limits.MAX_HUB_SET_BYTES // 1_000_000} MB here): "
+                             "check the repository.")
+    for path, blob in blobs:
         if blob.parent.name != "blobs":
             continue
         actual = _content_hash(blob, len(blob.name))

@@ -18,6 +18,7 @@ the mapper, and says so.
 from __future__ import annotations
 
 import functools
+import numbers
 from collections.abc import Mapping
 
 import torch
@@ -48,15 +49,16 @@ def _with_word_scores(slider_set, embeds: torch.Tensor, start, notes) -> object:
 
     values = _start(slider_set, start)
     mean = scores(embeds, slider_set.word_embeds).mean(0)
-    values.update(zip(slider_set.word_names, mean.tolist()))
-    clamped, moved = slider_set.values(values)
+    values.update(zip(slider_set.word_names, mean.tolist()))  # raw scores: only words convert
+    clamped, moved = slider_set.values(slider_set.in_slider_units(
+        torch.tensor([list(values.values())], dtype=torch.float64)))
     return slider_set.shape_of(clamped[0], moved, notes)
 
 
 def fit_photos(slider_set, photos, crops=None, start: Mapping | None = None):
     """The shape fitted to ``photos`` (paths, PIL images or :class:`semantify.photos.Photo`),
     each letterboxed whole into CLIP's square (never centre-cropped) after its crop box."""
-    from semantify.photos import Box, as_photo
+    from semantify.photos import Box, as_photo, is_box_like
 
     _words_only(slider_set, "fitting a photo")
     photos = list(photos) if isinstance(photos, (list, tuple)) else [photos]
@@ -65,12 +67,13 @@ def fit_photos(slider_set, photos, crops=None, start: Mapping | None = None):
     if len(photos) > limits.MAX_PHOTOS:
         raise SemantifyError(f"{len(photos)} photos given; fit at most {limits.MAX_PHOTOS} at "
                              "once.")
-    if crops is None or isinstance(crops, Box):
-        crops = [crops] + [None] * (len(photos) - 1)
+    if crops is None or isinstance(crops, (Box, str)) or is_box_like(crops):
+        crops = [crops]  # one box, for the first photo
     if len(crops) > len(photos):
         raise SemantifyError(f"{len(crops)} crop boxes for {len(photos)} photos; give at most "
                              "one crop per photo, in the same order.")
-    crops = list(crops) + [None] * (len(photos) - len(crops))
+    crops = [None if box is None else Box.of(box) for box in crops]
+    crops += [None] * (len(photos) - len(crops))
     read = [as_photo(item, i) for i, item in enumerate(photos)]
     scorer = slider_set.scorer
     embeds = torch.stack([scorer.encode_photo(photo.cropped(box))
@@ -136,7 +139,7 @@ def _retrieval_index(slider_set) -> tuple[torch.Tensor, torch.Tensor]:
     images = torch.nn.functional.normalize(dataset.image_embeds.float().mean(1), dim=-1)
     values = descriptor_values(dataset, slider_set.names, slider_set.scorer,
                                slider_set.template)
-    return images, values
+    return images, slider_set.in_slider_units(values.double())
 
 
 def random_shape(slider_set, seed: int):
@@ -144,10 +147,15 @@ def random_shape(slider_set, seed: int):
     this set's sliders: measured, and rendered and scored for words."""
     from semantify.describe import DescriptorMeter
 
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise SemantifyError(f"seed {str(seed)[:20]!r} is not a whole number 0 or more; pass "
+                             "e.g. random(7).")
     model = slider_set.model
     coefficients = model.sample([0], seed=int(seed))
     if slider_set.is_raw:
         values = coefficients
+    elif slider_set.body_model is not None:  # measurements, and phenotypes as coefficients
+        values = slider_set.person_fit.describe(coefficients)
     else:
         with torch.no_grad():
             values = _meter(slider_set, DescriptorMeter)(model(coefficients))

@@ -33,16 +33,29 @@ MAX_WORD_CHARS = 40
 
 # Photos.
 MAX_UPLOAD = "20mb"  # per file, refused by the server before it is stored
+MAX_UPLOAD_REQUEST_BYTES = 64_000_000  # all files of one upload request
+MAX_UPLOAD_BYTES_PER_HOUR = 256_000_000  # all uploads of one network address in an hour
 MAX_PHOTO_PIXELS = 50_000_000  # checked from the header, before decoding
+MAX_PHOTO_DECODE_BYTES = 80_000_000  # pixels x bytes per pixel (e.g. 24 MP RGB), before decoding
 MAX_PHOTO_SIDE = 1024  # photos are kept at most this large (CLIP sees 224 px)
 MAX_PHOTOS = 8
+MAX_BATCH_ROWS = 10_000  # rows of `semantify shape --batch`: one mesh each
+MAX_BATCH_BYTES = 16_000_000  # its CSV file, checked before reading (10,000 rows of 64 values)
 
 # Work per request and per session (the app).
 SHAPE_SECONDS = 2.0  # metric refinement stops here and keeps its best shape so far
 VIEW_EVENTS_PER_SECOND = 30  # a session's slider and camera events beyond this are refused
 VIEW_EVENTS_PENDING = 2  # a session's view events waiting or running at once; more are refused
-MAX_QUEUE = 64  # requests waiting in the server's queue; more are refused at once
-PUBLIC_JOBS_PER_HOUR = 2  # new slider sets (words, builds) one visitor may train, public mode
+VIEW_EVENTS_PER_ADDRESS = 8  # the same, for all sessions of one network address
+VIEW_EVENTS_TOTAL = 128  # the same, for the whole server
+HEAVY_JOBS_PER_SESSION = 1  # photos, text, exports, turntables, animations, Hub loads, training
+HEAVY_JOBS_PER_ADDRESS = 2
+HEAVY_JOBS_TOTAL = 16
+HEAVY_JOB_EXPIRY_SECONDS = 300.0  # a place not given back (the visitor left) is freed then
+MAX_QUEUE = 256  # requests in the server's queue: above the sum of the caps of a few addresses
+PUBLIC_JOBS_PER_HOUR = 2  # new slider sets (words, builds) one address may train, public mode
+MAX_QUEUED_BUILDS = 4  # builds queued or running on one server (an identical one joins)
+MAX_APP_BUILD_SAMPLES = 100_000  # samples a build asked for in the app's Build tab
 
 # The app's files: per-session folders under the cache root.
 SESSION_MAX_AGE_SECONDS = 3600

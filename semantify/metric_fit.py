@@ -15,6 +15,11 @@ Two terms keep the body human while it is pulled toward the asked values:
 - the skeletal lengths nobody asked for (arm length, shoulder width, inseam, and height when not
   asked; ``skeletal`` in the measurement registry) are held at reference values, by default
   the start's: a wider waist does not shorten the arms.
+
+A set with a body model (:class:`PersonFit`) starts instead from the most likely person with
+the set values (:mod:`semantify.measurements.conditional`), moved first to the nearest values
+people have, and holds every free measurement near that person's; the set values it still
+misses are named in a note, asked against got.
 """
 
 from __future__ import annotations
@@ -29,7 +34,11 @@ from semantify.errors import SemantifyError
 STEP = 0.01  # finite-difference step, as a share of each coefficient's range
 PRIOR = 0.1  # weight of ||(c - start) / prior spread||^2 against residuals counted in tolerances
 HOLD = 4.0  # held (unasked) lengths count as met within HOLD x their tolerance (4 mm)
+SOFT_HOLD = 20.0  # held girths and mass (free sliders): within 2 cm / 2 kg of their prediction
 DAMPING = 1e-2  # initial Marquardt damping, times diag(J^T J) (x10 after a worse step, else /3)
+MARGIN = 0.04  # a free slider's predicted value keeps this share of its range from the ends
+RATIO_MARGIN = 0.005  # a predicted proportion keeps this far inside a human check's range
+RETREAT = (0.9, 0.75, 0.5)  # a body failing a human check is aimed this far out from the mean
 CHUNK = 16  # rows refined together: 16 x (k + 1) meshes of Anny are ~60 MB
 
 
@@ -75,11 +84,16 @@ class _Residuals:
 
     The last ``held`` columns count in HOLD x tolerance."""
 
-    def __init__(self, model, anthropometer, names: Sequence[str], held: Sequence[str] = ()):
+    def __init__(self, model, anthropometer, names: Sequence[str], held: Sequence[str] = (),
+                 hold: float = HOLD):
+        from semantify.measurements.registry import MEASUREMENTS
+
         self.model, self.anthropometer = model, anthropometer
         self.names = list(names) + list(held)
-        self.scale = torch.tensor([_tolerance(n) * (HOLD if i >= len(names) else 1.0)
-                                   for i, n in enumerate(self.names)], dtype=torch.float32)
+        self.scale = torch.tensor([
+            _tolerance(n) * (1.0 if i < len(names) else hold if MEASUREMENTS[n].skeletal
+                             else SOFT_HOLD) for i, n in enumerate(self.names)],
+            dtype=torch.float32)
 
     def __call__(self, coefficients: torch.Tensor, asked: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
@@ -118,13 +132,16 @@ class MeasurementRefiner:
     """
 
     def __init__(self, model, anthropometer, names: Sequence[str],
-                 free: Sequence[str] | Sequence[int] | None = None, iterations: int = 3):
+                 free: Sequence[str] | Sequence[int] | None = None, iterations: int = 3,
+                 hold: Sequence[str] | None = None, strength: float = HOLD):
         from semantify.models.prior_sampling import coefficient_spread, coefficient_support
 
         self.model, self.names, self.iterations = model, list(names), int(iterations)
         self.anthropometer = anthropometer
-        self.held = held_lengths(anthropometer, self.names) if self.names else []
-        self.residuals = _Residuals(model, anthropometer, self.names, self.held)
+        if hold is None:
+            hold = held_lengths(anthropometer, self.names) if self.names else []
+        self.held = [name for name in hold if name not in self.names]
+        self.residuals = _Residuals(model, anthropometer, self.names, self.held, strength)
         self.free = _free_indices(model, free)
         model_low = torch.tensor([c.low for c in model.coefficients], dtype=torch.float32)
         model_high = torch.tensor([c.high for c in model.coefficients], dtype=torch.float32)
@@ -269,3 +286,182 @@ def _step(rows: torch.Tensor, start: torch.Tensor, r: torch.Tensor, jacobian: to
     out = rows.clone()
     out[:, free_idx] += d * span
     return torch.minimum(torch.maximum(out, low), high)
+
+
+class PersonFit:
+    """Set values -> the most likely person who has them: the body model
+    (:class:`semantify.measurements.conditional.BodyModel`) conditioned on the set values,
+    moved to the nearest typical values first when no person has them, then refined until its
+    mesh measures the set measurements, with every free measurement held near its prediction
+    (skeletal lengths within 4 mm, girths and mass within 2 cm / 2 kg).
+
+    ``variables`` names, per slider, its body-model variable (a measurement, or a phenotype's
+    coefficient); ``scale`` (K,) is each slider's span, the unit of "nearest". A result depends
+    only on its inputs: the same values and set sliders always give the same body.
+    """
+
+    def __init__(self, model, anthropometer, body, sliders: Sequence, iterations: int = 3,
+                 free: Sequence[str] | None = None):
+        from semantify.measurements.conditional import phenotype
+
+        self.model, self.anthropometer, self.body = model, anthropometer, body
+        self.sliders, self.iterations, self.free = tuple(sliders), int(iterations), free
+        self.phenotypes = {s.name: phenotype(s.name) for s in self.sliders
+                           if s.measurement is None}
+        self.variables = [self.phenotypes[s.name].coefficient if s.measurement is None
+                          else s.name for s in self.sliders]
+        self.scale = torch.tensor([s.high - s.low for s in self.sliders], dtype=torch.float64)
+        self.coefficient_index = body.index(model.coefficient_names)
+        self.measured = [n for n in anthropometer.names if n in body.names]
+        self._refiners: dict[tuple[str, ...], MeasurementRefiner] = {}
+        # set values stay inside their sliders' ranges, free ones' predictions a MARGIN in from
+        # the ends (refinement holds them within 2 cm / 2 kg), and the predicted proportions
+        # inside the human checks' (by RATIO_MARGIN: skeletal lengths are held within 4 mm)
+        from semantify.measurements.conditional import Limit
+        from semantify.measurements.human import human_ratios
+
+        self.proportions = [limit for r in human_ratios() for limit in Limit.ratio(
+            r.length, r.of, r.low + RATIO_MARGIN, r.high - RATIO_MARGIN)]
+
+    def known(self, values: torch.Tensor, set_names: Sequence[str]):
+        """(B, K) slider values -> (the set sliders' variables, (B, S) their values)."""
+        index = [i for i, s in enumerate(self.sliders) if s.name in set_names]
+        known = torch.as_tensor(values, dtype=torch.float64)[:, index].clone()
+        for column, i in enumerate(index):
+            found = self.phenotypes.get(self.sliders[i].name)
+            if found is not None:
+                known[:, column] = found.coefficient_value(known[:, column])
+        return [self.variables[i] for i in index], known, self.scale[index]
+
+    def predicted(self, values: torch.Tensor, set_names: Sequence[str],
+                  toward_mean: float = 1.0) -> torch.Tensor:
+        """(B, D) the body model's most likely variables given the set values (moved to the
+        nearest typical ones when people lack them; then ``toward_mean`` of the way from the
+        population's mean, 1 keeping them)."""
+        from semantify.measurements.conditional import Limit
+
+        known, asked, scale = self.known(values, set_names)
+        limits = [Limit({s.name: 1.0}, s.low, s.high) if s.name in set_names else
+                  Limit({s.name: 1.0}, s.low + MARGIN * (s.high - s.low),
+                        s.high - MARGIN * (s.high - s.low))
+                  for s in self.sliders if s.measurement is not None]
+        target = self.body.typical(known, asked, scale, [*limits, *self.proportions])
+        if known and toward_mean != 1.0:
+            mean = self.body.mean[self.body.index(known)]
+            target = mean + toward_mean * (target - mean)
+        return self.body.predict(known, target)
+
+    def refiner(self, set_names: Sequence[str], strict: bool = False) -> MeasurementRefiner:
+        """The refiner that meets the set measurements and holds the free ones (one per
+        combination of set sliders, built once); ``strict`` holds the skeletal lengths as
+        firmly as the set values are met (1 mm), for a body that failed a human check."""
+        key = (*(s.name for s in self.sliders if s.name in set_names), strict)
+        found = self._refiners.get(key)
+        if found is None:
+            fixed = {self.phenotypes[n].coefficient for n in key[:-1] if n in self.phenotypes}
+            free = [n for n in (self.free or [self.model.coefficient_names[i]
+                                              for i in self.model.refinable_indices])
+                    if n not in fixed]
+            targets = [n for n in key[:-1] if n not in self.phenotypes]
+            hold = [n for n in self.measured if n not in targets]
+            found = self._refiners[key] = MeasurementRefiner(
+                self.model, self.anthropometer, targets, free, self.iterations, hold,
+                1.0 if strict else HOLD)
+        return found
+
+    def __call__(self, values: torch.Tensor, set_names: Sequence[str], refine: bool = True,
+                 deadline: float | None = None) -> torch.Tensor:
+        """(B, K) slider values, the names of the set ones -> (B, C) coefficients.
+
+        A refined body that fails a human check (a proportion, a visible self-intersection)
+        is refined again holding its skeletal lengths firmly, then, if it still fails, aimed
+        at set values drawn RETREAT of the way back toward the population's mean, in turn."""
+        if not refine or self.iterations < 1:
+            return self._fit(values, set_names, False, deadline)
+        refined = self._fit(values, set_names, True, deadline)
+        for strict, toward_mean in ((True, 1.0), *((True, f) for f in RETREAT)):
+            redo = self.inhuman(refined)
+            if not bool(redo.any()):
+                break
+            refined[redo] = self._fit(values[redo], set_names, True, deadline, strict,
+                                      toward_mean)
+        return refined
+
+    def _fit(self, values: torch.Tensor, set_names: Sequence[str], refine: bool,
+             deadline: float | None, strict: bool = False,
+             toward_mean: float = 1.0) -> torch.Tensor:
+        predicted = self.predicted(values, set_names, toward_mean)
+        refiner = self.refiner(set_names, strict)
+        coefficients = predicted[:, self.coefficient_index].float()
+        coefficients = torch.minimum(torch.maximum(coefficients, refiner.low), refiner.high)
+        if not refine:
+            return coefficients
+        column = {name: predicted[:, i].float() for i, name in enumerate(self.body.names)}
+        return refiner(coefficients, {n: column[n] for n in refiner.names},
+                       {n: column[n] for n in refiner.held}, deadline)
+
+    def inhuman(self, coefficients: torch.Tensor) -> torch.Tensor:
+        """(B,) whether each body fails a human check: a proportion, or a visible
+        self-intersection."""
+        from semantify.measurements.human import inhuman
+        from semantify.models.self_intersection import detector_for
+
+        with torch.no_grad():
+            vertices = self.model(coefficients)
+            measured = self.anthropometer.measure(vertices)
+        crossing = detector_for(self.model).visible(vertices.cpu().numpy())
+        return torch.tensor([bool(failed) or bool(cross) for failed, cross
+                             in zip(inhuman(measured), crossing)], dtype=torch.bool)
+
+    def bands(self, values: torch.Tensor, set_names: Sequence[str]) -> list[tuple[float, float]]:
+        """(K,) slider values -> per slider the range people with the other set values have
+        (the typical region's, :data:`semantify.measurements.conditional.LEVEL_Z` conditional
+        standard deviations about the most likely value), within the slider's own range."""
+        from semantify.measurements.conditional import LEVEL_Z
+
+        known, asked, _ = self.known(values[None], set_names)
+        out = []
+        for slider, variable in zip(self.sliders, self.variables):
+            low, high = self.body.interval(known, asked[0], variable, LEVEL_Z)
+            found = self.phenotypes.get(slider.name)
+            if found is not None:
+                low, high = sorted(float(found.slider_value(torch.tensor(x))) for x in (low, high))
+            low = min(max(low, slider.low), slider.high)
+            out.append((low, min(max(high, low), slider.high)))
+        return out
+
+    def describe(self, coefficients: torch.Tensor) -> torch.Tensor:
+        """(B, C) coefficients -> (B, K) the slider values of their bodies: each measurement
+        slider's measurement, each phenotype slider's coefficient."""
+        with torch.no_grad():
+            measured = self.anthropometer.measure(self.model(coefficients))
+        names = self.model.coefficient_names
+        return torch.stack([
+            self.phenotypes[s.name].slider_value(coefficients[:, names.index(
+                self.phenotypes[s.name].coefficient)]).double() if s.measurement is None
+            else measured[s.name].double() for s in self.sliders], 1)
+
+    def outcome(self, values: torch.Tensor, set_names: Sequence[str], coefficients: torch.Tensor,
+                vertices) -> tuple[tuple[float, ...], tuple[str, ...]]:
+        """What a shape shows for (K,) asked ``values``: per slider the asked value when set,
+        the body's own when free (its measurement, or its phenotype's coefficient); and a
+        note naming every set measurement the body misses (beyond 5 mm / 1 kg), asked
+        against got, or ()."""
+        from semantify.coupling import MET
+
+        with torch.no_grad():
+            measured = self.anthropometer.measure(torch.as_tensor(vertices)[None])
+        names = self.model.coefficient_names
+        shown, misses = [], []
+        for slider, asked in zip(self.sliders, values.tolist()):
+            found = self.phenotypes.get(slider.name)
+            got = float(found.slider_value(coefficients[names.index(found.coefficient)])
+                        if found else measured[slider.name][0])
+            if slider.name not in set_names:
+                shown.append(got)
+                continue
+            shown.append(float(asked))
+            if found is None and not abs(got - asked) <= MET[slider.unit]:
+                misses.append(f"{slider.label} asked {asked:.1f}, got {got:.1f}")
+        note = (f"Set values not met (the body is the nearest person): {'; '.join(misses)}.",)
+        return tuple(shown), note if misses else ()

@@ -32,6 +32,10 @@ def _header(slider_set: SliderSet, record: dict | None, root: Path) -> list[str]
     lines = [f"# {title}", ""]
     words = ", ".join(f"**{name}**" for name in slider_set.names)
     lines += [f"Sliders for `{slider_set.model_id}` named by words: {words}.", ""]
+    if slider_set.clip is not None and slider_set.clip.is_geometry:
+        lines += ["> **Test encoder, not CLIP.** These sliders were built with the ground-truth "
+                  f"geometry encoder ({slider_set.clip.label}): their words mean what its "
+                  "lexicon says about the silhouette, to check the pipeline.", ""]
     if slider_set.clip is not None and not slider_set.clip.is_semantic:
         lines += ["> **Not semantic.** These sliders were built with random CLIP weights "
                   f"({slider_set.clip.label}): they test the pipeline, and their names mean "
@@ -50,6 +54,9 @@ def _sliders(slider_set: SliderSet, evaluation: dict | None) -> list[str]:
                      f"{s.high:.4g}{unit} | "
                      + (f"{fidelity[s.name]:+.3f} |" if s.name in fidelity else "n/a |"))
     lines.append("")
+    if slider_set.word_scale is not None:
+        lines += ["Word sliders run 0-100: the percentile of the training bodies' scores for "
+                  "that word (0 the least, 100 the most; default 50, the median).", ""]
     if fidelity:
         lines += ["Fidelity: the Pearson r between the value asked of a slider and the value "
                   "measured (or CLIP-scored) on the resulting mesh, over its range.", ""]
@@ -60,6 +67,23 @@ def _sliders(slider_set: SliderSet, evaluation: dict | None) -> list[str]:
             lines += [f"**{s.name}**", "", f"![{s.name}: low, default, high]"
                       f"(evaluation/{picture})", ""]
     return lines
+
+
+def _receipts(slider_set: SliderSet, root: Path) -> list[str]:
+    """What each word slider does in physical units (:mod:`semantify.receipts`)."""
+    from semantify.receipts import NO_RECEIPTS, read_receipts
+
+    if not slider_set.word_names:
+        return []
+    receipts = read_receipts(root)
+    lines = ["## Receipts", ""]
+    if receipts is None:
+        return [*lines, NO_RECEIPTS, ""]
+    lines += ["Each word slider swept from its low to its high end, the others at their "
+              "defaults, measured on the meshes (not by CLIP):", ""]
+    lines += [f"- **{name}**: {receipts[name].line()}" for name in slider_set.word_names
+              if name in receipts]
+    return [*lines, ""]
 
 
 def _figures(metrics: dict | None, evaluation: dict | None, selection: dict | None) -> list[str]:
@@ -128,7 +152,7 @@ def model_card(root: Path | str) -> str:
     metrics = _read(root / "metrics.json")
     selection = _read(root / "selection" / "selection.json")
     lines = [*_header(slider_set, record, root),
-             *_sliders(slider_set, evaluation), *_figures(metrics, evaluation, selection),
+             *_sliders(slider_set, evaluation), *_receipts(slider_set, root), *_figures(metrics, evaluation, selection),
              *_provenance(slider_set, record, root)]
     return "\n".join(lines).rstrip("\n") + "\n"
 

@@ -7,6 +7,8 @@ One format, written by ``semantify shape/fit/text --params`` and the app's expor
      "model": {"id": "anny-body", "options": {}},
      "slider_set": "anny-body-metric",          # the set's name, or null for raw coefficients
      "sliders": {"height_cm": 180.0, ...},
+     "set": ["height_cm", ...],                 # the sliders that were set; the others were
+                                                # free (followed the body); absent: all set
      "coefficients": {"gender": 0.5, ...},
      "pose": null}
 
@@ -36,26 +38,44 @@ FIX = "pass a params.json written by Semantify (the app's export, or `semantify 
 
 @dataclasses.dataclass(frozen=True)
 class Params:
-    """A result's model, slider values and coefficients (name -> value, in model order)."""
+    """A result's model, slider values and coefficients (name -> value, in model order);
+    ``set_names``: the sliders that were set (None: all of them)."""
 
     model: ModelRef
     coefficients: tuple[tuple[str, float], ...] = ()
     sliders: tuple[tuple[str, float], ...] = ()
     slider_set: str | None = None
     pose: str | None = None
+    set_names: tuple[str, ...] | None = None
+
+    def __post_init__(self):
+        if self.set_names is not None:
+            unknown = [n for n in self.set_names if n not in self.slider_values]
+            if unknown:
+                raise SemantifyError(f"params 'set' names slider {unknown[0][:60]!r}, which has "
+                                     f"no value; {FIX}.")
 
     @property
     def slider_values(self) -> dict[str, float]:
         return dict(self.sliders)
 
     @property
+    def set_values(self) -> dict[str, float]:
+        """{name: value} of the sliders that were set (all, for files without ``set``)."""
+        names = self.slider_values if self.set_names is None else self.set_names
+        return {n: self.slider_values[n] for n in names}
+
+    @property
     def coefficient_values(self) -> dict[str, float]:
         return dict(self.coefficients)
 
     def to_dict(self) -> dict:
-        return {"format": FORMAT, "version": VERSION, "model": self.model.to_dict(),
-                "slider_set": self.slider_set, "sliders": self.slider_values,
-                "coefficients": self.coefficient_values, "pose": self.pose}
+        record = {"format": FORMAT, "version": VERSION, "model": self.model.to_dict(),
+                  "slider_set": self.slider_set, "sliders": self.slider_values,
+                  "coefficients": self.coefficient_values, "pose": self.pose}
+        if self.set_names is not None:
+            record["set"] = list(self.set_names)
+        return record
 
     def write(self, path: Path | str) -> Path:
         write_json_atomic(path, self.to_dict())
@@ -97,27 +117,55 @@ class Params:
         pose = record.get("pose")
         if pose is not None and (not isinstance(pose, str) or len(pose) > limits.MAX_NAME_CHARS):
             raise SemantifyError(f"{source}: 'pose' must be a pose name or null; {fix}.")
-        return cls(model, coefficients, sliders, slider_set, pose)
+        set_names = record.get("set")
+        if set_names is not None:
+            if not isinstance(set_names, list) or len(set_names) > len(sliders) or not all(
+                    isinstance(n, str) and n in dict(sliders) for n in set_names):
+                raise SemantifyError(f"{source}: 'set' must list names of its sliders; {fix}.")
+            set_names = tuple(set_names)
+        return cls(model, coefficients, sliders, slider_set, pose, set_names)
 
     def coefficients_for(self, model, source: str = "params") -> torch.Tensor:
         """(C,) float32: ``model``'s defaults overridden by these coefficients, or an error
-        naming unknown coefficients or another model."""
-        if self.model.id != model.id:
-            raise SemantifyError(f"{source} is for model {self.model.id!r}, not {model.id!r}; "
-                                 f"use params of {model.id} or pass --model {self.model.id}.")
+        (see :meth:`check`)."""
+        self.check(model, source)
         if not self.coefficients:
             raise SemantifyError(f"{source} holds slider values but no coefficients; pass it to "
                                  "`semantify shape SLIDERS --params-in` instead.")
         names = model.coefficient_names
-        unknown = [name for name, _ in self.coefficients if name not in names]
-        if unknown:
-            raise SemantifyError(
-                f"{model.id} has no coefficient {unknown[0]!r} (in {source}); valid names: "
-                f"{', '.join(names[:8])}{', ...' if len(names) > 8 else ''}.")
         coefficients = model.default_coefficients()
         for name, value in self.coefficients:
             coefficients[names.index(name)] = value
         return coefficients
+
+
+    def check(self, model, source: str = "params"):
+        """The :class:`semantify.poses.Pose` these params show ``model`` in (rest when they name
+        none), or a one-line error: params of another model, a coefficient ``model`` lacks or
+        outside its range (nothing is clamped silently), or a pose it cannot take."""
+        from semantify.poses import pose_names, resolve_pose
+
+        if self.model.id != model.id:
+            raise SemantifyError(f"{source} is for model {self.model.id!r}, not {model.id!r}; "
+                                 f"use params of {model.id} or pass --model {self.model.id}.")
+        known = {c.name: c for c in model.coefficients}
+        for name, value in self.coefficients:
+            c = known.get(name)
+            if c is None:
+                names = model.coefficient_names
+                raise SemantifyError(
+                    f"{model.id} has no coefficient {name!r} (in {source}); valid names: "
+                    f"{', '.join(names[:8])}{', ...' if len(names) > 8 else ''}.")
+            slack = 1e-6 * (c.high - c.low)  # float32 values written as decimals
+            if not c.low - slack <= value <= c.high + slack:
+                raise SemantifyError(f"{source}: coefficient {name!r} is {value:g}, outside "
+                                     f"{model.id}'s range {c.low:g} to {c.high:g}; write a "
+                                     "value inside it.")
+        pose, usable = self.pose or "rest", pose_names(model)
+        if pose not in usable:  # a name only: a path in a params file is never opened
+            raise SemantifyError(f"{source}: {model.id} has no pose {pose[:40]!r}; valid poses: "
+                                 f"{', '.join(usable)} (or null for rest).")
+        return resolve_pose(model, pose)
 
 
 def set_name(text: str) -> str:

@@ -43,6 +43,16 @@ class Box:
                                  "numbers of pixels, e.g. --crop 120,40,300,600.") from None
         return cls(x, y, w, h)
 
+    @classmethod
+    def of(cls, item) -> Box:
+        """A Box from a Box, an ``(x, y, w, h)`` sequence of whole numbers or ``"X,Y,W,H"``."""
+        if isinstance(item, (Box, str)):
+            return item if isinstance(item, Box) else cls.parse(item)
+        if is_box_like(item):
+            return cls(*(int(v) for v in item))
+        raise SemantifyError(f"crop {str(item)[:40]!r} is not a box; give (x, y, w, h) in "
+                             "whole pixels, e.g. (120, 40, 300, 600).")
+
     def check(self, size: tuple[int, int], name: str) -> Box:
         """This box if it lies inside a photo of ``size`` (width, height), else an error."""
         width, height = size
@@ -53,6 +63,15 @@ class Box:
                 f"({width}x{height} pixels); give a box of at least {MIN_CROP}x{MIN_CROP} "
                 "pixels inside the photo.")
         return self
+
+
+def is_box_like(item) -> bool:
+    """Whether ``item`` is four whole numbers (a tuple or list), as a crop box is written."""
+    import numbers
+
+    return (isinstance(item, (tuple, list)) and len(item) == 4 and all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) and float(v).is_integer()
+        for v in item))
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -114,11 +133,39 @@ def _check_pixels(width: int, height: int, name: str) -> None:
                              f"under {limits.MAX_PHOTO_PIXELS // 1_000_000} megapixels.")
 
 
+def _check_decode_cost(image: Image.Image, name: str) -> None:
+    """Refuse, before decoding, a photo whose pixels would take more than
+    MAX_PHOTO_DECODE_BYTES (pixels x bytes per pixel, after a JPEG's reduced decode)."""
+    wide = image.mode in ("I", "F", "I;32") or image.mode.startswith("I;32")
+    per_band = 4 if wide else 2 if image.mode.startswith("I;16") else 1
+    cost = image.width * image.height * len(image.getbands()) * per_band
+    if cost > limits.MAX_PHOTO_DECODE_BYTES:
+        raise SemantifyError(f"{name} is {image.width}x{image.height} {image.mode} pixels, too "
+                             f"costly to decode; save it as an 8-bit JPEG or PNG of at most "
+                             f"{limits.MAX_PHOTO_SIDE * 4} pixels a side.")
+
+
+def _subsampled(image: Image.Image) -> Image.Image:
+    """A 16-bit or float image thinned to about MAX_PHOTO_SIDE pixels a side by taking every
+    k-th pixel (no float copy of the full image); other images as they are."""
+    side = max(image.size)
+    if not (image.mode.startswith("I") or image.mode == "F") or side <= limits.MAX_PHOTO_SIDE:
+        return image
+    import numpy as np
+
+    step = -(-side // limits.MAX_PHOTO_SIDE)
+    thinned = Image.fromarray(np.ascontiguousarray(np.asarray(image)[::step, ::step]))
+    thinned.info.update(image.info)
+    return thinned
+
+
 def _decode(image: Image.Image, name: str) -> Photo:
     from semantify.clip.images import to_rgb
 
     width, height = image.size
     _check_pixels(width, height, name)
+    image.draft("RGB", (limits.MAX_PHOTO_SIDE, limits.MAX_PHOTO_SIDE))  # JPEG: decode smaller
+    _check_decode_cost(image, name)
     try:
         orientation = image.getexif().get(0x0112, 1)
     except (OSError, SyntaxError, ValueError, TypeError):
@@ -134,10 +181,9 @@ def _decode(image: Image.Image, name: str) -> Photo:
         notes.append(f"{name} has {image.mode} pixels (16-bit or more); scaled to 8-bit.")
     elif "A" in image.mode or "transparency" in image.info:
         notes.append(f"{name} has transparency; shown over white.")
-    image.draft("RGB", (limits.MAX_PHOTO_SIDE, limits.MAX_PHOTO_SIDE))  # JPEG: decode smaller
     try:
         image.load()
-        rgb = to_rgb(image)
+        rgb = to_rgb(_subsampled(image))
     except (OSError, SyntaxError, ValueError, EOFError):
         raise SemantifyError(f"{name} is corrupt or truncated; save it again as JPEG or PNG."
                              ) from None

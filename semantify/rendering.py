@@ -85,9 +85,9 @@ def batch_renderer(model, views: str | Sequence[str | View], size: int = 224,
     """A :class:`viewer.BatchRenderer` for ``model``'s faces and framing in ``pose``, in
     ``appearance`` (``skin`` bakes the skin texture into per-vertex colours, see
     :mod:`semantify.appearance`). Render vertices posed in that same ``pose``."""
-    from semantify.appearance import material_for, uv_layout
+    from semantify.appearance import clip_material_for, uv_layout
 
-    material = material_for(model, appearance)
+    material = clip_material_for(model, appearance)
     with viewer_errors():
         return BatchRenderer(model.faces.cpu().numpy(), framing_for(model, pose), views, size,
                              material=material, uv_layout=uv_layout(model), **options)

@@ -32,7 +32,8 @@ from safetensors.torch import load_file, save_file
 
 from semantify import limits
 from semantify.errors import SemantifyError
-from semantify.files import new_folder_beside, read_json, swap_folder, write_json_atomic
+from semantify.files import (new_folder_beside, read_json, swap_folder, write_atomic,
+                             write_failure, write_json_atomic)
 from semantify.mapper import Mapper
 from semantify.models.reference import ModelRef
 from semantify.recipes.settings import BUILD_JSON
@@ -138,7 +139,32 @@ def load(root: Path) -> TrainedSliders:
         _clip(check, manifest.get("clip")), template, _dataset(check, root, manifest),
         _training(check, manifest.get("training")), _refine(check, manifest.get("refine"),
                                                             coefficient_names), root,
-        _coupling(check, manifest.get("coupling"), sliders))
+        _coupling(check, manifest.get("coupling"), sliders),
+        _body_model(check, manifest.get("body_model"), sliders, coefficient_names),
+        _word_scale(check, manifest.get("word_scale"), sliders))
+
+
+def _word_scale(check: _Check, record, sliders: list[Slider]):
+    """The percentiles of the word sliders (semantify.word_scale), checked, or None (a set
+    trained before word sliders ran 0-100: raw scores)."""
+    if record is None:
+        return None
+    from semantify.word_scale import HIGH, LOW, POINTS, WordScale
+
+    words = check.mapping(check.mapping(record, "word_scale").get("words"), "word_scale words")
+    by_name = {s.name: s for s in sliders}
+    for name, row in words.items():
+        slider = by_name.get(name)
+        if slider is None or slider.measurement is not None:
+            check.fail(f"word_scale names {str(name)[:40]!r}, which is not a word slider")
+        if (slider.low, slider.high) != (LOW, HIGH):
+            check.fail(f"word slider {name!r} has a word scale but runs "
+                       f"{slider.low:g}-{slider.high:g}, not {LOW:g}-{HIGH:g}")
+        if len(check.listing(row, f"percentiles of {name!r}", POINTS)) != POINTS:
+            check.fail(f"word_scale of {name!r} must hold {POINTS} numbers")
+        for v in row:
+            check.number(v, f"a percentile of {name!r}")
+    return WordScale.from_dict(record)
 
 
 def _coefficient_names(check: _Check, model: Mapping, version: int) -> list[str]:
@@ -228,7 +254,8 @@ def _clip(check: _Check, record):
     return ClipSpec.from_dict({"name": check.text(record.get("name"), "clip name"),
                                "pretrained": record.get("pretrained"),
                                "checkpoint": record.get("checkpoint"),
-                               "checkpoint_sha256": record.get("checkpoint_sha256")})
+                               "checkpoint_sha256": record.get("checkpoint_sha256"),
+                               "lexicon_sha256": record.get("lexicon_sha256")})
 
 
 def _dataset(check: _Check, root: Path, manifest: Mapping) -> Path | None:
@@ -285,6 +312,37 @@ def _coupling(check: _Check, record, sliders: list[Slider]):
     return Coupling(names, numbers("intercept"), tuple(weights), low, high)
 
 
+def _body_model(check: _Check, record, sliders: list[Slider], coefficient_names: list[str]):
+    """The Gaussian over measurements and coefficients that free sliders follow
+    (semantify.measurements.conditional), checked, or None."""
+    if record is None:
+        return None
+    from semantify.measurements.conditional import BodyModel, phenotype
+    from semantify.measurements.registry import MEASUREMENTS
+
+    record = check.mapping(record, "body_model")
+    size = len(MEASUREMENTS) + len(coefficient_names)
+    names = [check.text(n, "a body model name")
+             for n in check.listing(record.get("names"), "body model names", size)]
+    if [n for n in names if n not in MEASUREMENTS] != coefficient_names:
+        check.fail("body model names must be measurements, then the model's coefficients")
+    for slider in sliders:
+        build = phenotype(slider.name)
+        if (build.coefficient if build else slider.name) not in names:
+            check.fail(f"the body model has no variable for slider {slider.name!r}")
+    mean = [check.number(v, "a body model mean")
+            for v in check.listing(record.get("mean"), "body model mean", size)]
+    rows = check.listing(record.get("covariance"), "body model covariance", size)
+    covariance = [[check.number(v, "a body model covariance")
+                   for v in check.listing(row, "a body model covariance row", size)]
+                  for row in rows]
+    try:
+        return BodyModel(tuple(names), torch.tensor(mean, dtype=torch.float64),
+                         torch.tensor(covariance, dtype=torch.float64))
+    except (SemantifyError, ValueError, RuntimeError):
+        check.fail("the body model's numbers do not make a Gaussian")
+
+
 def _refine(check: _Check, record, coefficient_names: list[str]) -> Refine:
     if record is None:
         return Refine()
@@ -327,16 +385,7 @@ def save(slider_set: TrainedSliders, root: Path, metrics: Mapping | None = None,
     place. Over an existing set, the weights go to a new file named by their hash and the set
     switches to them with the one rename of ``sliders.json``; old weights are deleted after.
     Other files in ``root`` (a dataset, a model card) stay."""
-    root = Path(root)
-    if root.exists() and not root.is_dir():
-        raise SemantifyError(f"{root} is a file; choose a folder for the slider set.")
-    if root.is_dir() and any(root.iterdir()) and not is_slider_set(root) \
-            and not (root / BUILD_JSON).is_file():  # a build's folder becomes its slider set
-        raise SemantifyError(f"{root} holds other files and no slider set; choose an empty or "
-                             "new folder, or a slider set to replace.")
-    if selection is not None and not Path(selection).exists():
-        raise SemantifyError(f"selection report {selection} does not exist; pass the folder "
-                             "written by `semantify select`, or leave it out.")
+    root = check_target(root, selection)
     try:
         if root.is_dir():
             _write(slider_set, root, root, metrics, selection)
@@ -348,9 +397,32 @@ def save(slider_set: TrainedSliders, root: Path, metrics: Mapping | None = None,
             finally:
                 shutil.rmtree(built, ignore_errors=True)
     except OSError as error:
-        raise SemantifyError(f"cannot write slider set {root}: {error.strerror or error}; "
-                             "free some disk space or choose another folder.") from None
+        raise SemantifyError(f"cannot write slider set {root}: {write_failure(error)}.") from None
     slider_set.root, slider_set.name = root, root.name
+    return root
+
+
+def check_target(root: Path | str, selection: Path | str | None = None) -> Path:
+    """``root`` if a slider set can be written there (a new or empty folder, a slider set to
+    replace, or a build's folder) with the ``selection`` report, else a one-line error; called
+    before training, too."""
+    root = Path(root)
+    if selection is not None and not Path(selection).exists():
+        raise SemantifyError(f"selection report {selection} does not exist; pass the folder "
+                             "written by `semantify select`, or leave it out.")
+    if root.exists() and not root.is_dir():
+        raise SemantifyError(f"{root} is a file; choose a folder for the slider set.")
+    if root.is_dir() and any(root.iterdir()) and not is_slider_set(root) \
+            and not (root / BUILD_JSON).is_file():  # a build's folder becomes its slider set
+        raise SemantifyError(f"{root} holds other files and no slider set; choose an empty or "
+                             "new folder, or a slider set to replace.")
+    existing = root.parent
+    while not existing.exists():
+        existing = existing.parent
+    try:  # the set is built beside root: try it (write permission alone misleads root users)
+        new_folder_beside(existing / root.name).rmdir()
+    except OSError as error:
+        raise SemantifyError(f"cannot write slider set {root}: {write_failure(error)}.") from None
     return root
 
 
@@ -359,7 +431,7 @@ def _write(slider_set: TrainedSliders, folder: Path, root: Path, metrics, select
     mapper = slider_set.mapper
     tensors = {k: v.detach().cpu().contiguous() for k, v in mapper.state_dict().items()}
     staging = folder / f".{WEIGHTS}.tmp"
-    save_file(tensors, staging, {"format": FORMAT})
+    write_atomic(staging, lambda tmp: save_file(tensors, tmp, {"format": FORMAT}))
     digest = file_sha256(staging)
     weights = f"mapper-{digest[:12]}.safetensors"
     os.replace(staging, folder / weights)
@@ -384,6 +456,10 @@ def _write(slider_set: TrainedSliders, folder: Path, root: Path, metrics, select
                    if slider_set.metric_names else None),
         "coupling": None if slider_set.coupling is None else slider_set.coupling.to_dict(),
     }
+    if slider_set.body_model is not None:  # absent otherwise: older sets keep their hash
+        manifest["body_model"] = slider_set.body_model.to_dict()
+    if slider_set.word_scale is not None:  # the same: sets in raw score units have none
+        manifest["word_scale"] = slider_set.word_scale.to_dict()
     manifest["sha256"] = manifest_hash(manifest)
     write_json_atomic(folder / SLIDERS_JSON, manifest)  # the switch to the new set
     for old in folder.glob("mapper*.safetensors"):

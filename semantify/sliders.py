@@ -62,17 +62,22 @@ class Slider:
 
     @property
     def label(self) -> str:
-        """What people read: ``Height (cm)`` for a measurement, the word itself otherwise."""
-        known = self.measurement
-        return known.heading if known else self.name
+        """What people read: ``Height (cm)`` for a measurement, ``Build (female–male)`` for a
+        phenotype, the word itself otherwise."""
+        from semantify.measurements.conditional import phenotype
+
+        known, build = self.measurement, phenotype(self.name)
+        return known.heading if known else build.label if build else self.name
 
     @property
     def step(self) -> float:
-        return (self.high - self.low) / STEPS
+        """A round step, the power of ten that divides the range into at least STEPS (0.1 cm,
+        0.1 kg): a typed 185 stays 185, never the nearest odd multiple of a 200th."""
+        return 10.0 ** -self.decimals
 
     @property
     def decimals(self) -> int:
-        return decimals_of(self.step)
+        return decimals_of((self.high - self.low) / STEPS)
 
     def clamp(self, value: float) -> float:
         return min(max(float(value), self.low), self.high)
@@ -81,6 +86,22 @@ class Slider:
 def decimals_of(step: float) -> int:
     """Decimals that show a value to the precision of ``step`` (0 for steps of 1 or more)."""
     return max(0, -math.floor(math.log10(max(step, 1e-9))))
+
+
+def trained_sliders(names: Sequence[str], values: torch.Tensor):
+    """Sliders for (N, K) training descriptor values and the scale of their words: word
+    sliders run 0-100 (percentiles of the training scores, default the median, see
+    :mod:`semantify.word_scale`), the others as :func:`sliders_from_values`. Returns
+    (sliders, WordScale or None)."""
+    from semantify.word_scale import DEFAULT, HIGH, LOW, WordScale
+
+    words = [i for i, name in enumerate(names) if measurement(name) is None]
+    sliders = sliders_from_values(names, values)
+    if not words:
+        return sliders, None
+    for i in words:
+        sliders[i] = Slider(names[i], LOW, HIGH, DEFAULT)
+    return sliders, WordScale.fit([names[i] for i in words], values[:, words])
 
 
 def sliders_from_values(names: Sequence[str], values: torch.Tensor) -> list[Slider]:
@@ -105,7 +126,9 @@ class Refine:
 class Shape:
     """A result: clamped slider ``values`` (K,), the (C,) ``coefficients`` they give and the
     (V, 3) float32 rest-pose ``vertices``. ``clamped`` names the sliders whose asked value was
-    outside the range; ``notes`` says what else happened (a prompt cut, a fallback)."""
+    outside the range; ``notes`` says what else happened (a prompt cut, a fallback, set values
+    the body misses). ``free`` names the sliders nobody set: their values are the body's own
+    (a set with a body model), the others were asked."""
 
     slider_set: SliderSet
     values: tuple[float, ...]
@@ -113,10 +136,16 @@ class Shape:
     vertices: np.ndarray
     clamped: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    free: tuple[str, ...] = ()
 
     @property
     def named_values(self) -> dict[str, float]:
         return dict(zip(self.slider_set.names, self.values))
+
+    @property
+    def set_values(self) -> dict[str, float]:
+        """{name: value} of the sliders that were set (not free)."""
+        return {n: v for n, v in self.named_values.items() if n not in self.free}
 
     def posed(self, pose="rest") -> np.ndarray:
         """(V, 3) float32 vertices of this shape in ``pose`` (a name of
@@ -136,19 +165,18 @@ class Shape:
         return Params(sliders.model_ref, tuple(zip(sliders.model.coefficient_names,
                                                     self.coefficients.tolist())),
                       () if sliders.is_raw else tuple(self.named_values.items()),
-                      None if sliders.is_raw else sliders.name, pose)
+                      None if sliders.is_raw else sliders.name, pose,
+                      None if sliders.is_raw else tuple(self.set_values))
 
-    def save(self, path: Path | str, pose="rest", appearance: str = "clay") -> Path:
+    def save(self, path: Path | str, pose="rest", appearance: str = "clay", rig: bool = False,
+             shape_keys: bool = False) -> Path:
         """Write the mesh to ``path``: .obj (with UVs), .ply or .glb (which carries the
-        ``appearance``, skin or clay), in ``pose`` (a name or a Pose)."""
-        from semantify.appearance import material_for
-        from semantify.export import export_mesh
+        ``appearance``, skin or clay), in ``pose`` (a name or a Pose), with smooth normals
+        and a body's feet at y = 0. A .glb may carry a ``rig`` (bind pose rest, joints in
+        ``pose``) and the sliders as ``shape_keys`` (see :mod:`semantify.export`)."""
+        from semantify.export import export_shape
 
-        model = self.slider_set.model
-        at_rest = getattr(pose, "is_rest", pose == "rest")
-        vertices = self.vertices if at_rest else self.posed(pose)
-        return export_mesh(path, vertices, model.faces.cpu().numpy(), model.uv_map,
-                           material_for(model, appearance))
+        return export_shape(self, path, pose, appearance, rig, shape_keys).path
 
     def measurements(self) -> dict[str, float]:
         """{name: value} of the body's measurements (empty for models without landmarks)."""
@@ -157,6 +185,17 @@ class Shape:
             return {}
         values = meter.measure(torch.as_tensor(self.vertices)[None])
         return {name: float(value[0]) for name, value in values.items()}
+
+    def __repr__(self) -> str:
+        """``Shape(anny-body-metric: height_cm=180, ...; measured height_cm=180.0, ...)``: the
+        values, measurements and notes, not the tensors."""
+        parts = [", ".join(f"{n}={v:.4g}" for n, v in self.named_values.items())]
+        measured = self.measurements()
+        if measured:
+            parts.append("measured " + ", ".join(f"{n}={v:.1f}" for n, v in measured.items()))
+        parts += [f"clamped {', '.join(self.clamped)}"] if self.clamped else []
+        parts += [f"note: {note}" for note in self.notes]
+        return f"Shape({self.slider_set.name}: {'; '.join(parts)})"
 
 
 class SliderSet(abc.ABC):
@@ -201,6 +240,8 @@ class SliderSet(abc.ABC):
         self.template: str | None = None
         self.dataset: Path | None = None
         self.coupling = None  # semantify.coupling.Coupling of the measurement sliders, or None
+        self.word_scale = None  # semantify.word_scale.WordScale: word sliders in percentiles
+        self.body_model = None  # semantify.measurements.conditional.BodyModel, or None
         self._low = torch.tensor([s.low for s in self.sliders], dtype=torch.float64)
         self._high = torch.tensor([s.high for s in self.sliders], dtype=torch.float64)
 
@@ -230,8 +271,13 @@ class SliderSet(abc.ABC):
 
     @property
     def word_names(self) -> list[str]:
-        """The sliders that are CLIP words."""
-        return [s.name for s in self.sliders if s.measurement is None] if not self.is_raw else []
+        """The sliders that are CLIP words (not measurements, nor phenotypes of a body model)."""
+        from semantify.measurements.conditional import phenotype
+
+        if self.is_raw:
+            return []
+        return [s.name for s in self.sliders if s.measurement is None
+                and (self.body_model is None or phenotype(s.name) is None)]
 
     @property
     def model_id(self) -> str:
@@ -282,30 +328,44 @@ class SliderSet(abc.ABC):
         moved = (clamped != values).any(0).tolist()
         return clamped, tuple(name for name, m in zip(self.names, moved) if m)
 
-    def ranges(self, values=None, **named) -> list[tuple[float, float]]:
-        """(low, high) of each slider given the others' ``values`` (as :meth:`values` takes
-        them): its own range, narrowed for coupled measurement sliders to the band of bodies
+    def ranges(self, values=None, **named) -> dict[str, tuple[float, float]]:
+        """{slider name: (low, high)} given the others' ``values`` (as :meth:`values` takes
+        them): each slider's own range, narrowed for coupled measurement sliders to the band of bodies
         with the other measurements (see :mod:`semantify.coupling`). Sliders are never
         clamped to a band: a value outside it asks for a body no person has, which
         refinement approaches while keeping the body human."""
         clamped, _ = self.values(values, **named)
         low, high = self._low.clone(), self._high.clone()
+        if self.body_model is not None:
+            return dict(zip(self.names, self.person_fit.bands(clamped[0],
+                                                              self.set_names(values, named))))
         if self.coupling is not None:
             index = [self.names.index(name) for name in self.coupling.names]
             band_low, band_high = self.coupling.limits(
                 clamped[:1, index], self._low[index], self._high[index])
             low[index], high[index] = band_low[0], band_high[0]
-        return list(zip(low.tolist(), high.tolist()))
+        return dict(zip(self.names, zip(low.tolist(), high.tolist())))
 
     def coefficients(self, values=None, refine: bool = True) -> torch.Tensor:
-        """Slider values (as :meth:`values` takes them) -> (B, C) float32 coefficients."""
+        """Slider values (as :meth:`values` takes them) -> (B, C) float32 coefficients. On a
+        set with a body model, sliders missing from a {name: value} mapping are free."""
         clamped, _ = self.values(values)
-        return self._coefficients(clamped, refine)
+        return self._coefficients(clamped, refine, set_names=self.set_names(values, {}))
+
+    def set_names(self, values, named: Mapping) -> tuple[str, ...]:
+        """The sliders a call sets: those named (``values`` a mapping, or None, and ``named``),
+        or all of them (``values`` an array)."""
+        if values is None or isinstance(values, Mapping):
+            given = {**(values or {}), **named}
+            return tuple(name for name in self.names if name in given)
+        return tuple(self.names)
 
     @abc.abstractmethod
     def _coefficients(self, values: torch.Tensor, refine: bool = True,
-                      deadline: float | None = None) -> torch.Tensor:
-        """(B, K) clamped values -> (B, C) coefficients within the model's ranges."""
+                      deadline: float | None = None,
+                      set_names: Sequence[str] | None = None) -> torch.Tensor:
+        """(B, K) clamped values -> (B, C) coefficients within the model's ranges;
+        ``set_names``: the sliders that were set (None: all)."""
 
     def held_measurements(self, values=None, **named) -> dict[str, torch.Tensor]:
         """{name: (B,)} the reference values of the skeletal lengths no slider asks for (arm
@@ -323,17 +383,60 @@ class SliderSet(abc.ABC):
         clamped, moved = self.values(values, **named)
         if clamped.shape[0] != 1:
             raise SemantifyError("shape() makes one shape; use coefficients() for a batch.")
-        return self.shape_of(clamped[0], moved)
+        return self.shape_of(clamped[0], moved, set_names=self.set_names(values, named))
 
     def shape_of(self, values: torch.Tensor, clamped: tuple[str, ...] = (),
-                 notes: Sequence[str] = (), deadline: float | None = None) -> Shape:
+                 notes: Sequence[str] = (), deadline: float | None = None,
+                 set_names: Sequence[str] | None = None) -> Shape:
         """The :class:`Shape` of (K,) values already clamped into the ranges. ``deadline``: a
-        ``time.monotonic()`` by which refinement must stop (a server's budget)."""
-        coefficients = self._coefficients(values[None], deadline=deadline)[0]
+        ``time.monotonic()`` by which refinement must stop (a server's budget). ``set_names``:
+        the sliders set (None: all); on a set with a body model the others are free and take
+        the body's own values."""
+        set_names = tuple(self.names) if set_names is None else tuple(set_names)
+        notes = (*(f"{s.label}: the value asked is beyond the slider ({s.low:g}-{s.high:g}); "
+                   f"{float(values[i]):g} was used." for i, s in enumerate(self.sliders)
+                   if s.name in clamped), *notes, *self.encoder_notes)
+        coefficients = self._coefficients(values[None], deadline=deadline,
+                                          set_names=set_names)[0]
         with torch.no_grad():
             vertices = self.model(coefficients[None])[0].cpu().numpy()
-        return Shape(self, tuple(float(v) for v in values), coefficients, vertices, clamped,
-                     (*notes, *self.beyond_bands(values)))
+        if self.body_model is None:
+            return Shape(self, tuple(float(v) for v in values), coefficients, vertices,
+                         clamped, (*notes, *self.beyond_bands(values)))
+        shown, misses = self.person_fit.outcome(values, set_names, coefficients, vertices)
+        free = tuple(n for n in self.names if n not in set_names)
+        return Shape(self, shown, coefficients, vertices, clamped, (*notes, *misses), free)
+
+    @property
+    def encoder_notes(self) -> tuple[str, ...]:
+        """What every shape of a set whose words were not scored by real CLIP says: random
+        weights (its words mean nothing) or the geometry test encoder."""
+        clip = self.clip
+        if clip is None or self.is_raw or (clip.is_semantic and not clip.is_geometry):
+            return ()
+        if clip.is_geometry:
+            return (("word sliders from the geometry TEST encoder, not CLIP: they mean what "
+                     "its lexicon says about the silhouette."),)
+        return ((f"word sliders from random CLIP weights ({clip.label}): their names mean "
+                 "nothing; for testing only."),)
+
+    def in_slider_units(self, values: torch.Tensor) -> torch.Tensor:
+        """(B, K) descriptor values (raw CLIP scores for words, as scored or stored) -> the
+        sliders' units: word sliders in percentiles when the set has a word scale."""
+        return self._convert(values, to_raw=False)
+
+    def raw_values(self, values: torch.Tensor) -> torch.Tensor:
+        """(B, K) slider values -> the descriptor values the mapper reads (raw scores)."""
+        return self._convert(values, to_raw=True)
+
+    def _convert(self, values: torch.Tensor, to_raw: bool) -> torch.Tensor:
+        scale = self.word_scale
+        if scale is None:
+            return values
+        index = [self.names.index(name) for name in scale.names]
+        out = torch.as_tensor(values).clone()
+        out[:, index] = (scale.to_raw if to_raw else scale.to_percent)(out[:, index])
+        return out
 
     def _human(self, values: torch.Tensor) -> torch.Tensor:
         """(B, K) values with the coupled measurements moved to the nearest combination people
@@ -364,18 +467,23 @@ class SliderSet(abc.ABC):
         if not far:
             return ()
         i = max(far, key=lambda j: float(moved[j] / span[j]))
-        low, high = self.ranges(values)[i]
+        low, high = self.ranges(values)[self.names[i]]
         return (f"{self.sliders[i].label} {float(values[0, i]):.1f} is outside what people with "
                 f"the other measurements have ({low:.0f}-{high:.0f}): the body stays human and "
                 "misses some asked values.",)
 
     def shape_from_params(self, params, source: str = "params") -> Shape:
         """The shape a :class:`semantify.params.Params` asks of this set: its slider values
-        (a raw set: its coefficients)."""
+        (a raw set: its coefficients, which any set of the model made)."""
         if params.model.id != self.model_id:
             raise SemantifyError(f"{source} is for model {params.model.id!r}; this slider set "
                                  f"drives {self.model_id!r}; use a set for {params.model.id}.")
-        given = params.coefficient_values if self.is_raw else params.slider_values
+        if not self.is_raw and params.slider_set not in (None, self.name):
+            raise SemantifyError(f"{source} was made with slider set {params.slider_set!r}, not "
+                                 f"{self.name!r}; load it into {params.slider_set!r}, or into "
+                                 f"the raw coefficients of {self.model_id}.")
+        params.check(self.model, source)
+        given = params.coefficient_values if self.is_raw else params.set_values
         unknown = [name for name in given if name not in self.names]
         if unknown:
             raise SemantifyError(f"{source} has slider {unknown[0][:60]!r}, which slider set "
@@ -418,8 +526,11 @@ class TrainedSliders(SliderSet):
     def __init__(self, name: str, sliders: Sequence[Slider], model_ref: ModelRef, mapper,
                  coefficient_names: Sequence[str], clip=None, template: str | None = None,
                  dataset: Path | None = None, training: Mapping | None = None,
-                 refine: Refine | None = None, root: Path | None = None, coupling=None):
+                 refine: Refine | None = None, root: Path | None = None, coupling=None,
+                 body_model=None, word_scale=None):
         super().__init__(name, sliders, model_ref, root)
+        self.word_scale = word_scale
+        self.body_model = body_model
         self.mapper = mapper.eval()
         self.coefficient_names = tuple(coefficient_names)
         self.clip = clip
@@ -431,6 +542,9 @@ class TrainedSliders(SliderSet):
         if self.word_names and clip is None:
             raise SemantifyError(f"slider set {name!r} has words ({self.word_names[0]}, ...) but "
                                  "no CLIP model; retrain it.")
+        if word_scale is not None and not set(word_scale.names) <= set(self.word_names):
+            raise SemantifyError(f"slider set {name!r} has percentiles for words it has no "
+                                 "slider for; retrain it.")
 
     @functools.cached_property
     def model(self):
@@ -443,6 +557,16 @@ class TrainedSliders(SliderSet):
         return model
 
     @functools.cached_property
+    def person_fit(self):
+        """The :class:`semantify.metric_fit.PersonFit` of a set with a body model: set
+        sliders pinned, free ones following the most likely person."""
+        from semantify.measure import Anthropometer
+        from semantify.metric_fit import PersonFit
+
+        return PersonFit(self.model, Anthropometer.for_model(self.model), self.body_model,
+                         self.sliders, self.refine.iterations, self.refine.free)
+
+    @functools.cached_property
     def refiner(self):
         """The :class:`semantify.metric_fit.MeasurementRefiner` of the metric sliders."""
         from semantify.measure import Anthropometer
@@ -452,9 +576,13 @@ class TrainedSliders(SliderSet):
                                   self.metric_names, self.refine.free, self.refine.iterations)
 
     def _coefficients(self, values: torch.Tensor, refine: bool = True,
-                      deadline: float | None = None) -> torch.Tensor:
+                      deadline: float | None = None,
+                      set_names: Sequence[str] | None = None) -> torch.Tensor:
+        if self.body_model is not None:  # the mapper is the body model with every slider set
+            return self.person_fit(values, self.names if set_names is None else set_names,
+                                   refine and self.refines, deadline)
         with torch.no_grad():
-            coefficients = self.mapper(self._human(values).to(torch.float32))
+            coefficients = self.mapper(self.raw_values(self._human(values)).to(torch.float32))
         ranges = self.model.ranges
         coefficients = torch.maximum(torch.minimum(coefficients, ranges[:, 1]), ranges[:, 0])
         if not (refine and self.refines):
@@ -474,14 +602,14 @@ class TrainedSliders(SliderSet):
         """{held name: (B,)} for (B, K) clamped values, or None when nothing is held: the
         lengths of the mapper's body with the girth and mass sliders at their defaults, scaled
         by asked height / that body's height when height is a slider (lengths grow with it)."""
-        if not (self.refines and self.refiner.held):
+        if self.body_model is not None or not (self.refines and self.refiner.held):
             return None
         reference = values.clone()
         for i, slider in enumerate(self.sliders):
             if slider.measurement is not None and not slider.measurement.skeletal:
                 reference[:, i] = slider.default
         with torch.no_grad():
-            coefficients = self.mapper(reference.to(torch.float32))
+            coefficients = self.mapper(self.raw_values(reference).to(torch.float32))
         refiner = self.refiner
         coefficients = torch.maximum(torch.minimum(coefficients, refiner.high), refiner.low)
         if "height_cm" not in self.names:
@@ -544,5 +672,6 @@ class RawSliders(SliderSet):
         self.model = model
 
     def _coefficients(self, values: torch.Tensor, refine: bool = True,
-                      deadline: float | None = None) -> torch.Tensor:
+                      deadline: float | None = None,
+                      set_names: Sequence[str] | None = None) -> torch.Tensor:
         return values.to(torch.float32)

@@ -105,9 +105,10 @@ def _write_mp4(target: str, images, fps: int) -> None:
     except ImportError:
         raise SemantifyError("writing MP4 needs the imageio-ffmpeg package; pip install "
                              "imageio-ffmpeg, or write a .gif.") from None
+    # One encoder thread: on a server, the other cores keep serving pages and frames.
     writer = imageio.get_writer(target, format="FFMPEG", mode="I", fps=fps, codec="libx264",
                                 quality=8, pixelformat="yuv420p", macro_block_size=MACRO_BLOCK,
-                                ffmpeg_log_level="error")
+                                ffmpeg_log_level="error", ffmpeg_params=["-threads", "1"])
     try:
         for image in images:
             writer.append_data(image)

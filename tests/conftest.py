@@ -13,8 +13,11 @@ os.environ.setdefault("ANNY_CACHE_DIR", str(ROOT / ".cache" / "anny"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 # Gradio's file cache, one per test run: servers that delete their cache on shutdown must not
-# delete files another run (or a concurrent test run) is serving.
-os.environ.setdefault("GRADIO_TEMP_DIR", tempfile.mkdtemp(prefix="semantify-gradio-"))
+# delete files another run (or a concurrent test run) is serving. Relative, as the app makes it
+# (semantify.app.guards.gradio_cache), so that answers name no server folder.
+(ROOT / ".cache" / "gradio-tests").mkdir(parents=True, exist_ok=True)
+os.environ.setdefault("GRADIO_TEMP_DIR", os.path.relpath(tempfile.mkdtemp(
+    prefix="run-", dir=ROOT / ".cache" / "gradio-tests")))
 
 
 @pytest.fixture(scope="session")
@@ -43,11 +46,11 @@ def served_app(cache: Path, sources, public: bool):
     old = os.environ.get("SEMANTIFY_CACHE_DIR")
     os.environ["SEMANTIFY_CACHE_DIR"] = str(cache)
     from semantify.app import AppConfig, build_app
-    from semantify.limits import MAX_UPLOAD
+    from semantify.app.blocks import server_options
 
     demo = build_app(AppConfig.create(sources, public=public))
     demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True,
-                max_file_size=MAX_UPLOAD)
+                **server_options())
     try:
         yield demo.local_url
     finally:

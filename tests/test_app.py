@@ -104,7 +104,8 @@ def test_export_is_a_mesh_in_the_session_folder(server, client):
     from semantify.models import load_model
 
     files, preview, _ = client.predict(False, api_name="/export")
-    paths = {p.rsplit(".", 1)[-1]: p for p in files}
+    assert any(p.endswith("shape-rigged.glb") for p in files)  # a skeleton: rigged too
+    paths = {p.rsplit(".", 1)[-1]: p for p in files if not p.endswith("-rigged.glb")}
     assert set(paths) == {"obj", "ply", "glb", "json"}
     count = load_model("anny-body").num_vertices
     mesh = trimesh.load(paths["ply"], process=False, force="mesh")
@@ -291,13 +292,22 @@ def test_the_build_tab_queues_a_recipe_with_its_options(tmp_path, monkeypatch):
         builds.custom("anny-body", None, None, 16, False)
 
 
-def test_the_metric_table_says_what_was_asked_and_what_is_held(server):
+def test_the_metric_table_marks_set_free_and_missed_sliders(server):
     client = gradio_client.Client(server[0], verbose=False)
     shipped = Path(__file__).resolve().parents[1] / "sliders" / "anny-body-metric"
     opened = open_entry(client, _entry_of(server, shipped))
     rows = {row[0]: row for row in opened[MEASURES]["data"]}
-    assert rows["Height"][3].startswith("asked ") and rows["Waist"][3].startswith("asked ")
-    assert rows["Arm length"][3].startswith("held near ")
-    asked = float(rows["Height"][3].split()[1])
-    assert abs(rows["Height"][1] - asked) < 0.2  # met within a millimetre or two
-    assert "(people: " in rows["Waist"][3]  # the waists of bodies with the other values
+    assert rows["Height"][3].startswith("free") and rows["Waist"][3].startswith("free")
+    rows = {row[0]: row for row in move(client, 0, 160.0)[MEASURES]["data"]}  # height set
+    assert rows["Height"][3].startswith("set: asked 160.0 (people: ")
+    assert abs(rows["Height"][1] - 160.0) < 0.5 and rows["Waist"][3].startswith("free")
+    move(client, 2, 140.0)
+    impossible = move(client, 4, 45.0)  # a 140 cm waist on a 160 cm, 45 kg body: nobody
+    rows = {row[0]: row for row in impossible[MEASURES]["data"]}
+    assert impossible[RECORD]["set"] == ["height_cm", "waist_cm", "mass_kg"]
+    missed = [name for name in ("Height", "Waist", "Mass")
+              if rows[name][3].startswith("⚠ MISSED")]
+    assert missed and all(f"{name} (" in impossible[INFO] for name in missed)
+    freed = client.predict("waist_cm", api_name="/free")  # ↺: the waist follows the body again
+    rows = {row[0]: row for row in freed[MEASURES]["data"]}
+    assert freed[RECORD]["set"] == ["height_cm", "mass_kg"] and rows["Waist"][3].startswith("free")

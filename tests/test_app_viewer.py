@@ -135,7 +135,8 @@ def test_screenshots_for_the_docs(page):
     waist = page.locator("#slider-2 input[type=number]")
     waist.fill("104")
     waist.press("Enter")
-    page.locator("#measures").get_by_text("asked 104.0").wait_for(timeout=60_000)
+    page.wait_for_function("() => document.querySelector('#measures').innerText"
+                           ".includes('asked 104.0')", timeout=60_000)
     page.wait_for_timeout(800)
     page.screenshot(path=str(folder / "app.png"))
     for entry, pose, name in (("anny-body-metric", "Walking", "viewer-body.png"),

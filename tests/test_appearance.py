@@ -10,7 +10,7 @@ import torch
 import trimesh
 from PIL import Image
 
-from semantify.appearance import check_appearance, material_for
+from semantify.appearance import SHOWN_CLAY, check_appearance, clip_material_for, material_for
 from semantify.cli import main
 from semantify.errors import SemantifyError
 from semantify.export import export_mesh
@@ -50,8 +50,22 @@ def test_glb_carries_the_clay_colour_and_keeps_vertex_order(model, tmp_path):
     mesh = _glb_mesh(path)
     color = np.asarray(mesh.visual.material.baseColorFactor, dtype=float)
     color = color / 255.0 if color.max() > 1 else color
-    assert np.allclose(color[:3], [c ** 2.2 for c in (0.8, 0.67, 0.59)], atol=0.01)
+    assert np.allclose(color[:3], [c ** 2.2 for c in SHOWN_CLAY.albedo], atol=0.01)
     assert np.allclose(mesh.vertices, vertices, atol=1e-6)
+
+
+def test_clay_is_clearly_not_skin_and_clips_images_keep_their_clay(model):
+    """Clay is a cool grey (blue above red), skin warm (red well above blue); the images CLIP
+    scores are still rendered in viewer.CLAY, so trained sets keep their meaning."""
+    import viewer
+
+    red, _, blue = material_for(model, "clay").albedo
+    assert blue > red
+    texture = material_for(model, "skin").texture[..., :3].reshape(-1, 3).astype(float)
+    skin_red, _, skin_blue = texture.mean(axis=0) / 255
+    assert skin_red - skin_blue > 0.15
+    assert clip_material_for(model, "clay") is viewer.CLAY
+    assert clip_material_for(model, "skin") is material_for(model, "skin")
 
 
 def test_turntables_are_valid_files(model, tmp_path):

@@ -8,6 +8,8 @@ import torch
 from semantify.coupling import Coupling
 from semantify.errors import SemantifyError
 
+NAMES = ["height_cm", "chest_cm", "waist_cm", "hips_cm", "mass_kg"]
+
 
 def test_bands_follow_the_other_sliders():
     generator = torch.Generator().manual_seed(0)
@@ -19,44 +21,46 @@ def test_bands_follow_the_other_sliders():
     assert float(high[0, 0] - low[0, 0]) == pytest.approx(4.65, abs=0.5)  # p1..p99 of N(0, 1)
 
 
-def test_a_metric_set_stores_calibrated_bands(tmp_path):
-    """The shipped metric set: every band is where refinement meets the asked values."""
+def test_the_shipped_set_bands_come_from_its_body_model():
+    """The shipped metric set: each slider's band is what people with the set values have;
+    values are never clamped to a band, and a request no person has says what it misses."""
     from pathlib import Path
 
     from semantify.sliders import SliderSet
 
     shipped = SliderSet.load(Path(__file__).resolve().parents[1] / "sliders" / "anny-body-metric")
-    assert shipped.coupling is not None and set(shipped.coupling.names) == set(shipped.names)
-    bands = shipped.ranges(shipped.defaults)
-    for slider, (low, high) in zip(shipped.sliders, bands):
-        assert slider.low <= low < slider.default < high <= slider.high, slider.name
-    waist = shipped.names.index("waist_cm")
-    heavy = shipped.ranges({"mass_kg": 120.0, "chest_cm": 125.0, "hips_cm": 130.0})[waist]
-    assert heavy[0] > bands[waist][1] - 5  # a heavier body's waist band moves up
-    # values are never clamped to a band: sliders stay independent
-    shape = shipped.shape(waist_cm=140.0)
+    assert shipped.coupling is None and shipped.body_model is not None
+    bands = shipped.ranges(height_cm=170.0, mass_kg=70.0)
+    for slider in shipped.sliders:
+        low, high = bands[slider.name]
+        assert slider.low <= low < high <= slider.high, slider.name
+    heavy = shipped.ranges(height_cm=170.0, mass_kg=120.0)
+    assert heavy["waist_cm"][0] > bands["waist_cm"][0] + 10  # a heavier body's waist band
+    shape = shipped.shape(height_cm=170.0, mass_kg=70.0, waist_cm=140.0)
     assert shape.named_values["waist_cm"] == 140.0 and shape.clamped == ()
-    # ... and a value outside its band says so, naming the band
-    assert len(shape.notes) == 1 and shape.notes[0].startswith("Waist (cm) 140.0 is outside")
-    assert not shipped.shape(waist_cm=100.0).notes
+    assert "Waist (cm) asked 140.0, got" in " ".join(shape.notes)
+    assert not shipped.shape(height_cm=170.0, mass_kg=70.0, waist_cm=85.0).notes
 
 
-def test_a_request_beyond_the_bands_moves_the_body_towards_it_and_keeps_the_height():
-    """A 148 cm waist on the default body: the mapper is asked the nearest combination people
-    have, so the waist grows far past its band while the asked height holds (the mapper's own
-    guess for the combination made the body 14 cm taller)."""
+def test_a_request_beyond_what_people_have_keeps_the_body_a_person():
+    """A 148 cm waist on a 167.5 cm, 78 kg body: the nearest person grows the waist far while
+    the height nearly holds, and the note names every set value it misses."""
     from pathlib import Path
 
+    from semantify.measurements.human import inhuman
     from semantify.sliders import SliderSet
 
     shipped = SliderSet.load(Path(__file__).resolve().parents[1] / "sliders" / "anny-body-metric")
-    height = shipped.defaults[shipped.names.index("height_cm")]
-    measured = shipped.anthropometer.measure(
-        torch.as_tensor(shipped.shape(waist_cm=148.0).vertices)[None])
-    assert abs(float(measured["height_cm"][0]) - height) < 1.0
-    assert float(measured["waist_cm"][0]) > shipped.ranges(shipped.defaults)[2][1] + 10
-    inside = torch.tensor([shipped.defaults], dtype=torch.float64)
-    assert torch.equal(shipped._human(inside), inside)  # a human combination is asked as is
+    shape = shipped.shape(height_cm=167.5, mass_kg=78.0, waist_cm=148.0)
+    measured = shape.measurements()
+    assert abs(measured["height_cm"] - 167.5) < 2.5 and measured["waist_cm"] > 105
+    note = " ".join(shape.notes)
+    assert "Waist (cm) asked 148.0" in note
+    for name, asked in (("height_cm", 167.5), ("mass_kg", 78.0)):  # every miss is named
+        label = shipped.sliders[shipped.names.index(name)].label
+        met = 1.0 if name == "mass_kg" else 0.5
+        assert (f"{label} asked" in note) == (abs(measured[name] - asked) > met), name
+    assert not inhuman({k: torch.tensor([v]) for k, v in measured.items()})[0]
 
 
 def test_bad_coupling_fields_are_refused(tmp_path):
@@ -74,6 +78,8 @@ def test_bad_coupling_fields_are_refused(tmp_path):
         folder = tmp_path / f"set-{message[:4]}"
         shutil.copytree(source, folder)
         manifest = json.loads((folder / "sliders.json").read_text())
+        manifest["coupling"] = {"names": NAMES, "intercept": [0.0] * 5, "weights": [[0.0] * 5] * 5,
+                                "low": [-1.0] * 5, "high": [1.0] * 5}  # valid, then edited
         edit(manifest["coupling"])
         manifest["sha256"] = manifest_hash(manifest)
         (folder / "sliders.json").write_text(json.dumps(manifest))

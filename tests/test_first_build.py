@@ -67,12 +67,12 @@ def test_first_build_from_the_button_to_every_picker(url, browser):
         "Anny body: word sliders").wait_for(timeout=90_000)
 
     status = page.locator("#first-build-status")
-    status.get_by_text(re.compile("ready|❌")).wait_for(timeout=600_000)
-    assert "ready" in status.inner_text(), status.inner_text()
+    status.get_by_text(re.compile("Ready|Failed")).wait_for(timeout=600_000)
+    assert "Ready" in status.inner_text(), status.inner_text()
     # The page that watched the build keeps its outcome in view after the set is listed
     # (the poll ticks every 2 s; the row must not vanish with the message).
     page.wait_for_timeout(5_000)
-    assert status.get_by_text("ready").is_visible()
+    assert status.get_by_text("Ready").is_visible()
     assert page.locator("#first-build-note").get_by_text("now has word sliders").count()
     assert page.locator("#first-build-button").is_disabled()
     # The other page, never reloaded, now lists the new set in its picker.

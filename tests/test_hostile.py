@@ -275,3 +275,253 @@ def test_a_damaged_anny_cache_is_rebuilt(tmp_path):
         timeout=600)
     assert result.returncode == 0 and result.stdout.strip().endswith("13718"), result.stderr
     assert damaged.stat().st_size > 1_000_000
+
+
+# -- public mode, second pass: each case broke before (issue 18) ----------------------------
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1000
+
+
+@pytest.mark.parametrize("revision", ["/dev/zero", "/proc/self/fd/1", "/etc", "../../etc",
+                                      "a%2fb", "x\\y", "/tmp/semantify-upload"])
+def test_a_hub_revision_is_never_a_path(server, revision):
+    """``hf://a/b@/dev/zero`` read /dev/zero until memory ran out; ``@/etc`` told whether a
+    folder exists. Every such revision gets the same one line, at once."""
+    client, _ = _client(server)
+    peak, start = _rss_mb(), time.perf_counter()
+    answer = client.predict(f"hf://a/b@{revision}", api_name="/load_hub")[INFO]
+    assert time.perf_counter() - start < 10 and _rss_mb() - peak < 200
+    _one_clean_line(answer)
+    assert "cannot read Hub path" in answer and "never a path" in answer
+    assert "directory" not in answer.lower() and "decode" not in answer
+
+
+def test_hub_names_follow_the_hubs_grammar():
+    from semantify.errors import SemantifyError
+    from semantify.hub import HubRef
+
+    for good in ("hf://alice/set", "hf://alice/set@v1.2", "hf://alice/set@refs/pr/3",
+                 "hf://alice/set@" + "0" * 40):
+        assert str(HubRef.parse(good)) == good
+    for bad in ("hf://alice/set@/abs", "hf://alice/set@a/../b", "hf://alice/set@a\\b",
+                "hf://alice/set@a%00", "hf://alice/set@a\x01b", "hf://al--ice/set",
+                "hf://alice/-set", "hf://alice/set@", "hf://alice/set@a//b", "hf://a/b/c"):
+        with pytest.raises(SemantifyError, match="cannot read Hub path"):
+            HubRef.parse(bad)
+
+
+def test_a_cached_hub_set_is_opened_only_inside_the_hub_cache(tmp_path, monkeypatch):
+    """A snapshot whose files lead outside the Hub cache (a link to a server folder or to
+    /dev/zero) is refused before any file is read."""
+    from huggingface_hub import constants
+
+    from semantify.errors import SemantifyError
+    from semantify.hub import check_cached_files
+
+    cache = tmp_path / "hub"
+    snapshot = cache / "models--a--b" / "snapshots" / "0"
+    snapshot.mkdir(parents=True)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    (snapshot / "sliders.json").symlink_to("/dev/zero")
+    with pytest.raises(SemantifyError, match="not a slider set in the Hugging Face cache"):
+        check_cached_files(snapshot, "hf://a/b")
+    (snapshot / "sliders.json").unlink()
+    with pytest.raises(SemantifyError, match="not a slider set in the Hugging Face cache"):
+        check_cached_files(tmp_path, "hf://a/b")  # the folder itself outside the cache
+
+
+def test_a_hub_set_loaded_by_one_visitor_never_replaces_a_shared_set(tmp_path):
+    """Loading a set as a Hub set lists it for that session under its own id: the shipped
+    entry with the same folder stays as it was, for everyone."""
+    from semantify.app.catalog import Catalog, set_id, shipped_dir
+    from semantify.app.config import AppConfig
+
+    catalog = Catalog(AppConfig.create(public=True))
+    metric = shipped_dir() / "anny-body-metric"
+    shared = catalog.get(set_id(metric))
+    entry = catalog.add(metric, owner="a" * 32)  # as the app adds a set built by a session
+    assert catalog.get(set_id(metric)) == shared == entry  # listed for everyone: unchanged
+    assert [e.id for e in catalog.visible("b" * 32)].count(shared.id) == 1
+
+
+def test_one_session_cannot_fill_the_queue_with_heavy_jobs(server):
+    """65 turntables joined at once by one session filled the queue for every visitor for
+    minutes: now one heavy job per session (and two per address) waits or runs; the rest are
+    refused at once, and another visitor still loads the page and moves sliders."""
+    flooder, _ = _client(server, "raw-anny-body")
+    start = time.perf_counter()
+    jobs = [flooder.submit(api_name="/turntable") for _ in range(65)]
+    refused = 0
+    for job in jobs:
+        try:
+            job.result(timeout=120)
+        except Exception as error:  # noqa: BLE001 - gradio_client's validation error
+            assert "one at a time" in str(error) and "<" not in str(error), error
+            refused += 1
+    assert refused >= 60, refused
+    victim, started = _client(server, "raw-anny-body")
+    assert started[IMAGE].startswith("data:image/jpeg")
+    moved = victim.predict(4, 0.4, api_name="/move")
+    assert moved[IMAGE].startswith("data:image/jpeg")
+    assert time.perf_counter() - start < 240
+
+
+def test_sessions_holding_view_places_cannot_lock_out_a_new_visitor(server):
+    """40 sessions each keeping their 2 view events pending filled the queue (a new visitor
+    could not load the page): an address holds at most VIEW_EVENTS_PER_ADDRESS places, and
+    the page load is not queued at all."""
+    from semantify import limits
+
+    sessions = [_client(server, "raw-anny-body")[0] for _ in range(10)]
+    jobs = [client.submit(3, 0.1 * (i % 9), api_name="/move")
+            for client in sessions for i in range(4)]
+    start = time.perf_counter()
+    newcomer, started = _client(server)
+    assert started[IMAGE].startswith("data:image/jpeg")
+    assert time.perf_counter() - start < 30
+    refused = 0
+    for job in jobs:
+        try:
+            job.result(timeout=120)
+        except Exception:  # noqa: BLE001 - refused before the queue
+            refused += 1
+    assert refused >= len(jobs) - 2 * limits.VIEW_EVENTS_PER_ADDRESS
+
+
+def test_an_upload_request_has_a_total_cap(server):
+    """One request stored 60 files of 19 MB; now a request over MAX_UPLOAD_REQUEST_BYTES is
+    refused with one line before anything is stored."""
+    import httpx
+
+    from semantify import limits
+
+    cache = Path(__import__("os").environ["GRADIO_TEMP_DIR"])
+    before = set(cache.rglob("*")) if cache.exists() else set()
+    chunk = b"\0" * 19_000_000
+    count = limits.MAX_UPLOAD_REQUEST_BYTES // len(chunk) + 1
+    files = [("files", (f"p{i}.png", chunk, "image/png")) for i in range(count)]
+    reply = httpx.post(f"{server[0]}gradio_api/upload", files=files, timeout=120)
+    assert reply.status_code == 413 and "MB a request" in reply.text
+    _one_clean_line(reply.text)
+    assert not {p for p in cache.rglob("*") if p.is_file()} - before
+
+
+def test_upload_answers_and_file_outputs_name_no_server_folder(server, tmp_path):
+    import httpx
+
+    photo = tmp_path / "p.png"
+    from PIL import Image
+
+    Image.new("RGB", (64, 96), "white").save(photo)
+    with photo.open("rb") as file:
+        reply = httpx.post(f"{server[0]}gradio_api/upload",
+                           files=[("files", ("p.png", file, "image/png"))], timeout=60)
+    assert reply.status_code == 200
+    stored = reply.json()[0]
+    assert not stored.startswith("/") and str(server[1]) not in stored, stored
+    client = gradio_client.Client(server[0], verbose=False, download_files=False)
+    client.predict(api_name="/start")
+    answer = json.dumps(client.predict(False, api_name="/export")[0])
+    assert '"path": "' in answer and '"path": "/' not in answer, answer
+    assert "/tmp/" not in answer and str(Path.cwd()) not in answer, answer
+    url = json.loads(answer)[0]["url"]
+    assert httpx.get(url, timeout=60).status_code == 200  # the page can still fetch it
+
+
+def test_markdown_in_names_is_shown_as_text(server, tmp_path):
+    """A slider name ``![x](http://HOST/t.png)`` in a params file rendered an image that every
+    visitor's browser fetched."""
+    client, _ = _client(server, "raw-anny-body")
+    params = tmp_path / "p.json"
+    params.write_text(json.dumps({"model": {"id": "anny-body"},
+                                  "coefficients": {"![x](http://attacker.example/t.png)": 1}}))
+    answer = client.predict(gradio_client.handle_file(str(params)),
+                            api_name="/load_params")[INFO]
+    _one_clean_line(answer)
+    assert "![" not in answer and "](" not in answer
+
+
+def _join(url: str, client, api_name: str, data: list):
+    """Join the queue as a raw HTTP client would: (status, answer text)."""
+    import httpx
+
+    dependencies = httpx.get(f"{url}config", timeout=30).json()["dependencies"]
+    fn = next(d["id"] for d in dependencies if d.get("api_name") == api_name)
+    reply = httpx.post(f"{url}gradio_api/queue/join", timeout=30, json={
+        "data": data, "fn_index": fn, "session_hash": client.session_hash,
+        "event_data": None, "trigger_id": None})
+    return reply.status_code, reply.text
+
+
+def test_unknown_choices_are_refused_without_echo(server):
+    """Gradio's own check answered "Value: <script>... is not in the list of choices: [...]"."""
+    client, _ = _client(server)
+    for hostile in ("<script>alert(1)</script>", "/etc/passwd"):
+        for api, data in (("open", [None, hostile]), ("text", [None, "tall", hostile])):
+            status, answer = _join(server[0], client, api, data)
+            assert status == 400 and "not on the list" in answer, answer
+            assert hostile not in answer and "raw-anny-body" not in answer, answer
+
+
+def test_a_costly_16_bit_photo_is_refused_before_decoding(server, word_set, tmp_path):
+    """A 95 KB 16-bit 7000x7000 PNG cost 5.7 s and 1.6 GB to decode (8 per request: 22 s)."""
+    from semantify.app.catalog import set_id
+    from PIL import Image
+
+    from semantify.errors import SemantifyError
+    from semantify.photos import read_photo
+
+    path = tmp_path / "bomb.png"
+    Image.fromarray(np.zeros((7000, 7000), np.uint16)).save(path)
+    assert path.stat().st_size < 1_000_000
+    peak, start = _rss_mb(), time.perf_counter()
+    with pytest.raises(SemantifyError, match="too costly to decode"):
+        read_photo(path)
+    assert time.perf_counter() - start < 1 and _rss_mb() - peak < 50
+    client, _ = _client(server, set_id(word_set[1]))
+    start = time.perf_counter()
+    answer = client.predict([gradio_client.handle_file(str(path))] * 8, api_name="/photos")
+    assert time.perf_counter() - start < 15 and _rss_mb() - peak < 200
+    assert "too costly to decode" in json.dumps(answer)
+    small = tmp_path / "deep.png"
+    Image.fromarray(np.full((3000, 2000), 40000, np.uint16)).save(small)
+    photo = read_photo(small)  # a 16-bit photo within the cap: thinned, not copied as floats
+    assert max(photo.image.size) <= 1024 and photo.image.getpixel((5, 5))[0] > 100
+
+
+def test_builds_are_bounded_per_address_and_server_and_shared_when_identical(tmp_path,
+                                                                              monkeypatch):
+    """Ten fresh sessions queued twenty builds of an hour each, and a second visitor asking
+    for the same settings took the build over: now one build per address at a time, a few
+    per server, samples capped to the recipe's in public mode, and everyone who asked for a
+    build sees its set."""
+    import sys
+
+    from semantify import limits
+    from semantify.app.catalog import Catalog, read_owners
+    from semantify.app.config import AppConfig
+    from semantify.app.first_build import FirstBuilds
+    from semantify.errors import SemantifyError
+    from semantify.recipes import load_recipe
+
+    monkeypatch.setenv("SEMANTIFY_CACHE_DIR", str(tmp_path))
+    config = AppConfig.create(public=True)
+    builds = FirstBuilds(Catalog(config), config, command=lambda out: [
+        sys.executable, "-c", "import time; time.sleep(20)"])
+
+    def settings(samples):
+        return builds.custom("anny-body", "tiny-random", None, samples, True)
+
+    first = settings(64)
+    builds.submit_custom(first, "a" * 32, "10.0.0.1")
+    with pytest.raises(SemantifyError, match="one at a time"):
+        builds.submit_custom(settings(65), "b" * 32, "10.0.0.1")
+    builds.submit_custom(first, "c" * 32, "10.0.0.2")  # the same build: joined, not taken
+    assert read_owners(first.default_out()) == {"a" * 32, "c" * 32}
+    for i in range(limits.MAX_QUEUED_BUILDS - 1):
+        builds.submit_custom(settings(66 + i), "d" * 32, f"10.0.1.{i}")
+    with pytest.raises(SemantifyError, match="already queued"):
+        builds.submit_custom(settings(90), "e" * 32, "10.0.2.1")
+    assert len(builds.queue.pending()) == limits.MAX_QUEUED_BUILDS
+    assert settings(10 ** 6).samples == load_recipe("anny-body").samples

@@ -109,7 +109,9 @@ def test_offline_cache_resolves_sets_by_branch_tag_and_commit(offline_cache):
     good = commits["good"]
     results = _resolve(_env(cache, offline=True), "hf://alice/metric", "hf://alice/metric@v1",
                        f"hf://alice/metric@{good}", str(METRIC_SET))
-    expected = ["height_cm", "chest_cm", "waist_cm", "hips_cm", "mass_kg"]
+    expected = json.loads((METRIC_SET / "sliders.json").read_text())
+    expected = [slider["name"] for slider in expected["sliders"]]
+    assert expected[:5] == ["height_cm", "chest_cm", "waist_cm", "hips_cm", "mass_kg"]
     snapshot = cache / "models--alice--metric" / "snapshots" / good
     for source in ("hf://alice/metric", "hf://alice/metric@v1", f"hf://alice/metric@{good}"):
         assert results[source].get("descriptors") == expected, results[source]

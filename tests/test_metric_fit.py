@@ -1,5 +1,6 @@
 """Metric refinement: shapes that measure what was asked, monotone sliders, ranges kept."""
 
+import itertools
 import json
 
 import pytest
@@ -9,6 +10,7 @@ from semantify.cli import main
 from semantify.errors import SemantifyError
 from semantify.mapper import Mapper
 from semantify.measure import Anthropometer
+from semantify.measurements.human import inhuman
 from semantify.metric_fit import refine_to_measurements
 from semantify.clip import ClipSpec
 from semantify.models import ModelRef
@@ -128,3 +130,108 @@ def test_refine_entry_round_trip_and_refusal(trained, tmp_path):
         write(manifest)
         with pytest.raises(SemantifyError, match="refine"):
             SliderSet.load(folder)
+
+
+PERSON = [*DESCRIPTORS, "build"]
+
+
+@pytest.fixture(scope="module")
+def person(trained):
+    """A metric set with a build slider and a body model, fitted on the same 600 bodies."""
+    out = trained.parent / "person"
+    assert main(["train", str(trained.parent / "data"), "--descriptors", ",".join(PERSON),
+                 "--out", str(out)]) == 0
+    return SliderSet.load(out)
+
+
+def _met(shape, asked):
+    measured = shape.measurements()
+    return {n: abs(measured[n] - v) <= (1.0 if n == "mass_kg" else 0.5)
+            for n, v in asked.items()}
+
+
+def test_unset_sliders_are_free_and_show_the_body(person):
+    asked = {"height_cm": 158.0, "mass_kg": 52.0}
+    shape = person.shape(asked)
+    assert all(_met(shape, asked).values()) and shape.notes == ()
+    assert shape.free == ("chest_cm", "waist_cm", "hips_cm", "build")
+    measured = shape.measurements()
+    for name in ("chest_cm", "waist_cm", "hips_cm"):
+        assert shape.named_values[name] == pytest.approx(measured[name])
+    gender = shape.coefficients[person.model.coefficient_names.index("gender")]
+    assert shape.named_values["build"] == pytest.approx(1 - float(gender))
+    default = person.shape()  # nothing set: the population's most likely body
+    assert default.free == tuple(person.names)
+    assert shape.named_values["waist_cm"] < default.named_values["waist_cm"] - 5
+
+
+def test_impossible_requests_give_the_nearest_person_and_name_every_miss(person):
+    height, mass = person.sliders[0], person.sliders[4]
+    shape = person.shape(height_cm=height.high, mass_kg=mass.low)
+    note = " ".join(shape.notes)
+    assert "Height (cm) asked" in note and "Mass (kg) asked" in note and "got" in note
+    measured = shape.measurements()
+    assert not inhuman({k: torch.tensor([v]) for k, v in measured.items()})[0]
+    for slider in person.sliders[1:4]:  # free values stay on their sliders
+        assert slider.low <= measured[slider.name] <= slider.high
+    beyond = person.shape(height_cm=height.high + 10, mass_kg=80.0)
+    assert beyond.clamped == ("height_cm",) and "beyond the slider" in beyond.notes[0]
+
+
+def test_a_set_slider_sweep_is_monotone_and_smooth(person):
+    masses = torch.linspace(55.0, 110.0, 5).tolist()
+    shapes = [person.shape(height_cm=172.0, mass_kg=m) for m in masses]
+    got = [s.measurements()["mass_kg"] for s in shapes]
+    assert all(b > a for a, b in itertools.pairwise(got)), got
+    span = person.model.ranges[:, 1] - person.model.ranges[:, 0]
+    steps = [float(((b.coefficients - a.coefficients).abs() / span).max())
+             for a, b in itertools.pairwise(shapes)]
+    assert max(steps) < 0.35, steps
+    builds = [s.named_values["build"] for s in shapes]  # free: it moves, and never flips
+    assert max(abs(b - a) for a, b in itertools.pairwise(builds)) < 0.35, builds
+
+
+def test_the_build_slider_sets_the_gender_phenotype(person):
+    gender = person.model.coefficient_names.index("gender")
+    for build in (0.0, 1.0):
+        shape = person.shape(height_cm=170.0, mass_kg=70.0, build=build)
+        assert float(shape.coefficients[gender]) == pytest.approx(1 - build)
+        assert all(_met(shape, {"height_cm": 170.0, "mass_kg": 70.0}).values())
+    assert person.word_names == [] and person.sliders[5].label == "Build (female–male)"
+
+
+def test_params_record_which_sliders_are_set(person, tmp_path):
+    from semantify.params import Params
+
+    shape = person.shape(height_cm=175.0, mass_kg=80.0)
+    path = shape.params().write(tmp_path / "p.json")
+    assert json.loads(path.read_text())["set"] == ["height_cm", "mass_kg"]
+    again = person.shape_from_params(Params.read(path))
+    assert again.free == shape.free and torch.equal(again.coefficients, shape.coefficients)
+    record = json.loads(path.read_text())
+    record["set"] = ["wingspan_cm"]
+    with pytest.raises(SemantifyError, match="'set'"):
+        Params.from_dict(record)
+
+
+@pytest.mark.parametrize("request_, message", [
+    ({"height_cm": float("nan")}, "NaN"), ({"wingspan_cm": 80.0}, "unknown slider"),
+    ({"height_cm": "tall"}, "numbers")])
+def test_bad_metric_requests_are_one_line(person, request_, message):
+    with pytest.raises(SemantifyError, match=message):
+        person.shape(request_)
+
+
+def test_a_tampered_body_model_is_refused(person, tmp_path):
+    from semantify.slider_files import manifest_hash
+
+    folder = tmp_path / "set"
+    folder.mkdir()
+    for file in person.root.iterdir():
+        (folder / file.name).write_bytes(file.read_bytes())
+    manifest = json.loads((folder / "sliders.json").read_text())
+    manifest["body_model"]["covariance"][0][0] = -1.0
+    manifest["sha256"] = manifest_hash(manifest)
+    (folder / "sliders.json").write_text(json.dumps(manifest))
+    with pytest.raises(SemantifyError, match="body model"):
+        SliderSet.load(folder)

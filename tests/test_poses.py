@@ -14,7 +14,7 @@ import torch
 from semantify.errors import SemantifyError
 from semantify.measure import Anthropometer
 from semantify.models import load_model
-from semantify.poses import Pose, pose_names, posed_vertices, resolve_pose
+from semantify.poses import Pose, offered_poses, pose_names, posed_vertices, resolve_pose
 from semantify.poses.posing import bone_rotations
 
 BODY_POSES = {"rest", "a-pose", "t-pose", "standing-relaxed", "walking", "sitting",
@@ -47,6 +47,17 @@ def test_anny_lists_its_poses(body):
     face = pose_names(load_model("anny-face-shape"))
     assert face[0] == "rest" and "head-turned" in face
     assert not BODY_POSES - {"rest"} & set(face)  # a face shows only poses of the head
+
+
+def test_pickers_offer_poses_that_suit_the_model(body):
+    """A body is not offered the poses that move only its head (they still work by name); a
+    face is offered exactly its head poses; sitting says its seat is not drawn."""
+    offered = {pose.name: pose.label for pose in offered_poses(body)}
+    assert "head-turned" in pose_names(body) and "head-turned" not in offered
+    assert "looking-up" not in offered and BODY_POSES <= set(offered)
+    assert offered["sitting"] == "Sitting (seat not shown)"
+    face = load_model("anny-face-shape")
+    assert [p.name for p in offered_poses(face)] == pose_names(face)
 
 
 def test_rest_is_the_model_itself(body, shapes):

@@ -90,27 +90,46 @@ def test_a_flooding_client_cannot_starve_another(scene):
     assert len(refused) > 300 and set(refused) <= {"busy", "rate", "stale"}
 
 
-def test_frames_are_drawn_first_come_first_served():
-    """Waiting frames take their turn in the order they arrived, not at random."""
+def test_frames_take_turns_across_parties_and_arrival_order_within_one():
+    """Waiting frames are served round-robin across parties (network addresses) and in their
+    order of arrival within one: a party with many waiting frames cannot push another's
+    frame behind all of its own."""
     from semantify.app.viewport.service import Turns
 
     turns, order = Turns(), []
 
-    def frame(name: str) -> None:
-        with turns:
+    def frame(party: str, name: str) -> None:
+        with turns.turn(party):
             order.append(name)
             time.sleep(0.02)
 
-    with turns:  # a frame being drawn: the others queue behind it, in their order
+    arrivals = [("flood", "f1"), ("flood", "f2"), ("flood", "f3"), ("flood", "f4"),
+                ("calm", "c1"), ("other", "o1"), ("calm", "c2")]
+    with turns.turn("first"):  # a frame being drawn: the others queue behind it
         threads = []
-        for name in "abcdef":
-            threads.append(threading.Thread(target=frame, args=(name,)))
+        for party, name in arrivals:
+            threads.append(threading.Thread(target=frame, args=(party, name)))
             threads[-1].start()
-            while len(turns._waiting) < len(threads):  # queued before the next arrives
+            while sum(map(len, turns._waiting.values())) < len(threads):  # queued in order
                 time.sleep(0.001)
+        assert turns.wait("flood", most=4) is False  # four of its frames wait: refused at once
     for thread in threads:
         thread.join(5)
-    assert order == list("abcdef")
+    assert order == ["f1", "c1", "o1", "f2", "c2", "f3", "f4"]
+
+
+def test_views_are_capped_per_session_and_address_never_evicting_others(scene):
+    from semantify.app.viewport.service import VIEWS_PER_OWNER, VIEWS_PER_PARTY
+
+    service = FrameService(jpeg_data_url)
+    victim = service.open("victim", "10.0.0.1")
+    flood = [service.open("flooder", "10.0.0.2") for _ in range(300)]
+    assert service.camera(victim) is not None  # 300 reopened views evicted only their own
+    assert sum(service.camera(v) is not None for v in flood) == VIEWS_PER_OWNER
+    many = [service.open(f"s{i}", "10.0.0.3") for i in range(VIEWS_PER_PARTY + 40)]
+    assert service.camera(victim) is not None
+    assert sum(service.camera(v) is not None for v in many) == VIEWS_PER_PARTY
+    assert service.camera(many[-1]) is not None and service.camera(many[0]) is None
 
 
 def test_slider_values_rebuild_the_scene_or_are_refused(scene):
@@ -268,3 +287,36 @@ def test_heatmap_shows_its_colour_key(page):
     key = page.locator("#heat-key .heat-key")
     key.wait_for(timeout=60_000)
     assert "mm moved" in key.inner_text()
+
+
+def test_frames_take_the_size_the_page_shows_them_at(scene):
+    """A page sends the side it shows frames at (CSS pixels x devicePixelRatio): full frames
+    come at the next of 512, 768 and 1024 pixels (1024 at most), drafts at half (384 at
+    most); junk keeps the view's size."""
+    from semantify.app.frames import decode_data_url
+
+    service = FrameService(jpeg_data_url)
+    view = service.open()
+    service.show(view, scene)
+    sides = []
+    for seq, (size, quality) in enumerate([(900, "full"), (900, "draft"), (3000, "full"),
+                                           (3000, "draft"), ("big", "full"), (300, "full")], 1):
+        reply = service.frame({"view": view, "seq": seq, "quality": quality, "size": size})
+        sides.append(decode_data_url(reply["image"]).size[0])
+    assert sides == [1024, 384, 1024, 384, 1024, 512]
+
+
+def test_one_address_shares_one_frame_rate_across_its_views(scene):
+    """Forty views of one address ask for frames as fast as they can: together they get the
+    address's rate (views alone would allow far more), and a view of another address is not
+    limited by them."""
+    service = FrameService(jpeg_data_url, rate=1000, burst=4, party_rate=2)
+    flood = [service.open(f"s{i}", "10.0.0.2") for i in range(40)]
+    for view in flood:
+        service.show(view, scene)
+    replies = [ask(service, view, 1) for view in flood]
+    drawn = sum("image" in reply for reply in replies)
+    assert 4 <= drawn <= 6 and {r["dropped"] for r in replies if "dropped" in r} == {"rate"}
+    calm = service.open("calm", "10.0.0.3")
+    service.show(calm, scene)
+    assert "image" in ask(service, calm, 1)

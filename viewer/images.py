@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,15 +28,15 @@ def save_png(path: str | os.PathLike, image: np.ndarray) -> Path:
     if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] not in (3, 4):
         raise ViewerError(f"save_png needs an (H, W, 3) uint8 image, got {image.dtype} "
                           f"{image.shape}.")
-    temporary = None
-    try:
-        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp",
-                                         delete=False) as handle:
-            temporary = handle.name
+    temporary, created = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp", False
+    try:  # opened as open() would make ``path``: mode 0666 less the umask (mkstemp's is 0600)
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666),
+                       "wb") as handle:
+            created = True
             Image.fromarray(image).save(handle, format="PNG")
         os.replace(temporary, path)
     except OSError as error:
-        if temporary is not None and os.path.exists(temporary):
+        if created and os.path.exists(temporary):
             os.unlink(temporary)
         raise ViewerError(f"cannot write {str(path)!r} ({error.strerror or error}); choose a "
                           "path in an existing, writable folder.") from None

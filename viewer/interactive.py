@@ -44,6 +44,7 @@ class Quality:
 
 
 QUALITIES = {"full": Quality("full", 1.0, True), "draft": Quality("draft", 0.5, False)}
+MAX_TARGETS = 6  # framebuffers kept, a quality at a size each (pages ask for 3 sizes)
 
 
 class _Target:
@@ -123,12 +124,15 @@ class InteractiveRenderer:
                 index_buffer=self._index_buffer, index_element_size=4)
             self._floor_array = context.vertex_array(self._floor, [])
             self._backdrop_array = context.vertex_array(self._backdrop, [])
-            self._targets = {"full": _Target(context, self.size, self.samples)}
+            self._targets = {("full", self.size): _Target(context, self.size, self.samples)}
 
     def render(self, vertices, camera: OrbitCamera | None = None, colors=None,
                wireframe: bool = False, floor: bool = True, material: Material = CLAY,
-               quality: str = "full", framing: Framing | None = None) -> np.ndarray:
-        """(V, 3) vertices -> (S, S, 3) uint8, S the quality's size (``draft``: half).
+               quality: str = "full", framing: Framing | None = None,
+               size: int | None = None) -> np.ndarray:
+        """(V, 3) vertices -> (S, S, 3) uint8, S the quality's share of ``size`` (None: the
+        renderer's size; ``draft``: half). The framebuffers of the last MAX_TARGETS sizes
+        drawn are kept.
 
         ``colors`` (V, 3) floats in [0, 1] replace the material's colour. The camera is
         clamped (:meth:`OrbitCamera.clamped`): NaN or huge values never fail a frame.
@@ -152,7 +156,8 @@ class InteractiveRenderer:
         floor_y = float(vertices[:, 1].min())
         with gl_session() as context:
             started = time.perf_counter()
-            target = self._target(context, QUALITIES[quality])
+            side = self.size if size is None else check_size(context, size, "frame size")
+            target = self._target(context, QUALITIES[quality], side)
             self._upload(vertices, colors)
             texture = self._texture(context, material)
             framebuffer = target.drawn
@@ -182,12 +187,17 @@ class InteractiveRenderer:
         size = target.size
         return np.frombuffer(data, dtype=np.uint8).reshape(size, size, 3)[::-1].copy()
 
-    def _target(self, context, quality: Quality) -> _Target:
-        if quality.name not in self._targets:
-            size = max(16, round(self.size * quality.scale))
+    def _target(self, context, quality: Quality, side: int) -> _Target:
+        key = (quality.name, side)
+        target = self._targets.pop(key, None)
+        if target is None:
+            size = max(16, round(side * quality.scale))
             samples = self.samples if quality.multisample else 0
-            self._targets[quality.name] = _Target(context, size, samples)
-        return self._targets[quality.name]
+            target = _Target(context, size, samples)
+            while len(self._targets) >= MAX_TARGETS:  # the least recently drawn goes
+                self._targets.pop(next(iter(self._targets))).release()
+        self._targets[key] = target  # last: the most recently drawn
+        return target
 
     def _upload(self, vertices: np.ndarray, colors: np.ndarray | None) -> None:
         if self._uploaded is None or not np.array_equal(self._uploaded, vertices):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 from semantify import limits
@@ -17,6 +18,7 @@ def build_app(config: AppConfig | None = None):
     import gradio as gr
 
     from semantify.app import events, frames
+    from semantify.app.choices import refuse_without_echo
     from semantify.app.catalog import Catalog
     from semantify.app.first_build import FirstBuilds
     from semantify.app.handlers import Handlers
@@ -26,6 +28,10 @@ def build_app(config: AppConfig | None = None):
     from semantify.recipes import MIN_SAMPLES, recipes_for_model
 
     config = config or AppConfig.create()
+    if not os.environ.get("GRADIO_TEMP_DIR"):  # read by Gradio when the Blocks are made
+        from semantify.app.guards import gradio_cache
+
+        os.environ["GRADIO_TEMP_DIR"] = gradio_cache()
     catalog = Catalog(config)
     first_builds = FirstBuilds(catalog, config)
     first_builds.restore()  # builds a stopped server left, and SEMANTIFY_BUILD_ON_START
@@ -37,11 +43,11 @@ def build_app(config: AppConfig | None = None):
               if e.is_raw and recipes_for_model(e.model_ref.id)]  # the Build tab's models
     service = FrameService(frames.jpeg_data_url)  # every page's viewer: cameras and frames
     with gr.Blocks(title=TITLE, delete_cache=GRADIO_CACHE) as demo:
-        gr.Markdown(f"## {TITLE}")
-        ui = build_ui(models, MIN_SAMPLES, service)
+        ui = build_ui(TITLE, models, MIN_SAMPLES, service, public=config.public)
         events.wire(demo, ui, Handlers(ui, catalog, config, service, first_builds))
+    refuse_without_echo()  # unknown dropdown and radio values: one line, not echoed
     demo.queue(default_concurrency_limit=1, max_size=limits.MAX_QUEUE)
-    demo.frame_service = service  # for benches and tests
+    demo.frame_service, demo.catalog = service, catalog  # for benches and tests
     demo.allowed_paths = [str(sessions_dir())]  # exports and animations: the app's own files
     return demo
 
@@ -49,10 +55,21 @@ def build_app(config: AppConfig | None = None):
 VIEW_THREADS = 1  # torch threads per request: slider moves run two at a time on small CPUs
 
 
+def server_options() -> dict:
+    """``demo.launch`` options every server of the app takes: the per-file upload cap, the
+    byte budgets of :class:`semantify.app.guards.UploadBudget`, and answers that name no
+    server folder (:class:`semantify.app.guards.HideCacheFolder`)."""
+    from starlette.middleware import Middleware
+
+    from semantify.app.guards import HideCacheFolder, UploadBudget
+
+    return dict(max_file_size=limits.MAX_UPLOAD, app_kwargs={"middleware": [
+        Middleware(HideCacheFolder), Middleware(UploadBudget)]})
+
+
 def launch(demo, port: int | None = None, share: bool = False, **options):
-    """Serve ``demo``; uploads above MAX_UPLOAD are refused by the server."""
+    """Serve ``demo`` with :func:`server_options`."""
     import torch
 
     torch.set_num_threads(VIEW_THREADS)
-    return demo.launch(server_port=port, share=share, max_file_size=limits.MAX_UPLOAD,
-                       **options)
+    return demo.launch(server_port=port, share=share, **server_options(), **options)

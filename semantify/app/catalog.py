@@ -20,19 +20,20 @@ from semantify.errors import SemantifyError
 from semantify.models.reference import ModelRef
 from semantify.paths import built_sets_dir
 
-OWNER_FILE = ".owner"  # in a set built in the app: the token of the session that built it
+OWNER_FILE = ".owner"  # in a set built in the app: the tokens of the sessions that asked for it
 
 
 @dataclasses.dataclass(frozen=True)
 class Entry:
     """One choice of the picker. ``folder`` stays on the server; pages see ``id`` and
-    ``label`` only. ``owner`` is the session token of a set built in the app (else None)."""
+    ``label`` only. ``owners`` are the session tokens of a set built or loaded in the app
+    (everyone who asked for it sees it), None for a set listed for everyone."""
 
     id: str
     label: str
     model_ref: ModelRef
     folder: Path | None = None
-    owner: str | None = None
+    owners: frozenset[str] | None = None
     name: str = ""  # a set's name: its folder's, or hf://OWNER/NAME
     words: bool = False  # it has word sliders (photos and text can drive it)
 
@@ -69,6 +70,29 @@ def _build_title(folder: Path) -> str | None:
     except SemantifyError:
         return None
     return str(record.get("title") or "")[:120] or None if record else None
+
+
+MAX_OWNERS = 64  # sessions sharing one built set (beyond that it is listed for everyone)
+
+
+def read_owners(folder: Path) -> frozenset[str] | None:
+    """The session tokens in ``folder``'s OWNER_FILE, or None (everyone's) without one."""
+    path = Path(folder) / OWNER_FILE
+    if not path.is_file():
+        return None
+    tokens = frozenset(line.strip()[:64] for line in path.read_text().splitlines()[:MAX_OWNERS]
+                       if line.strip())
+    return tokens or None
+
+
+def add_owner(folder: Path, token: str) -> None:
+    """Let session ``token`` see the set in ``folder`` (beside those who asked before)."""
+    from semantify.files import write_atomic
+
+    owners = read_owners(folder) or frozenset()
+    if token not in owners:
+        text = "".join(f"{t}\n" for t in sorted(owners | {token})[-MAX_OWNERS:])
+        write_atomic(Path(folder) / OWNER_FILE, lambda tmp: Path(tmp).write_text(text))
 
 
 def set_id(folder: Path) -> str:
@@ -143,13 +167,11 @@ class Catalog:
             slider_set.as_hub_set(source)
         if slider_set.model_id not in models:
             raise SemantifyError(f"its model {slider_set.model_id} is not available here.")
-        owner_file = folder / OWNER_FILE
-        if owner is None and owner_file.is_file():
-            owner = owner_file.read_text()[:64].strip()
+        owners = read_owners(folder) if owner is None else frozenset({owner})
         name = str(source).strip() if is_hub_path(source) else slider_set.name
         shown_name = name if is_hub_path(source) else _build_title(folder) or name
         return Entry(set_id(folder), label_of(shown_name, slider_set), slider_set.model_ref,
-                     folder, owner, name, bool(slider_set.word_names))
+                     folder, owners, name, bool(slider_set.word_names))
 
     def add(self, source: str | Path, owner: str | None = None) -> Entry:
         """List the set just written to folder ``source``, or fetched as ``hf://`` name
@@ -157,11 +179,21 @@ class Catalog:
         from semantify.hub import is_hub_path
 
         if owner is not None and not is_hub_path(source):
-            (Path(source) / OWNER_FILE).write_text(owner)
+            listed = next((e for e in self.entries() if e.id == set_id(source)), None)
+            if listed is not None and listed.owners is None:
+                return listed  # a set listed for everyone (shipped, the operator's) stays so
+            add_owner(Path(source), owner)
+            owner = None  # every session that asked for it, from the folder's file
         models = {entry.model_ref.id for entry in self.entries() if entry.is_raw}
         entry = self._set_entry(source if is_hub_path(source) else Path(source).resolve(),
                                 models, owner)
+        if is_hub_path(source) and owner is not None:  # one visitor's: never another's entry
+            entry = dataclasses.replace(entry, id="hub-" + hashlib.sha256(
+                f"{entry.folder}\0{owner}".encode()).hexdigest()[:12])
         with self._lock:
+            listed = self._entries.get(entry.id)
+            if listed is not None and listed.owners is None and entry.owners is not None:
+                return listed  # a set listed for everyone stays so
             self._entries[entry.id] = entry
         return entry
 
@@ -171,7 +203,7 @@ class Catalog:
 
     def visible(self, token: str, everyone: bool = False) -> list[Entry]:
         """Entries a session sees: shared ones, its own builds, others' builds if asked."""
-        return [e for e in self.entries() if e.owner in (None, token) or everyone]
+        return [e for e in self.entries() if e.owners is None or token in e.owners or everyone]
 
     def choices(self, token: str, everyone: bool = False) -> list[tuple[str, str]]:
         return [(entry.label, entry.id) for entry in self.visible(token, everyone)]

@@ -10,6 +10,7 @@ one at a time per server, so none of them starves slider moves.
 
 from __future__ import annotations
 
+from semantify.app.admission import HEAVY, VIEW
 from semantify.app.handlers import Handlers
 from semantify.app.layout import Ui
 
@@ -22,69 +23,89 @@ def wire(demo, ui: Ui, handlers: Handlers) -> None:
     shown = [ui.state, ui.viewer, ui.measures, ui.record, ui.info]
     tabs = [ui.photo_note, ui.words_note, ui.fit_crop, ui.prompt_go, ui.add_words, ui.uploads]
     offer = [ui.offer_row, ui.offer_note, ui.offer, ui.offer_status]
-    layout = ui.sliders + [ui.extras, ui.ramp_slider, ui.pose] + tabs + offer + [ui.heat_key]
+    filters = [ui.filters, ui.slider_group, ui.slider_filter]
+    layout = ui.sliders + [ui.extras, ui.ramp_slider, ui.pose] + tabs + offer + [ui.heat_key] \
+        + filters + [ui.free]
     jumps = shown + ui.sliders + [ui.heat_key]  # the key last: API output indices stay put
     drawn = [ui.state, ui.viewer, ui.heat_key, ui.record]
     # Every event of a concurrency group states the same limit (the lowest one would win).
-    view = dict(concurrency_id="view", concurrency_limit=VIEW_CONCURRENCY)
-    # A session over its view-event limits is refused before the queue (handlers.admit).
-    live = dict(trigger_mode="always_last", show_progress="hidden", validator=handlers.admit,
-                **view)
-    heavy = dict(concurrency_id="heavy", concurrency_limit=HEAVY_CONCURRENCY)
-    train = dict(concurrency_id="train", concurrency_limit=1)
+    # Each queued event is admitted first (semantify.app.admission): a session, network
+    # address or server over its places for that kind has it refused before the queue.
+    def view(n_inputs: int) -> dict:
+        return dict(concurrency_id="view", concurrency_limit=VIEW_CONCURRENCY,
+                    validator=handlers.gate(VIEW, n_inputs))
 
-    demo.load(handlers.start, [ui.state], shown + layout + [ui.picker], api_name="start").then(
+    def live(n_inputs: int) -> dict:
+        return dict(trigger_mode="always_last", show_progress="hidden", **view(n_inputs))
+
+    def heavy(n_inputs: int) -> dict:
+        return dict(concurrency_id="heavy", concurrency_limit=HEAVY_CONCURRENCY,
+                    validator=handlers.gate(HEAVY, n_inputs))
+
+    def train(n_inputs: int) -> dict:
+        return dict(concurrency_id="train", concurrency_limit=1,
+                    validator=handlers.gate(HEAVY, n_inputs))
+
+    # A page load never waits in a queue that visitors can fill.
+    demo.load(handlers.start, [ui.state], shown + layout + [ui.picker], api_name="start",
+              queue=False).then(
         handlers.announce, [ui.state], [ui.viewer], api_visibility="private", queue=False)
     ui.picker.input(handlers.open, [ui.state, ui.picker], shown + layout, api_name="open",
-                    **view)
+                    **view(2))
     ui.hub_load.click(handlers.load_hub, [ui.state, ui.hub_name], shown + layout + [ui.picker],
-                      api_name="load_hub", **heavy)
+                      api_name="load_hub", **heavy(2))
     ui.everyone.input(handlers.set_everyone, [ui.state, ui.everyone], [ui.state, ui.picker],
                       api_visibility="private", queue=False)
     # A slider drag is drawn by the viewer; when the sliders rest it reports their values.
     ui.viewer.settle(handlers.settle, [ui.state],
                      [ui.state, ui.measures, ui.record, ui.info, ui.heat_key] + ui.sliders,
-                     api_visibility="private", **live)
+                     api_visibility="private", **live(1))
     ui.api_move.click(handlers.move_api, [ui.state, ui.api_index, ui.api_value],
                       shown + [ui.heat_key],
-                      api_name="move", **live)
+                      api_name="move", **live(3))
+    # Queued, latest only: the answers to "s", "sm", ... never arrive after the last one's.
+    for control in (ui.slider_group, ui.slider_filter):
+        control.input(handlers.filter_sliders, [ui.state, ui.slider_group, ui.slider_filter],
+                      ui.sliders + [ui.extras, ui.info], api_visibility="private", **live(3))
     look = [ui.state, ui.pose, ui.appearance, ui.heatmap]
     for control in (ui.pose, ui.appearance):
         control.input(handlers.set_look, look, drawn + [ui.info], api_visibility="private",
-                      **view)
+                      **view(len(look)))
     ui.heatmap.input(handlers.set_heatmap, [ui.state, ui.heatmap], drawn + [ui.info],
-                     api_name="heatmap", **view)
+                     api_name="heatmap", **view(2))
     ui.viewer.expired(handlers.reopen_view, [ui.state], drawn + [ui.info],
-                      api_visibility="private", **view)
+                      api_visibility="private", **view(1))
     ui.turntable.click(handlers.turntable, [ui.state], [ui.turntable_file, ui.info],
-                       api_name="turntable", **heavy)
+                       api_name="turntable", **heavy(1))
     ui.show_record.input(handlers.show_record, [ui.show_record], [ui.record], queue=False,
                          api_visibility="private")
-    ui.reset.click(handlers.reset, [ui.state], jumps, api_name="reset", **view)
-    ui.randomise.click(handlers.randomise, [ui.state], jumps, api_name="random", **view)
+    ui.reset.click(handlers.reset, [ui.state], jumps, api_name="reset", **view(1))
+    ui.free.input(handlers.free_slider, [ui.state, ui.free], jumps + [ui.free],
+                  api_name="free", **view(2))
+    ui.randomise.click(handlers.randomise, [ui.state], jumps, api_name="random", **view(1))
     ui.ramp.click(handlers.ramp, [ui.state, ui.ramp_slider], [ui.ramp_view, ui.info],
-                  api_name="ramp", **heavy)
+                  api_name="ramp", **heavy(2))
     photo_outputs = jumps + [ui.uploads, ui.gallery, ui.crop, ui.clip_view]
     ui.uploads.upload(handlers.upload_photos, [ui.state, ui.uploads], photo_outputs,
-                      api_name="photos", **heavy)
+                      api_name="photos", **heavy(2))
     ui.crop.select(handlers.select_crop, [ui.state], [ui.state, ui.info],
                    api_visibility="private", queue=False)
     ui.fit_crop.click(handlers.fit_crop, [ui.state], jumps + [ui.clip_view],
-                      api_name="fit_crop", **heavy)
+                      api_name="fit_crop", **heavy(1))
     ui.prompt_go.click(handlers.prompt, [ui.state, ui.prompt, ui.method], jumps,
-                       api_name="text", **heavy)
+                       api_name="text", **heavy(3))
     ui.prompt.submit(handlers.prompt, [ui.state, ui.prompt, ui.method], jumps,
-                     api_visibility="private", **heavy)
+                     api_visibility="private", **heavy(3))
     ui.add_words.click(handlers.add_words, [ui.state, ui.words], shown + layout + [ui.picker],
-                       api_name="add_words", **train)
+                       api_name="add_words", **train(2))
     ui.build.click(handlers.build, [ui.state, ui.build_model, ui.build_clip,
                                     ui.build_checkpoint, ui.build_samples, ui.build_quick],
-                   [ui.state, ui.build_log, ui.info], api_name="build", **heavy)
+                   [ui.state, ui.build_log, ui.info], api_name="build", **heavy(6))
     ui.offer.click(handlers.first_build, [ui.state], [ui.state, ui.info] + offer,
                    api_name="first_build", queue=False)
-    ui.poll.tick(handlers.poll, [ui.state], [ui.state, ui.picker, ui.build_log] + offer,
+    ui.poll.tick(handlers.poll, [ui.state], [ui.state, ui.picker, ui.build_log, ui.info] + offer,
                  api_visibility="private", queue=False, show_progress="hidden")
     ui.export.click(handlers.export, [ui.state, ui.export_posed],
-                    [ui.files, ui.preview, ui.info], api_name="export", **heavy)
+                    [ui.files, ui.preview, ui.info], api_name="export", **heavy(2))
     ui.params.upload(handlers.load_params, [ui.state, ui.params],
-                     shown + layout + [ui.picker], api_name="load_params", **heavy)
+                     shown + layout + [ui.picker], api_name="load_params", **heavy(2))

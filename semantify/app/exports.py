@@ -1,5 +1,5 @@
-"""Downloads of the shape on show (OBJ with UVs, PLY, GLB with its material, params JSON) and
-"Load params"."""
+"""Downloads of the shape on show (OBJ with UVs, PLY, GLB with its material, and for models
+with a skeleton a rigged GLB whose sliders are shape keys; params JSON) and "Load params"."""
 
 from __future__ import annotations
 
@@ -8,22 +8,27 @@ from pathlib import Path
 from semantify.app import scratch
 from semantify.app.runtime import Runtime
 from semantify.app.session import Session
-from semantify.export import export_mesh
 
 
 def export_files(session: Session, runtime: Runtime, params: dict,
-                 vertices=None) -> list[Path]:
-    """shape.obj, shape.ply, shape.glb and params.json in the session's scratch folder, of
-    ``vertices`` (default: the rest-pose shape); the GLB carries the session's skin or clay."""
-    from semantify.appearance import material_for
-    from semantify.params import Params
+                 pose: str = "rest") -> list[Path]:
+    """shape.obj, shape.ply, shape.glb (in ``pose``, with the session's skin or clay),
+    shape-rigged.glb (for a model with a skeleton: at rest, joints in ``pose``, and the
+    sliders as shape keys unless the set refines measurements, whose keys take a refinement
+    each, seconds, beyond a click's budget: `semantify export --shape-keys` writes them) and
+    params.json in the session's scratch folder; a body's feet at y = 0."""
+    import torch
 
-    model = runtime.slider_set.model
+    from semantify.export import export_shape
+    from semantify.params import Params
+    from semantify.sliders import Shape
+
     folder = scratch.session_folder(session.token)
-    faces = model.faces.cpu().numpy()
-    vertices = session.vertices if vertices is None else vertices
-    material = material_for(model, session.appearance)
-    paths = [export_mesh(folder / "shape.obj", vertices, faces, model.uv_map),
-             export_mesh(folder / "shape.ply", vertices, faces),
-             export_mesh(folder / "shape.glb", vertices, faces, model.uv_map, material)]
+    shape = Shape(runtime.slider_set, session.values,
+                  torch.tensor(session.coefficients, dtype=torch.float32), session.vertices)
+    paths = [export_shape(shape, folder / f"shape{suffix}", pose, session.appearance).path
+             for suffix in (".obj", ".ply", ".glb")]
+    if runtime.slider_set.model.skeleton is not None:
+        paths.append(export_shape(shape, folder / "shape-rigged.glb", pose, session.appearance,
+                                  rig=True, shape_keys=not runtime.slider_set.refines).path)
     return paths + [Params.from_dict(params).write(folder / "params.json")]

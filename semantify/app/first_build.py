@@ -15,6 +15,7 @@ import os
 import threading
 from pathlib import Path
 
+from semantify import limits
 from semantify.app.config import AppConfig
 from semantify.app.text import shown
 from semantify.errors import SemantifyError
@@ -42,6 +43,7 @@ class FirstBuilds:
         self._lock = threading.Lock()
         self._queue = None
         self._settings: dict = {}
+        self._by_address: dict[str, Path] = {}  # the last custom build each address queued
 
     @property
     def queue(self):
@@ -67,9 +69,11 @@ class FirstBuilds:
                 quick=self.config.build_quick)
         return self._settings[model_id]
 
-    def has_word_set(self, model_id: str, token: str) -> bool:
+    def has_word_set(self, model_id: str, token: str, everyone: bool = False) -> bool:
+        """Whether session ``token`` sees a word set of ``model_id`` (``everyone``: counting
+        sets built in other sessions, as a private server lists them)."""
         return any(not e.is_raw and e.model_ref.id == model_id and e.words
-                   for e in self.catalog.visible(token))
+                   for e in self.catalog.visible(token, everyone))
 
     def offer(self, model_id: str) -> str:
         """The button's label: what a click does and costs."""
@@ -101,20 +105,38 @@ class FirstBuilds:
             if not checkpoint.strip():
                 raise SemantifyError("give the path of a CLIP checkpoint (an open_clip weights "
                                      "file or folder) in the checkpoint box.")
+        if self.config.public and samples is not None:  # a stranger's build costs at most
+            samples = min(samples, recipes[0].samples)  # what the recipe's own build does
         settings = BuildSettings.resolve(recipes[0], clip=clip, clip_checkpoint=checkpoint,
                                          samples=samples, quick=quick)
         if checkpoint is not None:
             settings.clip.checkpoint_sha256()  # a missing file: one line now, not in the queue
         return settings
 
-    def submit_custom(self, settings, owner: str):
-        """Queue ``settings`` (a custom build, listed for session ``owner`` only; a build with
-        the recipe's own settings is the shared first build); its JobState."""
-        from semantify.app.catalog import OWNER_FILE
+    def submit_custom(self, settings, owner: str, address: str = ""):
+        """Queue ``settings`` (a custom build, listed for the sessions that asked for it; a
+        build with the recipe's own settings is the shared first build) for session ``owner``
+        at network ``address``; its JobState. The server queues at most MAX_QUEUED_BUILDS (an
+        identical build joins the one queued) and, in public mode, one per address at a
+        time."""
+        from semantify.app.catalog import add_owner
 
+        out = settings.default_out().resolve()
+        with self._lock:
+            mine = self._by_address.get(address)
+        if self.config.public and mine is not None and mine != out and \
+                self.queue.state(mine).state in ("queued", "running"):
+            raise SemantifyError("your earlier build is still queued or running (one at a time "
+                                 "per visitor on this public server); wait for it to finish.")
+        if out not in self.queue.pending() and len(self.queue.pending()) >= \
+                limits.MAX_QUEUED_BUILDS:
+            raise SemantifyError(f"{limits.MAX_QUEUED_BUILDS} builds are already queued on this "
+                                 "server; try again when one has finished.")
         state = self.queue.submit(settings)
+        with self._lock:
+            self._by_address[address] = out
         if not settings.is_recipe_default():
-            (settings.default_out() / OWNER_FILE).write_text(owner)
+            add_owner(settings.default_out(), owner)  # everyone who asked for it sees it
         return state
 
     # -- jobs ----------------------------------------------------------------------------
@@ -174,26 +196,36 @@ def _cached(clip) -> bool:
     return bool(hub) and _hf_cached(hub.rstrip("/"), hub) is not None
 
 
-def status_text(state) -> str:
+# What a visitor can do when a build fails: nothing on the page changes its outcome (the fix
+# the build printed is for the server's command line, and goes to the server log).
+FIRST_BUILD_REMEDY = ("Building again would fail the same way until the server's operator "
+                      "fixes this (the server log says how); meanwhile the other entries of "
+                      "the list above work.")
+CUSTOM_BUILD_REMEDY = ("Change the options above and build again, or ask the server's "
+                       "operator (the server log says more).")
+
+
+def status_text(state, remedy: str = FIRST_BUILD_REMEDY) -> str:
     """One line (markdown) for a JobState: place in the queue, stage and time left, or the
-    outcome."""
+    outcome; a failure says what went wrong (without the command-line fix) and ``remedy``."""
     if state is None:
         return ""
     title = shown(state.title)
     if state.state == "queued":
         ahead = state.position - 1
-        return (f"⏳ **{title}**: queued, {ahead} build{'s' if ahead != 1 else ''} ahead "
+        return (f"**Queued** — {title}: {ahead} build{'s' if ahead != 1 else ''} ahead "
                 f"(place {state.position}).")
     if state.state == "running":
         progress = state.progress
         if progress is None:
-            return f"⚙️ **{title}**: starting…"
+            return f"**Building** — {title}: starting…"
         left = "" if progress.build_left is None else \
             f", about {math.ceil(progress.build_left / 60)} min left"
         stage = "download" if progress.index == 0 else \
             f"stage {progress.index}/{progress.count} {progress.stage}"
-        return (f"⚙️ **{title}**: {stage}, {progress.done:.0%} — {shown(progress.detail)}"
-                f"{left}.")
+        return (f"**Building** — {title}: {stage}, {progress.done:.0%} — "
+                f"{shown(progress.detail)}{left}.")
     if state.state == "finished":
-        return f"✅ **{title}**: ready — pick it in the list above."
-    return f"❌ **{title}**: {shown(state.error or 'failed')} (click again to resume)."
+        return f"**Ready** — {title}: pick it in the list above."
+    problem = str(state.error or "the build stopped").partition("; ")[0].rstrip(".")
+    return f"**Failed** — {title}: {shown(problem)}. {remedy}"

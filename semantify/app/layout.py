@@ -9,6 +9,7 @@ import gradio as gr
 
 from semantify.app.runtime import EXTRA_SLOTS, MAIN_SLOTS
 from semantify.app.session import Session
+from semantify.app.slider_labels import ALL_REGIONS
 from semantify.app.viewport import FrameService, orbit_view
 from semantify.inference import METHODS
 
@@ -40,6 +41,9 @@ class Ui:
     offer: gr.Button
     offer_status: gr.Markdown
     poll: gr.Timer
+    filters: gr.Row
+    slider_group: gr.Dropdown
+    slider_filter: gr.Textbox
     sliders: list[gr.Slider]
     extras: gr.Accordion
     viewer: gr.HTML
@@ -72,7 +76,7 @@ class Ui:
     build_model: gr.Dropdown
     build_clip: gr.Radio
     build_checkpoint: gr.Textbox
-    build_samples: gr.Number
+    build_samples: gr.Textbox
     build_quick: gr.Checkbox
     build: gr.Button
     build_log: gr.Markdown
@@ -84,6 +88,7 @@ class Ui:
     api_index: gr.Number
     api_value: gr.Number
     api_move: gr.Button
+    free: gr.Dropdown  # a set slider back to free (sets with a body model)
 
 
 def _slider(slot: int) -> gr.Slider:
@@ -91,118 +96,140 @@ def _slider(slot: int) -> gr.Slider:
                      elem_id=f"slider-{slot}", interactive=True)
 
 
-def build_ui(models: list[tuple[str, str]], min_samples: int, frames: FrameService) -> Ui:
-    """Lay out the page (inside a ``gr.Blocks`` context); ``models`` are (label, id) pairs;
-    the viewer draws ``frames``. The viewer is the page's centre, sliders on its left, the
-    measurements on its right, the rarer tools in compact tabs below."""
+def build_ui(title: str, models: list[tuple[str, str]], min_samples: int,
+             frames: FrameService, public: bool = False) -> Ui:
+    """Lay out the page (inside a ``gr.Blocks`` context) under ``title``; ``models`` are
+    (label, id) pairs; the viewer draws ``frames``; ``public``: strangers visit (each sees
+    their own builds).
+
+    Wide screens: sliders | the viewer (it stays in view while the page scrolls) | the
+    measurements above the rarer tools in compact tabs. Phones: one column, the viewer first
+    and kept at the top (``static/page.css``)."""
+    gr.HTML(f"<style>{(STATIC / 'page.css').read_text()}</style>", padding=False,
+            elem_id="page-style", container=False)
     state = gr.State(Session())
-    with gr.Row():
-        picker = gr.Dropdown(label="Model and sliders", choices=[], interactive=True,
-                             allow_custom_value=False, elem_id="picker", scale=4)
-        everyone = gr.Checkbox(label="Show sets built in other sessions", value=False,
-                               scale=1)
-    with gr.Accordion("Load a slider set from the Hugging Face Hub", open=False):
-        with gr.Row():
-            hub_name = gr.Textbox(placeholder="hf://OWNER/NAME or hf://OWNER/NAME@REVISION",
-                                  show_label=False, scale=4, max_length=200)
-            hub_load = gr.Button("Load", scale=1, size="sm")
-    info = gr.Markdown(elem_id="info")
-    # The first build: shown above the sliders and the viewer, never over them.
-    with gr.Row(visible=False, elem_id="first-build", equal_height=True) as offer_row:
+    with gr.Row(elem_id="top-row"):
+        gr.Markdown(f"## {title}", elem_id="title")
+        with gr.Column(scale=3, min_width=280):
+            picker = gr.Dropdown(label="Model and sliders", choices=[], interactive=True,
+                                 allow_custom_value=False, elem_id="picker",
+                                 show_label=False, container=False)
+            everyone = gr.Checkbox(label="Show sets built in other sessions", value=False,
+                                   visible=public, elem_id="everyone", container=False)
+        info = gr.Markdown(elem_id="info")  # a fixed box: notices never move the page
+    # The first build: one line above the sliders and the viewer, never over them.
+    with gr.Row(visible=False, elem_id="first-build") as offer_row:
         offer_note = gr.Markdown(elem_id="first-build-note")
-        offer = gr.Button("Build word sliders", variant="primary", elem_id="first-build-button")
+        offer = gr.Button("Build word sliders", variant="primary", size="sm",
+                          elem_id="first-build-button")
         offer_status = gr.Markdown(elem_id="first-build-status")
     poll = gr.Timer(2.0)
-    with gr.Row():
+    with gr.Row(elem_id="main-row"):
         with gr.Column(scale=2, min_width=260, elem_id="sliders"):
+            with gr.Row(elem_id="slider-filters", visible=False) as filters:
+                slider_group = gr.Dropdown(label="Region", choices=[ALL_REGIONS],
+                                           value=ALL_REGIONS, elem_id="slider-group",
+                                           min_width=120)
+                slider_filter = gr.Textbox(label="Filter", placeholder="e.g. smile",
+                                           max_length=60, elem_id="slider-filter",
+                                           min_width=120)
             sliders = [_slider(i) for i in range(MAIN_SLOTS)]
             with gr.Accordion("More sliders", open=False, visible=False) as extras:
                 sliders += [_slider(MAIN_SLOTS + i) for i in range(EXTRA_SLOTS)]
+            free = gr.Dropdown(label="↺ Back to free: the slider follows the body again",
+                               choices=[], value=None, visible=False, elem_id="free-slider")
             with gr.Row():
-                reset = gr.Button("Reset", size="sm")
-                randomise = gr.Button("Random", size="sm")
-            with gr.Row():
-                ramp_slider = gr.Dropdown(label="Animate slider", choices=[], scale=2)
-                ramp = gr.Button("Animate (GIF)", size="sm", scale=1)
+                reset = gr.Button("Reset", size="sm", min_width=80)
+                randomise = gr.Button("Random", size="sm", min_width=80)
+            with gr.Row(elem_id="ramp-row"):
+                ramp_slider = gr.Dropdown(label="Animate slider", choices=[], min_width=140)
+                ramp = gr.Button("Animate (GIF)", size="sm", min_width=100)
             ramp_view = gr.Image(label="Ramp low -> high -> low", type="filepath",
                                  interactive=False, visible=False)
-        with gr.Column(scale=4, min_width=420):
+        with gr.Column(scale=4, min_width=300, elem_id="view-column"):
             viewer = orbit_view(frames, elem_id="render", sliders="#sliders")
-            with gr.Row(equal_height=True):
-                pose = gr.Dropdown(label="Pose", choices=["rest"], value="rest", scale=2,
-                                   elem_id="pose")
-                appearance = gr.Radio(["skin", "clay"], value="skin", label="Look", scale=2,
-                                      elem_id="appearance")
+            with gr.Row(elem_id="look-row"):
+                pose = gr.Dropdown(label="Pose", choices=["rest"], value="rest",
+                                   elem_id="pose", min_width=140)
+                appearance = gr.Radio(["skin", "clay"], value="skin", label="Look",
+                                      elem_id="appearance", min_width=120)
                 heatmap = gr.Checkbox(label="Heatmap of the last change", value=False,
-                                      scale=2, elem_id="heatmap")
+                                      elem_id="heatmap", min_width=120)
             heat_key = gr.HTML("", elem_id="heat-key", padding=False)
-            with gr.Row():
-                turntable = gr.Button("Turntable (MP4)", size="sm", elem_id="turntable")
-                show_record = gr.Checkbox(label="Show raw coefficients", value=False)
+            with gr.Row(elem_id="view-tools"):
+                turntable = gr.Button("Turntable (MP4)", size="sm", elem_id="turntable",
+                                      min_width=120)
+                show_record = gr.Checkbox(label="Show raw coefficients", value=False,
+                                          min_width=120)
             turntable_file = gr.File(label="Turntable", visible=False, interactive=False)
-        with gr.Column(scale=3, min_width=300):
+        with gr.Column(scale=3, min_width=300, elem_id="side-column"):
             measures = gr.Dataframe(headers=["measurement", "value", "unit", "target"],
                                     label="Measurements (in the rest pose)", interactive=False,
                                     elem_id="measures", wrap=True,
-                                    column_widths=["30%", "17%", "11%", "42%"])
+                                    column_widths=["30%", "17%", "13%", "40%"])
             record = gr.JSON(label="Sliders and coefficients", visible=False)
-    with gr.Tab("Photo to shape"):
-        photo_note = gr.Markdown()
-        with gr.Row():
-            uploads = gr.File(label="Photos (one or more; a new upload replaces them)",
-                              file_count="multiple", type="filepath", elem_id="uploads",
-                              file_types=["image"])
-            gallery = gr.Gallery(label="Photos used", height=200, columns=4)
-        with gr.Row():
-            crop = gr.HTML("", html_template=CROP_HTML, css_template=CROP_CSS,
-                           js_on_load=(STATIC / "crop.js").read_text(), elem_id="crop",
-                           label="Drag on the first photo to crop it")
-            with gr.Column():
+            with gr.Tab("Photo to shape"):
+                photo_note = gr.Markdown()
+                uploads = gr.File(label="Photos (one or more; a new upload replaces them)",
+                                  file_count="multiple", type="filepath", elem_id="uploads",
+                                  file_types=["image"], height=120)
+                gallery = gr.Gallery(label="Photos used", height=140, columns=4)
+                crop = gr.HTML("", html_template=CROP_HTML, css_template=CROP_CSS,
+                               js_on_load=(STATIC / "crop.js").read_text(), elem_id="crop",
+                               label="Drag on the first photo to crop it")
                 fit_crop = gr.Button("Fit to the cropped photo", elem_id="fit-crop")
                 clip_view = gr.Image(label="What CLIP sees", type="numpy", format="jpeg",
                                      interactive=False, height=224, elem_id="clip-view")
-    with gr.Tab("Words"):
-        words_note = gr.Markdown()
-        words = gr.Textbox(label="New descriptor words (comma separated, at most 8)",
-                           placeholder="curvy, lanky, broad-shouldered")
-        add_words = gr.Button("Add sliders for these words")
-        prompt = gr.Textbox(label="Describe a shape",
-                            placeholder="a tall, heavy-set man with long legs")
-        method = gr.Radio(list(METHODS), value=METHODS[0], label="Method (retrieval: the "
-                          "closest dataset samples; mapper: the text scored like a photo)")
-        prompt_go = gr.Button("Shape from text")
-    with gr.Tab("Build sliders"):
-        gr.Markdown("Build a word slider set from a model's recipe (generate, select words, "
-                    "train, evaluate), in the server's build queue; it appears in the list "
-                    "above when done.")
-        build_model = gr.Dropdown(label="Model", choices=models,
-                                  value=models[0][1] if models else None)
-        build_clip = gr.Radio(list(CLIP_CHOICES), value=CLIP_CHOICES[0], label="CLIP")
-        build_checkpoint = gr.Textbox(label="CLIP checkpoint path (for a local checkpoint)",
-                                      max_length=1000)
-        with gr.Row():
-            build_samples = gr.Number(value=None, precision=0, minimum=min_samples,
-                                      maximum=100000, label="Samples (empty: the recipe's)")
-            build_quick = gr.Checkbox(label="Quick (fewer samples and epochs)", value=False)
-        build = gr.Button("Build sliders")
-        build_log = gr.Markdown(elem_id="build-log")
-    with gr.Tab("Export"):
-        with gr.Row():
-            export = gr.Button("Export OBJ, PLY, GLB and params")
-            export_posed = gr.Checkbox(label="Export the posed mesh (rest pose otherwise)",
-                                       value=False)
-        files = gr.File(label="Downloads", file_count="multiple", interactive=False)
-        preview = gr.Model3D(label="GLB preview")
-        params = gr.File(label="Load params (params.json)", file_types=[".json"],
-                         type="filepath")
+            with gr.Tab("Words"):
+                words_note = gr.Markdown()
+                words = gr.Textbox(label="New descriptor words (comma separated, at most 8)",
+                                   placeholder="curvy, lanky, broad-shouldered")
+                add_words = gr.Button("Add sliders for these words")
+                prompt = gr.Textbox(label="Describe a shape",
+                                    placeholder="a tall, heavy-set man with long legs")
+                method = gr.Radio(list(METHODS), value=METHODS[0], label="Method (retrieval: "
+                                  "the closest dataset samples; mapper: the text scored like "
+                                  "a photo)")
+                prompt_go = gr.Button("Shape from text")
+            with gr.Tab("Build sliders"):
+                gr.Markdown("Build a word slider set from a model's recipe (generate, select "
+                            "words, train, evaluate), in the server's build queue; it appears "
+                            "in the list above when done.")
+                build_model = gr.Dropdown(label="Model", choices=models,
+                                          value=models[0][1] if models else None)
+                build_clip = gr.Radio(list(CLIP_CHOICES), value=CLIP_CHOICES[0], label="CLIP")
+                build_checkpoint = gr.Textbox(label="CLIP checkpoint path (for a local "
+                                              "checkpoint)", max_length=1000)
+                # Text, not a number box: an empty number box sends 0, refused as too few.
+                build_samples = gr.Textbox(label="Samples (empty: the recipe's)",
+                                           placeholder=f"the recipe's (at least {min_samples})",
+                                           max_length=12, elem_id="build-samples")
+                build_quick = gr.Checkbox(label="Quick (fewer samples and epochs)", value=False)
+                build = gr.Button("Build sliders", elem_id="build")
+                build_log = gr.Markdown(elem_id="build-log")
+            with gr.Tab("Export"):
+                export = gr.Button("Export OBJ, PLY, GLB, rigged GLB and params")
+                export_posed = gr.Checkbox(label="Export the posed mesh (rest pose "
+                                           "otherwise)", value=False)
+                files = gr.File(label="Downloads", file_count="multiple", interactive=False)
+                preview = gr.Model3D(label="GLB preview")
+                params = gr.File(label="Load params (params.json)", file_types=[".json"],
+                                 type="filepath")
+            with gr.Tab("Hub"):
+                hub_name = gr.Textbox(label="Load a slider set from the Hugging Face Hub",
+                                      placeholder="hf://OWNER/NAME[@REVISION] or "
+                                      "https://huggingface.co/OWNER/NAME", max_length=200,
+                                      elem_id="hub-name")
+                hub_load = gr.Button("Load", size="sm", elem_id="hub-load")
     with gr.Row(visible=False):
         api_index = gr.Number(precision=0)
         api_value = gr.Number()
         api_move = gr.Button()
     return Ui(state, picker, everyone, hub_name, hub_load, info, offer_row, offer_note, offer,
-              offer_status, poll, sliders, extras, viewer, pose, appearance, heatmap, heat_key,
-              turntable, turntable_file, show_record, measures, record, reset, randomise,
-              ramp_slider, ramp, ramp_view, photo_note, uploads, gallery, crop, fit_crop,
-              clip_view, words_note, words, add_words, prompt, method, prompt_go, build_model,
-              build_clip, build_checkpoint, build_samples, build_quick, build, build_log,
-              export, export_posed, files, preview, params, api_index, api_value, api_move)
+              offer_status, poll, filters, slider_group, slider_filter, sliders, extras,
+              viewer, pose, appearance, heatmap, heat_key, turntable, turntable_file,
+              show_record, measures, record, reset, randomise, ramp_slider, ramp, ramp_view,
+              photo_note, uploads, gallery, crop, fit_crop, clip_view, words_note, words,
+              add_words, prompt, method, prompt_go, build_model, build_clip, build_checkpoint,
+              build_samples, build_quick, build, build_log, export, export_posed, files,
+              preview, params, api_index, api_value, api_move, free)

@@ -20,6 +20,7 @@ import torch
 from semantify import limits
 from semantify.measurements.registry import MEASUREMENTS
 from semantify.app.catalog import Entry
+from semantify.app.slider_labels import SliderLabel, labelled, matches, regions
 
 RENDER_SIZE = 512
 MAIN_SLOTS = 24  # sliders always shown
@@ -48,6 +49,17 @@ class Panel:
 
     order: tuple[int, ...]
     n_main: int
+    labels: tuple[SliderLabel, ...] = ()  # per slider index: what the page shows
+
+    @property
+    def regions(self) -> list[str]:
+        """The regions the sliders fall in, in page order (none for a set of words)."""
+        return list(dict.fromkeys(r for r in (self.labels[i].region for i in self.order) if r))
+
+    def shown(self, region: str, text: str) -> dict[int, bool]:
+        """{slot: visible} of the page's sliders for a ``region`` choice and filter ``text``."""
+        return {slot: matches(self.labels[index], region, text)
+                for index, slot in self.slots.items()}
 
     @functools.cached_property
     def slots(self) -> dict[int, int]:
@@ -83,13 +95,19 @@ class Panel:
 
 
 def panel_of(slider_set) -> Panel:
-    """A raw set shows its model's featured coefficients first; a trained set its sliders."""
+    """A raw set shows its model's featured coefficients first, then the others grouped by
+    region with readable labels (``Chin: cleft``); a trained set its sliders as they are."""
     count = len(slider_set.sliders)
     if not slider_set.is_raw:
-        return Panel(tuple(range(count)), min(count, MAIN_SLOTS))
+        return Panel(tuple(range(count)), min(count, MAIN_SLOTS),
+                     tuple(SliderLabel("", s.label) for s in slider_set.sliders))
+    labels = tuple(labelled(s.name) for s in slider_set.sliders)
     featured = slider_set.model.featured_indices
-    order = featured + [i for i in range(count) if i not in featured]
-    return Panel(tuple(order), min(len(featured), MAIN_SLOTS))
+    others = [i for i in range(count) if i not in featured]
+    place = {region: rank for rank, region in enumerate(regions(s.name for s in
+                                                                slider_set.sliders))}
+    others.sort(key=lambda i: place.get(labels[i].region, -1))  # stable: model order inside
+    return Panel(tuple(featured + others), min(len(featured) or count, MAIN_SLOTS), labels)
 
 
 @functools.lru_cache(maxsize=8)
@@ -97,6 +115,18 @@ def renderer_for(model_ref):
     from semantify.rendering import interactive_renderer
 
     return interactive_renderer(model_ref.load(), size=RENDER_SIZE)
+
+
+def receipt_lines(slider_set, folder) -> dict[str, str]:
+    """{word slider: the line the page shows under it}: its receipt (what it does in cm and
+    kg), or, for a set evaluated before receipts existed, how to get one."""
+    from semantify.receipts import NO_RECEIPTS, read_receipts
+
+    if slider_set.is_raw or not slider_set.word_names:
+        return {}
+    receipts = read_receipts(folder) or {}
+    return {name: receipts[name].line() if name in receipts else NO_RECEIPTS
+            for name in slider_set.word_names}
 
 
 class Runtime:
@@ -111,6 +141,7 @@ class Runtime:
         if entry.name.startswith("hf://"):  # checked and named when it was listed
             self.slider_set.as_hub_set(entry.name)
         self.panel = panel_of(self.slider_set)
+        self.receipts = receipt_lines(self.slider_set, entry.folder)
         self._recent: dict[tuple, concurrent.futures.Future] = {}
         self._recent_lock = threading.Lock()
 
@@ -118,12 +149,14 @@ class Runtime:
     def renderer(self):
         return renderer_for(self.entry.model_ref)
 
-    def shape(self, values, notes=()):
+    def shape(self, values, notes=(), set_names=None):
         """The shape of page values (K,), rounded as the page shows them and clamped once, in
-        ``SliderSet.values``; refinement keeps to the per-request budget. A slider release asks
+        ``SliderSet.values``; refinement keeps to the per-request budget. ``set_names``: the
+        sliders set (None: all; the others follow the body). A slider release asks
         for the same shape twice at once (the viewer's refined frame, then the settle event):
         the second waits for the first's result instead of refining again."""
-        key = (tuple(self.rounded(values)), tuple(notes))
+        set_names = None if set_names is None else tuple(set_names)
+        key = (tuple(self.rounded(values)), tuple(notes), set_names)
         with self._recent_lock:
             job = self._recent.get(key)
             mine = job is None
@@ -135,7 +168,8 @@ class Runtime:
             try:
                 clamped, moved = self.slider_set.values(list(key[0]))
                 deadline = time.monotonic() + limits.SHAPE_SECONDS
-                job.set_result(self.slider_set.shape_of(clamped[0], moved, notes, deadline))
+                job.set_result(self.slider_set.shape_of(clamped[0], moved, notes, deadline,
+                                                        set_names))
             except BaseException as error:  # every waiter gets it; the next ask tries again
                 job.set_exception(error)
                 with self._recent_lock:
@@ -158,25 +192,53 @@ class Runtime:
 
         return self.slider_set.anthropometer or HeadMeter.for_model(self.slider_set.model)
 
-    def table(self, vertices: np.ndarray, values=None) -> list[list]:
+    def table(self, vertices: np.ndarray, values=None, set_names=None) -> list[list]:
         """Rows [measurement, value, unit, target] of the rest-pose shape: a body's
         measurements, a head's (Anny faces), or none. On a set with measurement sliders the
         target says what moved: the value a slider asks for (with the range people with the
         other measurements have), or the value metric refinement holds an unasked length near
-        (``values``: the slider values on show)."""
+        (``values``: the slider values on show). On a set with a body model each slider's row
+        says whether it is set or free (``set_names``: the set ones; None: all), and a set
+        value the body misses is marked MISSED."""
         meter = self.meter
         if meter is None:
             return []
-        targets = self._targets(values) if values is not None else {}
+        rows = meter.measure_table(torch.as_tensor(vertices))
         by_label = {m.label: m.name for m in MEASUREMENTS.values()}
+        if values is None:
+            targets = {}
+        elif self.slider_set.body_model is not None:
+            measured = {by_label.get(label): float(value) for label, value, _ in rows}
+            targets = self._person_targets(values, set_names, measured)
+        else:
+            targets = self._targets(values)
         return [[label, round(float(value), 1), unit, targets.get(by_label.get(label), "")]
-                for label, value, unit in meter.measure_table(torch.as_tensor(vertices))]
+                for label, value, unit in rows]
+
+    def _person_targets(self, values, set_names, measured: dict[str, float]) -> dict[str, str]:
+        from semantify.coupling import MET
+
+        slider_set = self.slider_set
+        set_names = tuple(slider_set.names if set_names is None else set_names)
+        bands = slider_set.person_fit.bands(torch.as_tensor(list(values), dtype=torch.float64),
+                                            set_names)
+        targets = {}
+        for slider, value, (low, high) in zip(slider_set.sliders, values, bands):
+            if slider.measurement is None:
+                continue
+            if slider.name not in set_names:
+                targets[slider.name] = "free: the body's own"
+                continue
+            missed = abs(measured.get(slider.name, value) - float(value)) > MET[slider.unit]
+            targets[slider.name] = (f"{'⚠ MISSED, ' if missed else 'set: '}asked "
+                                    f"{float(value):.1f} (people: {low:.0f}-{high:.0f})")
+        return targets
 
     def _targets(self, values) -> dict[str, str]:
         slider_set = self.slider_set
         if slider_set.is_raw or not slider_set.metric_names:
             return {}
-        bands = dict(zip(slider_set.names, slider_set.ranges(list(values))))
+        bands = slider_set.ranges(list(values))
         coupled = set(slider_set.coupling.names) if slider_set.coupling else set()
         asked = {name: f"asked {float(value):.1f}" + (
             f" (people: {bands[name][0]:.0f}-{bands[name][1]:.0f})" if name in coupled else "")

@@ -35,12 +35,18 @@ def for_visitors(message: str) -> str:
     return str(message)
 
 
+# HTML's and Markdown's own syntax, written as character references: shown as itself, never
+# as markup, a link, an image (which the browser would fetch), emphasis or a table.
+_MARKDOWN = str.maketrans({c: f"&#{ord(c)};" for c in "\\`*_[]!|~"})
+
+
 def shown(text: str) -> str:
-    """One line of text safe to put on the page: no server paths, HTML escaped, bounded."""
+    """One line of text safe to put on the page (Markdown or HTML): no server paths, HTML
+    and Markdown escaped, bounded."""
     text = " ".join(without_paths(str(text)).split())
     if len(text) > MAX_CHARS:
         text = text[: MAX_CHARS - 1] + "…"
-    return html.escape(text, quote=True)
+    return html.escape(text, quote=True).translate(_MARKDOWN)
 
 
 def notices(lines: Iterable[str]) -> str:

@@ -19,26 +19,46 @@ from semantify.app.session import Session
 from semantify.app.viewport import FrameService, Scene
 
 
-def with_values(session: Session, runtime: Runtime, values, notes=()) -> tuple[Session, object]:
-    """A copy of ``session`` showing the shape of page ``values`` (K,), and that shape."""
-    shape = runtime.shape(values, notes)
+def with_values(session: Session, runtime: Runtime, values, notes=(),
+                set_names=None) -> tuple[Session, object]:
+    """A copy of ``session`` showing the shape of page ``values`` (K,), and that shape.
+    ``set_names``: the sliders set (None: every slider); on a set with a body model the
+    others are free, and the session takes the body's own values for them."""
+    shape = runtime.shape(values, notes, set_names)
     moved = heatmap.displacement(session.vertices, shape.vertices)
     return dataclasses.replace(
         session, values=shape.values, coefficients=tuple(shape.coefficients.tolist()),
-        vertices=shape.vertices, displacement=moved), shape
+        vertices=shape.vertices, displacement=moved,
+        set_names=None if set_names is None else tuple(set_names)), shape
+
+
+def set_after(session: Session, runtime: Runtime, values) -> tuple[str, ...] | None:
+    """The sliders set once page ``values`` (K,) replace the session's: those set before
+    and those whose value the page changed (a free slider moved becomes set); None (all set)
+    on a set without a body model."""
+    slider_set = runtime.slider_set
+    if slider_set.body_model is None:
+        return None
+    # a page snaps a free slider's value to its step grid: only a move of a step or more sets it
+    moved = {s.name for s, old, new in zip(slider_set.sliders, session.values, values)
+             if abs(float(new) - float(old)) > 0.6 * s.step}
+    kept = set(session.set_names or ()) | moved
+    return tuple(name for name in slider_set.names if name in kept)
 
 
 def opened(session: Session, runtime: Runtime, values=None) -> Session:
     """``session`` switched to ``runtime``'s entry, at its defaults (or at ``values``), in a
     pose the model has."""
-    from semantify.poses import pose_names
+    from semantify.poses import offered_poses
 
     slider_set = runtime.slider_set
     start = slider_set.defaults if values is None else values
-    pose = session.pose if session.pose in pose_names(slider_set.model) else "rest"
+    offered = [p.name for p in offered_poses(slider_set.model)]
+    pose = session.pose if session.pose in offered else "rest"
     fresh = dataclasses.replace(session, entry=runtime.entry.id, vertices=None,
                                 displacement=None, pose=pose)
-    fresh, _ = with_values(fresh, runtime, start)
+    free = values is None and slider_set.body_model is not None  # the most likely person
+    fresh, _ = with_values(fresh, runtime, start, set_names=() if free else None)
     return dataclasses.replace(fresh, displacement=np.zeros(len(fresh.vertices), np.float32))
 
 
@@ -77,12 +97,15 @@ def follow(session: Session, runtime: Runtime):
 
     def build(by_slot: dict[int, float], quick: bool) -> Scene:
         values = panel.placed(session.values, by_slot)
+        set_names = set_after(session, runtime, values)
         if quick:
-            coefficients = slider_set.coefficients(values, refine=False)[0]
+            asked = values if set_names is None else {
+                n: v for n, v in zip(slider_set.names, values) if n in set_names}
+            coefficients = slider_set.coefficients(asked, refine=False)[0]
             with torch.no_grad():
                 rest = slider_set.model(coefficients[None])[0].numpy()
         else:
-            shape = runtime.shape(values)
+            shape = runtime.shape(values, (), set_names)
             coefficients, rest = shape.coefficients, shape.vertices
         moved = heatmap.displacement(session.vertices, rest)
         built = scene(session, runtime, shown_vertices(session, runtime, coefficients, rest),
@@ -99,7 +122,7 @@ def frame(session: Session, runtime: Runtime, frames: FrameService) -> str | gr.
     session whose view was forgotten (the service keeps the most recent ones) gets a new one,
     at the default camera."""
     if frames.camera(session.view) is None:
-        session.view = frames.open()
+        session.view = frames.open(session.token, session.address)
     frames.show(session.view, scene(session, runtime, shown_vertices(session, runtime),
                                     session.displacement))
     frames.follow(session.view, follow(session, runtime))
@@ -125,4 +148,5 @@ def record(session: Session, runtime: Runtime) -> dict:
     names = slider_set.model.coefficient_names
     return Params(slider_set.model_ref, tuple(zip(names, session.coefficients)),
                   () if slider_set.is_raw else tuple(zip(slider_set.names, session.values)),
-                  None if slider_set.is_raw else slider_set.name, session.pose).to_dict()
+                  None if slider_set.is_raw else slider_set.name, session.pose,
+                  session.set_names).to_dict()

@@ -10,10 +10,12 @@ import argparse
 import importlib
 import sys
 
+from semantify import __version__
 from semantify.errors import SemantifyError
 
 COMMANDS = ("models", "recipes", "build", "render", "generate", "score", "select", "train",
-            "shape", "fit", "text", "words", "evaluate", "measure", "app", "push")
+            "info", "shape", "export", "fit", "text", "words", "evaluate", "measure", "app",
+            "push")
 
 
 def _summary(module) -> str:
@@ -27,6 +29,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     chosen = next((a for a in argv if not a.startswith("-")), None)
     parser = argparse.ArgumentParser(
         prog="semantify", description="Control 3D morphable models with words.")
+    parser.add_argument("--version", action="version", version=f"semantify {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         try:

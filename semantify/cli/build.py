@@ -7,6 +7,8 @@ import sys
 import time
 from pathlib import Path
 
+from semantify.cli.generate import ACCELERATORS, check_accelerator
+
 
 def add(subparsers) -> None:
     p = subparsers.add_parser(
@@ -24,7 +26,8 @@ def add(subparsers) -> None:
                         "$SEMANTIFY_CACHE_DIR/sliders, where the app finds it)")
     p.add_argument("--clip", default=None,
                    help="CLIP NAME/TAG instead of the recipe's; NAME/random or tiny-random time "
-                        "the pipeline with random weights (NOT semantic)")
+                        "the pipeline with random weights (NOT semantic); geometry is the "
+                        "ground-truth TEST encoder (not CLIP: words measure the silhouette)")
     p.add_argument("--clip-checkpoint", default=None,
                    help="local open_clip weights file or folder (works offline)")
     p.add_argument("--int8", action=argparse.BooleanOptionalAction, default=None,
@@ -34,7 +37,8 @@ def add(subparsers) -> None:
     p.add_argument("--quick", action="store_true",
                    help="the recipe's quick settings: fewer samples, shorter training")
     p.add_argument("--devices", type=int, default=1, help="GPUs, or CPU processes, to generate")
-    p.add_argument("--accelerator", default="auto", help="auto, cpu or gpu (generation)")
+    p.add_argument("--accelerator", default="auto", choices=ACCELERATORS,
+                   help="auto, cpu or gpu (generation)")
     p.add_argument("--workers", type=int, default=1,
                    help="render processes per device while generating (more help on a GPU)")
     p.set_defaults(run=run)
@@ -79,6 +83,7 @@ def run(args) -> int:
     for name in ("devices", "workers"):
         if getattr(args, name) < 1:
             raise SemantifyError(f"--{name} must be at least 1, got {getattr(args, name)}.")
+    check_accelerator(args.accelerator)
     if args.resume:
         from lightning_modules.build import read_record
 

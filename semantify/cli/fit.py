@@ -29,5 +29,6 @@ def run(args) -> int:
     slider_set = SliderSet.load(args.sliders)
     pose = check_pose(slider_set, args.pose)
     photos = [read_photo(path) for path in args.photos]
-    write_result(slider_set.fit_photos(photos, crops), out, params, pose, args.appearance)
+    write_result(slider_set.fit_photos(photos, crops), out, params, pose, args.appearance,
+                 as_json=args.json)
     return 0

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+ACCELERATORS = ("auto", "cpu", "gpu")
 
 
 def add(subparsers) -> None:
@@ -16,7 +19,8 @@ def add(subparsers) -> None:
     p.add_argument("--views", default="front,side", help="comma-separated views")
     p.add_argument("--clip", default=None,
                    help="NAME/TAG (default ViT-B-32/laion2b_s34b_b79k), tiny-random "
-                        "(NOT semantic, for tests), or none (measurements only, offline)")
+                        "(NOT semantic, for tests), geometry (ground-truth TEST encoder, not "
+                        "CLIP), or none (measurements only, offline)")
     p.add_argument("--clip-checkpoint", default=None, help="local open_clip weights file")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--prior", default=None,
@@ -27,7 +31,8 @@ def add(subparsers) -> None:
     p.add_argument("--devices", type=int, default=1, help="GPUs, or CPU processes, per node")
     p.add_argument("--num-nodes", type=int, default=1,
                    help="machines, each started by torchrun or srun (see docs/CLUSTER.md)")
-    p.add_argument("--accelerator", default="auto", help="auto, cpu or gpu")
+    p.add_argument("--accelerator", default="auto", choices=ACCELERATORS,
+                   help="auto (a GPU when there is one), cpu or gpu")
     p.add_argument("--size", type=int, default=224, help="render size (CLIP input)")
     p.add_argument("--thumbnails", type=int, nargs="?", const=64, default=0,
                    help="also store thumbnails of this size (default 64 px)")
@@ -58,6 +63,26 @@ def clip_dict(name: str | None, checkpoint: str | None) -> dict | None:
     return spec.to_dict()
 
 
+def check_accelerator(name: str) -> None:
+    """A one-line error for --accelerator gpu on a machine where torch sees no GPU."""
+    import torch
+
+    from semantify.errors import SemantifyError
+
+    if name == "gpu" and not torch.cuda.is_available():
+        raise SemantifyError("--accelerator gpu, but torch sees no GPU here (a CPU-only torch, "
+                             "or no CUDA device); use --accelerator cpu or auto.")
+
+
+def check_out(out: str) -> None:
+    """A one-line error when --out is a file: a dataset is a folder."""
+    from semantify.errors import SemantifyError
+
+    if Path(out).exists() and not Path(out).is_dir():
+        raise SemantifyError(f"--out {out} is a file; a dataset is a folder (new, empty, or one "
+                             "to resume).")
+
+
 def _check_views(views: tuple[str, ...]) -> None:
     from semantify.errors import SemantifyError
     from viewer.camera import parse_views
@@ -73,6 +98,8 @@ def run(args) -> int:
     from lightning_modules.cluster import check_launch
 
     check_launch(args.num_nodes, args.devices)  # before CLIP or the model are loaded
+    check_accelerator(args.accelerator)
+    check_out(args.out)
     from lightning_modules.generate import generate
     from semantify.generation import GenerationSpec
     from semantify.writer_lock import is_rank_zero

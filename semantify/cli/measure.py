@@ -7,6 +7,8 @@ model's vertex order, as ``semantify`` exports it. A params JSON holds ``"coeffi
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 
 from semantify.errors import SemantifyError
@@ -26,6 +28,9 @@ def add(subparsers) -> None:
     parser.add_argument("--model", default=None,
                         help=f"model id a mesh comes from (default {DEFAULT_MODEL}; params "
                              "name their own)")
+    parser.add_argument("--json", action="store_true",
+                        help="print {name: value} in cm and kg as one line of JSON (null "
+                             "where a girth cannot be taken)")
     parser.set_defaults(run=run)
 
 
@@ -43,12 +48,18 @@ def run(args) -> int:
         if args.model and args.model != model.id:
             raise SemantifyError(f"{source} is params of {model.id}, not {args.model}; drop "
                                  "--model (params name their model).")
-        with torch.no_grad():
+        with torch.no_grad():  # coefficients_for refuses values beyond a range, bad poses
             vertices = model(params.coefficients_for(model, str(source))[None])[0]
     else:
         vertices = _read_mesh(source)
         model = ModelRef(args.model or DEFAULT_MODEL).load()
     meter = Anthropometer.for_model(model)
+    if args.json:
+        measured = meter.measure(torch.as_tensor(vertices)[None])
+        values = {name: float(value[0]) for name, value in measured.items()}
+        print(json.dumps({name: round(value, 2) if math.isfinite(value) else None
+                          for name, value in values.items()}))
+        return 0
     for label, value, unit in meter.measure_table(vertices):
         print(f"{label:<16} {value:8.1f} {unit}")
     return 0

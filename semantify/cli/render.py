@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from semantify.errors import SemantifyError
+
 
 def add(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -17,11 +19,11 @@ def add(subparsers) -> None:
                             "the mean shape)")
     shape.add_argument("--random", metavar="SEED", type=int,
                        help="a random shape drawn from the model's sampler with this seed")
-    parser.add_argument("--pose", default="rest",
+    parser.add_argument("--pose", default=None,
                         help="a pose name (rest, a-pose, t-pose, standing-relaxed, walking, "
                              "sitting, arms-crossed, head-turned, ...; a wrong name lists the "
-                             "model's poses) or a pose .json file (default: rest, the pose "
-                             "measurements are taken in)")
+                             "model's poses) or a pose .json file (default: the --coeffs "
+                             "file's pose, else rest, the pose measurements are taken in)")
     parser.add_argument("--appearance", default="clay", choices=("skin", "clay"),
                         help="skin (textured where the model has a texture) or clay "
                              "(default: clay)")
@@ -58,15 +60,20 @@ def run(args) -> int:
         with viewer_errors():
             views = parse_views(args.views)
     check_appearance(args.appearance)
+    if args.random is not None and args.random < 0:
+        raise SemantifyError(f"--random {args.random}: a seed is a whole number 0 or more.")
     model = load_model(args.model)
-    pose = resolve_pose(model, args.pose)
+    pose = resolve_pose(model, args.pose or "rest")
     coefficients = model.default_coefficients()
     if args.random is not None:
         coefficients = model.sample([0], seed=args.random)[0]
     elif args.coeffs:
         from semantify.params import Params
 
-        coefficients = Params.read(args.coeffs).coefficients_for(model, args.coeffs)
+        params = Params.read(args.coeffs)
+        coefficients = params.coefficients_for(model, args.coeffs)  # checks its pose, too
+        if args.pose is None:
+            pose = params.check(model)
     if turntable:
         write_turntable(args.out, model, coefficients, pose, args.appearance, args.size,
                         args.frames, args.fps)

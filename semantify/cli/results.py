@@ -3,12 +3,16 @@ work, and writing the mesh and its params."""
 
 from __future__ import annotations
 
+import functools
+import json
+import math
 import os
 import sys
 from pathlib import Path
 
 from semantify.errors import SemantifyError
 from semantify.export import MESH_FORMATS
+from semantify.files import new_file_beside, write_failure
 
 
 
@@ -23,6 +27,10 @@ def add_outputs(parser) -> None:
                              "model's poses); measurements are always taken at rest")
     parser.add_argument("--appearance", choices=APPEARANCES, default="clay",
                         help="material a .glb carries (default clay)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the result as one line of JSON on stdout (files, "
+                             "sliders, measurements, notes; a line per row with --batch); the "
+                             "lines for people go to stderr")
 
 
 def writable_file(path: str, flag: str, suffixes: tuple[str, ...]) -> Path:
@@ -37,6 +45,11 @@ def writable_file(path: str, flag: str, suffixes: tuple[str, ...]) -> Path:
     if not (folder.is_dir() and os.access(folder, os.W_OK)):
         raise SemantifyError(f"{flag} {path!r}: {str(folder)!r} is not a writable folder; "
                              "choose a path in an existing, writable folder.")
+    try:  # a real try: permissions alone pass /proc for root
+        os.unlink(new_file_beside(target, ".probe"))
+    except OSError as error:
+        raise SemantifyError(f"{flag} {path!r}: cannot write there: "
+                             f"{write_failure(error)}.") from None
     return target
 
 
@@ -57,18 +70,57 @@ def check_pose(slider_set, pose: str | None):
 
 
 def write_result(shape, out: Path, params: Path | None, pose,
-                 appearance: str = "clay") -> None:
-    """Save ``shape``'s mesh in ``pose`` (and params), and tell what happened on
-    stdout/stderr."""
+                 appearance: str = "clay", rig: bool = False, shape_keys: bool = False,
+                 influences: int = 4, as_json: bool = False) -> None:
+    """Save ``shape``'s mesh in ``pose`` (and params; a .glb optionally rigged and with shape
+    keys), and tell what happened: notes on stderr, the result on stdout (``as_json``: only
+    :func:`result_record` as JSON there, the lines for people go to stderr)."""
+    from semantify.export import export_shape
+
+    say = functools.partial(print, file=sys.stderr) if as_json else print
+
     if shape.clamped:
         print(f"semantify: note: clamped into their ranges: {', '.join(shape.clamped)}.",
               file=sys.stderr)
     for note in shape.notes:
         print(f"semantify: {note}", file=sys.stderr)
-    shape.save(out, pose, appearance)
-    print(f"wrote {out} ({shape.vertices.shape[0]} vertices, {pose.name} pose)")
+    exported = export_shape(shape, out, pose, appearance, rig, shape_keys, influences)
+    say(f"wrote {out} ({shape.vertices.shape[0]} vertices, {pose.name} pose)")
+    if exported.rig is not None:
+        mean, largest = exported.rig.deviation_mm
+        say(f"rig: {len(exported.rig.names)} bones, {influences} a vertex, bind pose rest, "
+            f"joints in the {pose.name} pose (strays {mean:.2f} mm on average, "
+            f"{largest:.2f} mm at most, from semantify's)")
+    if exported.shape_keys is not None:
+        say(exported.shape_keys.summary())
     if params is not None:
         shape.params(None if pose.is_rest else pose.name).write(params)
-        print(f"wrote {params}")
+        say(f"wrote {params}")
     values = ", ".join(f"{n}={v:.4g}" for n, v in shape.named_values.items())
-    print(f"sliders: {values}")
+    say(f"sliders: {values}")
+    measured = shape.measurements()
+    if measured:
+        say("measurements: " + ", ".join(measurement_text(n, v) for n, v in measured.items()))
+    if as_json:
+        print(json.dumps(result_record(shape, out, params, pose, measured)), flush=True)
+
+
+def measurement_text(name: str, value: float) -> str:
+    """'Height 172.4 cm' (a girth a foreign mesh misses: 'Waist -')."""
+    from semantify.measurements.registry import measurement
+
+    known = measurement(name)
+    if not math.isfinite(value):
+        return f"{known.label} -"
+    return f"{known.label} {value:.1f} {known.unit}"
+
+
+def result_record(shape, out: Path, params: Path | None, pose, measured: dict) -> dict:
+    """What ``--json`` prints for one result: the files written, the set and model, the slider
+    values, the rest-pose measurements (cm, kg; null where one cannot be taken) and notes."""
+    return {"mesh": str(out), "params": None if params is None else str(params),
+            "slider_set": shape.slider_set.name, "model": shape.slider_set.model_id,
+            "pose": pose.name, "sliders": shape.named_values,
+            "measurements": {n: round(v, 2) if math.isfinite(v) else None
+                             for n, v in measured.items()},
+            "clamped": list(shape.clamped), "notes": list(shape.notes)}

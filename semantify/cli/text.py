@@ -26,5 +26,5 @@ def run(args) -> int:
     slider_set = SliderSet.load(args.sliders)
     pose = check_pose(slider_set, args.pose)
     write_result(slider_set.from_text(args.prompt, args.method), out, params, pose,
-                 args.appearance)
+                 args.appearance, as_json=args.json)
     return 0

@@ -64,11 +64,6 @@ def run(args) -> int:
         text = getattr(args, f"setting_{name}")
         if text is not None:
             settings[name] = parse_setting(name, text, default)
-    for name in ("max_epochs", "batch_size", "patience", "vertex_batch"):
-        if name in settings and settings[name] < 1:
-            raise SemantifyError(f"--{name.replace('_', '-')} must be at least 1.")
-    if settings.get("vertex_loss", 0) < 0 or not 0 < settings.get("val_fraction", 0.5) < 1:
-        raise SemantifyError("--vertex-loss must be 0 or more and --val-fraction between 0 and 1.")
     _, metrics = train(args.data, args.descriptors, args.out, selection=args.selection,
                        progress=not args.no_progress, **settings)
     summary = {k: v for k, v in metrics.items() if k != "history"}

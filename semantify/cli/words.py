@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 
 def add(subparsers) -> None:
     p = subparsers.add_parser(
@@ -19,8 +21,9 @@ def run(args) -> int:
     from semantify.sliders import SliderSet
 
     slider_set = SliderSet.load(args.sliders)
-    new, notes = add_words(slider_set, args.add, args.out,
-                           lambda fraction, text: print(f"[{fraction:4.0%}] {text}"))
+    new, notes = add_words(slider_set, args.add, args.out,  # progress on stderr, with notes
+                           lambda fraction, text: print(f"[{fraction:4.0%}] {text}",
+                                                        file=sys.stderr))
     for note in notes:
         print(f"note: {note}")
     print(f"wrote {args.out}: sliders {', '.join(new.names)}")

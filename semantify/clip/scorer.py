@@ -32,7 +32,11 @@ def load_clip(spec: ClipSpec, device: str | None = None) -> ClipScorer:
         device = torch.device("cuda", torch.cuda.current_device())
     device = str(device)
     with _SCORERS_LOCK:
-        if (spec, device) not in _SCORERS:
+        if (spec, device) not in _SCORERS and spec.is_geometry:
+            from semantify.clip.geometry import GeometryScorer
+
+            _SCORERS[(spec, device)] = GeometryScorer(spec, device)
+        elif (spec, device) not in _SCORERS:
             _SCORERS[(spec, device)] = ClipScorer(spec, build(spec), device)
         return _SCORERS[(spec, device)]
 

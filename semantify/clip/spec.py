@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 from pathlib import Path
 
@@ -14,6 +15,8 @@ DEFAULT_PRETRAINED = "laion2b_s34b_b79k"
 # A registered open_clip architecture with random weights, for tests and CPU benchmarks.
 TINY_RANDOM = "tiny-random"
 TINY_RANDOM_NAME = "semantify-tiny-random-NOT-SEMANTIC"
+# The ground-truth TEST encoder (semantify.clip.geometry): measures the figure, is not CLIP.
+GEOMETRY = "geometry"
 RANDOM_TAG = "random"  # "NAME/random": the architecture with seeded random weights
 SHA_CHARS = 16  # characters of the checkpoint's sha256 recorded in manifests
 
@@ -47,11 +50,17 @@ class ClipSpec:
         text = (text or "").strip()
         if text == TINY_RANDOM:
             return cls(TINY_RANDOM_NAME, None, checkpoint)
+        if text == GEOMETRY:
+            if checkpoint:
+                raise SemantifyError("--clip geometry is a test encoder with no weights; drop "
+                                     "--clip-checkpoint.")
+            return cls(GEOMETRY, None, None)
         if not text:
             text = DEFAULT_NAME
         if not re.fullmatch(r"[^/\s]+(/[^/\s]+)?", text):
             raise SemantifyError(f"cannot read CLIP model {text!r}; write NAME or NAME/TAG, "
-                                 f"e.g. {DEFAULT_NAME}/{DEFAULT_PRETRAINED}, or {TINY_RANDOM}.")
+                                 f"e.g. {DEFAULT_NAME}/{DEFAULT_PRETRAINED}, or {TINY_RANDOM} or "
+                                 f"{GEOMETRY} (test encoders).")
         name, _, tag = text.partition("/")
         if checkpoint:
             return cls(name, None, checkpoint)
@@ -61,15 +70,26 @@ class ClipSpec:
             return cls(name, tag, None)
         if name == DEFAULT_NAME:
             return cls(name, DEFAULT_PRETRAINED, None)
+        close = difflib.get_close_matches(name.lower(), [GEOMETRY, TINY_RANDOM], n=1,
+                                          cutoff=0.75)
+        if close:
+            raise SemantifyError(f"unknown encoder {name!r}; did you mean {close[0]}? (test "
+                                 f"encoders: {GEOMETRY}, {TINY_RANDOM}; or a CLIP NAME/TAG)")
         raise SemantifyError(
             f"CLIP model {name} needs its weights: write {name}/TAG with a pretrained tag "
             f"(`python -c \"import open_clip; print(open_clip.list_pretrained_tags_by_model("
             f"'{name}'))\"`), or pass --clip-checkpoint PATH.")
 
     @property
+    def is_geometry(self) -> bool:
+        """True for the ground-truth test encoder (:mod:`semantify.clip.geometry`): its scores
+        measure the figure's silhouette, so they mean something, but it is not CLIP."""
+        return self.name == GEOMETRY
+
+    @property
     def is_random(self) -> bool:
         """True when no weights are loaded (seeded random initialisation)."""
-        return self.pretrained is None and self.checkpoint is None
+        return self.pretrained is None and self.checkpoint is None and not self.is_geometry
 
     @property
     def is_semantic(self) -> bool:
@@ -79,6 +99,8 @@ class ClipSpec:
     @property
     def label(self) -> str:
         """A short human-readable name, e.g. ``ViT-B-32/laion2b_s34b_b79k``."""
+        if self.is_geometry:
+            return f"{GEOMETRY} (TEST ENCODER, not CLIP: measures the silhouette)"
         if self.name == TINY_RANDOM_NAME and self.is_random:
             return f"{TINY_RANDOM} (NOT SEMANTIC: random weights, for tests)"
         if self.is_random:
@@ -97,13 +119,25 @@ class ClipSpec:
         so records written before it existed still compare equal)."""
         record = {"name": self.name, "pretrained": self.pretrained, "checkpoint": self.checkpoint,
                   "checkpoint_sha256": self.checkpoint_sha256(), "label": self.label}
+        if self.is_geometry:  # its "weights": the lexicon the scores were made with
+            from semantify.clip.geometry import lexicon_sha256
+
+            record["lexicon_sha256"] = lexicon_sha256()
         return {**record, "int8": True} if self.int8 else record
 
     @classmethod
     def from_dict(cls, record: dict) -> ClipSpec:
-        """The spec of a :meth:`to_dict` record; refuses a checkpoint file that has changed."""
+        """The spec of a :meth:`to_dict` record; refuses a checkpoint file that has changed, or
+        a geometry record of another lexicon."""
         spec = cls(record["name"], record.get("pretrained"), record.get("checkpoint"),
                    bool(record.get("int8", False)))
+        if spec.is_geometry:
+            from semantify.clip.geometry import lexicon_sha256
+
+            if record.get("lexicon_sha256") != lexicon_sha256():
+                raise SemantifyError(
+                    "made with another version of the geometry test encoder's lexicon, whose "
+                    "scores this one cannot reproduce; rebuild it with --clip geometry.")
         expected = record.get("checkpoint_sha256")
         if spec.checkpoint and expected and Path(spec.checkpoint).expanduser().exists():
             actual = spec.checkpoint_sha256()

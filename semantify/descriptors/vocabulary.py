@@ -105,7 +105,13 @@ def _read_word_list(path: Path) -> list[str]:
 
 
 def resolve_candidates(spec: str | Path | Iterable[str]) -> list[str]:
-    """A vocabulary name (``body``) gives that vocabulary; anything else is parsed as words."""
+    """A vocabulary name (``body``) gives that vocabulary; anything else is parsed as words.
+    One word that is neither a vocabulary nor a file is taken for a mistyped vocabulary."""
     if isinstance(spec, str) and spec.strip() in vocabulary_names():
         return vocabulary(spec.strip())
-    return parse_descriptors(spec)
+    words = parse_descriptors(spec)
+    if isinstance(spec, str) and len(words) == 1 and not Path(spec).is_file():
+        raise SemantifyError(f"{spec.strip()[:40]!r} is not a vocabulary ("
+                             f"{', '.join(vocabulary_names())}) or a word-list file; name one, "
+                             "or give two or more comma-separated words.")
+    return words

@@ -60,6 +60,9 @@ def is_measurement(name: str) -> bool:
 
 
 def looks_like_measurement(name: str) -> bool:
-    """Whether ``name`` is spelled like a measurement (``height_cm``), known or not: such a
-    name is never scored as a CLIP word."""
-    return " " not in name and name.lower().endswith(UNIT_SUFFIXES)
+    """Whether ``name`` is spelled like a measurement (``height_cm``), known or not, or like a
+    typo of one (``height_cmm``): such a name is never scored as a CLIP word."""
+    import difflib
+
+    return " " not in name and (name.lower().endswith(UNIT_SUFFIXES) or bool(
+        difflib.get_close_matches(name.lower(), MEASUREMENTS, n=1, cutoff=0.85)))

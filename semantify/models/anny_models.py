@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from semantify.errors import SemantifyError
-from semantify.models.base import Coefficient, MorphableModel, UVMap
+from semantify.models.base import Coefficient, MorphableModel, Skinning, UVMap
 from semantify.models.sampling import Distribution
 
 PHENOTYPES = ("gender", "age", "muscle", "weight", "height", "proportions")
@@ -228,22 +228,42 @@ class AnnyModel(MorphableModel):
         """Anny's own skeleton and skinning (its cached bone frames, its LBS): rest bones from
         the blendshape weights, forward kinematics with ``rotations`` about each bone's head
         in world axes carried by its parent, then linear blend skinning."""
-        from anny.utils import kinematics
-
         anny = _anny()
         coefficients = self.validate(coefficients)
         with torch.set_grad_enabled(torch.is_grad_enabled() and coefficients.requires_grad):
             weights = self._weights(coefficients)
             rest = self._rest(weights)
-            rest_bones, _ = _rest_bones(anny, weights)
-            deltas = torch.zeros(len(rest), len(anny.bone_labels), 4, 4)
-            deltas[:, :, :3, :3] = TO_CANONICAL.T @ rotations.float() @ TO_CANONICAL
-            deltas[:, :, 3, 3] = 1.0
-            deltas[:, 0, :3, 3] = rest_bones[:, 0, :3, 3]  # the root turns about its own head
-            chain = (anny.kinematic_chain_levels, anny.kinematic_chain_indices)
-            transforms, _ = kinematics.forward_kinematic(chain, rest_bones, deltas, "local-ref")
+            transforms, _, _ = _kinematics(anny, weights, rotations)
             posed = anny.get_skinned_vertices(rest, transforms)
         return posed @ TO_CANONICAL.T, rest @ TO_CANONICAL.T
+
+    def skinning(self, coefficients: torch.Tensor, rotations: torch.Tensor) -> Skinning:
+        """Anny's bone frames for this shape (rest and posed, as :meth:`skin` computes them)
+        and its skin weights (up to 9 bones a vertex)."""
+        anny = _anny()
+        coefficients = self.validate(coefficients)[:1]
+        with torch.no_grad():
+            _, posed, rest = _kinematics(anny, self._weights(coefficients), rotations)
+        turn = torch.eye(4, dtype=torch.float64)
+        turn[:3, :3] = TO_CANONICAL
+        weights = torch.zeros(len(anny.vertex_bone_weights), len(anny.bone_labels))
+        weights.scatter_add_(1, anny.vertex_bone_indices.long(), anny.vertex_bone_weights.float())
+        return Skinning(turn @ rest[0].double(), turn @ posed[0].double(), weights)
+
+
+def _kinematics(anny, weights: torch.Tensor, rotations: torch.Tensor):
+    """(B, W) blendshape weights and (J, 3, 3) rotations (model axes) -> (B, J, 4, 4) skinning
+    transforms, posed bone frames and rest bone frames, in Anny's frame (Z up)."""
+    from anny.utils import kinematics
+
+    rest_bones, _ = _rest_bones(anny, weights)
+    deltas = torch.zeros(len(weights), len(anny.bone_labels), 4, 4)
+    deltas[:, :, :3, :3] = TO_CANONICAL.T @ rotations.float() @ TO_CANONICAL
+    deltas[:, :, 3, 3] = 1.0
+    deltas[:, 0, :3, 3] = rest_bones[:, 0, :3, 3]  # the root turns about its own head
+    chain = (anny.kinematic_chain_levels, anny.kinematic_chain_indices)
+    transforms, posed = kinematics.forward_kinematic(chain, rest_bones, deltas, "local-ref")
+    return transforms, posed, rest_bones
 
 
 def _rest_bones(anny, weights: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -34,6 +34,26 @@ class Coefficient:
 
 
 @dataclasses.dataclass(frozen=True)
+class Skinning:
+    """One shape's skeleton and skin, in the model's axes (metres, +Y up): ``rest`` and
+    ``posed`` (J, 4, 4) float64 rigid world frames of the bones, and ``weights`` (V, J)
+    float32 whose rows sum to 1. Linear blend skinning, ``sum_j w_vj posed_j rest_j^-1 v``,
+    poses the rest vertices (SMPL's pose correctives aside, which it leaves out)."""
+
+    rest: torch.Tensor
+    posed: torch.Tensor
+    weights: torch.Tensor
+
+    def __post_init__(self):
+        joints = self.rest.shape[0]
+        if self.rest.shape != (joints, 4, 4) or self.posed.shape != self.rest.shape \
+                or self.weights.ndim != 2 or self.weights.shape[1] != joints:
+            raise SemantifyError(f"a skinning needs (J, 4, 4) rest and posed frames and (V, J) "
+                                 f"weights, got {tuple(self.rest.shape)}, "
+                                 f"{tuple(self.posed.shape)} and {tuple(self.weights.shape)}.")
+
+
+@dataclasses.dataclass(frozen=True)
 class UVMap:
     """Texture coordinates: (T, 2) float32 ``coords`` and (F, 3) int64 ``faces`` into them."""
 
@@ -168,6 +188,13 @@ class MorphableModel(torch.nn.Module, abc.ABC):
     def joint_positions(self, coefficients: torch.Tensor) -> torch.Tensor:
         """(B, C) coefficients -> (B, J, 3) rest positions of the bones' heads."""
         raise SemantifyError(f"{self.id} has no skeleton; it can only be shown at rest.")
+
+    def skinning(self, coefficients: torch.Tensor, rotations: torch.Tensor) -> Skinning:
+        """One shape's (C,) coefficients and (J, 3, 3) bone rotations (as :meth:`skin` takes
+        them) -> its :class:`Skinning`: the bones placed for this shape, at rest and posed,
+        and the skin weights (what a rigged export carries)."""
+        raise SemantifyError(f"{self.id} has no skeleton, so it cannot be rigged; export it "
+                             "without a rig.")
 
     def skin_texture(self) -> np.ndarray | None:
         """(H, W, 4) uint8 skin texture in :attr:`uv_map` (sRGB albedo, top row v = 1;

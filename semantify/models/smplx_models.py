@@ -31,7 +31,7 @@ import torch
 
 from semantify.errors import SemantifyError
 from semantify.models import model_files
-from semantify.models.base import Coefficient, MorphableModel, UVMap
+from semantify.models.base import Coefficient, MorphableModel, Skinning, UVMap
 from semantify.models.sampling import Distribution
 
 REQUIRED = ("v_template", "shapedirs", "posedirs", "J_regressor", "kintree_table", "weights", "f")
@@ -165,6 +165,26 @@ class SkinnedModel(MorphableModel):
             posed, _ = lbs(coefficients, pose, self.v_template, self.shapedirs, self.posedirs,
                            self.J_regressor, self.parents, self.lbs_weights, pose2rot=False)
         return posed @ self.to_canonical.T, self._vertices(coefficients)
+
+    def skinning(self, coefficients: torch.Tensor, rotations: torch.Tensor) -> Skinning:
+        """The joints smplx regresses for this shape (rest frames unrotated), posed by its
+        kinematic chain; the pose correctives (``posedirs``) are not part of it."""
+        from smplx.lbs import batch_rigid_transform, blend_shapes
+
+        if self.skeleton is None:
+            return super().skinning(coefficients, rotations)
+        coefficients = self.validate(coefficients)[:1].to(self.v_template.device)
+        local = self.to_canonical.T @ rotations.float() @ self.to_canonical
+        with torch.no_grad():
+            shaped = self.v_template + blend_shapes(coefficients, self.shapedirs)
+            joints = torch.einsum("jv,bvd->bjd", self.J_regressor, shaped)
+            _, transforms = batch_rigid_transform(local[None], joints, self.parents)
+        turn = torch.eye(4, dtype=torch.float64)
+        turn[:3, :3] = self.to_canonical.double()
+        rest = torch.eye(4, dtype=torch.float64).repeat(len(self.parents), 1, 1)
+        rest[:, :3, 3] = joints[0].double()
+        return Skinning(turn @ rest, turn @ transforms[0].double() @ rest,
+                        self.lbs_weights.float())
 
 
 def _load(kind: str, gender: str = "neutral") -> tuple[dict, Path]:

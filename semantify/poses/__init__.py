@@ -8,7 +8,14 @@ Measurements always come from the rest pose (``model(coefficients)``); posed ver
 showing and rendering. See :mod:`semantify.poses.records` for the file formats.
 """
 
-from semantify.poses.posing import pose_names, posed_vertices, resolve_pose, usable_poses
+from semantify.poses.posing import (
+    offered_poses,
+    pose_names,
+    posed_vertices,
+    resolve_pose,
+    usable_poses,
+)
 from semantify.poses.records import REST, Pose
 
-__all__ = ["REST", "Pose", "pose_names", "posed_vertices", "resolve_pose", "usable_poses"]
+__all__ = ["REST", "Pose", "offered_poses", "pose_names", "posed_vertices", "resolve_pose",
+           "usable_poses"]

@@ -54,6 +54,17 @@ def usable_poses(model) -> list[Pose]:
                     and (pose.joints or not head_only)]
 
 
+def offered_poses(model) -> list[Pose]:
+    """The poses a picker offers for ``model``: those it can show that suit it. A body is not
+    offered the poses that move only the head (a turn of the head is barely seen at a whole
+    body's framing; ``posed_vertices`` still takes them)."""
+    usable = usable_poses(model)
+    if getattr(model, "framing", "") == "head":
+        return usable
+    return [pose for pose in usable  # (the T-pose turns no joint of its own)
+            if pose.is_rest or not pose.joints or not pose.joints <= HEAD_JOINTS]
+
+
 def pose_names(model) -> list[str]:
     """Names of the poses ``model`` can show (``rest`` first), for a picker or ``--pose``."""
     return [pose.name for pose in usable_poses(model)]
@@ -159,6 +170,14 @@ def _rotmat(rotvec: torch.Tensor) -> torch.Tensor:
     return roma.rotvec_to_rotmat(rotvec)
 
 
+def floor_lift(model, posed: torch.Tensor, rest: torch.Tensor) -> torch.Tensor:
+    """(B,) how far up a posed (B, V, 3) body moves to keep its lowest point on its rest
+    floor (zero for models not framed as a body)."""
+    if getattr(model, "framing", "") != "body":
+        return torch.zeros(len(posed), dtype=posed.dtype, device=posed.device)
+    return rest[..., 1].amin(dim=1) - posed[..., 1].amin(dim=1)
+
+
 def posed_vertices(model, coefficients, pose: str | Pose = REST) -> torch.Tensor:
     """(B, C) coefficients -> (B, V, 3) float32 vertices of ``model`` in ``pose``.
 
@@ -170,9 +189,8 @@ def posed_vertices(model, coefficients, pose: str | Pose = REST) -> torch.Tensor
     if pose.is_rest:
         return model(coefficients)
     posed, rest = model.skin(coefficients, bone_rotations(model, pose))
-    if getattr(model, "framing", "") == "body":
-        lift = rest[..., 1].amin(dim=1) - posed[..., 1].amin(dim=1)
-        posed = posed + torch.nn.functional.pad(lift[:, None, None], (1, 1))
+    lift = floor_lift(model, posed, rest)
+    posed = posed + torch.nn.functional.pad(lift[:, None, None], (1, 1))
     if not math.isfinite(float(posed.abs().max())):
         raise SemantifyError(f"pose {pose.name!r} gave non-finite vertices for {model.id}; "
                              "check the pose file's rotations.")

@@ -159,6 +159,8 @@ def _clip_text(spec) -> str:
         return f"{spec.name} checkpoint {spec.checkpoint.rsplit('/', 1)[-1]}"
     if spec.name == TINY_RANDOM_NAME:
         return TINY_RANDOM
+    if spec.is_geometry:
+        return spec.name
     return f"{spec.name}/{spec.pretrained or 'random'}"
 
 

@@ -23,6 +23,7 @@ from semantify.app import heatmap
 from semantify.app.frames import jpeg_data_url
 from semantify.app.viewport.component import orbit_view
 from semantify.app.viewport.service import FrameService, Scene, slider_pairs
+from semantify.sliders import Slider
 
 ENTRIES = {"anny-body": ("anny-body", None), "metric": ("anny-body", "sliders/anny-body-metric"),
            "face": ("anny-face-shape", None)}
@@ -143,7 +144,7 @@ def _key(page: Page) -> str:
 def build_demo(entry_name: str = "anny-body") -> gr.Blocks:
     """The test page for ``entry_name`` (a key of :data:`ENTRIES`)."""
     from semantify.appearance import material_for
-    from semantify.poses import pose_names, posed_vertices
+    from semantify.poses import offered_poses, posed_vertices
     from semantify.rendering import framing_for
 
     current = entry(entry_name)
@@ -222,14 +223,15 @@ def build_demo(entry_name: str = "anny-body") -> gr.Blocks:
                 key = gr.HTML(elem_id="heat-key")
             with gr.Column(scale=2, min_width=280):
                 with gr.Row():
-                    pose = gr.Dropdown(pose_names(model), value="rest", label="Pose",
-                                       elem_id="pose")
+                    pose = gr.Dropdown([p.name for p in offered_poses(model)], value="rest",
+                                       label="Pose", elem_id="pose")
                     appearance = gr.Radio(["skin", "clay"], value="skin", label="Look",
                                           elem_id="appearance")
                 heat = gr.Checkbox(False, label="Heatmap of the last change", elem_id="heat")
                 with gr.Column(elem_id="controls"):
-                    sliders = [gr.Slider(low, high, value=default, step=(high - low) / 200,
-                                         label=name, elem_id=f"slider-{i}")
+                    sliders = [gr.Slider(low, high, value=default, label=name,
+                                         step=Slider(name, low, high, default).step,
+                                         elem_id=f"slider-{i}")
                                for i, (name, (low, high, default)) in
                                enumerate(zip(current.names, current.ranges))]
                 table = gr.Dataframe(headers=["Measurement", "Value", "Unit"],

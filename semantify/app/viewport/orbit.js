@@ -59,7 +59,7 @@ async function pump() {
   const mine = ++seq;
   let retry = 0;
   const request = { view: props.view, seq: mine, quality: job.quality, quick: job.quick,
-                    ...job.camera };
+                    size: frameSize(), ...job.camera };
   const values = job.values && JSON.stringify(job.values);
   const built = job.quick || job.quality === "draft" ? "quick" : "final";
   // Send values when they changed, or to rebuild a quickly built scene in full.
@@ -124,8 +124,21 @@ function pan(dx, dy) {
                 clamp(camera.pan[1] + dy * perPixel, -LIMITS.pan, LIMITS.pan)];
 }
 
-function zoom(factor) {
+// Zoom by ``factor``; with a pointer position (client pixels), towards the point under it:
+// the pan moves so that point stays put (the same scale as ``pan``).
+function zoom(factor, at = null) {
+  const before = camera.distance;
   camera.distance = clamp(camera.distance * factor, ...LIMITS.distance);
+  if (!at) return;
+  const box = stage().getBoundingClientRect();
+  const moved = (2.2 * (before - camera.distance)) / Math.max(box.height, 1);
+  const dx = at.x - (box.left + box.width / 2), dy = at.y - (box.top + box.height / 2);
+  camera.pan = [clamp(camera.pan[0] + dx * moved, -LIMITS.pan, LIMITS.pan),
+                clamp(camera.pan[1] - dy * moved, -LIMITS.pan, LIMITS.pan)];
+}
+// The side the page shows frames at, in device pixels (the server picks the frame size).
+function frameSize() {
+  return Math.round(stage().clientWidth * (window.devicePixelRatio || 1));
 }
 
 function spread() {
@@ -150,8 +163,8 @@ function onMove(event) {
   pointers.set(event.pointerId, { x: event.clientX, y: event.clientY });
   if (gesture.mode === "pinch") {
     if (pointers.size < 2) return;
-    const now = spread();
-    zoom(gesture.spread / now);
+    const now = spread(), [a, b] = [...pointers.values()];
+    zoom(gesture.spread / now, { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2 });
     gesture.spread = now;
   } else {
     const dx = event.clientX - gesture.x, dy = event.clientY - gesture.y;
@@ -177,7 +190,7 @@ function onUp(event) {
 function onWheel(event) {
   if (!event.target.closest(".orbit-stage")) return;
   event.preventDefault();
-  zoom(Math.exp(event.deltaY * ZOOM_PER_WHEEL));
+  zoom(Math.exp(event.deltaY * ZOOM_PER_WHEEL), { x: event.clientX, y: event.clientY });
   ask("draft");
   settleSoon();
 }

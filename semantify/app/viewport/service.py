@@ -12,6 +12,7 @@ the view is rendering, or that exceeds the view's rate.
 from __future__ import annotations
 
 import collections
+import contextlib
 import dataclasses
 import math
 import secrets
@@ -24,9 +25,17 @@ import numpy as np
 from semantify.errors import SemantifyError
 from viewer import CLAY, Framing, InteractiveRenderer, Material, OrbitCamera
 
-MAX_VIEWS = 256  # views kept; the least recently used is forgotten beyond this
+MAX_VIEWS = 1024  # views kept; the least recently used is forgotten beyond this
+VIEWS_PER_OWNER, VIEWS_PER_PARTY = 4, 64  # beyond these, the owner's (party's) own oldest goes
 FRAMES_PER_SECOND, BURST = 60.0, 12  # per view
+PARTY_FRAMES_PER_SECOND = 24.0  # per network address, all its views together (a dragging page: 24)
+PARTY_WAITING = 2  # frames of one address waiting for the renderer at once; more are dropped
 MAX_SLIDERS = 256  # values a frame request may carry
+# Sides of full frames, in pixels: a page gets the first at least as large as its viewer
+# (CSS pixels x devicePixelRatio), so frames are sharp on large and 2x screens and the
+# renderer keeps a few framebuffers. Drafts (while moving) are half, at most MAX_DRAFT.
+FRAME_SIZES = (512, 768, 1024)
+MAX_DRAFT = 384
 
 
 @dataclasses.dataclass(frozen=True)
@@ -45,31 +54,59 @@ class Scene:
 
 
 class Turns:
-    """First come, first served: frames are drawn in the order their requests arrived, so with
-    many pages dragging each waits about as long as the others (a plain lock lets a thread
-    that just drew draw again, and some pages wait several rounds). The turn passes straight
-    to the next in line: one wake-up per frame, however many wait."""
+    """Frames are drawn in turn across parties (a party: a network address, or a view), first
+    come first served within one: with many pages dragging each party waits about as long as
+    the others, and a party with forty busy views waits its one turn like a party with one,
+    instead of pushing every other frame forty places back. The turn passes straight to the
+    next in line: one wake-up per frame, however many wait."""
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._waiting: collections.deque[threading.Event] = collections.deque()
+        self._waiting: collections.OrderedDict[str, collections.deque[threading.Event]] = \
+            collections.OrderedDict()
         self._busy = False
 
-    def __enter__(self) -> None:
-        with self._lock:
-            if not self._busy:
-                self._busy = True
-                return
-            turn = threading.Event()
-            self._waiting.append(turn)
-        turn.wait()
+    @contextlib.contextmanager
+    def turn(self, party: str):
+        """Hold the renderer for one frame of ``party``."""
+        self.wait(party)
+        try:
+            yield
+        finally:
+            self.done()
 
-    def __exit__(self, *exc) -> None:
+    def wait(self, party: str, most: int | None = None) -> bool:
+        """Wait for the renderer for one frame of ``party`` (then call :meth:`done`); False at
+        once, without waiting, when ``most`` frames of ``party`` already wait (a request that
+        waits holds one of the server's threads, so one address may not hold many)."""
         with self._lock:
-            if self._waiting:
-                self._waiting.popleft().set()  # still busy: the next one's turn
+            if self._busy:
+                line = self._waiting.setdefault(party, collections.deque())
+                if most is not None and len(line) >= most:
+                    if not line:
+                        del self._waiting[party]
+                    return False
+                event = threading.Event()
+                line.append(event)
             else:
+                self._busy, event = True, None
+        if event is not None:
+            event.wait()
+        return True
+
+    def done(self) -> None:
+        """Pass the renderer on to the next party in line."""
+        with self._lock:
+            if not self._waiting:
                 self._busy = False
+                return
+            party, line = next(iter(self._waiting.items()))
+            event = line.popleft()
+            if line:
+                self._waiting.move_to_end(party)  # its next frame waits for the others' turns
+            else:
+                del self._waiting[party]
+            event.set()  # still busy: the next one's turn
 
 
 class RateLimit:
@@ -105,6 +142,19 @@ class View:
     last_seq: int = 0
     limit: RateLimit = dataclasses.field(default_factory=RateLimit)
     rendering: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+    owner: str = ""  # the session that opened it
+    party: str = ""  # whose turn its frames take (its visitor's network address)
+    size: int | None = None  # its full frames' side as its page asked (None: the renderer's)
+
+
+def frame_size(wanted) -> int | None:
+    """The side of the full frames a page asks for (its element's size x devicePixelRatio):
+    the smallest of FRAME_SIZES that is at least ``wanted``, the largest beyond it; None for
+    junk (the view keeps its size)."""
+    if isinstance(wanted, bool) or not isinstance(wanted, (int, float)) or \
+            not math.isfinite(wanted) or wanted <= 0:
+        return None
+    return next((side for side in FRAME_SIZES if side >= wanted), FRAME_SIZES[-1])
 
 
 def camera_from(request: dict) -> OrbitCamera:
@@ -122,22 +172,43 @@ class FrameService:
     """
 
     def __init__(self, encode, max_views: int = MAX_VIEWS, rate: float = FRAMES_PER_SECOND,
-                 burst: int = BURST):
+                 burst: int = BURST, party_rate: float = PARTY_FRAMES_PER_SECOND):
         self.encode = encode
         self.max_views, self.rate, self.burst = max_views, rate, burst
+        self.party_rate = party_rate
         self._views: collections.OrderedDict[str, View] = collections.OrderedDict()
         self._lock = threading.Lock()
         self._turns = Turns()
+        self._parties: collections.OrderedDict[str, RateLimit] = collections.OrderedDict()
         self.stats = collections.Counter()
 
-    def open(self) -> str:
-        """A new view's id (unguessable; the page sends it back with each request)."""
+    def open(self, owner: str = "", party: str = "") -> str:
+        """A new view's id (unguessable; the page sends it back with each request) for session
+        ``owner`` of network address ``party``. An owner keeps at most VIEWS_PER_OWNER views
+        and a party VIEWS_PER_PARTY: beyond that their own least recently used one is
+        forgotten, never another visitor's."""
         view_id = secrets.token_urlsafe(12)
         with self._lock:
-            self._views[view_id] = View(limit=RateLimit(self.rate, self.burst))
+            self._views[view_id] = View(limit=RateLimit(self.rate, self.burst), owner=owner,
+                                        party=party or view_id)
+            for attribute, value, cap in (("owner", owner, VIEWS_PER_OWNER),
+                                          ("party", party, VIEWS_PER_PARTY)):
+                same = [key for key, view in self._views.items()
+                        if value and getattr(view, attribute) == value]
+                for key in same[: max(0, len(same) - cap)]:
+                    del self._views[key]
             while len(self._views) > self.max_views:
                 self._views.popitem(last=False)
         return view_id
+
+    def _party_limit(self, party: str) -> RateLimit:
+        """The frame rate shared by every view of network address ``party``."""
+        with self._lock:
+            limit = self._parties.pop(party, None) or RateLimit(self.party_rate, self.burst)
+            self._parties[party] = limit  # most recent last; the oldest forgotten
+            while len(self._parties) > self.max_views:
+                self._parties.popitem(last=False)
+            return limit
 
     def _view(self, view_id) -> View | None:
         with self._lock:
@@ -173,20 +244,24 @@ class FrameService:
         view = self._view(view_id)
         if view is None or view.scene is None:
             return None
-        with view.rendering:
+        with view.rendering, self._turns.turn(view.party):
             return self._draw(view, quality)
 
     def _draw(self, view: View, quality: str) -> str:
         scene = view.scene
+        side = view.size  # a draft is half of it, at most MAX_DRAFT
+        if side is not None and quality == "draft":
+            side = min(side, 2 * MAX_DRAFT)
         image = scene.renderer.render(scene.vertices, view.camera, colors=scene.colors,
                                       material=scene.material, quality=quality,
-                                      framing=scene.framing)
+                                      framing=scene.framing, size=side)
         self.stats[f"frames_{quality}"] += 1
         return self.encode(image)
 
     def frame(self, request) -> dict:
-        """A page's request ``{view, seq, azimuth, elevation, distance, pan, quality[,
-        values, quick]}`` -> ``{seq, image, quality, final}``, or ``{seq, dropped: reason,
+        """A page's request ``{view, seq, azimuth, elevation, distance, pan, quality[, size,
+        values, quick]}`` -> ``{seq, image, quality, final}`` (``size``: the side the page
+        shows frames at, in device pixels; see :func:`frame_size`), or ``{seq, dropped: reason,
         retry_ms}`` when it is not drawn: ``unknown`` view, ``stale`` (older than one seen),
         ``busy`` (a frame of this view is being drawn), ``rate`` (over the view's rate),
         ``empty`` (nothing to show) or ``values`` (slider values the view cannot follow).
@@ -206,12 +281,15 @@ class FrameService:
         if not view.rendering.acquire(blocking=False):
             return self._dropped(seq, "busy", 10)
         try:
-            wait = view.limit.take()
+            wait = view.limit.take() or self._party_limit(view.party).take()
             if wait:
                 return self._dropped(seq, "rate", 1000 * wait)
             view.last_seq = seq
             view.camera = camera_from(request)
-            with self._turns:
+            view.size = frame_size(request.get("size")) or view.size
+            if not self._turns.wait(view.party, PARTY_WAITING):
+                return self._dropped(seq, "busy", 50)
+            try:
                 if "values" in request:
                     quick = quality == "draft" or request.get("quick") is True
                     scene = self._follow(view, request["values"], quick)
@@ -222,6 +300,8 @@ class FrameService:
                     return self._dropped(seq, "empty", 100)
                 return {"seq": seq, "image": self._draw(view, quality), "quality": quality,
                         "final": view.scene.final}
+            finally:
+                self._turns.done()
         finally:
             view.rendering.release()
 

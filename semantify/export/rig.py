@@ -1,0 +1,110 @@
+"""A shape's rig as a GLB carries it: bones placed for this shape, the chosen pose, and the
+skin weights cut to the few bones a vertex that engines read.
+
+The bind pose is the rest pose (the mesh is written at rest, the inverse bind matrices are the
+rest frames'); the joints stand in the chosen pose (a viewer that plays nothing shows it), which
+is also written as a one-frame animation named after it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from semantify.errors import SemantifyError
+
+INFLUENCES = (4, 8)  # bones a vertex: 4 is what every engine reads; 8 is JOINTS_0 + JOINTS_1
+
+
+@dataclasses.dataclass(frozen=True)
+class Rig:
+    """``names`` and ``parents`` (-1: a root) of J bones; ``rest`` and ``posed`` (J, 4, 4)
+    float64 world frames (metres, export placement applied); ``joints`` (V, N) int and
+    ``weights`` (V, N) float32 rows summing to 1, N in :data:`INFLUENCES`; the ``pose`` name;
+    ``deviation_mm`` (mean, max) of the skinned pose from semantify's posed vertices."""
+
+    names: tuple[str, ...]
+    parents: tuple[int, ...]
+    rest: np.ndarray
+    posed: np.ndarray
+    joints: np.ndarray
+    weights: np.ndarray
+    pose: str
+    deviation_mm: tuple[float, float]
+
+    def __post_init__(self):
+        count = len(self.names)
+        if len(self.parents) != count or self.rest.shape != (count, 4, 4) \
+                or self.posed.shape != self.rest.shape:
+            raise SemantifyError(f"a rig needs a parent and two frames per bone; got {count} "
+                                 f"names, {len(self.parents)} parents, {self.rest.shape} frames.")
+        if self.joints.shape != self.weights.shape or self.weights.shape[1] not in INFLUENCES:
+            raise SemantifyError(f"a rig needs (V, N) joints and weights, N in {INFLUENCES}; "
+                                 f"got {self.joints.shape} and {self.weights.shape}.")
+
+    @property
+    def roots(self) -> list[int]:
+        return [bone for bone, parent in enumerate(self.parents) if parent < 0]
+
+    def local(self, frames: np.ndarray) -> np.ndarray:
+        """(J, 4, 4) world frames -> each bone's frame in its parent's (a node's transform)."""
+        parents = np.asarray(self.parents)
+        parent_frames = np.where((parents < 0)[:, None, None], np.eye(4),
+                                 frames[np.maximum(parents, 0)])
+        return np.linalg.inv(parent_frames) @ frames
+
+    def skin(self, vertices: np.ndarray) -> np.ndarray:
+        """(V, 3) rest vertices -> (V, 3) posed as a glTF viewer skins them: linear blend of
+        the bones' rest -> posed transforms with these weights."""
+        transforms = self.posed @ np.linalg.inv(self.rest)
+        blended = np.einsum("vn,vnab->vab", self.weights.astype(np.float64),
+                            transforms[self.joints])
+        return np.einsum("vab,vb->va", blended[:, :3, :3], vertices) + blended[:, :3, 3]
+
+
+def rig_of(model, coefficients, pose, offset: np.ndarray, influences: int = 4) -> Rig:
+    """The :class:`Rig` of ``model`` with (C,) ``coefficients`` in ``pose`` (a resolved
+    :class:`semantify.poses.Pose`), moved by the export's (3,) ``offset``; a one-line error for
+    a model without a skeleton."""
+    import torch
+
+    from semantify.poses import posed_vertices
+    from semantify.poses.posing import bone_rotations, floor_lift
+
+    if getattr(model, "skeleton", None) is None:
+        raise SemantifyError(f"{model.id} has no skeleton, so it cannot be rigged; export it "
+                             "without --rig (models with one: Anny, SMPL, SMPL-X, FLAME).")
+    if influences not in INFLUENCES:
+        raise SemantifyError(f"a rig carries {' or '.join(map(str, INFLUENCES))} bones a "
+                             f"vertex, not {influences}; pass one of those.")
+    coefficients = torch.as_tensor(coefficients, dtype=torch.float32)[None]
+    rotations = (torch.eye(3).repeat(len(model.bone_names), 1, 1) if pose.is_rest
+                 else bone_rotations(model, pose))
+    skinning = model.skinning(coefficients[0], rotations)
+    with torch.no_grad():
+        posed_ours, rest = model.skin(coefficients, rotations)
+        lift = floor_lift(model, posed_ours, rest)[0]
+        truth = posed_vertices(model, coefficients, pose)[0].double().numpy() + offset
+    move = np.eye(4)
+    move[:3, 3] = offset
+    lifted = move.copy()
+    lifted[1, 3] += float(lift)
+    dense = skinning.weights.double()  # (V, J), padded for skeletons of fewer bones (FLAME)
+    dense = torch.nn.functional.pad(dense, (0, max(0, influences - dense.shape[1])))
+    weights, joints = dense.topk(influences, dim=1)
+    joints = torch.where(weights > 0, joints, torch.zeros_like(joints))  # unused slots: bone 0
+    rig = Rig(tuple(model.bone_names), tuple(int(p) for p in model.bone_parents),
+              move @ skinning.rest.numpy(), lifted @ skinning.posed.numpy(),
+              joints.numpy().astype(np.uint16), _normalised(weights.numpy()), pose.name,
+              (0.0, 0.0))
+    error = np.linalg.norm(rig.skin(rest[0].double().numpy() + offset) - truth, axis=1) * 1000
+    return dataclasses.replace(rig, deviation_mm=(float(error.mean()), float(error.max())))
+
+
+def _normalised(weights: np.ndarray) -> np.ndarray:
+    """(V, N) weights as float32 rows summing to 1 to float32 precision (the residue of the
+    rounding goes to each row's largest weight, which glTF validators check)."""
+    out = (weights / weights.sum(axis=1, keepdims=True)).astype(np.float32)
+    out[:, 0] += (1.0 - out.astype(np.float64).sum(axis=1)).astype(np.float32)
+    return out
