@@ -507,8 +507,8 @@ def test_builds_are_bounded_per_address_and_server_and_shared_when_identical(tmp
 
     monkeypatch.setenv("SEMANTIFY_CACHE_DIR", str(tmp_path))
     config = AppConfig.create(public=True)
-    builds = FirstBuilds(Catalog(config), config, command=lambda out: [
-        sys.executable, "-c", "import time; time.sleep(20)"])
+    builds = FirstBuilds(Catalog(config), config, command=lambda out: [  # a build that
+        sys.executable, "-c", "import sys, time; time.sleep(20); sys.exit(1)"])  # then fails
 
     def settings(samples):
         return builds.custom("anny-body", "tiny-random", None, samples, True)
