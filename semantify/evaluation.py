@@ -221,6 +221,10 @@ def evaluate(slider_set: SliderSet, data: Path | str | None = None, out: Path | 
     if max_rows < 2:
         raise SemantifyError(f"--max-rows must be at least 2 (R² needs two rows), got "
                              f"{max_rows}.")
+    if slider_set.body_model is not None:
+        raise SemantifyError(f"{slider_set.name} makes bodies from set and free measurements "
+                             "(a body model, no mapper to evaluate); its figures come from "
+                             "`python bench/metric_person.py`.")
     same = data is None
     dataset = slider_set.open_dataset() if data is None else open_dataset(data)
     data = dataset.root
