@@ -20,6 +20,17 @@ os.environ.setdefault("GRADIO_TEMP_DIR", os.path.relpath(tempfile.mkdtemp(
     prefix="run-", dir=ROOT / ".cache" / "gradio-tests")))
 
 
+@pytest.fixture
+def models_dir(tmp_path_factory, monkeypatch):
+    """Synthetic licensed model files (SMPL, SMPL-X, FLAME, SMAL) in their real formats, with
+    SEMANTIFY_MODELS_DIR pointing at them."""
+    import synthetic_models
+
+    tree = synthetic_models.write_model_tree(tmp_path_factory.mktemp("models"))
+    monkeypatch.setenv("SEMANTIFY_MODELS_DIR", str(tree))
+    return tree
+
+
 @pytest.fixture(scope="session")
 def word_set(tmp_path_factory):
     """A word slider set on anny-body made the way users make one (generate -> select ->

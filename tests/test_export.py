@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import synthetic_models
 import torch
 import trimesh
 from conftest import needs_chromium
@@ -36,13 +35,6 @@ def body():
     """A raw anny-body shape away from the mean."""
     sliders = raw_sliders(ModelRef("anny-body"))
     return sliders.shape(weight=0.8, height=0.7, muscle=0.3)
-
-
-@pytest.fixture
-def models_dir(tmp_path_factory, monkeypatch):
-    tree = synthetic_models.write_model_tree(tmp_path_factory.mktemp("models"))
-    monkeypatch.setenv("SEMANTIFY_MODELS_DIR", str(tree))
-    return tree
 
 
 def read_glb(path):

@@ -8,7 +8,6 @@ import json
 import numpy as np
 import pytest
 import roma
-import synthetic_models
 import torch
 
 from semantify.errors import SemantifyError
@@ -31,13 +30,6 @@ def shapes(body):
     coefficients = body.sample(range(3), seed=4)
     with torch.no_grad():
         return coefficients, body(coefficients)
-
-
-@pytest.fixture
-def models_dir(tmp_path_factory, monkeypatch):
-    tree = synthetic_models.write_model_tree(tmp_path_factory.mktemp("models"))
-    monkeypatch.setenv("SEMANTIFY_MODELS_DIR", str(tree))
-    return tree
 
 
 def test_anny_lists_its_poses(body):

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import collections
 import dataclasses
-import inspect
 import itertools
 import os
 import threading
@@ -131,21 +130,17 @@ class Throttle:
         return Throttle()
 
 
-def validator(n_inputs: int, admit: Callable[[object, object], bool], refused: str):
-    """A Gradio validator for an event with ``n_inputs`` inputs (the session state first):
+def validator(admit: Callable[[object, object], bool], refused: str):
+    """A Gradio validator for an event whose inputs start with the session state:
     ``admit(session, request)`` decides before the event is queued. Gradio passes the request
-    to a parameter annotated ``gr.Request``, so the signature is spelled out."""
+    to the parameter annotated ``gr.Request`` (here the first), and wants one answer per
+    input (bare for a single input)."""
     import gradio as gr
 
-    def check(*args):
-        ok = bool(admit(args[0], args[-1]))
-        answers = [gr.validate(ok, "" if ok else refused) for _ in range(n_inputs)]
-        return answers[0] if n_inputs == 1 else answers  # one input: Gradio wants it bare
+    def check(request, session, *inputs):
+        ok = bool(admit(session, request))
+        answers = [gr.validate(ok, "" if ok else refused) for _ in range(1 + len(inputs))]
+        return answers if inputs else answers[0]
 
-    parameters = [inspect.Parameter(f"input_{i}", inspect.Parameter.POSITIONAL_OR_KEYWORD)
-                  for i in range(n_inputs)]
-    parameters.append(inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD,
-                                        annotation=gr.Request))
-    check.__signature__ = inspect.Signature(parameters)
-    check.__annotations__ = {"request": gr.Request}
+    check.__annotations__ = {"request": gr.Request}  # read by Gradio to pass the request
     return check

@@ -179,7 +179,8 @@ class Catalog:
         from semantify.hub import is_hub_path
 
         if owner is not None and not is_hub_path(source):
-            listed = next((e for e in self.entries() if e.id == set_id(source)), None)
+            with self._lock:
+                listed = self._entries.get(set_id(source))
             if listed is not None and listed.owners is None:
                 return listed  # a set listed for everyone (shipped, the operator's) stays so
             add_owner(Path(source), owner)

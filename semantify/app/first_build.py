@@ -128,8 +128,8 @@ class FirstBuilds:
                 self.queue.state(mine).state in ("queued", "running"):
             raise SemantifyError("your earlier build is still queued or running (one at a time "
                                  "per visitor on this public server); wait for it to finish.")
-        if out not in self.queue.pending() and len(self.queue.pending()) >= \
-                limits.MAX_QUEUED_BUILDS:
+        pending = self.queue.pending()
+        if out not in pending and len(pending) >= limits.MAX_QUEUED_BUILDS:
             raise SemantifyError(f"{limits.MAX_QUEUED_BUILDS} builds are already queued on this "
                                  "server; try again when one has finished.")
         state = self.queue.submit(settings)

@@ -81,16 +81,16 @@ class Handlers:
         self._jobs: dict[str, list[float]] = {}  # address: when it started training jobs
         self._jobs_lock = threading.Lock()
 
-    def gate(self, kind: Kind, n_inputs: int):
-        """The validator of an event of ``kind`` with ``n_inputs`` inputs (the session first):
-        a session, address or server over its places has the event refused before it is
+    def gate(self, kind: Kind):
+        """The validator of an event of ``kind`` (its inputs start with the session): a
+        session, address or server over its places has the event refused before it is
         queued."""
         gate = self.gates[kind.name]
 
         def admit(session, request) -> bool:
             return isinstance(session, Session) and session.throttle.admit(
                 gate, address_of(request))
-        return validator(n_inputs, admit, kind.refused)
+        return validator(admit, kind.refused)
 
     # -- output groups --------------------------------------------------------------------
 
