@@ -119,7 +119,7 @@ def compute_only(moves: int = 50) -> list[float]:
         values[3] = 0.1 + 0.8 * (i % 2)
         t = time.perf_counter()
         session, _ = view.with_values(session, runtime, values)
-        view.frame(session, runtime, service)
+        session, _ = view.frame(session, runtime, service)
         runtime.table(session.vertices, session.values)
         view.record(session, runtime)
         times.append(time.perf_counter() - t)

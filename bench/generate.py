@@ -28,11 +28,11 @@ def steady_rate(out: Path, shard_size: int) -> float:
     return (len(times) - 1) * shard_size / (times[-1] - times[0])
 
 
-def render_batch(manifest: dict):
+def render_batch(manifest):
     """(B, V, H, W, 3) uint8 renders of shard 0, made in a worker process."""
-    from semantify.generation import SamplePipeline, shard_indices
+    from semantify.generation import SamplePipeline
 
-    return SamplePipeline(manifest)(shard_indices(0, manifest))["images"]
+    return SamplePipeline(manifest)(manifest.shard_indices(0))["images"]
 
 
 def main() -> None:
@@ -56,7 +56,7 @@ def main() -> None:
     spec = ClipSpec.parse(args.clip)
     scorer = load_clip(spec, device="cpu")
     gen = GenerationSpec(args.model, args.samples, shard_size=args.batch_size,
-                         clip=spec.to_dict(), prior=args.prior)
+                         clip=spec, prior=args.prior)
     manifest = build_manifest(gen, load_model(args.model), list(MEASUREMENTS))
 
     # CLIP alone first, on one batch of real renders made in another process (this one
@@ -76,7 +76,7 @@ def main() -> None:
         summary = generate(gen, out, progress=False)
         generation = steady_rate(out, args.batch_size)
 
-    print(f"model {args.model}, prior {manifest['prior']['name']}, CLIP {spec.label}, "
+    print(f"model {args.model}, prior {manifest.prior['name']}, CLIP {spec.label}, "
           f"{len(gen.views)} views at {gen.size}px, "
           f"batch {args.batch_size}, torch threads {torch.get_num_threads()}")
     print(f"generation (steady state): {generation:8.2f} samples/s "

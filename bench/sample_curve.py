@@ -47,14 +47,15 @@ def metric_dataset(out: Path, samples: int, seed: int) -> Path:
 
 def first_rows(full: Path, size: int, out: Path) -> Path:
     """A dataset folder holding the first ``size`` samples of ``full`` (links to its shards)."""
-    from semantify.dataset import MANIFEST, read_manifest, shard_path
-    from semantify.files import write_json_atomic
+    import dataclasses
 
-    manifest = {**read_manifest(full), "samples": size}
+    from semantify.dataset import read_manifest, shard_path, write_manifest
+
+    manifest = dataclasses.replace(read_manifest(full), samples=size)
     (out / "shards").mkdir(parents=True, exist_ok=True)
     for shard in range(-(-size // SHARD)):
         shard_path(out, shard).symlink_to(shard_path(full, shard).resolve())
-    write_json_atomic(out / MANIFEST, manifest)
+    write_manifest(out, manifest)
     return out
 
 

@@ -50,7 +50,7 @@ def write_dataset(root: Path, samples: int, seed: int = 0) -> None:
     from semantify.models import load_model
 
     model = load_model("anny-body")
-    spec = GenerationSpec("anny-body", samples, seed, VIEWS, ClipSpec.parse(CLIP).to_dict(),
+    spec = GenerationSpec("anny-body", samples, seed, VIEWS, ClipSpec.parse(CLIP),
                           shard_size=SHARD)
     manifest = build_manifest(spec, model, list(MEASUREMENTS))
     prepare_output(root, manifest)

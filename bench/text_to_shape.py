@@ -43,9 +43,9 @@ def main(argv=None) -> int:
     work = Path(tempfile.mkdtemp(prefix="semantify-bench-t2s-"))
     clip = ClipSpec.parse("tiny-random")
     started = time.perf_counter()
-    generate(GenerationSpec("anny-body", args.train, seed=0, clip=clip.to_dict()),
+    generate(GenerationSpec("anny-body", args.train, seed=0, clip=clip),
              work / "train", workers=0, progress=False)
-    generate(GenerationSpec("anny-body", args.test, seed=1, clip=clip.to_dict()),
+    generate(GenerationSpec("anny-body", args.test, seed=1, clip=clip),
              work / "test", workers=0, progress=False)
     sliders, _ = train(work / "train", WORDS, work / "sliders", max_epochs=40, progress=False)
     print(f"data and training: {time.perf_counter() - started:.0f} s")

@@ -15,7 +15,7 @@ from semantify.errors import SemantifyError
 def main(args: list[str] | None = None) -> int:
     """Run the LightningCLI; a user error prints one line and returns 2."""
     from lightning_modules import quiet_lightning
-    from lightning_modules.train import (MONITOR, PATIENCE, MapperModule, SliderDataModule,
+    from lightning_modules.train import (EARLY_STOPPING, MapperModule, SliderDataModule,
                                          SliderSetWriter, trainer_defaults)
     from lightning.pytorch.callbacks import EarlyStopping
     from lightning.pytorch.cli import LightningCLI
@@ -24,9 +24,8 @@ def main(args: list[str] | None = None) -> int:
         def add_arguments_to_parser(self, parser) -> None:
             parser.add_lightning_class_args(SliderSetWriter, "writer")
             parser.add_lightning_class_args(EarlyStopping, "early_stopping")
-            parser.set_defaults({"early_stopping.monitor": MONITOR, "early_stopping.mode": "min",
-                                 "early_stopping.patience": PATIENCE,
-                                 "early_stopping.min_delta": 0.01})
+            parser.set_defaults({f"early_stopping.{name}": value
+                                 for name, value in EARLY_STOPPING.items()})
 
     quiet_lightning()
     try:

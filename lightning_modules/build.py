@@ -20,7 +20,6 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -28,10 +27,11 @@ from pathlib import Path
 from semantify.errors import SemantifyError
 from semantify.files import new_folder_beside, swap_folder, write_json_atomic
 from semantify.recipes import BuildSettings
-from semantify.recipes.settings import (BUILD_JSON, STAGES, is_finished,  # noqa: F401
-                                        read_record)
+from semantify.recipes.settings import (BUILD_JSON, STAGES, BuildRecord,  # noqa: F401
+                                        Carded, Evaluated, Generated, Selected, StageResult,
+                                        Trained, is_finished, read_record, write_record)
+from semantify.writer_lock import LOCK_NAME, FolderBusy, is_rank_zero, writer_lock
 
-LOCK = ".build.lock"
 PROGRESS = ".progress.json"  # the latest Progress (or the error) of a running build
 DATASET, SELECTION, EVALUATION, CARD = "dataset", "selection", "evaluation", "README.md"
 # Training settings a recipe may not set: the build passes them itself.
@@ -121,7 +121,7 @@ class _Run:
 
     settings: BuildSettings
     out: Path
-    record: dict
+    record: BuildRecord
     report: Callable[[Progress], None]
     started: float = dataclasses.field(default_factory=time.perf_counter)
     sample_rate: float | None = None  # samples/s measured while generating
@@ -135,8 +135,8 @@ class _Run:
 
     def estimate(self, stages) -> float | None:
         """Seconds the given (not yet started) stages should take, or None without a rate."""
-        rate = self.sample_rate or self.record.get("stages", {}).get("generate", {}).get(
-            "samples_per_second")
+        generated = self.record.generated
+        rate = self.sample_rate or (generated.samples_per_second if generated else None)
         if not rate:
             return None
         settings, views = self.settings, len(self.settings.recipe.views)
@@ -153,22 +153,25 @@ class _Run:
             "evaluate": settings.recipe.descriptors * grid * views * image_seconds + 5,
             "card": 0.5,
         }
-        return sum(seconds[s] for s in stages if s not in self.record["stages"])
+        return sum(seconds[s] for s in stages if s not in self.record.stages)
 
-    def finish(self, stage: str, figures: dict, seconds: float) -> None:
-        self.record["stages"][stage] = {"seconds": round(seconds, 2), **figures}
-        write_json_atomic(self.out / BUILD_JSON, self.record)
+    def finish(self, stage: str, result: StageResult) -> None:
+        """Record ``stage`` as done (the stage counts as done from here on)."""
+        self.record = self.record.with_stage(stage, result)
+        write_record(self.out, self.record)
 
 
 def check_training(training) -> None:
-    """Refuse training overrides that :func:`lightning_modules.train.train` does not take."""
-    from lightning_modules.train import settings_defaults
+    """Refuse training overrides that :func:`lightning_modules.train.train` does not take, or
+    whose values are out of range (the checks ``semantify train`` makes)."""
+    from lightning_modules.train import TrainingSettings, settings_defaults
 
     valid = set(settings_defaults()) - _SET_BY_BUILD
     unknown = sorted(set(training) - valid)
     if unknown:
         raise SemantifyError(f"unknown training setting(s) {', '.join(unknown)}; a recipe may "
                              f"set: {', '.join(sorted(valid))}.")
+    TrainingSettings(training)
 
 
 def check_model(settings: BuildSettings) -> None:
@@ -181,13 +184,13 @@ def check_model(settings: BuildSettings) -> None:
                              f"{settings.recipe.model.id}: {status.missing}.")
 
 
-def check_out(out: Path, settings: BuildSettings) -> dict | None:
+def check_out(out: Path, settings: BuildSettings) -> BuildRecord | None:
     """The record of the build in ``out`` to resume (None for a new build); refuses a folder
     holding another build, a slider set or other files."""
     out = Path(out)
     record = read_record(out)
     if record is not None:
-        old, new = record["identity"], settings.identity()
+        old, new = record.identity, settings.identity()
         differ = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
         if differ:
             raise SemantifyError(
@@ -195,23 +198,11 @@ def check_out(out: Path, settings: BuildSettings) -> dict | None:
                 f"{', '.join(differ)}); rerun with the same arguments to resume it, or choose "
                 "another --out.")
         return record
-    if out.exists() and (not out.is_dir() or any(p.name not in (LOCK, PROGRESS)
+    if out.exists() and (not out.is_dir() or any(p.name not in (LOCK_NAME, PROGRESS)
                                                  for p in out.iterdir())):
         what = "a slider set" if (out / "sliders.json").exists() else "other files"
         raise SemantifyError(f"{out} holds {what}, not a build; choose an empty or new --out.")
     return None
-
-
-def _lock(out: Path):
-    from filelock import FileLock, Timeout
-
-    lock = FileLock(str(out / LOCK), timeout=0)
-    try:
-        lock.acquire()
-    except Timeout:
-        raise SemantifyError(f"{out} is being built by another process; wait for it to finish "
-                             "or choose another --out.") from None
-    return lock
 
 
 def prepare(settings: BuildSettings, out: Path, device: str | None = None,
@@ -239,7 +230,7 @@ def prepare(settings: BuildSettings, out: Path, device: str | None = None,
 
 def build(settings: BuildSettings, out: Path | str, devices: int = 1,
           accelerator: str = "auto", report: Callable[[Progress], None] | None = None,
-          device: str | None = None, workers: int = 1) -> dict | None:
+          device: str | None = None, workers: int = 1) -> BuildRecord | None:
     """Build (or resume) the slider set of ``settings`` into ``out``; return its record.
 
     ``report`` receives a :class:`Progress` at each step. ``devices`` > 1 generates with one
@@ -248,12 +239,14 @@ def build(settings: BuildSettings, out: Path | str, devices: int = 1,
     ``workers``: render processes per device while generating (more pay off on a GPU).
     """
     out = Path(out)
-    if int(os.environ.get("LOCAL_RANK", "0")) > 0:  # a rank DDP relaunched: generation only
+    if not is_rank_zero():  # another rank of a distributed run: generation only
         _generate_dataset(settings, out, devices, accelerator, workers, [])
         return None
     report = ProgressFile(out, report)
     try:
         record = _build(settings, out, devices, accelerator, report, device, workers)
+    except FolderBusy:
+        raise  # the folder's progress is the other process's to report
     except SemantifyError as error:
         report.fail(str(error))
         raise
@@ -261,7 +254,7 @@ def build(settings: BuildSettings, out: Path | str, devices: int = 1,
     return record
 
 
-def claim(settings: BuildSettings, out: Path | str) -> dict:
+def claim(settings: BuildSettings, out: Path | str) -> BuildRecord:
     """Create the folder and record of a build to run later (the app's queue), or return the
     record of the same build already there; refuses what :func:`check_out` refuses."""
     out = Path(out)
@@ -269,29 +262,27 @@ def claim(settings: BuildSettings, out: Path | str) -> dict:
     if record is None:
         out.mkdir(parents=True, exist_ok=True)
         record = settings.record()
-        write_json_atomic(out / BUILD_JSON, record)
+        write_record(out, record)
     return record
 
 
 def _build(settings: BuildSettings, out: Path, devices: int, accelerator: str,
            report: ProgressFile, device: str | None, workers: int) -> dict:
     prepare(settings, out, device, report)
-    out.mkdir(parents=True, exist_ok=True)
-    lock = _lock(out)
-    try:
+    # One process builds into a folder (FolderBusy for the others); the lock file goes with
+    # the lock, so a finished set carries none.
+    with writer_lock(out, command="semantify build"):
         _quiet_lightning()
         record = claim(settings, out)  # under the lock: another process may have started it
         run = _Run(settings, out, record, report)
         for stage in STAGES:
-            if stage in record["stages"]:
+            if stage in record.stages:
                 continue
             started = time.perf_counter()
-            figures = _STAGE_WORK[stage](run, devices, accelerator, workers)
-            run.finish(stage, figures, time.perf_counter() - started)
-    finally:
-        lock.release()
-    (out / LOCK).unlink(missing_ok=True)  # a finished set carries no lock file
-    return record
+            result = _STAGE_WORK[stage](run, devices, accelerator, workers)
+            run.finish(stage, dataclasses.replace(
+                result, seconds=round(time.perf_counter() - started, 2)))
+    return run.record
 
 
 def _quiet_lightning() -> None:
@@ -315,7 +306,8 @@ def _generate_dataset(settings: BuildSettings, out: Path, devices: int, accelera
                     callbacks=callbacks)
 
 
-def _generate(run: _Run, devices: int, accelerator: str, workers: int) -> dict:
+# Each stage returns its result; the build fills in the seconds it took.
+def _generate(run: _Run, devices: int, accelerator: str, workers: int) -> Generated:
     run.emit("generate", 0.0, "starting the renderer and CLIP", None)
     shard_size = run.settings.generation_spec().shard_size
     done = len(list((run.out / DATASET / "shards").glob("shard-*.safetensors"))) * shard_size
@@ -324,12 +316,12 @@ def _generate(run: _Run, devices: int, accelerator: str, workers: int) -> dict:
     summary = _generate_dataset(run.settings, run.out, devices, accelerator, workers, [
         GenerationProgress(run, run.settings.samples, min(done, run.settings.samples))])
     rate = summary["samples_per_second"] if summary["generated"] else None
-    return {"samples": summary["samples"], "generated": summary["generated"],
-            "samples_per_second": round(rate, 3) if rate else run.record["stages"].get(
-                "generate", {}).get("samples_per_second")}
+    before = run.record.generated
+    return Generated(0.0, summary["samples"], summary["generated"], round(rate, 3) if rate
+                     else before.samples_per_second if before else None)
 
 
-def _select(run: _Run, *_) -> dict:
+def _select(run: _Run, *_) -> Selected:
     from semantify.dataset import open_dataset
     from semantify.descriptors.dataset_selection import select_on_dataset
 
@@ -341,23 +333,24 @@ def _select(run: _Run, *_) -> dict:
                                      recipe.descriptors, template=recipe.template,
                                      forced=recipe.forced, out=partial)
     swap_folder(partial, run.out / SELECTION)
-    return {"chosen": selection.chosen, "test_r2": round(selection.r2, 4),
-            "baseline_test_r2": round(selection.baseline.r2, 4)}
+    return Selected(0.0, tuple(selection.chosen), round(selection.r2, 4),
+                    round(selection.baseline.r2, 4))
 
 
-def _train(run: _Run, *_) -> dict:
+def _train(run: _Run, *_) -> Trained:
     from lightning_modules.build_progress import TrainingProgress
     from lightning_modules.train import train
 
-    chosen = run.record["stages"]["select"]["chosen"]
+    chosen = list(run.record.selected.chosen)
     run.emit("train", 0.0, f"training sliders for {', '.join(chosen)}", run.estimate(["train"]))
     _, metrics = train(run.out / DATASET, chosen, run.out, template=run.settings.recipe.template,
                        progress=False, callbacks=[TrainingProgress(run)],
                        **run.settings.training)
-    return {key: metrics[key] for key in ("val_vertex_mm", "val_r2", "epochs", "best_epoch")}
+    return Trained(0.0, metrics["val_vertex_mm"], metrics["val_r2"], metrics["epochs"],
+                   metrics["best_epoch"])
 
 
-def _evaluate(run: _Run, *_) -> dict:
+def _evaluate(run: _Run, *_) -> Evaluated:
     from semantify.evaluation import evaluate
     from semantify.sliders import SliderSet
 
@@ -366,17 +359,17 @@ def _evaluate(run: _Run, *_) -> dict:
     partial = new_folder_beside(run.out / EVALUATION)
     report = evaluate(SliderSet.load(run.out), None, partial)
     swap_folder(partial, run.out / EVALUATION)
-    return {"vertex_mm": round(report["held_out"]["vertex_mm"], 3),
-            "coefficient_r2": round(report["held_out"]["coefficient_r2"], 4),
-            "disentanglement": round(report["disentanglement"], 4)}
+    return Evaluated(0.0, round(report["held_out"]["vertex_mm"], 3),
+                     round(report["held_out"]["coefficient_r2"], 4),
+                     round(report["disentanglement"], 4))
 
 
-def _card(run: _Run, *_) -> dict:
+def _card(run: _Run, *_) -> Carded:
     from semantify.model_card import write_model_card
 
     run.emit("card", 0.0, "writing README.md", 0.5)
     write_model_card(run.out)
-    return {"file": CARD}
+    return Carded(0.0, CARD)
 
 
 _STAGE_WORK = {"generate": _generate, "select": _select, "train": _train,

@@ -4,9 +4,10 @@ A job is a build folder, claimed (:func:`lightning_modules.build.claim`: its ``b
 written) when it is queued, so a restarted server finds every unfinished build again
 (:meth:`BuildQueue.restore`). One worker thread runs the jobs in turn, each as
 ``python -m semantify build --resume DIR`` in its own process: a failed or killed build never
-takes the server down, and the build's own lock keeps two processes out of one folder. What a
-job is doing is read from its folder (``.progress.json``, ``build.json``), so any page, after a
-reload too, asks :meth:`BuildQueue.state` and gets the same answer.
+takes the server down, and the build's own lock keeps two processes out of one folder (a
+build it refuses exits with ``FolderBusy.EXIT_CODE``: the queue waits and tries again). What
+a job is doing is read from its folder (``.progress.json``, ``build.json``), so any page,
+after a reload too, asks :meth:`BuildQueue.state` and gets the same answer.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from semantify import limits
 from semantify.errors import SemantifyError
 from semantify.recipes import BuildSettings
 from semantify.recipes.settings import unfinished_builds
+from semantify.writer_lock import FolderBusy
 
-BUSY = "is being built by another process"
 RETRY_SECONDS = 2.0
 
 
@@ -89,7 +90,7 @@ class BuildQueue:
             record = read_record(out)
         except SemantifyError as error:
             return JobState(out, out.name, "failed", error=str(error))
-        title = (record or {}).get("title", out.name)
+        title = record.title if record is not None else out.name
         with self._lock:
             if out in self._waiting:
                 return JobState(out, title, "queued", self._waiting.index(out) + 1)
@@ -155,10 +156,10 @@ class BuildQueue:
                                     text=True, errors="replace")
             if result.returncode == 0:
                 return None
+            if result.returncode == FolderBusy.EXIT_CODE:
+                time.sleep(RETRY_SECONDS)  # an earlier server's build still runs: wait for it
+                continue
             lines = [line for line in result.stderr.splitlines() if line.strip()]
             error = next((line.split(": error: ", 1)[1] for line in reversed(lines)
                           if ": error: " in line), None)
-            if error and BUSY in error:
-                time.sleep(RETRY_SECONDS)  # an earlier server's build still runs: wait for it
-                continue
             return error or f"the build process failed ({lines[-1] if lines else 'no output'})"

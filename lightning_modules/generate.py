@@ -22,17 +22,17 @@ from torch.utils.data import DataLoader, Dataset
 
 from lightning_modules import quiet_lightning
 from lightning_modules.cluster import check_launch
-from semantify.dataset import num_shards, shard_path, write_shard
+from semantify.dataset import Manifest, shard_path, write_shard
 from semantify.errors import SemantifyError
 from semantify.generation import (GenerationSpec, SamplePipeline, build_manifest,
-                                  prepare_output, shard_indices, thumbnails)
+                                  prepare_output, thumbnails)
 from semantify.writer_lock import is_rank_zero, writer_lock
 
 
 class ShardSource(Dataset):
     """Item k: the full batch (coefficients, images, measurements) of one pending shard."""
 
-    def __init__(self, manifest: dict, shards: list[int]):
+    def __init__(self, manifest: Manifest, shards: list[int]):
         self.manifest, self.shards = manifest, shards
         self.pipeline = SamplePipeline(manifest)
 
@@ -41,7 +41,7 @@ class ShardSource(Dataset):
 
     def __getitem__(self, k: int) -> dict[str, torch.Tensor]:
         shard = self.shards[k]
-        batch = self.pipeline(shard_indices(shard, self.manifest))
+        batch = self.pipeline(self.manifest.shard_indices(shard))
         batch["shard"] = torch.tensor(shard)
         return batch
 
@@ -53,17 +53,17 @@ class GenerationData(L.LightningDataModule):
     without talking to the others, however many shards were finished before a resume.
     """
 
-    def __init__(self, manifest: dict, root: Path, workers: int = 1):
+    def __init__(self, manifest: Manifest, root: Path, workers: int = 1):
         super().__init__()
         self.manifest, self.root, self.workers = manifest, Path(root), workers
 
     def predict_dataloader(self) -> DataLoader:
         rank, world = self.trainer.global_rank, self.trainer.world_size
-        mine = [s for s in range(rank, num_shards(self.manifest), world)
+        mine = [s for s in range(rank, self.manifest.num_shards, world)
                 if not shard_path(self.root, s).exists()]
         source = ShardSource(self.manifest, mine)
         # Rendering needs its own GL context: a spawned worker (never forked) builds one.
-        workers = self.workers if self.manifest["clip"] else 0
+        workers = self.workers if self.manifest.clip else 0
         return DataLoader(source, batch_size=None, num_workers=workers,
                           multiprocessing_context="spawn" if workers else None,
                           prefetch_factor=4 if workers else None)
@@ -72,17 +72,16 @@ class GenerationData(L.LightningDataModule):
 class GenerationModule(L.LightningModule):
     """Encodes each batch's rendered views with CLIP into (B, V, D) float16 embeddings."""
 
-    def __init__(self, manifest: dict):
+    def __init__(self, manifest: Manifest):
         super().__init__()
         self.manifest = manifest
         self.scorer = None
 
     def on_predict_start(self) -> None:
-        if self.manifest["clip"]:
-            from semantify.clip import ClipSpec, load_clip
+        if self.manifest.clip:
+            from semantify.clip import load_clip
 
-            self.scorer = load_clip(ClipSpec.from_dict(self.manifest["clip"]),
-                                    device=str(self.device))
+            self.scorer = load_clip(self.manifest.clip_spec(), device=str(self.device))
 
     def predict_step(self, batch: dict, batch_idx: int) -> dict[str, torch.Tensor]:
         out = {k: batch[k].cpu() for k in ("shard", "indices", "coefficients", "measurements")
@@ -92,8 +91,8 @@ class GenerationModule(L.LightningModule):
             b, v = images.shape[:2]
             embeds = self.scorer.encode_images(images.reshape(b * v, *images.shape[2:]))
             out["image_embeds"] = embeds.reshape(b, v, -1).to(torch.float16).cpu()
-            if self.manifest["thumbnails"]:
-                out["thumbnails"] = thumbnails(images.cpu(), self.manifest["thumbnails"])
+            if self.manifest.thumbnails:
+                out["thumbnails"] = thumbnails(images.cpu(), self.manifest.thumbnails)
         return out
 
 
@@ -168,18 +167,18 @@ def generate(spec: GenerationSpec, out: Path | str, devices: int = 1, num_nodes:
     lead = is_rank_zero()
     with writer_lock(out) if lead else contextlib.nullcontext():
         pending = prepare_output(Path(out), manifest, create=lead)
-        total = sum(len(shard_indices(s, manifest)) for s in pending)
+        total = sum(len(manifest.shard_indices(s)) for s in pending)
         started = time.perf_counter()
         if pending:
             _predict(manifest, out, devices, num_nodes, accelerator, workers, progress, total,
                      callbacks)
     seconds = time.perf_counter() - started
-    return {"out": str(out), "samples": manifest["samples"], "generated": total,
-            "skipped_shards": num_shards(manifest) - len(pending),
+    return {"out": str(out), "samples": manifest.samples, "generated": total,
+            "skipped_shards": manifest.num_shards - len(pending),
             "seconds": seconds, "samples_per_second": total / seconds if seconds else 0.0}
 
 
-def _predict(manifest: dict, out: Path | str, devices: int, num_nodes: int, accelerator: str,
+def _predict(manifest: Manifest, out: Path | str, devices: int, num_nodes: int, accelerator: str,
              workers: int, progress: bool, total: int, callbacks: Sequence[Callback] = ()
              ) -> None:
     """Run the predict loop that writes the pending shards, on every rank."""

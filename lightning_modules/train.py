@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import inspect
 import math
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from lightning_modules import quiet_lightning
@@ -53,10 +54,30 @@ class Batches:
             yield self.inputs[rows], self.targets[rows]
 
 
-def check_setting(name: str, value, ok: bool, wanted: str) -> None:
-    """A one-line error unless a training setting is ``ok`` (finite and ``wanted``)."""
+def _at_least(least):
+    return lambda value: value >= least, f"at least {least}"
+
+
+# Each training setting's valid values (the defaults live in the modules' signatures): checked
+# by TrainingSettings for every front, and by the modules for LightningCLI's YAML.
+RANGES: dict[str, tuple[Callable[[object], bool], str]] = {
+    "hidden": (lambda widths: all(width >= 1 for width in widths), "widths of at least 1"),
+    "lr": (lambda lr: 0 < lr < 10, "above 0 (and below 10)"),
+    "weight_decay": (lambda value: value >= 0, "0 or more"),
+    "warmup": (lambda value: 0 <= value < 1, "from 0 to below 1"),
+    "vertex_loss": (lambda value: value >= 0, "0 or more"),
+    "vertex_batch": _at_least(1), "vertex_subset": _at_least(0),
+    "val_vertex_samples": _at_least(1), "threads": _at_least(0),
+    "val_fraction": (lambda value: 0 < value < 1, "between 0 and 1"),
+    "batch_size": _at_least(1), "max_epochs": _at_least(1), "patience": _at_least(1),
+}
+
+
+def check_setting(name: str, value) -> None:
+    """A one-line error unless training setting ``name`` is finite and in its range."""
+    ok, wanted = RANGES[name]
     finite = not isinstance(value, float) or math.isfinite(value)
-    if not (ok and finite):
+    if not (finite and ok(value)):
         raise SemantifyError(f"training setting --{name.replace('_', '-')} must be {wanted}, "
                              f"got {value!r}; "
                              "`semantify train --help` shows each setting's default.")
@@ -79,8 +100,8 @@ class SliderDataModule(L.LightningDataModule):
                  template: str | None = None, val_fraction: float = 0.1, seed: int = 0,
                  batch_size: int = 512):
         super().__init__()
-        check_setting("val_fraction", val_fraction, 0 < val_fraction < 1, "between 0 and 1")
-        check_setting("batch_size", batch_size, batch_size >= 1, "at least 1")
+        for name in ("val_fraction", "batch_size"):
+            check_setting(name, locals()[name])
         self.save_hyperparameters()
         self.data = Path(data)
         self.inputs: torch.Tensor | None = None
@@ -152,17 +173,10 @@ class MapperModule(L.LightningModule):
                  vertex_batch: int = 32, vertex_subset: int = 2000,
                  val_vertex_samples: int = 256, threads: int = 1):
         super().__init__()
-        check_setting("hidden", hidden, all(width >= 1 for width in hidden),
-                      "widths of at least 1")
-        check_setting("lr", lr, 0 < lr < 10, "above 0 (and below 10)")
-        check_setting("weight_decay", weight_decay, weight_decay >= 0, "0 or more")
-        check_setting("warmup", warmup, 0 <= warmup < 1, "from 0 to below 1")
-        check_setting("vertex_loss", vertex_loss, vertex_loss >= 0, "0 or more")
-        for name, value, least in (("vertex_batch", vertex_batch, 1),
-                                   ("vertex_subset", vertex_subset, 0),
-                                   ("val_vertex_samples", val_vertex_samples, 1),
-                                   ("threads", threads, 0)):
-            check_setting(name, value, value >= least, f"at least {least}")
+        given = locals()
+        for name in ("hidden", "lr", "weight_decay", "warmup", "vertex_loss", "vertex_batch",
+                     "vertex_subset", "val_vertex_samples", "threads"):
+            check_setting(name, given[name])
         self.save_hyperparameters()
         self.mapper: Mapper | None = None
         self.best: dict | None = None
@@ -340,6 +354,8 @@ def final_metrics(mapper: Mapper, dm: SliderDataModule, module: MapperModule,
 
 
 PATIENCE = 8  # validation epochs without improvement before training stops
+# Early stopping on the validation vertex error, for every front (LightningCLI's included).
+EARLY_STOPPING = {"monitor": MONITOR, "mode": "min", "patience": PATIENCE, "min_delta": 0.01}
 
 
 def trainer_defaults() -> dict:
@@ -351,7 +367,7 @@ def trainer_defaults() -> dict:
 
 
 def early_stopping(patience: int = PATIENCE) -> EarlyStopping:
-    return EarlyStopping(monitor=MONITOR, mode="min", patience=patience, min_delta=0.01)
+    return EarlyStopping(**{**EARLY_STOPPING, "patience": patience})
 
 
 # The arguments of the data module that every front sets itself, never as a setting.
@@ -371,17 +387,57 @@ def settings_defaults() -> dict[str, object]:
     return defaults
 
 
-def _split(settings: dict) -> tuple[dict, dict, dict]:
-    """Settings -> (MapperModule kwargs, SliderDataModule kwargs, trainer/stopping kwargs)."""
-    known = settings_defaults()
-    unknown = [name for name in settings if name not in known]
-    if unknown:
-        raise SemantifyError(f"unknown training setting {unknown[0]!r}; settings are "
-                             f"{', '.join(known)}.")
-    module = set(inspect.signature(MapperModule.__init__).parameters)
-    data = set(inspect.signature(SliderDataModule.__init__).parameters)
-    pick = lambda names: {k: v for k, v in settings.items() if k in names}  # noqa: E731
-    return pick(module), pick(data), pick({"max_epochs", "patience"})
+@dataclasses.dataclass(frozen=True)
+class TrainingSettings:
+    """The training settings that depart from :func:`settings_defaults`, by name, each typed
+    like its default and checked against its range (:data:`RANGES`) here, so that
+    ``semantify train``, recipes, builds and the app get the same one-line errors before any
+    work starts."""
+
+    overrides: Mapping[str, object] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        known = settings_defaults()
+        unknown = [name for name in self.overrides if name not in known]
+        if unknown:
+            raise SemantifyError(f"unknown training setting {unknown[0]!r}; settings are "
+                                 f"{', '.join(known)}.")
+        typed = {name: _typed(name, value, known[name])
+                 for name, value in self.overrides.items()}
+        for name, value in typed.items():
+            if name in RANGES:
+                check_setting(name, value)
+        object.__setattr__(self, "overrides", typed)
+
+    def split(self) -> tuple[dict, dict, dict]:
+        """(MapperModule kwargs, SliderDataModule kwargs, trainer/stopping kwargs)."""
+        module = set(inspect.signature(MapperModule.__init__).parameters)
+        data = set(inspect.signature(SliderDataModule.__init__).parameters)
+        pick = lambda names: {k: v for k, v in self.overrides.items() if k in names}  # noqa: E731
+        return pick(module), pick(data), pick({"max_epochs", "patience"})
+
+
+def _typed(name: str, value, default):
+    """``value`` as the type of ``default`` (widths as a tuple, an int where a float goes),
+    or a one-line error."""
+    flag = f"--{name.replace('_', '-')}"
+    if isinstance(default, tuple):
+        if isinstance(value, (list, tuple)) and all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value):
+            return tuple(value)
+    elif isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+    elif isinstance(default, int):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif isinstance(default, float):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif value is None or isinstance(value, str):  # a template: text, or None for the family's
+        return value
+    raise SemantifyError(f"training setting {flag} must be like {default!r}, got {value!r}; "
+                         "`semantify train --help` shows each setting's default.")
 
 
 def train(data: str | Path, descriptors: Sequence[str] | str, out: str | Path | None,
@@ -399,12 +455,7 @@ def train(data: str | Path, descriptors: Sequence[str] | str, out: str | Path | 
 
     if uses_body_model(parse_descriptors(descriptors)):  # a build slider: no network to train
         return train_body_sliders(data, parse_descriptors(descriptors), out)
-    module_kwargs, data_kwargs, loop = _split(settings)
-    if "hidden" in module_kwargs:
-        module_kwargs["hidden"] = tuple(module_kwargs["hidden"])
-    for name in ("max_epochs", "patience"):
-        if name in loop:
-            check_setting(name, loop[name], loop[name] >= 1, "at least 1")
+    module_kwargs, data_kwargs, loop = TrainingSettings(settings).split()
     dm = SliderDataModule(str(data), list(descriptors) if not isinstance(descriptors, str)
                           else descriptors, **data_kwargs)
     module = MapperModule(**module_kwargs)

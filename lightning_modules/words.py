@@ -22,7 +22,7 @@ def add_words(slider_set, text: str, out: Path | str, progress: Progress | None 
     from semantify.words import parse_words
 
     report = progress or (lambda fraction, text: None)
-    if slider_set.is_raw or slider_set.clip is None:
+    if slider_set.clip is None:
         raise SemantifyError(f"slider set {slider_set.name!r} has no CLIP words; new words need "
                              "a set built with CLIP.")
     words, notes = parse_words(text, slider_set.names)

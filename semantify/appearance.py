@@ -6,10 +6,12 @@ from __future__ import annotations
 import weakref
 
 from semantify.errors import SemantifyError
-from viewer import CLAY, Material, UVLayout, skin
+from viewer import CLAY as CLIP_CLAY
+from viewer import Material, UVLayout, skin
 
-APPEARANCES = ("skin", "clay")
-DEFAULT_APPEARANCE = "clay"
+SKIN, CLAY = "skin", "clay"  # the appearances, by name
+APPEARANCES = (SKIN, CLAY)
+DEFAULT_APPEARANCE = CLAY
 SHOWN_CLAY = Material("clay", albedo=(0.63, 0.66, 0.71))  # a grey sculpting clay
 _materials: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # model -> {name: Material}
 _layouts: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
@@ -26,7 +28,7 @@ def check_appearance(appearance: str) -> str:
 def material_for(model, appearance: str = DEFAULT_APPEARANCE) -> Material:
     """The viewer material people see ``model`` in, in ``appearance`` (built once per model):
     clay is a cool grey, clearly not a skin tone."""
-    if check_appearance(appearance) == "clay":
+    if check_appearance(appearance) == CLAY:
         return SHOWN_CLAY
     return clip_material_for(model, appearance)
 
@@ -36,8 +38,8 @@ def clip_material_for(model, appearance: str = DEFAULT_APPEARANCE) -> Material:
     ``viewer.CLAY``, unchanged, so every trained set keeps scoring the images it was trained
     on; skin as shown."""
     check_appearance(appearance)
-    if appearance == "clay":
-        return CLAY
+    if appearance == CLAY:
+        return CLIP_CLAY
     per_model = _materials.setdefault(model, {})
     if appearance not in per_model:
         texture = model.skin_texture() if model.uv_map is not None else None

@@ -7,8 +7,9 @@ renamed, so a shard file that exists is complete.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,8 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from semantify.errors import SemantifyError
-from semantify.files import check_format, read_json, write_atomic
+from semantify.appearance import DEFAULT_APPEARANCE
+from semantify.files import check_format, read_json, write_atomic, write_json_atomic
 from semantify.models.reference import ModelRef
 
 FORMAT = "semantify-dataset"
@@ -36,57 +38,87 @@ def write_shard(root: Path, shard: int, tensors: dict[str, torch.Tensor]) -> Non
     write_atomic(shard_path(root, shard), lambda tmp: save_file(tensors, tmp))
 
 
-def read_manifest(root: Path) -> dict:
-    """The manifest of the dataset at ``root``, or a one-line error."""
-    path = Path(root) / MANIFEST
-    if not path.is_file():
-        raise SemantifyError(f"{root} is not a Semantify dataset (no {MANIFEST}); "
-                             "create one with `semantify generate MODEL --out DIR`.")
-    manifest = read_json(path, str(path), "regenerate the dataset")
-    return check_format(manifest, FORMAT, VERSION, str(path),
-                        "regenerate it with this version of Semantify.")
+@dataclasses.dataclass(frozen=True)
+class DatasetModel:
+    """The model a dataset was sampled from, as its manifest records it."""
+
+    id: str
+    name: str = ""
+    family: str = ""
+    options: Mapping = dataclasses.field(default_factory=dict)
+    coefficients: tuple[str, ...] = ()
+    ranges: tuple[tuple[float, float], ...] = ()  # (C, 2): each coefficient's low, high
+
+    @classmethod
+    def of(cls, model, options: Mapping) -> DatasetModel:
+        """The record of a loaded morphable ``model`` built with ``options``."""
+        return cls(model.id, model.name, model.family, dict(options),
+                   tuple(model.coefficient_names), tuple(map(tuple, model.ranges.tolist())))
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "name": self.name, "family": self.family,
+                "options": dict(self.options), "coefficients": list(self.coefficients),
+                "ranges": [list(r) for r in self.ranges]}
+
+    @classmethod
+    def from_dict(cls, record: Mapping) -> DatasetModel:
+        return cls(str(record["id"]), str(record.get("name", "")),
+                   str(record.get("family", "")), dict(record.get("options") or {}),
+                   tuple(record.get("coefficients") or ()),
+                   tuple(tuple(r) for r in record.get("ranges") or ()))
 
 
-def num_shards(manifest: dict) -> int:
-    return -(-manifest["samples"] // manifest["shard_size"])
+@dataclasses.dataclass(frozen=True)
+class Render:
+    """How a dataset's samples were rendered. The defaults of ``pose`` and ``appearance`` are
+    what older manifests, which did not record them, rendered."""
+
+    size: int = 224
+    framing: str = "full"
+    background: tuple[int, int, int] = (0, 0, 0)
+    pose: str = "rest"  # a pose name, or a pose file's absolute path
+    appearance: str = DEFAULT_APPEARANCE
+
+    def to_dict(self) -> dict:
+        return {**dataclasses.asdict(self), "background": list(self.background)}
+
+    @classmethod
+    def from_dict(cls, record: Mapping) -> Render:
+        known = {f.name for f in dataclasses.fields(cls)}
+        render = cls(**{k: v for k, v in record.items() if k in known})
+        return dataclasses.replace(render, background=tuple(render.background))
 
 
-class Dataset:
-    """A complete generated dataset, loaded into memory, rows ordered by sample index.
+@dataclasses.dataclass(frozen=True)
+class Manifest:
+    """A dataset's ``manifest.json``: what its samples are and how they were made.
 
-    Attributes: ``manifest`` (dict), ``coefficients`` (N, C) float32, ``image_embeds``
-    (N, V, D) float16 or None, ``measurements`` (N, M) float32 or None with
-    ``measurement_names``, ``thumbnails`` (N, V, h, w, 3) uint8 or None.
+    ``clip`` is the :meth:`semantify.clip.ClipSpec.to_dict` record (None: no images), parsed
+    by :meth:`clip_spec`; ``prior`` the sampling prior's record (``semantify.models.prior``).
+    Files written before a field existed load with its default.
     """
 
-    def __init__(self, root: Path, manifest: dict, tensors: dict[str, torch.Tensor]):
-        self.root, self.manifest = Path(root), manifest
-        self.coefficients = tensors["coefficients"]
-        self.image_embeds = tensors.get("image_embeds")
-        self.measurements = tensors.get("measurements")
-        self.thumbnails = tensors.get("thumbnails")
-        self.measurement_names: list[str] = list(manifest.get("measurements") or [])
-
-    def __len__(self) -> int:
-        return self.coefficients.shape[0]
-
-    @property
-    def model_id(self) -> str:
-        return self.manifest["model"]["id"]
+    samples: int
+    shard_size: int
+    model: DatasetModel | None = None
+    seed: int = 0
+    views: tuple[str, ...] = ()
+    clip: Mapping | None = None
+    render: Render | None = None
+    thumbnails: int = 0  # thumbnail side in pixels, 0 for none
+    measurements: tuple[str, ...] = ()
+    prior: Mapping | None = None
+    semantify_version: str = ""
 
     @property
-    def model_options(self) -> dict:
-        return dict(self.manifest["model"].get("options") or {})
+    def num_shards(self) -> int:
+        return -(-self.samples // self.shard_size)
 
-    @property
-    def family(self) -> str:
-        return self.manifest["model"]["family"]
+    def shard_indices(self, shard: int) -> torch.Tensor:
+        """(n,) int64 sample indices of ``shard``."""
+        start = shard * self.shard_size
+        return torch.arange(start, min(start + self.shard_size, self.samples))
 
-    @property
-    def clip(self) -> dict | None:
-        return self.manifest.get("clip")
-
-    @functools.cached_property
     def clip_spec(self):
         """The :class:`semantify.clip.ClipSpec` that embedded the images (None without)."""
         from semantify.clip import ClipSpec
@@ -95,7 +127,104 @@ class Dataset:
 
     @property
     def model_ref(self) -> ModelRef:
-        return ModelRef.from_dict(self.manifest["model"], f"dataset {self.root}")
+        return ModelRef.from_dict(self.model.to_dict() if self.model else None, "the dataset")
+
+    def to_dict(self) -> dict:
+        """The JSON of ``manifest.json`` (what :meth:`from_dict` reads back)."""
+        return {
+            "format": FORMAT, "version": VERSION,
+            "model": self.model.to_dict() if self.model else None,
+            "samples": self.samples, "seed": self.seed, "shard_size": self.shard_size,
+            "views": list(self.views), "clip": None if self.clip is None else dict(self.clip),
+            "render": self.render.to_dict() if self.render else None,
+            "thumbnails": self.thumbnails, "measurements": list(self.measurements),
+            "prior": None if self.prior is None else dict(self.prior),
+            "semantify_version": self.semantify_version,
+        }
+
+    @classmethod
+    def from_dict(cls, record: Mapping, where: str = "manifest") -> Manifest:
+        """The manifest of a :meth:`to_dict` record (format already checked), or one line."""
+        try:
+            manifest = cls(
+                int(record["samples"]), int(record["shard_size"]),
+                DatasetModel.from_dict(record["model"]) if record.get("model") else None,
+                int(record.get("seed", 0)), tuple(record.get("views") or ()),
+                record.get("clip") or None,
+                Render.from_dict(record["render"]) if record.get("render") else None,
+                int(record.get("thumbnails") or 0), tuple(record.get("measurements") or ()),
+                record.get("prior"), str(record.get("semantify_version", "")))
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise SemantifyError(f"{where} lacks or mistypes {error}; regenerate the dataset "
+                                 "with this version of Semantify.") from None
+        if manifest.samples < 1 or manifest.shard_size < 1:
+            raise SemantifyError(f"{where} has {manifest.samples} samples in shards of "
+                                 f"{manifest.shard_size}; regenerate the dataset.")
+        return manifest
+
+
+def read_manifest(root: Path) -> Manifest:
+    """The manifest of the dataset at ``root``, or a one-line error."""
+    path = Path(root) / MANIFEST
+    if not path.is_file():
+        raise SemantifyError(f"{root} is not a Semantify dataset (no {MANIFEST}); "
+                             "create one with `semantify generate MODEL --out DIR`.")
+    record = read_json(path, str(path), "regenerate the dataset")
+    check_format(record, FORMAT, VERSION, str(path),
+                 "regenerate it with this version of Semantify.")
+    return Manifest.from_dict(record, str(path))
+
+
+def write_manifest(root: Path, manifest: Manifest) -> None:
+    """Write ``root``'s ``manifest.json`` atomically."""
+    write_json_atomic(Path(root) / MANIFEST, manifest.to_dict())
+
+
+class Dataset:
+    """A complete generated dataset, loaded into memory, rows ordered by sample index.
+
+    Attributes: ``manifest`` (:class:`Manifest`), ``coefficients`` (N, C) float32,
+    ``image_embeds`` (N, V, D) float16 or None, ``measurements`` (N, M) float32 or None with
+    ``measurement_names``, ``thumbnails`` (N, V, h, w, 3) uint8 or None.
+    """
+
+    def __init__(self, root: Path, manifest: Manifest, tensors: dict[str, torch.Tensor]):
+        self.root, self.manifest = Path(root), manifest
+        self.coefficients = tensors["coefficients"]
+        self.image_embeds = tensors.get("image_embeds")
+        self.measurements = tensors.get("measurements")
+        self.thumbnails = tensors.get("thumbnails")
+        self.measurement_names: list[str] = list(manifest.measurements)
+
+    def __len__(self) -> int:
+        return self.coefficients.shape[0]
+
+    @property
+    def model_id(self) -> str:
+        return self.model_ref.id
+
+    @property
+    def model_options(self) -> dict:
+        return dict(self.model_ref.options)
+
+    @property
+    def family(self) -> str:
+        return self.manifest.model.family if self.manifest.model else ""
+
+    @property
+    def clip(self) -> Mapping | None:
+        """The manifest's CLIP record (None: no images were embedded)."""
+        return self.manifest.clip
+
+    @functools.cached_property
+    def clip_spec(self):
+        """The :class:`semantify.clip.ClipSpec` that embedded the images (None without)."""
+        return self.manifest.clip_spec()
+
+    @functools.cached_property
+    def model_ref(self) -> ModelRef:
+        return ModelRef.from_dict(self.manifest.model.to_dict() if self.manifest.model else None,
+                                  f"dataset {self.root}")
 
 
 def open_dataset(root: Path | str, fields: Sequence[str] | None = None) -> Dataset:
@@ -107,7 +236,7 @@ def open_dataset(root: Path | str, fields: Sequence[str] | None = None) -> Datas
     """
     root = Path(root)
     manifest = read_manifest(root)
-    shards, samples, size = num_shards(manifest), manifest["samples"], manifest["shard_size"]
+    shards, samples, size = manifest.num_shards, manifest.samples, manifest.shard_size
     missing = [s for s in range(shards) if not shard_path(root, s).is_file()]
     if missing:
         raise SemantifyError(

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 import torch
 
 from semantify.errors import SemantifyError
+from semantify.generation import DEFAULT_VIEWS
 
-VIEWS = ("front", "side")  # the views a set's words are scored from when its data is not here
+VIEWS = DEFAULT_VIEWS  # the views a set's words are scored from when its data is not here
 SIZE = 224
 
 

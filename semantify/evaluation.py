@@ -242,7 +242,7 @@ def evaluate(slider_set: SliderSet, data: Path | str | None = None, out: Path | 
     report = {"slider_set": str(slider_set.root), "dataset": str(data),
               "model": slider_set.model_id}
     report["held_out"], values = held_out(slider_set, dataset, rows, model)
-    meter = DescriptorMeter(slider_set, dataset.manifest.get("views") or ["front"])
+    meter = DescriptorMeter(slider_set, list(dataset.manifest.views) or ["front"])
     report.update(slider_sweeps(slider_set, model, meter, grid))
     report["receipts"] = [r.to_dict() for r in measure_receipts(slider_set, grid)]
     sweeps = None

@@ -11,25 +11,30 @@ from pathlib import Path
 import torch
 
 import semantify
-from semantify.dataset import FORMAT, MANIFEST, VERSION, num_shards, read_manifest, shard_path
-from semantify.files import write_json_atomic
+from semantify.appearance import DEFAULT_APPEARANCE, check_appearance
+from semantify.clip import ClipSpec
+from semantify.dataset import (MANIFEST, DatasetModel, Manifest, Render, read_manifest,
+                               shard_path, write_manifest)
 from semantify.errors import SemantifyError
 from semantify.writer_lock import LOCK_NAME
 
 # Manifest keys that must match for a rerun to resume into an existing folder.
 IDENTITY_KEYS = ("model", "samples", "seed", "shard_size", "views", "clip", "render",
                  "measurements", "thumbnails", "prior")
+DEFAULT_VIEWS = ("front", "side")  # what a dataset renders unless told otherwise
 
 
 @dataclasses.dataclass(frozen=True)
 class GenerationSpec:
-    """Everything that defines a dataset's content (and so its manifest)."""
+    """Everything that defines a dataset's content (and so its manifest); checked here, so
+    every front (``semantify generate``, builds, benches) gets the same one-line errors.
+    The fields' defaults are the defaults of ``semantify generate``."""
 
     model_id: str
     samples: int
     seed: int = 0
-    views: tuple[str, ...] = ("front", "side")
-    clip: dict | None = None  # ClipSpec.to_dict(), or None for --clip none
+    views: tuple[str, ...] = DEFAULT_VIEWS
+    clip: ClipSpec | None = None  # None: no rendering, measurements only (--clip none)
     size: int = 224
     shard_size: int = 64
     thumbnails: int = 0  # thumbnail side in pixels, 0 for none
@@ -38,28 +43,49 @@ class GenerationSpec:
     # The sampling prior: None for the model's own, ``reference``, a shipped name or a .json.
     prior: str | None = None
     pose: str = "rest"  # the pose rendered (measurements always come from the rest pose)
-    appearance: str = "clay"  # skin or clay (semantify.appearance)
+    appearance: str = DEFAULT_APPEARANCE  # skin or clay (semantify.appearance)
 
     def __post_init__(self):
         if self.samples < 1:
             raise SemantifyError(f"--samples must be at least 1, got {self.samples}.")
         if self.shard_size < 1:
             raise SemantifyError(f"--batch-size must be at least 1, got {self.shard_size}.")
+        if self.size < 1:
+            raise SemantifyError(f"--size must be at least 1, got {self.size}.")
+        if self.thumbnails < 0:
+            raise SemantifyError(f"--thumbnails must be 0 or more, got {self.thumbnails}.")
         if self.thumbnails and not self.clip:
             raise SemantifyError("--thumbnails needs rendering; drop it or use a --clip model.")
-        from semantify.appearance import check_appearance
-
         check_appearance(self.appearance)
-        if not self.clip and (self.pose != "rest" or self.appearance != "clay"):
+        if not self.clip and (self.pose != "rest" or self.appearance != DEFAULT_APPEARANCE):
             raise SemantifyError("--pose and --appearance choose how samples are rendered; "
                                  "drop them or use a --clip model.")
+        if self.clip:
+            object.__setattr__(self, "views", check_views(self.views))
+
+    @classmethod
+    def default(cls, name: str):
+        """The default of field ``name`` (what a front offers when the user says nothing)."""
+        return cls.__dataclass_fields__[name].default
 
 
-RENDER_DEFAULTS = {"pose": "rest", "appearance": "clay"}  # what older manifests rendered
+def check_views(views) -> tuple[str, ...]:
+    """``views`` as a tuple if they are view names (front, side, ...) or AZIMUTH:ELEVATION,
+    else one line listing the valid names."""
+    from viewer.camera import parse_views
+    from viewer.errors import ViewerError
+
+    if isinstance(views, str) or not all(isinstance(view, str) for view in views):
+        raise SemantifyError("views must be names such as front or side.")
+    try:
+        parse_views(list(views))
+    except ViewerError as error:
+        raise SemantifyError(str(error)) from None
+    return tuple(views)
 
 
-def build_manifest(spec: GenerationSpec, model, measurement_names: list[str]) -> dict:
-    """The JSON manifest describing the dataset ``spec`` makes with ``model``.
+def build_manifest(spec: GenerationSpec, model, measurement_names: list[str]) -> Manifest:
+    """The manifest describing the dataset ``spec`` makes with ``model``.
 
     Raises a one-line error, before anything is written, for a pose the model lacks. A pose
     file of the user's is recorded by its absolute path (as a prior file is), so that the
@@ -70,25 +96,15 @@ def build_manifest(spec: GenerationSpec, model, measurement_names: list[str]) ->
     pose = resolve_pose(model, spec.pose)
     pose_choice = (str(Path(spec.pose).resolve()) if str(spec.pose).lower().endswith(".json")
                    else pose.name)
-    return {
-        "format": FORMAT,
-        "version": VERSION,
-        "model": {"id": model.id, "name": model.name, "family": model.family,
-                  "options": dict(spec.model_options), "coefficients": model.coefficient_names,
-                  "ranges": model.ranges.tolist()},
-        "samples": spec.samples,
-        "seed": spec.seed,
-        "shard_size": spec.shard_size,
-        "views": list(spec.views) if spec.clip else [],
-        "clip": spec.clip,
-        "render": {"size": spec.size, "framing": getattr(model, "framing", "full"),
-                   "background": [0, 0, 0], "pose": pose_choice,
-                   "appearance": spec.appearance} if spec.clip else None,
-        "thumbnails": spec.thumbnails,
-        "measurements": measurement_names,
-        "prior": prior_entry(spec.prior, model),
-        "semantify_version": semantify.__version__,
-    }
+    render = Render(spec.size, getattr(model, "framing", "full"), (0, 0, 0), pose_choice,
+                    spec.appearance) if spec.clip else None
+    return Manifest(
+        samples=spec.samples, shard_size=spec.shard_size,
+        model=DatasetModel.of(model, dict(spec.model_options)), seed=spec.seed,
+        views=tuple(spec.views) if spec.clip else (),
+        clip=spec.clip.to_dict() if spec.clip else None, render=render,
+        thumbnails=spec.thumbnails, measurements=tuple(measurement_names),
+        prior=prior_entry(spec.prior, model), semantify_version=semantify.__version__)
 
 
 def prior_entry(choice: str | None, model) -> dict:
@@ -103,7 +119,7 @@ def prior_entry(choice: str | None, model) -> dict:
     return {**resolve_prior(choice, model).record(), "choice": choice}
 
 
-def prepare_output(out: Path, manifest: dict, create: bool = True) -> list[int]:
+def prepare_output(out: Path, manifest: Manifest, create: bool = True) -> list[int]:
     """Create or resume the dataset folder ``out``; return the shard ids still to write.
 
     Refuses a folder holding another dataset, or other files, rather than mixing them. With
@@ -112,10 +128,8 @@ def prepare_output(out: Path, manifest: dict, create: bool = True) -> list[int]:
     """
     out = Path(out)
     if (out / MANIFEST).exists():
-        existing = read_manifest(out)
-        if existing.get("render"):
-            existing["render"] = {**RENDER_DEFAULTS, **existing["render"]}
-        differ = [k for k in IDENTITY_KEYS if existing.get(k) != manifest.get(k)]
+        existing, wanted = read_manifest(out).to_dict(), manifest.to_dict()
+        differ = [k for k in IDENTITY_KEYS if existing.get(k) != wanted.get(k)]
         if differ == ["prior"]:
             made = existing.get("prior")
             if not made:
@@ -123,8 +137,8 @@ def prepare_output(out: Path, manifest: dict, create: bool = True) -> list[int]:
                                      "it cannot be resumed: choose an empty --out folder.")
             raise SemantifyError(
                 f"{out} was sampled with prior {made.get('name')!r} (revision "
-                f"{made.get('revision')}), not {manifest['prior']['name']!r} (revision "
-                f"{manifest['prior']['revision']}); rerun with that --prior to resume it, or "
+                f"{made.get('revision')}), not {manifest.prior['name']!r} (revision "
+                f"{manifest.prior['revision']}); rerun with that --prior to resume it, or "
                 "choose an empty --out folder.")
         if differ:
             raise SemantifyError(
@@ -136,14 +150,8 @@ def prepare_output(out: Path, manifest: dict, create: bool = True) -> list[int]:
         raise SemantifyError(f"{out} is not empty and holds no Semantify dataset; "
                              "choose an empty or new --out folder.")
     else:
-        write_json_atomic(out / MANIFEST, manifest)
-    return [s for s in range(num_shards(manifest)) if not shard_path(out, s).exists()]
-
-
-def shard_indices(shard: int, manifest: dict) -> torch.Tensor:
-    """(n,) int64 sample indices of ``shard``."""
-    start = shard * manifest["shard_size"]
-    return torch.arange(start, min(start + manifest["shard_size"], manifest["samples"]))
+        write_manifest(out, manifest)
+    return [s for s in range(manifest.num_shards) if not shard_path(out, s).exists()]
 
 
 class SamplePipeline:
@@ -154,28 +162,27 @@ class SamplePipeline:
     can be sent to a worker process and build its own GL context there.
     """
 
-    def __init__(self, manifest: dict):
+    def __init__(self, manifest: Manifest):
         self.manifest = manifest
         self._parts = None
 
     def _build(self):
-        from semantify.models import load_model
-
         from semantify.models.prior import resolve_prior
 
-        model = load_model(self.manifest["model"]["id"], **self.manifest["model"]["options"])
-        prior = resolve_prior(self.manifest["prior"]["choice"], model)  # once, not per batch
+        manifest = self.manifest
+        model = manifest.model_ref.load()
+        prior = resolve_prior(manifest.prior["choice"], model)  # once, not per batch
         renderer = pose = None
-        if self.manifest["clip"]:
+        if manifest.clip:
             from semantify.poses import resolve_pose
             from semantify.rendering import batch_renderer
 
-            render = self.manifest["render"]
-            pose = resolve_pose(model, render["pose"])
-            renderer = batch_renderer(model, self.manifest["views"], size=render["size"],
-                                      appearance=render["appearance"], pose=pose)
+            render = manifest.render
+            pose = resolve_pose(model, render.pose)
+            renderer = batch_renderer(model, list(manifest.views), size=render.size,
+                                      appearance=render.appearance, pose=pose)
         meter = None
-        if self.manifest["measurements"]:
+        if manifest.measurements:
             from semantify.measure import Anthropometer
 
             meter = Anthropometer.for_model(model)
@@ -185,7 +192,7 @@ class SamplePipeline:
         if self._parts is None:
             self._build()
         model, prior, renderer, pose, meter = self._parts
-        coefficients = model.sample(indices, self.manifest["seed"], prior=prior)
+        coefficients = model.sample(indices, self.manifest.seed, prior=prior)
         batch = {"indices": indices, "coefficients": coefficients}
         with torch.no_grad():
             vertices = model(coefficients)  # the rest pose: measurements come from it
@@ -198,7 +205,7 @@ class SamplePipeline:
         if meter is not None:
             values = meter.measure(vertices)
             batch["measurements"] = torch.stack(
-                [values[name] for name in self.manifest["measurements"]], dim=1).float()
+                [values[name] for name in self.manifest.measurements], dim=1).float()
         return batch
 
 

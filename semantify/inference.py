@@ -38,7 +38,7 @@ def _start(slider_set, start: Mapping | None) -> dict[str, float]:
 
 
 def _words_only(slider_set, what: str) -> None:
-    if slider_set.is_raw or not slider_set.word_names:
+    if not slider_set.word_names:
         raise SemantifyError(f"{what} needs word sliders (CLIP); slider set "
                              f"{slider_set.name!r} has none. Pick or build a set with words.")
 
@@ -145,24 +145,10 @@ def _retrieval_index(slider_set) -> tuple[torch.Tensor, torch.Tensor]:
 def random_shape(slider_set, seed: int):
     """A body (face, animal) drawn from the model's sampling prior with ``seed``, described in
     this set's sliders: measured, and rendered and scored for words."""
-    from semantify.describe import DescriptorMeter
-
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise SemantifyError(f"seed {str(seed)[:20]!r} is not a whole number 0 or more; pass "
                              "e.g. random(7).")
-    model = slider_set.model
-    coefficients = model.sample([0], seed=int(seed))
-    if slider_set.is_raw:
-        values = coefficients
-    elif slider_set.body_model is not None:  # measurements, and phenotypes as coefficients
-        values = slider_set.person_fit.describe(coefficients)
-    else:
-        with torch.no_grad():
-            values = _meter(slider_set, DescriptorMeter)(model(coefficients))
+    coefficients = slider_set.model.sample([0], seed=int(seed))
+    values = slider_set.described(coefficients)
     clamped, _ = slider_set.values(values.double())  # a sample beyond p1..p99 is brought in
     return slider_set.shape_of(clamped[0], (), [f"random shape (seed {seed})."])
-
-
-@functools.lru_cache(maxsize=8)
-def _meter(slider_set, meter_class):
-    return meter_class(slider_set)

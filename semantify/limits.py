@@ -53,9 +53,34 @@ HEAVY_JOBS_PER_ADDRESS = 2
 HEAVY_JOBS_TOTAL = 16
 HEAVY_JOB_EXPIRY_SECONDS = 300.0  # a place not given back (the visitor left) is freed then
 MAX_QUEUE = 256  # requests in the server's queue: above the sum of the caps of a few addresses
+NEW_SESSIONS_BURST = 60  # sessions one address may open at once (a page load is one), public mode
+NEW_SESSIONS_PER_MINUTE = 30.0  # and after that (semantify/app/new_sessions.py)
+MAX_SESSIONS = 2000  # sessions whose state Gradio keeps, public mode (~0.4 MB each)
+MAX_EVENT_BODY_BYTES = 4_000_000  # an event's or frame request's JSON body (files go by /upload)
+SESSIONS_REMEMBERED = 50_000  # session names NewSessions knows as open (least recent forgotten)
+ADDRESSES_REMEMBERED = 10_000  # addresses whose budgets (new sessions, uploads) are kept
+PAGE_CACHE_ENTRY_BYTES = 8 << 20  # one answer the page cache keeps (semantify/app/page_cache.py)
+PAGE_CACHE_BYTES = 64 << 20  # all of them; the least recently used go first
 PUBLIC_JOBS_PER_HOUR = 2  # new slider sets (words, builds) one address may train, public mode
 MAX_QUEUED_BUILDS = 4  # builds queued or running on one server (an identical one joins)
+PUBLIC_JOB_WINDOW = 3600.0  # seconds over which PUBLIC_JOBS_PER_HOUR counts
 MAX_APP_BUILD_SAMPLES = 100_000  # samples a build asked for in the app's Build tab
+MAX_OWNERS = 64  # sessions sharing one built set (beyond that it is listed for everyone)
+
+# The viewer's frames (semantify/app/viewport/service.py).
+MAX_VIEWS = 1024  # views kept; the least recently used is forgotten beyond this
+VIEWS_PER_OWNER = 4  # views of one session; beyond this its own oldest goes
+VIEWS_PER_PARTY = 64  # views of one network address; beyond this its own oldest goes
+FRAMES_PER_SECOND = 60.0  # per view
+BURST = 12  # frames a view may ask for at once before its rate applies
+PARTY_FRAMES_PER_SECOND = 24.0  # per network address, all its views together (a dragging page: 24)
+PARTY_WAITING = 2  # frames of one address waiting for the renderer at once; more are dropped
+MAX_FRAME_SLIDERS = 256  # slider values a frame request may carry
+# Sides of full frames, in pixels: a page gets the first at least as large as its viewer
+# (CSS pixels x devicePixelRatio), so frames are sharp on large and 2x screens and the
+# renderer keeps a few framebuffers. Drafts (while moving) are half, at most MAX_DRAFT.
+FRAME_SIZES = (512, 768, 1024)
+MAX_DRAFT = 384
 
 # The app's files: per-session folders under the cache root.
 SESSION_MAX_AGE_SECONDS = 3600

@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from semantify.errors import SemantifyError
 from semantify.files import write_atomic
+from semantify.recipes.settings import BuildRecord, read_record
 from semantify.sliders import SliderSet
 
 CARD = "README.md"
@@ -27,8 +29,17 @@ def _read(path: Path) -> dict | None:
         return None
 
 
-def _header(slider_set: SliderSet, record: dict | None, root: Path) -> list[str]:
-    title = (record or {}).get("title") or root.name
+def _build_record(root: Path) -> BuildRecord | None:
+    """The folder's build record, if it has a readable one (a set made by `semantify
+    build`)."""
+    try:
+        return read_record(root)
+    except SemantifyError:
+        return None
+
+
+def _header(slider_set: SliderSet, record: BuildRecord | None, root: Path) -> list[str]:
+    title = (record.title if record else "") or root.name
     lines = [f"# {title}", ""]
     words = ", ".join(f"**{name}**" for name in slider_set.names)
     lines += [f"Sliders for `{slider_set.model_id}` named by words: {words}.", ""]
@@ -112,7 +123,7 @@ def _figures(metrics: dict | None, evaluation: dict | None, selection: dict | No
             *[f"| {name} | {value} |" for name, value in rows], ""]
 
 
-def _provenance(slider_set: SliderSet, record: dict | None, root: Path) -> list[str]:
+def _provenance(slider_set: SliderSet, record: BuildRecord | None, root: Path) -> list[str]:
     lines = ["## How it was built", ""]
     if slider_set.clip is not None:
         lines.append(f"- CLIP: {slider_set.clip.label}; prompt template "
@@ -121,19 +132,19 @@ def _provenance(slider_set: SliderSet, record: dict | None, root: Path) -> list[
     if training.get("samples"):
         lines.append(f"- Data: {training['samples']} generated samples "
                      f"({training.get('val_fraction', 0):.0%} held out for validation)")
-    identity = (record or {}).get("identity")
+    identity = record.identity if record else None
     if identity:
         definition = identity["definition"]
         lines.append(f"- Views rendered per sample: {', '.join(definition['views'])}")
         forced = definition["vocabulary"]["forced"]
         lines.append(f"- Candidates: {len(definition['vocabulary']['candidates'])} words"
                      + (f"; forced: {', '.join(forced)}" if forced else ""))
-        stages = record.get("stages", {})
-        times = ", ".join(f"{name} {stage['seconds']:.0f} s" for name, stage in stages.items())
+        times = ", ".join(f"{name} {result.seconds:.0f} s"
+                          for name, result in record.stages.items())
         if times:
             lines.append(f"- Build times: {times}")
         lines += ["", "Rebuild (the same command resumes an interrupted build):", "", "```",
-                  record.get("command", f"semantify build {identity['recipe']}"), "```", "",
+                  record.command or f"semantify build {identity['recipe']}", "```", "",
                   "<details><summary>Recipe and settings (build.json)</summary>", "", "```json",
                   json.dumps(identity, indent=2), "```", "", "</details>"]
     lines += ["", "## Use", "", "```", f"semantify app --sliders {root.name}",
@@ -147,12 +158,13 @@ def model_card(root: Path | str) -> str:
     """The README.md text of the slider set folder ``root``."""
     root = Path(root)
     slider_set = SliderSet.load(root)
-    record = _read(root / "build.json")
+    record = _build_record(root)
     evaluation = _read(root / "evaluation" / "evaluation.json")
     metrics = _read(root / "metrics.json")
     selection = _read(root / "selection" / "selection.json")
     lines = [*_header(slider_set, record, root),
-             *_sliders(slider_set, evaluation), *_receipts(slider_set, root), *_figures(metrics, evaluation, selection),
+             *_sliders(slider_set, evaluation), *_receipts(slider_set, root),
+             *_figures(metrics, evaluation, selection),
              *_provenance(slider_set, record, root)]
     return "\n".join(lines).rstrip("\n") + "\n"
 

@@ -53,6 +53,25 @@ class Box:
         raise SemantifyError(f"crop {str(item)[:40]!r} is not a box; give (x, y, w, h) in "
                              "whole pixels, e.g. (120, 40, 300, 600).")
 
+    @staticmethod
+    def fractions(item) -> tuple[float, float, float, float]:
+        """A box drawn on a page, ``[x, y, w, h]`` as fractions (0-1) of the photo shown, as
+        a tuple; a one-line error for anything else."""
+        if not (isinstance(item, (list, tuple)) and len(item) == 4 and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and 0.0 <= v <= 1.0
+                for v in item)):
+            raise SemantifyError("the crop box is not valid; drag a box on the photo.")
+        return tuple(float(v) for v in item)
+
+    @classmethod
+    def from_fractions(cls, fractions, size: tuple[int, int]) -> Box:
+        """The box of ``fractions`` (x, y, w, h as :meth:`fractions` takes them) in pixels of
+        a photo of ``size`` (width, height), at least one pixel wide and high."""
+        fx, fy, fw, fh = cls.fractions(fractions)
+        width, height = size
+        return cls(round(fx * width), round(fy * height), max(1, round(fw * width)),
+                   max(1, round(fh * height)))
+
     def check(self, size: tuple[int, int], name: str) -> Box:
         """This box if it lies inside a photo of ``size`` (width, height), else an error."""
         width, height = size

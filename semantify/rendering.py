@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import torch
 
+from semantify.appearance import DEFAULT_APPEARANCE
 from semantify.errors import SemantifyError
 from viewer import BatchRenderer, Framing, InteractiveRenderer, View, ViewerError
 
@@ -81,7 +82,7 @@ def framing_for(model, pose="rest") -> Framing:
 
 
 def batch_renderer(model, views: str | Sequence[str | View], size: int = 224,
-                   appearance: str = "clay", pose="rest", **options) -> BatchRenderer:
+                   appearance: str = DEFAULT_APPEARANCE, pose="rest", **options) -> BatchRenderer:
     """A :class:`viewer.BatchRenderer` for ``model``'s faces and framing in ``pose``, in
     ``appearance`` (``skin`` bakes the skin texture into per-vertex colours, see
     :mod:`semantify.appearance`). Render vertices posed in that same ``pose``."""

@@ -159,14 +159,8 @@ class Shape:
 
     def params(self, pose: str | None = None):
         """The :class:`semantify.params.Params` that reproduce this shape."""
-        from semantify.params import Params
-
-        sliders = self.slider_set
-        return Params(sliders.model_ref, tuple(zip(sliders.model.coefficient_names,
-                                                    self.coefficients.tolist())),
-                      () if sliders.is_raw else tuple(self.named_values.items()),
-                      None if sliders.is_raw else sliders.name, pose,
-                      None if sliders.is_raw else tuple(self.set_values))
+        return self.slider_set.params(self.coefficients.tolist(), self.values, pose,
+                                      tuple(self.set_values))
 
     def save(self, path: Path | str, pose="rest", appearance: str = "clay", rig: bool = False,
              shape_keys: bool = False) -> Path:
@@ -205,8 +199,6 @@ class SliderSet(abc.ABC):
     sets). Heavy parts (the model, the anthropometer, CLIP) are built on first use and shared.
     """
 
-    is_raw = False
-
     @staticmethod
     def load(source: Path | str) -> TrainedSliders:
         """The slider set in folder ``source``, or on the Hugging Face Hub as
@@ -220,15 +212,19 @@ class SliderSet(abc.ABC):
         return sliders.as_hub_set(source) if is_hub_path(source) else sliders
 
     def as_hub_set(self, source: str) -> SliderSet:
-        """This set, loaded from the Hub as ``source``: named by it, with no dataset, and
-        refused if it names a local CLIP checkpoint (a file on the server, not on the Hub)."""
+        """A copy of this set, loaded from the Hub as ``source``: named by it, with no
+        dataset, and refused if it names a local CLIP checkpoint (a file on the server, not on
+        the Hub). This set itself (perhaps cached and shared) is left as it is."""
+        import copy
+
         from semantify.hub import HubRef
 
         if self.clip is not None and self.clip.checkpoint:
             raise SemantifyError(f"slider set {source} names a local CLIP checkpoint file; "
                                  "a set on the Hub must name its weights by a hub tag.")
-        self.name, self.dataset = str(HubRef.parse(str(source))), None
-        return self
+        hub_set = copy.copy(self)  # shares the weights and what was built from them
+        hub_set.name, hub_set.dataset = str(HubRef.parse(str(source))), None
+        return hub_set
 
     def __init__(self, name: str, sliders: Sequence[Slider], model_ref: ModelRef,
                  root: Path | None = None):
@@ -274,8 +270,6 @@ class SliderSet(abc.ABC):
         """The sliders that are CLIP words (not measurements, nor phenotypes of a body model)."""
         from semantify.measurements.conditional import phenotype
 
-        if self.is_raw:
-            return []
         return [s.name for s in self.sliders if s.measurement is None
                 and (self.body_model is None or phenotype(s.name) is None)]
 
@@ -412,7 +406,7 @@ class SliderSet(abc.ABC):
         """What every shape of a set whose words were not scored by real CLIP says: random
         weights (its words mean nothing) or the geometry test encoder."""
         clip = self.clip
-        if clip is None or self.is_raw or (clip.is_semantic and not clip.is_geometry):
+        if clip is None or (clip.is_semantic and not clip.is_geometry):
             return ()
         if clip.is_geometry:
             return (("word sliders from the geometry TEST encoder, not CLIP: they mean what "
@@ -478,18 +472,36 @@ class SliderSet(abc.ABC):
         if params.model.id != self.model_id:
             raise SemantifyError(f"{source} is for model {params.model.id!r}; this slider set "
                                  f"drives {self.model_id!r}; use a set for {params.model.id}.")
-        if not self.is_raw and params.slider_set not in (None, self.name):
-            raise SemantifyError(f"{source} was made with slider set {params.slider_set!r}, not "
-                                 f"{self.name!r}; load it into {params.slider_set!r}, or into "
-                                 f"the raw coefficients of {self.model_id}.")
+        given = self._given_by(params, source)
         params.check(self.model, source)
-        given = params.coefficient_values if self.is_raw else params.set_values
         unknown = [name for name in given if name not in self.names]
         if unknown:
             raise SemantifyError(f"{source} has slider {unknown[0][:60]!r}, which slider set "
                                  f"{self.name!r} does not have; use the set it was made with "
                                  f"({params.slider_set or 'raw coefficients'}).")
         return self.shape(given)
+
+    @abc.abstractmethod
+    def _given_by(self, params, source: str) -> dict[str, float]:
+        """{slider name: value} that :class:`semantify.params.Params` ``params`` set, or a
+        one-line error naming ``source`` when they were made for another set."""
+
+    @abc.abstractmethod
+    def params(self, coefficients: Sequence[float], values: Sequence[float],
+               pose: str | None = None, set_names: Sequence[str] | None = None):
+        """The :class:`semantify.params.Params` of (C,) ``coefficients`` shown at (K,) slider
+        ``values`` in ``pose``; ``set_names``: the sliders set (None: all)."""
+
+    def kind_of(self, slider: Slider) -> str:
+        """What ``slider`` is: a measurement, a word (CLIP), a phenotype (of a set's body
+        model) or a coefficient (of a raw set)."""
+        if slider.measurement is not None:
+            return "measurement"
+        return "word" if slider.name in self.word_names else "phenotype"
+
+    @abc.abstractmethod
+    def described(self, coefficients: torch.Tensor) -> torch.Tensor:
+        """(B, C) coefficients -> (B, K) this set's slider values that describe them."""
 
     # -- photos, text, random (semantify.inference) -------------------------------------------
 
@@ -594,6 +606,28 @@ class TrainedSliders(SliderSet):
     def refines(self) -> bool:
         return bool(self.metric_names) and self.refine.iterations > 0
 
+    def _given_by(self, params, source: str) -> dict[str, float]:
+        if params.slider_set not in (None, self.name):
+            raise SemantifyError(f"{source} was made with slider set {params.slider_set!r}, not "
+                                 f"{self.name!r}; load it into {params.slider_set!r}, or into "
+                                 f"the raw coefficients of {self.model_id}.")
+        return params.set_values
+
+    def params(self, coefficients, values, pose=None, set_names=None):
+        from semantify.params import Params
+
+        return Params(self.model_ref, tuple(zip(self.model.coefficient_names, coefficients)),
+                      tuple(zip(self.names, values)), self.name, pose,
+                      None if set_names is None else tuple(set_names))
+
+    def described(self, coefficients: torch.Tensor) -> torch.Tensor:
+        """Measurements, and phenotypes as coefficients (a body model), or what the words'
+        scorer and the anthropometer read from the meshes."""
+        if self.body_model is not None:
+            return self.person_fit.describe(coefficients)
+        with torch.no_grad():
+            return _descriptor_meter(self)(self.model(coefficients))
+
     def held_measurements(self, values=None, **named) -> dict[str, torch.Tensor]:
         clamped, _ = self.values(values, **named)
         return self._held(clamped) or {}
@@ -654,15 +688,22 @@ class TrainedSliders(SliderSet):
         return save(self, Path(root), metrics, selection)
 
 
+@functools.lru_cache(maxsize=8)
+def _descriptor_meter(slider_set: TrainedSliders):
+    """The :class:`semantify.describe.DescriptorMeter` of ``slider_set`` (a few kept)."""
+    from semantify.describe import DescriptorMeter
+
+    return DescriptorMeter(slider_set)
+
+
 def raw_sliders(model_ref: ModelRef) -> RawSliders:
     """The model's own coefficients as sliders (its featured ones first)."""
     return RawSliders(model_ref)
 
 
 class RawSliders(SliderSet):
-    """A model's own coefficients as sliders: the values are the coefficients."""
-
-    is_raw = True
+    """A model's own coefficients as sliders: the values are the coefficients. It has no
+    words and no measurement sliders, and params of any set of its model load into it."""
 
     def __init__(self, model_ref: ModelRef):
         model = model_ref.load()
@@ -675,3 +716,26 @@ class RawSliders(SliderSet):
                       deadline: float | None = None,
                       set_names: Sequence[str] | None = None) -> torch.Tensor:
         return values.to(torch.float32)
+
+    @property
+    def word_names(self) -> list[str]:
+        return []
+
+    @property
+    def metric_names(self) -> list[str]:
+        return []
+
+    def kind_of(self, slider: Slider) -> str:
+        return "measurement" if slider.measurement is not None else "coefficient"
+
+    def _given_by(self, params, source: str) -> dict[str, float]:
+        return params.coefficient_values
+
+    def params(self, coefficients, values, pose=None, set_names=None):
+        from semantify.params import Params
+
+        return Params(self.model_ref, tuple(zip(self.model.coefficient_names, coefficients)),
+                      (), None, pose, None)
+
+    def described(self, coefficients: torch.Tensor) -> torch.Tensor:
+        return coefficients

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from semantify.appearance import DEFAULT_APPEARANCE
 from semantify.errors import SemantifyError
 from semantify.poses import Pose
 
@@ -41,7 +42,8 @@ def check_turntable(path: Path | str, frames: int, fps: int, size: int) -> Path:
     return path
 
 
-def turntable_frames(model, coefficients, pose: str | Pose = "rest", appearance: str = "clay",
+def turntable_frames(model, coefficients, pose: str | Pose = "rest",
+                     appearance: str = DEFAULT_APPEARANCE,
                      size: int = 384, frames: int = 72,
                      elevation: float = 10.0) -> Iterator[np.ndarray]:
     """(size, size, 3) uint8 frames of one turn (azimuth 0 to 360, end excluded), full quality,
@@ -68,8 +70,8 @@ def turntable_frames(model, coefficients, pose: str | Pose = "rest", appearance:
 
 
 def write_turntable(path: Path | str, model, coefficients, pose: str | Pose = "rest",
-                    appearance: str = "clay", size: int = 384, frames: int = 72, fps: int = 24,
-                    elevation: float = 10.0) -> Path:
+                    appearance: str = DEFAULT_APPEARANCE, size: int = 384, frames: int = 72,
+                    fps: int = 24, elevation: float = 10.0) -> Path:
     """Render one turn and write it to ``path`` (.mp4 or .gif); returns the path.
 
     MP4 sides are rounded up to a multiple of 16 for H.264. Raises a one-line error for a bad

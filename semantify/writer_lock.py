@@ -33,6 +33,14 @@ RANK_VARIABLES = ("RANK", "SLURM_PROCID", "LOCAL_RANK", "NODE_RANK")
 _NO_LOCKS = (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS)
 
 
+class FolderBusy(SemantifyError):
+    """Another live writer holds the folder's lock: try again later. A command that meets it
+    exits with :attr:`EXIT_CODE` (not 2), so a caller (the app's build queue) tells "wait"
+    from "failed" by the exit status, never by the wording."""
+
+    EXIT_CODE = 75  # EX_TEMPFAIL (sysexits.h): a temporary failure, retrying may work
+
+
 @dataclasses.dataclass(frozen=True)
 class LockOwner:
     """Who holds a folder's lock."""
@@ -157,9 +165,9 @@ def _flock(fd: int) -> bool | None:
     return True
 
 
-def _refusal(path: Path, owner: LockOwner | None, command: str, flag: str) -> SemantifyError:
+def _refusal(path: Path, owner: LockOwner | None, command: str, flag: str) -> FolderBusy:
     who = owner.describe() if owner is not None else "a process that is starting"
     where = "" if owner is None or owner.host == socket.gethostname() else (
         f"; if that run is dead, delete {path}")
-    return SemantifyError(f"{path.parent} is being written by another {command} ({who}); wait "
+    return FolderBusy(f"{path.parent} is being written by another {command} ({who}); wait "
                           f"for it to finish or stop it, or choose another {flag}{where}.")

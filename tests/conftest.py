@@ -1,6 +1,7 @@
 """Shared test set-up: caches inside the repo's .cache, offline hubs, headless GL."""
 
 import contextlib
+import dataclasses
 import json
 import os
 import tempfile
@@ -50,6 +51,56 @@ def word_set(tmp_path_factory):
     return data, sliders, chosen
 
 
+@pytest.fixture(scope="session")
+def metric_data(tmp_path_factory):
+    """600 anny-body bodies with their measurements and no CLIP (``semantify generate
+    --clip none``), the one dataset the tests' metric slider sets train on: its folder,
+    ``data``, so that a set trained into a folder beside it records ``../data``."""
+    from semantify.cli import main
+
+    data = tmp_path_factory.mktemp("metric") / "data"
+    assert main(["generate", "anny-body", "--samples", "600", "--clip", "none",
+                 "--out", str(data)]) == 0
+    return data
+
+
+def quick_settings(samples: int = 64):
+    """The build settings of anny-body's recipe with --quick, tiny-random CLIP and ``samples``."""
+    from semantify.recipes import BuildSettings, load_recipe
+
+    return BuildSettings.resolve(load_recipe("anny-body"), clip="tiny-random", samples=samples,
+                                 quick=True)
+
+
+@dataclasses.dataclass(frozen=True)
+class QuickBuild:
+    """The suite's one real build: its folder, and the folders the queue reported finished."""
+
+    out: Path
+    finished: tuple[Path, ...]
+
+
+@pytest.fixture(scope="session")
+def quick_build(tmp_path_factory):
+    """``semantify build anny-body --quick --samples 64 --clip tiny-random`` (NOT semantic),
+    run the way a restarted server runs a queued build: claimed, then restored by a
+    BuildQueue, which runs ``python -m semantify build --resume DIR`` in a process of its own
+    (so the build reads its settings from its folder alone)."""
+    from lightning_modules.build import claim
+    from lightning_modules.build_queue import BuildQueue
+
+    out = (tmp_path_factory.mktemp("quick-build") / "anny-body").resolve()
+    claim(quick_settings(), out)
+    finished = []
+    queue = BuildQueue(on_finished=finished.append)
+    assert queue.restore(out.parent) == [out]
+    assert queue.state(out).state in ("queued", "running")
+    assert queue.wait(900)
+    state = queue.state(out)
+    assert state.state == "finished", state.error
+    return QuickBuild(out, tuple(finished))
+
+
 @contextlib.contextmanager
 def served_app(cache: Path, sources, public: bool):
     """A real app server offering slider sets ``sources``, with its cache root in ``cache``;
@@ -61,7 +112,7 @@ def served_app(cache: Path, sources, public: bool):
 
     demo = build_app(AppConfig.create(sources, public=public))
     demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True,
-                **server_options())
+                **server_options(public=public))
     try:
         yield demo.local_url
     finally:
@@ -70,6 +121,15 @@ def served_app(cache: Path, sources, public: bool):
             os.environ.pop("SEMANTIFY_CACHE_DIR", None)
         else:
             os.environ["SEMANTIFY_CACHE_DIR"] = old
+
+
+@pytest.fixture(scope="session")
+def word_app(tmp_path_factory, word_set):
+    """The shared private app server offering the word set (listed first: a new page opens
+    on it), with a cache root of its own: (URL, cache root)."""
+    cache = tmp_path_factory.mktemp("word-app")
+    with served_app(cache, [word_set[1]], public=False) as url:
+        yield url, cache
 
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's: tests never download a browser

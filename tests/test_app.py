@@ -11,8 +11,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import served_app
-
 gradio_client = pytest.importorskip("gradio_client")
 
 # Outputs of the endpoints that move sliders (the session State is not returned to clients):
@@ -22,10 +20,9 @@ WEIGHT = 3  # raw anny-body shows its featured phenotypes first: gender, age, mu
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory, word_set):
-    cache = tmp_path_factory.mktemp("cache")
-    with served_app(cache, [word_set[1]], public=False) as url:
-        yield url, cache
+def server(word_app):
+    """The shared server offering the word set (conftest's word_app): (URL, cache root)."""
+    return word_app
 
 
 def open_entry(client, entry: str):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from pathlib import Path
 
 import numpy as np
@@ -18,25 +17,16 @@ pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
-def page(tmp_path_factory, browser):
-    os.environ.setdefault("SEMANTIFY_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
-    from semantify.app import build_app
-
-    demo = build_app()
-    with socket.socket() as probe:  # a port of our own: other servers come and go on 786x
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True,
-                quiet=True)
+def page(word_app, browser):
+    """A page of the shared server (conftest's word_app), open on its word set."""
     page = browser.new_page(viewport={"width": 1500, "height": 1000})
-    page.goto(demo.local_url, timeout=120_000)
+    page.goto(word_app[0], timeout=120_000)
     page.wait_for_function("() => { const i = document.querySelector('#render img.render');"
                            " return i && i.src.startsWith('data:image/jpeg'); }",
                            timeout=120_000)
     page.locator("#measures").get_by_text("Height").wait_for(timeout=60_000)
     yield page
     page.close()
-    demo.close()
 
 
 def _frame(page) -> np.ndarray:
@@ -96,8 +86,10 @@ def test_pose_and_skin_change_the_render_and_not_the_measurements(page):
 
 def test_a_turntable_of_what_is_shown(page):
     page.locator("#turntable").click()
-    link = page.locator("a[href$='turntable.mp4']")
-    link.first.wait_for(timeout=180_000)
+    link = page.locator("a[href$='turntable.mp4']").first
+    link.wait_for(timeout=180_000)
+    video = page.request.get(link.evaluate("a => a.href"))  # the file the link serves
+    assert video.ok and video.body()[4:8] == b"ftyp", video.status  # an MP4
 
 
 def test_a_face_model_shows_its_head_measurements(page):
@@ -112,15 +104,22 @@ def test_a_face_model_shows_its_head_measurements(page):
 
 
 def test_sliders_at_rest_update_the_measurements(page):
-    rows = page.locator("#measures").inner_text()
+    """On the shipped metric set, keys on the height slider set the height: its row says so.
+    (Waiting for any change of the block's text passed on Gradio's progress timer alone.)"""
+    page.locator("#picker input").click()
+    _pushed_after(page, lambda: page.get_by_role("option", name="anny-body-metric",
+                                                 exact=False).first.click())
+    measures = page.locator("#measures")
+    measures.get_by_text("Height").wait_for(timeout=60_000)
+    assert "set: asked" not in measures.inner_text()
     frames = page.evaluate(STATS)["frames"]
     first = page.locator("#slider-0 input[type=range]")
     first.focus()
     for _ in range(12):
         page.keyboard.press("ArrowRight")
     page.wait_for_function(f"n => ({STATS})().frames > n", arg=frames, timeout=60_000)
-    page.wait_for_function("rows => document.querySelector('#measures').innerText !== rows",
-                           arg=rows, timeout=60_000)
+    page.wait_for_function("() => document.querySelector('#measures').innerText"
+                           ".includes('set: asked')", timeout=60_000)
 
 
 @pytest.mark.skipif(not os.environ.get("SEMANTIFY_VIEWER_SCREENSHOTS"),
@@ -130,8 +129,11 @@ def test_screenshots_for_the_docs(page):
     docs/app.png (the metric set, the waist typed to 104 cm), docs/viewer-body.png (walking,
     skin) and docs/viewer-face.png (Anny face shape)."""
     folder = Path(os.environ["SEMANTIFY_VIEWER_SCREENSHOTS"])
-    page.reload()  # the page as a visitor opens it
+    page.reload()  # the page as a visitor opens it, then on the shipped metric set
     page.locator("#measures").get_by_text("Height").wait_for(timeout=120_000)
+    page.locator("#picker input").click()
+    _pushed_after(page, lambda: page.get_by_role("option", name="anny-body-metric",
+                                                 exact=False).first.click())
     waist = page.locator("#slider-2 input[type=number]")
     waist.fill("104")
     waist.press("Enter")

@@ -12,30 +12,30 @@ import sys
 import time
 
 import pytest
+from conftest import quick_settings
 
 from lightning_modules.build import STAGES, read_record
 from semantify.cli import main
 from semantify.recipes import load_recipe
 from semantify.sliders import SliderSet
 
-QUICK = ["--clip", "tiny-random", "--quick", "--samples", "128"]
+pytestmark = pytest.mark.slow  # conftest's quick_build, or builds killed with -9
+QUICK = ["--clip", "tiny-random", "--quick", "--samples", "64"]  # conftest's quick_build
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    out = tmp_path_factory.mktemp("build") / "anny-body"
-    assert main(["build", "anny-body", *QUICK, "--out", str(out)]) == 0
-    return out
+def built(quick_build):
+    return quick_build.out
 
 
 def test_quick_build_makes_a_slider_set_with_its_card(built, capsys):
     record = read_record(built)
-    assert list(record["stages"]) == list(STAGES)
-    chosen = record["stages"]["select"]["chosen"]
+    assert list(record.stages) == list(STAGES)
+    chosen = list(record.selected.chosen)
     assert chosen[:2] == ["fat", "tall"]  # the recipe's forced words
     slider_set = SliderSet.load(built)
     assert slider_set.names == chosen and slider_set.model_id == "anny-body"
-    assert slider_set.training["samples"] == 128
+    assert slider_set.training["samples"] == 64
     card = (built / "README.md").read_text()
     assert "Not semantic" in card and "semantify build anny-body --clip tiny-random" in card
     for name in chosen:
@@ -43,7 +43,7 @@ def test_quick_build_makes_a_slider_set_with_its_card(built, capsys):
     pictures = json.loads((built / "evaluation" / "evaluation.json").read_text())["pictures"]
     assert len(pictures) == len(chosen)
     assert all((built / "evaluation" / p).stat().st_size > 1000 for p in pictures)
-    assert not list(built.glob(".*.new-*")) and not (built / ".build.lock").exists()
+    assert not list(built.glob(".*.new-*")) and not (built / "writer.lock").exists()
     assert not (built / ".progress.json").exists()
 
 
@@ -52,7 +52,7 @@ def test_rerun_of_a_finished_build_does_nothing_and_other_settings_are_refused(b
     assert main(["build", "anny-body", *QUICK, "--out", str(built)]) == 0
     assert before == {p: p.stat().st_mtime_ns for p in built.rglob("*") if p.is_file()}
     capsys.readouterr()
-    assert main(["build", "anny-body", "--clip", "tiny-random", "--samples", "128",
+    assert main(["build", "anny-body", "--clip", "tiny-random", "--samples", "64",
                  "--out", str(built)]) == 2
     assert "differ in: quick" in capsys.readouterr().err
 
@@ -78,21 +78,22 @@ def test_build_resumes_after_kill_9_in_generation_and_in_training(tmp_path):
     path.write_text(json.dumps(recipe))
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "semantify", "build", str(path), "--clip", "tiny-random",
-           "--samples", "192", "--out", str(out)]
+           "--samples", "128", "--out", str(out)]  # two shards of 64
     shards = out / "dataset" / "shards"
 
     assert _kill_when(cmd, lambda: len(list(shards.glob("*.safetensors"))) >= 1)
     first = {p.name: p.stat().st_mtime_ns for p in shards.glob("*.safetensors")}
-    assert 1 <= len(first) < 3 and "generate" not in read_record(out)["stages"]
+    assert len(first) == 1 and "generate" not in read_record(out).stages
 
     def training():
         try:
-            return "select" in (read_record(out) or {}).get("stages", {})
+            record = read_record(out)
+            return record is not None and "select" in record.stages
         except Exception:  # noqa: BLE001 - build.json mid-rename is simply not there yet
             return False
 
     assert _kill_when(cmd, training)
-    stages = read_record(out)["stages"]
+    stages = read_record(out).stages
     assert list(stages) == ["generate", "select"]  # killed in training
     kept = {p.name: p.stat().st_mtime_ns for p in shards.glob("*.safetensors")}
     selection = (out / "selection" / "selection.json").stat().st_mtime_ns
@@ -102,28 +103,42 @@ def test_build_resumes_after_kill_9_in_generation_and_in_training(tmp_path):
     assert main(["build", str(path), *cmd[5:9], "--out", str(out)]) == 2
     recipe["training"] = {"max_epochs": 60, "patience": 60}
     path.write_text(json.dumps(recipe))
-    assert main(["build", str(path), "--clip", "tiny-random", "--samples", "192",
+    assert main(["build", str(path), "--clip", "tiny-random", "--samples", "128",
                  "--out", str(out)]) == 0
     record = read_record(out)
-    assert list(record["stages"]) == list(STAGES)
-    assert record["stages"]["select"] == stages["select"]
+    assert list(record.stages) == list(STAGES)
+    assert record.stages["select"] == stages["select"]
     now = {p.name: p.stat().st_mtime_ns for p in shards.glob("*.safetensors")}
     assert {k: now[k] for k in first} == first and {k: now[k] for k in kept} == kept
     assert (out / "selection" / "selection.json").stat().st_mtime_ns == selection
-    assert SliderSet.load(out).names == stages["select"]["chosen"]
+    assert SliderSet.load(out).names == list(stages["select"].chosen)
 
 
-def test_a_claimed_build_resumes_from_its_folder_alone(tmp_path, capsys):
+def test_a_claimed_build_resumes_from_its_folder_alone(quick_build, tmp_path, capsys):
+    """A claimed folder holds all its build needs: the session's build ran from one with
+    ``semantify build --resume DIR`` alone (conftest's quick_build)."""
     from lightning_modules.build import claim, read_progress
     from semantify.recipes import BuildSettings
 
-    settings = BuildSettings.resolve(load_recipe("anny-body"), clip="tiny-random", samples=64,
-                                     quick=True)
+    settings = quick_settings()
     out = tmp_path / "claimed"
     record = claim(settings, out)
-    assert claim(settings, out) == record and read_record(out)["stages"] == {}
+    assert claim(settings, out) == record and read_record(out).stages == {}
     assert BuildSettings.from_record(record) == settings
-    assert main(["build", "--resume", str(out)]) == 0
-    assert list(read_record(out)["stages"]) == list(STAGES) and read_progress(out) is None
+    built = quick_build.out
+    assert main(["build", "--resume", str(built)]) == 0  # finished: nothing left to do
+    assert list(read_record(built).stages) == list(STAGES) and read_progress(built) is None
     assert main(["build", "--resume", str(tmp_path / "nothing")]) == 2
     assert "holds no build to resume" in capsys.readouterr().err
+
+
+def test_a_folder_another_build_holds_exits_with_the_busy_status(tmp_path, capsys):
+    from lightning_modules.build import claim
+    from semantify.writer_lock import FolderBusy, writer_lock
+
+    out = tmp_path / "busy"
+    claim(quick_settings(), out)  # the other build's folder: its record, its lock
+    with writer_lock(out, command="semantify build"):
+        assert main(["build", "anny-body", *QUICK, "--out", str(out)]) == FolderBusy.EXIT_CODE
+    assert "being written by another semantify build" in capsys.readouterr().err
+    assert not (out / ".progress.json").exists()  # the other build's progress is left alone

@@ -88,6 +88,7 @@ def test_tiny_random_embeddings_are_normalised(tiny):
     assert torch.allclose(image_embeds, whole, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_tiny_random_is_bit_identical_in_a_fresh_process(tiny, fresh_process):
     images = tiny.encode_images(random_images(2)).numpy()
     text = tiny.encode_text(["tall", "short"]).numpy()
@@ -259,6 +260,7 @@ def test_unknown_tag_lists_valid_tags():
         load_clip(ClipSpec("ViT-B-32", "nope"))
 
 
+@pytest.mark.slow
 def test_unreachable_hub_fails_fast_naming_the_fix(fresh_process):
     message = fresh_process["hub_error"]
     assert "\n" not in message
@@ -266,6 +268,7 @@ def test_unreachable_hub_fails_fast_naming_the_fix(fresh_process):
     assert "--clip-checkpoint PATH" in message and "HF_HUB_OFFLINE" in message
 
 
+@pytest.mark.slow
 def test_weights_in_the_hf_cache_are_used_offline(fresh_process):
     # The cached file is read (no hub request); here it is truncated, and named as such.
     message = fresh_process["hf_cache_error"]

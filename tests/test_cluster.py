@@ -16,6 +16,7 @@ import torch
 from safetensors.torch import load_file
 
 from lightning_modules.cluster import check_launch, detect_launch
+from semantify.cli import main
 from semantify.errors import SemantifyError
 from semantify.writer_lock import LOCK_NAME
 
@@ -45,11 +46,9 @@ def _tensors(root: Path) -> dict[str, dict[str, torch.Tensor]]:
     return {p.name: load_file(p) for p in sorted((root / "shards").glob("*.safetensors"))}
 
 
+@pytest.mark.slow
 def test_two_torchrun_nodes_write_the_dataset_of_one_process(tmp_path):
-    single = subprocess.run([sys.executable, "-m", "semantify", *GENERATE, "--out",
-                             str(tmp_path / "one")], env=_env(), capture_output=True, text=True,
-                            timeout=300)
-    assert single.returncode == 0, single.stderr[-3000:]
+    assert main([*GENERATE, "--out", str(tmp_path / "one")]) == 0
     port = _free_port()
     env = _env(GLOO_SOCKET_IFNAME="lo")
     nodes = [subprocess.Popen(
@@ -94,13 +93,12 @@ def test_launcher_and_num_nodes_must_agree():
     assert check_launch(2, 1, {"NODE_RANK": "1"}) is None  # nodes started by hand
 
 
-def test_num_nodes_without_a_launcher_is_one_line(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "semantify", "generate", "anny-body",
-                           "--samples", "4", "--clip", "none", "--num-nodes", "2", "--out",
-                           str(tmp_path / "x")], env=_env(), capture_output=True, text=True,
-                          timeout=120)
-    lines = _lines(proc.stderr)
-    assert proc.returncode == 2 and len(lines) == 1 and "torchrun" in lines[0], proc.stderr
+def test_num_nodes_without_a_launcher_is_one_line(tmp_path, capsys):
+    code = main(["generate", "anny-body", "--samples", "4", "--clip", "none", "--num-nodes", "2",
+                 "--out", str(tmp_path / "x")])
+    err = capsys.readouterr().err
+    lines = _lines(err)
+    assert code == 2 and len(lines) == 1 and "torchrun" in lines[0], err
     assert not (tmp_path / "x").exists()
 
 
@@ -114,30 +112,33 @@ with writer_lock(sys.argv[1]):
 
 
 def _generate(out: Path, samples: int = 40) -> list[str]:
-    return [sys.executable, "-m", "semantify", "generate", "anny-body", "--samples",
-            str(samples), "--batch-size", "20", "--clip", "none", "--out", str(out)]
+    return ["generate", "anny-body", "--samples", str(samples), "--batch-size", "20", "--clip",
+            "none", "--out", str(out)]
 
 
-def test_second_writer_is_refused_and_a_dead_writers_lock_taken_over(tmp_path):
+@pytest.mark.slow
+def test_second_writer_is_refused_and_a_dead_writers_lock_taken_over(tmp_path, capsys):
     out = tmp_path / "data"
-    # A real generate run holds the lock; a second one on the same folder is refused.
+    # A real generate process holds the lock; a second writer on the same folder is refused.
     log = tmp_path / "first.log"
     with open(log, "w") as stderr:
-        first = subprocess.Popen(_generate(out, 40000), env=_env(), stdout=subprocess.DEVNULL,
-                                 stderr=stderr, start_new_session=True)
+        first = subprocess.Popen([sys.executable, "-m", "semantify", *_generate(out, 40000)],
+                                 env=_env(), stdout=subprocess.DEVNULL, stderr=stderr,
+                                 start_new_session=True)
     try:
         deadline = time.time() + 120
         while not (out / LOCK_NAME).exists() and time.time() < deadline:
             assert first.poll() is None, log.read_text()[-2000:]
             time.sleep(0.1)
-        second = subprocess.run(_generate(out, 40000), env=_env(), capture_output=True,
-                                text=True, timeout=120)
+        capsys.readouterr()
+        code = main(_generate(out, 40000))
+        second = capsys.readouterr().err
         assert first.poll() is None, "the first run ended before the second was refused"
     finally:
         os.killpg(first.pid, signal.SIGKILL)
         first.wait()
-    lines = _lines(second.stderr)
-    assert second.returncode == 2 and len(lines) == 1, second.stderr[-2000:]
+    lines = _lines(second)
+    assert code == 2 and len(lines) == 1, second[-2000:]
     assert f"pid {first.pid} on {socket.gethostname()}" in lines[0]
     assert "being written by another semantify generate" in lines[0]
     # The killed run left its lock file behind: the next run takes it over and finishes.
@@ -148,9 +149,7 @@ def test_second_writer_is_refused_and_a_dead_writers_lock_taken_over(tmp_path):
     assert holder.stdout.readline().strip() == "locked"
     holder.kill()
     holder.wait()
-    resumed = subprocess.run(_generate(other), env=_env(), capture_output=True, text=True,
-                             timeout=300)
-    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert main(_generate(other)) == 0
     assert f"took over the lock of {other} from a writer that is gone (pid {holder.pid}" \
-        in resumed.stderr
+        in capsys.readouterr().err
     assert not (other / LOCK_NAME).exists() and len(list((other / "shards").iterdir())) == 2

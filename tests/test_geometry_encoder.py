@@ -73,6 +73,7 @@ def test_a_file_that_is_not_a_lexicon_is_refused_in_one_line(tmp_path):
         Lexicon.read(path)
 
 
+@pytest.mark.slow
 def test_tall_raises_height_by_15_cm_with_no_reversal(geometry_build):
     tall = receipts_of(geometry_build)["tall"]
     height = tall.change("height_cm")
@@ -80,6 +81,7 @@ def test_tall_raises_height_by_15_cm_with_no_reversal(geometry_build):
     assert "weak" not in tall.flags and "off-target" not in tall.flags
 
 
+@pytest.mark.slow
 def test_fat_raises_mass_at_nearly_constant_height(geometry_build):
     fat = receipts_of(geometry_build)["fat"]
     assert fat.change("mass_kg").delta >= 15.0
@@ -87,6 +89,7 @@ def test_fat_raises_mass_at_nearly_constant_height(geometry_build):
     assert fat.largest.name in fat.named
 
 
+@pytest.mark.slow
 def test_selection_prefers_lexicon_words_the_population_varies_in(geometry_build, tmp_path):
     from semantify.cli import main
 
@@ -130,6 +133,7 @@ def fitted_height_bmi(slider_set, images, views) -> tuple[np.ndarray, np.ndarray
     return np.array(heights), np.array(bmis)
 
 
+@pytest.mark.slow
 def test_photo_fit_recovers_height_and_bmi(geometry_build, photo_bodies):
     from semantify.sliders import SliderSet
 
@@ -140,6 +144,7 @@ def test_photo_fit_recovers_height_and_bmi(geometry_build, photo_bodies):
     assert np.corrcoef(fitted_bmi, bmi)[0, 1] >= 0.9
 
 
+@pytest.mark.slow
 def test_text_tall_thin_is_taller_and_leaner_than_short_heavy(geometry_build):
     from semantify.sliders import SliderSet
 
@@ -151,6 +156,7 @@ def test_text_tall_thin_is_taller_and_leaner_than_short_heavy(geometry_build):
     assert tall["mass_kg"] / tall["height_cm"] ** 2 < short["mass_kg"] / short["height_cm"] ** 2
 
 
+@pytest.mark.slow
 def test_new_words_get_sliders_with_receipts(geometry_build, tmp_path):
     from semantify.cli import main
 

@@ -205,7 +205,7 @@ def test_a_model_file_bomb_is_refused_before_it_unpacks(tmp_path, capsys):
 
 
 def test_training_settings_are_checked_in_one_line(tmp_path, capsys):
-    for flag, value, message in (("--hidden", "-5", "--hidden '-5' is not valid"),
+    for flag, value, message in (("--hidden", "-5", "--hidden must be widths of at least 1"),
                                  ("--max-epochs", "0", "--max-epochs must be at least 1"),
                                  ("--lr", "fast", "--lr 'fast' is not valid")):
         code = main(["train", str(tmp_path), "--descriptors", "fat", "--out",
@@ -234,6 +234,7 @@ def test_scratch_folders_are_cleaned_by_age_and_size(tmp_path, monkeypatch):
         scratch.session_folder("../../etc")
 
 
+@pytest.mark.slow
 def test_a_clean_start_writes_nothing_into_the_source_tree_and_prints_no_banner():
     import subprocess
     import sys
@@ -249,6 +250,7 @@ def test_a_clean_start_writes_nothing_into_the_source_tree_and_prints_no_banner(
     assert set(source.rglob("*.pyi")) == before
 
 
+@pytest.mark.slow
 def test_a_damaged_anny_cache_is_rebuilt(tmp_path):
     """A cache file truncated by a killed first build: the next run rebuilds it."""
     import os
@@ -525,3 +527,31 @@ def test_builds_are_bounded_per_address_and_server_and_shared_when_identical(tmp
         builds.submit_custom(settings(90), "e" * 32, "10.0.2.1")
     assert len(builds.queue.pending()) == limits.MAX_QUEUED_BUILDS
     assert settings(10 ** 6).samples == load_recipe("anny-body").samples
+
+
+def test_fresh_session_names_are_bounded_per_address(server, monkeypatch):
+    """Each new session_hash makes Gradio copy every component's config (inside the event
+    loop, for the viewer's channel): an address gets NEW_SESSIONS_BURST of them, then one
+    line; its open sessions and other addresses go on."""
+    import httpx
+
+    from semantify import limits
+
+    monkeypatch.setenv("SEMANTIFY_BEHIND_PROXY", "1")  # X-Forwarded-For names the address
+
+    def frame(session: str, address: str) -> httpx.Response:
+        return httpx.post(server[0] + "gradio_api/component_server", timeout=60,
+                          headers={"X-Forwarded-For": address},
+                          json={"data": {}, "component_id": 0, "session_hash": session,
+                                "fn_name": "frame"})
+
+    start = time.monotonic()
+    answers = [frame(f"fresh-{i}", "10.66.0.1") for i in range(limits.NEW_SESSIONS_BURST + 20)]
+    refilled = (time.monotonic() - start) * limits.NEW_SESSIONS_PER_MINUTE / 60
+    admitted = [a for a in answers if a.status_code != 429]
+    assert len(admitted) <= limits.NEW_SESSIONS_BURST + refilled + 1, len(admitted)
+    refused = next(a for a in answers if a.status_code == 429)
+    _one_clean_line(refused.text)
+    assert "Traceback" not in admitted[0].text
+    assert frame("fresh-0", "10.66.0.1").status_code != 429  # an open session goes on
+    assert frame("fresh-other", "10.66.0.2").status_code != 429

@@ -104,11 +104,21 @@ def offline_cache(tmp_path_factory, metric_files):
     return cache, commits
 
 
-def test_offline_cache_resolves_sets_by_branch_tag_and_commit(offline_cache):
+@pytest.fixture(scope="module")
+def offline_results(offline_cache):
+    """Every offline source of the tests below, resolved in one process (one environment)."""
+    cache, commits = offline_cache
+    return _resolve(_env(cache, offline=True), "hf://alice/metric", "hf://alice/metric@v1",
+                    f"hf://alice/metric@{commits['good']}", str(METRIC_SET),
+                    "hf://alice/missing", "hf://alice/metric@v9", "hf://alice/notes",
+                    "hf://alice/damaged", "hf://alice/tampered", "hf://alice",
+                    "hf://alice/metric@a@b")
+
+
+def test_offline_cache_resolves_sets_by_branch_tag_and_commit(offline_cache, offline_results):
     cache, commits = offline_cache
     good = commits["good"]
-    results = _resolve(_env(cache, offline=True), "hf://alice/metric", "hf://alice/metric@v1",
-                       f"hf://alice/metric@{good}", str(METRIC_SET))
+    results = offline_results
     expected = json.loads((METRIC_SET / "sliders.json").read_text())
     expected = [slider["name"] for slider in expected["sliders"]]
     assert expected[:5] == ["height_cm", "chest_cm", "waist_cm", "hips_cm", "mass_kg"]
@@ -119,11 +129,8 @@ def test_offline_cache_resolves_sets_by_branch_tag_and_commit(offline_cache):
     assert results[str(METRIC_SET)]["folder"] == str(METRIC_SET)  # plain folders unchanged
 
 
-def test_offline_bad_inputs_are_one_line_each(offline_cache):
-    cache, _ = offline_cache
-    results = _resolve(_env(cache, offline=True), "hf://alice/missing", "hf://alice/metric@v9",
-                       "hf://alice/notes", "hf://alice/damaged", "hf://alice/tampered",
-                       "hf://alice", "hf://alice/metric@a@b")
+def test_offline_bad_inputs_are_one_line_each(offline_results):
+    results = offline_results
     _one_line_error(results["hf://alice/missing"], "not in the local Hugging Face cache",
                     "HF_HUB_OFFLINE")
     _one_line_error(results["hf://alice/metric@v9"], "hf://alice/metric@v9", "HF_HUB_OFFLINE")

@@ -1,8 +1,6 @@
 """Mapper training: Lightning fit, best weights, vertex loss, LightningCLI, bad input."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -154,14 +152,13 @@ def _config(tmp_path, data, names, model) -> Path:
     return config
 
 
-def test_lightning_cli_fit_writes_slider_set(linear_data, tmp_path):
+def test_lightning_cli_fit_writes_slider_set(linear_data, tmp_path, capsys):
+    from lightning_modules.__main__ import main
+
     data, names = linear_data
     model_id = json.loads((data / "manifest.json").read_text())["model"]["id"]
-    result = subprocess.run(
-        [sys.executable, "-m", "lightning_modules", "fit", "--config",
-         str(_config(tmp_path, data, names, model_id))],
-        cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-2000:]
+    code = main(["fit", "--config", str(_config(tmp_path, data, names, model_id))])
+    assert code == 0, capsys.readouterr().err[-2000:]
     loaded = SliderSet.load(tmp_path / "cli-sliders")
     assert loaded.model_id == model_id
     assert loaded.names == names and loaded.mapper.hidden == (8,)

@@ -139,14 +139,14 @@ def anny_body():
 def test_anny_matches_anny_anthropometry(anny_body):
     from anny.anthropometry import Anthropometry
 
-    from semantify.models.anny_models import TO_CANONICAL, _anny
+    from semantify.models.anny_models import TO_CANONICAL, anny_module
 
     model, meter = anny_body
     vertices = model(model.sample(range(4), seed=3))
     ours = meter.measure(vertices)
-    theirs = Anthropometry(_anny())(vertices @ TO_CANONICAL)  # back to Anny's Z-up frame
+    theirs = Anthropometry(anny_module())(vertices @ TO_CANONICAL)  # back to Anny's Z-up frame
     assert torch.allclose(ours["height_cm"], theirs["height"] * 100, atol=0.1)
-    assert list(meter.landmarks.waist.loop) == Anthropometry(_anny()).waist_vertex_indices
+    assert list(meter.landmarks.waist.loop) == Anthropometry(anny_module()).waist_vertex_indices
     assert torch.allclose(ours["waist_cm"], theirs["waist_circumference"] * 100, atol=0.1)
     assert torch.allclose(ours["mass_kg"], theirs["mass"] * BODY_DENSITY / 980, rtol=1e-3)
 

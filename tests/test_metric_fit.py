@@ -20,12 +20,9 @@ DESCRIPTORS = ["height_cm", "chest_cm", "waist_cm", "hips_cm", "mass_kg"]
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained(metric_data):
     """An anny-body metric slider set trained briefly on 600 generated bodies (no CLIP)."""
-    tmp = tmp_path_factory.mktemp("metric")
-    data, out = tmp / "data", tmp / "sliders"
-    assert main(["generate", "anny-body", "--samples", "600", "--clip", "none",
-                 "--out", str(data)]) == 0
+    data, out = metric_data, metric_data.parent / "metric-fit"
     assert main(["train", str(data), "--descriptors", ",".join(DESCRIPTORS), "--out", str(out),
                  "--max-epochs", "12", "--hidden", "64", "--no-progress"]) == 0
     return out

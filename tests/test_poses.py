@@ -78,9 +78,9 @@ def test_a_bent_elbow_turns_the_forearm_rigidly_about_the_elbow(body, shapes):
     for bone in range(len(names)):  # parents come first
         if parents[bone] in subtree:
             subtree.add(bone)
-    from semantify.models.anny_models import _anny
+    from semantify.models.anny_models import anny_module
 
-    anny = _anny()
+    anny = anny_module()
     weights, bones = anny.vertex_bone_weights, anny.vertex_bone_indices
     on_forearm = torch.zeros(len(weights), dtype=torch.bool)
     for bone in subtree:

@@ -176,7 +176,7 @@ def test_generation_uses_the_prior_and_the_manifest_records_it(tmp_path):
     with pytest.raises(SemantifyError, match="sampled with prior 'anny-face-expression'"):
         prepare_output(out, build_manifest(other, model, []))
     # a model without a prior file falls back to the reference's sampling, and says so
-    reference = build_manifest(other, model, [])["prior"]
+    reference = build_manifest(other, model, []).prior
     assert reference["name"] == "reference" and "fallback" in reference
 
 

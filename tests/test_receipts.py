@@ -44,17 +44,15 @@ def test_word_scale_converts_percentiles_both_ways():
 
 
 @pytest.fixture(scope="module")
-def evaluated(word_set, tmp_path_factory):
-    """A copy of the tiny-random word set, evaluated (receipts written)."""
-    from semantify.cli import main
+def evaluated(quick_build):
+    """A tiny-random word set evaluated (receipts written): conftest's quick build, whose
+    evaluate stage runs what ``semantify evaluate`` runs; (folder, its words)."""
+    from semantify.sliders import SliderSet
 
-    data, sliders, chosen = word_set
-    copy = tmp_path_factory.mktemp("receipts") / "sliders"
-    shutil.copytree(sliders, copy)
-    assert main(["evaluate", str(copy), "--data", str(data), "--grid", "3"]) == 0
-    return copy, chosen
+    return quick_build.out, SliderSet.load(quick_build.out).names
 
 
+@pytest.mark.slow
 def test_word_sliders_run_0_to_100_and_every_one_has_a_receipt(evaluated, capsys):
     from semantify.model_card import model_card
     from semantify.sliders import SliderSet
@@ -101,6 +99,7 @@ def test_an_older_set_loads_in_raw_units_and_says_it_has_no_receipts(word_set, t
     assert read_receipts(old) is None
 
 
+@pytest.mark.slow
 def test_the_app_shows_each_word_sliders_receipt_under_it(evaluated):
     from semantify.app.runtime import receipt_lines
     from semantify.sliders import SliderSet

@@ -8,8 +8,7 @@ import torch
 import trimesh
 
 from semantify.cli import main
-from semantify.dataset import open_dataset, write_shard
-from semantify.files import write_json_atomic
+from semantify.dataset import open_dataset
 from semantify.errors import SemantifyError
 from semantify.mapper import validation_split
 from semantify.sliders import SliderSet
@@ -18,30 +17,13 @@ DESCRIPTORS = ["height_cm", "mass_kg", "waist_cm"]
 
 
 @pytest.fixture(scope="module")
-def sliders(tmp_path_factory):
-    """A metric-only anny-body slider set trained (briefly) on 400 real measured bodies."""
-    from semantify.measure import MEASUREMENTS, Anthropometer
-    from semantify.models import load_model
-
-    tmp = tmp_path_factory.mktemp("sliders")
-    model = load_model("anny-body")
-    coefficients = model.sample(range(400), 0)
-    with torch.no_grad():
-        values = Anthropometer.for_model(model).measure(model(coefficients))
-    data = tmp / "data"
-    write_shard(data, 0, {"indices": torch.arange(400), "coefficients": coefficients,
-                          "measurements": torch.stack([values[n] for n in MEASUREMENTS], 1)})
-    write_json_atomic(data / "manifest.json", {
-        "format": "semantify-dataset", "version": 1,
-        "model": {"id": "anny-body", "options": {}, "family": "body",
-                  "coefficients": model.coefficient_names},
-        "samples": 400, "seed": 0, "shard_size": 400, "views": ["front", "side"],
-        "clip": None, "measurements": list(MEASUREMENTS)})
-    out, selection = tmp / "sliders", tmp / "selection"
-    selection.mkdir()
+def sliders(metric_data, tmp_path_factory):
+    """A metric-only anny-body slider set trained (briefly) on the 600 measured bodies of
+    conftest's metric_data, beside them."""
+    out, selection = metric_data.parent / "sliders", tmp_path_factory.mktemp("selection")
     (selection / "report.md").write_text("# chosen: height_cm, mass_kg, waist_cm\n")
-    assert main(["train", str(data), "--descriptors", ",".join(DESCRIPTORS), "--out", str(out),
-                 "--max-epochs", "4", "--hidden", "64", "--selection", str(selection),
+    assert main(["train", str(metric_data), "--descriptors", ",".join(DESCRIPTORS), "--out",
+                 str(out), "--max-epochs", "4", "--hidden", "64", "--selection", str(selection),
                  "--no-progress"]) == 0
     return out
 
@@ -260,6 +242,13 @@ def test_a_set_without_its_dataset_says_so(sliders, tmp_path):
     with pytest.raises(SemantifyError, match="saved without its training dataset"):
         slider_set.open_dataset()
     assert main(["evaluate", str(alone), "--out", str(tmp_path / "e")]) == 2
+
+
+def test_a_hub_copy_leaves_the_set_it_was_made_from(sliders):
+    slider_set = SliderSet.load(sliders)
+    hub = slider_set.as_hub_set("hf://someone/metric")
+    assert hub is not slider_set and hub.name == "hf://someone/metric" and hub.dataset is None
+    assert slider_set.name == "sliders" and slider_set.dataset is not None
 
 
 def test_evaluate_metric_slider_set(sliders, tmp_path, capsys):

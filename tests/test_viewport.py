@@ -229,10 +229,10 @@ def test_wheel_keys_and_double_click(page):
     stage = page.locator("#orbit .orbit-stage")
     box = stage.bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    full = page.evaluate(STATS)["full"]
-    page.mouse.wheel(0, -400)  # zoom in
-    _wait_full_after(page, full)
-    assert _camera(page)["distance"] < 0.8
+    page.mouse.wheel(0, -400)  # zoom in: a frame from the nearer camera comes back
+    page.wait_for_function("() => JSON.parse(document.querySelector('#orbit .orbit-stage')"
+                           ".parentElement.dataset.camera || '{}').distance < 0.8",
+                           timeout=60_000)
     stage.focus()
     azimuth, full = _camera(page)["azimuth"], page.evaluate(STATS)["full"]
     page.keyboard.press("ArrowRight")
@@ -242,6 +242,38 @@ def test_wheel_keys_and_double_click(page):
     home = {"azimuth": 0, "elevation": 10, "distance": 1, "pan": [0, 0]}
     page.wait_for_function("home => document.querySelector('#orbit .orbit-stage').parentElement"
                            ".dataset.camera === JSON.stringify(home)", arg=home, timeout=60_000)
+
+
+def test_the_page_keeps_to_the_cameras_limits():
+    """orbit.js reads its camera limits from the component's props, which are the ones
+    viewer.camera clamps every camera to: one source, so the page and the server agree."""
+    import gradio as gr
+
+    from semantify.app.viewport.component import _asset, orbit_view
+    from viewer.camera import DISTANCE_RANGE, ELEVATION_RANGE, PAN_LIMIT
+
+    with gr.Blocks():
+        view = orbit_view(FrameService(jpeg_data_url))
+    assert view.props["limits"] == {"elevation": list(ELEVATION_RANGE),
+                                    "distance": list(DISTANCE_RANGE), "pan": PAN_LIMIT}
+    script = _asset("orbit.js")
+    assert "const LIMITS = props.limits;" in script and "LIMITS = {" not in script
+
+
+@needs_chromium
+def test_the_page_zooms_out_to_the_servers_limit(page):
+    from viewer.camera import DISTANCE_RANGE
+
+    box = page.locator("#orbit .orbit-stage").bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    full = page.evaluate(STATS)["full"]
+    for _ in range(4):
+        page.mouse.wheel(0, 2000)  # far beyond the limit
+    _wait_full_after(page, full)
+    assert _camera(page)["distance"] == DISTANCE_RANGE[1]
+    page.locator("#orbit .orbit-stage").dblclick()  # back home for the next tests
+    page.wait_for_function("() => JSON.parse(document.querySelector('#orbit .orbit-stage')"
+                           ".parentElement.dataset.camera).distance === 1", timeout=60_000)
 
 
 @needs_chromium
@@ -263,16 +295,15 @@ def test_pose_and_skin_switch_the_render(page):
 
 @needs_chromium
 def test_a_slider_drag_is_drawn_through_the_view(page):
-    frames = page.evaluate(STATS)["frames"]
+    stats = page.evaluate(STATS)
     before = _frame(page)
     weight = page.locator("#slider-3 input[type=range]")
     weight.focus()
     for _ in range(15):
         page.keyboard.press("ArrowRight")
-    page.wait_for_function(f"n => ({STATS})().frames > n", arg=frames, timeout=60_000)
-    page.wait_for_timeout(800)  # the full frame after the keys settle
+    page.wait_for_function(f"n => ({STATS})().frames > n", arg=stats["frames"], timeout=60_000)
+    _wait_full_after(page, stats["full"])  # the full frame after the keys settle
     assert _frame(page) != before
-    assert page.evaluate(STATS)["full"] >= 1
 
 
 @needs_chromium

@@ -115,9 +115,19 @@ class OrbitCamera:
         return OrbitCamera(azimuth, elevation, distance, pan)
 
 
+# An orbit camera's limits: what a page's viewer lets people reach (it reads them from
+# orbit_limits()) and what the renderer clamps any camera to. A named view stays drawable: the
+# top view (elevation 90) is drawn from 89 degrees.
 ELEVATION_RANGE = (-89.0, 89.0)
-DISTANCE_RANGE = (0.1, 10.0)  # multiples of the framing distance
-PAN_LIMIT = 3.0  # framing radii
+DISTANCE_RANGE = (0.2, 4.0)  # multiples of the framing distance
+PAN_LIMIT = 2.5  # framing radii
+
+
+def orbit_limits() -> dict:
+    """:data:`ELEVATION_RANGE`, :data:`DISTANCE_RANGE` and :data:`PAN_LIMIT` as JSON for a
+    page's viewer: ``{"elevation": [low, high], "distance": [low, high], "pan": limit}``."""
+    return {"elevation": list(ELEVATION_RANGE), "distance": list(DISTANCE_RANGE),
+            "pan": PAN_LIMIT}
 
 
 def _finite(value, default: float) -> float:

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 import moderngl
 
 from viewer.errors import ViewerError
+from viewer.unlocked import Calls, calls
 
 MIN_GL_VERSION = 330
 SYSTEM_PACKAGES = "libegl1 libgl1-mesa-dri libegl-mesa0"
@@ -25,6 +26,7 @@ SYSTEM_PACKAGES = "libegl1 libgl1-mesa-dri libegl-mesa0"
 gl_lock = threading.RLock()
 _context: moderngl.Context | None = None
 _context_pid: int | None = None
+_backend: str | None = None  # the backend that made it ("egl", or None: the platform's)
 
 
 def _release_current(backend: str) -> None:
@@ -41,7 +43,7 @@ def _release_current(backend: str) -> None:
         library.glXMakeCurrent(library.glXGetCurrentDisplay(), 0, None)
 
 
-def _create() -> moderngl.Context:
+def _create() -> tuple[moderngl.Context, str | None]:
     failures = []
     for backend in ("egl", None):
         try:
@@ -54,7 +56,7 @@ def _create() -> moderngl.Context:
         context.info  # noqa: B018 - moderngl caches it: read it while the context is current
         with contextlib.suppress(OSError, AttributeError):
             _release_current(backend or ("x11" if os.name == "posix" else ""))
-        return context
+        return context, backend
     raise ViewerError(
         f"no headless OpenGL {MIN_GL_VERSION // 100}.{MIN_GL_VERSION % 100 // 10} context could "
         f"be created ({'; '.join(failures)}); install the system packages {SYSTEM_PACKAGES} "
@@ -63,11 +65,18 @@ def _create() -> moderngl.Context:
 
 def gl_context() -> moderngl.Context:
     """The process's shared context (created on first use; a forked child makes its own)."""
-    global _context, _context_pid
+    global _context, _context_pid, _backend
     with gl_lock:
         if _context is None or _context_pid != os.getpid():
-            _context, _context_pid = _create(), os.getpid()
+            (_context, _backend), _context_pid = _create(), os.getpid()
         return _context
+
+
+def unlocked_calls() -> Calls | None:
+    """GL calls that let other threads run while the driver draws (see
+    :mod:`viewer.unlocked`), for the shared context; None where they cannot be had."""
+    gl_context()
+    return calls(_backend)
 
 
 @contextlib.contextmanager

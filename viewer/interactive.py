@@ -20,7 +20,7 @@ import numpy as np
 
 from viewer.camera import Framing, OrbitCamera, projection_matrix, view_matrix
 from viewer.colors import check_gradient
-from viewer.context import check_samples, check_size, gl_session
+from viewer.context import check_samples, check_size, gl_session, unlocked_calls
 from viewer.errors import ViewerError
 from viewer.lighting import Lighting
 from viewer.material import CLAY, Material, UVLayout
@@ -176,16 +176,32 @@ class InteractiveRenderer:
                          use_texture=texture is not None)
             self._draw_mesh(context, framebuffer, framing, view, projection, floor_y,
                             colors is not None, wireframe)
+            image = self._finish(context, target, framebuffer, started)
+        return image[::-1].copy()
+
+    def _finish(self, context, target: _Target, framebuffer, started: float) -> np.ndarray:
+        """Resolve, draw and read back ``target``: (S, S, 3) uint8, bottom row first. Where
+        it can, without holding the interpreter's lock (see :mod:`viewer.unlocked`)."""
+        unlocked, size = unlocked_calls(), target.size
+        if unlocked is None:
             if target.multisampled is not None:
                 context.copy_framebuffer(target.plain, target.multisampled)
             context.finish()
-            drawn = time.perf_counter()
+        else:
+            unlocked.finish()
+            if target.multisampled is not None:
+                unlocked.blit(target.multisampled, target.plain, size, size)
+                unlocked.finish()
+        drawn = time.perf_counter()
+        if unlocked is None:
             data = target.plain.read(components=3, alignment=1)
-            self.stats["draw"] += drawn - started
-            self.stats["readback"] += time.perf_counter() - drawn
-            self.stats["frames"] += 1
-        size = target.size
-        return np.frombuffer(data, dtype=np.uint8).reshape(size, size, 3)[::-1].copy()
+            image = np.frombuffer(data, dtype=np.uint8).reshape(size, size, 3)
+        else:
+            image = unlocked.read(target.plain, size, size, rebind=framebuffer)
+        self.stats["draw"] += drawn - started
+        self.stats["readback"] += time.perf_counter() - drawn
+        self.stats["frames"] += 1
+        return image
 
     def _target(self, context, quality: Quality, side: int) -> _Target:
         key = (quality.name, side)

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 
 from semantify import limits
+from semantify.errors import SemantifyError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +44,32 @@ HEAVY = Kind("heavy", limits.HEAVY_JOBS_PER_SESSION, limits.HEAVY_JOBS_PER_ADDRE
              limits.HEAVY_JOBS_TOTAL, expiry=limits.HEAVY_JOB_EXPIRY_SECONDS,
              refused="your earlier request is still running (one at a time per visitor); "
                      "wait for it to finish.")
+
+
+class JobLimit:
+    """Training jobs (new words, builds) per network address: on a public server at most
+    ``PUBLIC_JOBS_PER_HOUR`` in ``PUBLIC_JOB_WINDOW`` seconds, however many sessions the
+    address opens; a private server does not count them. One per app, shared by its fronts."""
+
+    def __init__(self, public: bool):
+        self.public = public
+        self._started: dict[str, list[float]] = {}  # address: when it started training jobs
+        self._lock = threading.Lock()
+
+    def take(self, address: str) -> None:
+        """Count a job of ``address``, or refuse it with one line when it is over the limit."""
+        if not self.public:
+            return
+        now = time.time()
+        with self._lock:
+            recent = [t for t in self._started.get(address, ())
+                      if now - t < limits.PUBLIC_JOB_WINDOW]
+            if len(recent) >= limits.PUBLIC_JOBS_PER_HOUR:
+                raise SemantifyError(f"this public server trains at most "
+                                     f"{limits.PUBLIC_JOBS_PER_HOUR} new slider sets per visitor "
+                                     "an hour; try again later, or run Semantify on your own "
+                                     "machine.")
+            self._started[address] = recent + [now]
 
 
 def address_of(request) -> str:

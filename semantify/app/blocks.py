@@ -21,7 +21,7 @@ def build_app(config: AppConfig | None = None):
     from semantify.app.choices import refuse_without_echo
     from semantify.app.catalog import Catalog
     from semantify.app.first_build import FirstBuilds
-    from semantify.app.handlers import Handlers
+    from semantify.app.fronts import make_fronts
     from semantify.app.layout import build_ui
     from semantify.app.viewport import FrameService
     from semantify.paths import sessions_dir
@@ -44,10 +44,11 @@ def build_app(config: AppConfig | None = None):
     service = FrameService(frames.jpeg_data_url)  # every page's viewer: cameras and frames
     with gr.Blocks(title=TITLE, delete_cache=GRADIO_CACHE) as demo:
         ui = build_ui(TITLE, models, MIN_SAMPLES, service, public=config.public)
-        events.wire(demo, ui, Handlers(ui, catalog, config, service, first_builds))
+        events.wire(demo, ui, make_fronts(ui, catalog, config, service, first_builds))
     refuse_without_echo()  # unknown dropdown and radio values: one line, not echoed
     demo.queue(default_concurrency_limit=1, max_size=limits.MAX_QUEUE)
     demo.frame_service, demo.catalog = service, catalog  # for benches and tests
+    demo.first_builds = first_builds  # tests swap its queue's build command
     demo.allowed_paths = [str(sessions_dir())]  # exports and animations: the app's own files
     return demo
 
@@ -55,16 +56,25 @@ def build_app(config: AppConfig | None = None):
 VIEW_THREADS = 1  # torch threads per request: slider moves run two at a time on small CPUs
 
 
-def server_options() -> dict:
+def server_options(public: bool = False) -> dict:
     """``demo.launch`` options every server of the app takes: the per-file upload cap, the
-    byte budgets of :class:`semantify.app.guards.UploadBudget`, and answers that name no
-    server folder (:class:`semantify.app.guards.HideCacheFolder`)."""
+    byte budgets of :class:`semantify.app.guards.UploadBudget`, answers that name no server
+    folder (:class:`semantify.app.guards.HideCacheFolder`), and the page and static files
+    answered from memory (:class:`semantify.app.page_cache.PageCache`); ``public``: each
+    address's budget of new sessions (:class:`semantify.app.new_sessions.NewSessions`)."""
     from starlette.middleware import Middleware
 
     from semantify.app.guards import HideCacheFolder, UploadBudget
+    from semantify.app.new_sessions import NewSessions
+    from semantify.app.page_cache import PageCache
 
-    return dict(max_file_size=limits.MAX_UPLOAD, app_kwargs={"middleware": [
-        Middleware(HideCacheFolder), Middleware(UploadBudget)]})
+    middleware = [Middleware(PageCache), Middleware(HideCacheFolder), Middleware(UploadBudget)]
+    sessions = {}
+    if public:
+        middleware.append(Middleware(NewSessions))
+        sessions = dict(state_session_capacity=limits.MAX_SESSIONS)
+    return dict(max_file_size=limits.MAX_UPLOAD, app_kwargs={"middleware": middleware},
+                **sessions)
 
 
 def launch(demo, port: int | None = None, share: bool = False, **options):
@@ -72,4 +82,5 @@ def launch(demo, port: int | None = None, share: bool = False, **options):
     import torch
 
     torch.set_num_threads(VIEW_THREADS)
-    return demo.launch(server_port=port, share=share, **server_options(), **options)
+    return demo.launch(server_port=port, share=share,
+                       **server_options(public=demo.catalog.config.public), **options)

@@ -15,6 +15,7 @@ import hashlib
 import threading
 from pathlib import Path
 
+from semantify import limits
 from semantify.app.config import AppConfig
 from semantify.errors import SemantifyError
 from semantify.models.reference import ModelRef
@@ -69,10 +70,7 @@ def _build_title(folder: Path) -> str | None:
         record = read_record(folder)
     except SemantifyError:
         return None
-    return str(record.get("title") or "")[:120] or None if record else None
-
-
-MAX_OWNERS = 64  # sessions sharing one built set (beyond that it is listed for everyone)
+    return record.title[:120] or None if record else None
 
 
 def read_owners(folder: Path) -> frozenset[str] | None:
@@ -80,8 +78,8 @@ def read_owners(folder: Path) -> frozenset[str] | None:
     path = Path(folder) / OWNER_FILE
     if not path.is_file():
         return None
-    tokens = frozenset(line.strip()[:64] for line in path.read_text().splitlines()[:MAX_OWNERS]
-                       if line.strip())
+    lines = path.read_text().splitlines()[:limits.MAX_OWNERS]
+    tokens = frozenset(line.strip()[:64] for line in lines if line.strip())
     return tokens or None
 
 
@@ -91,8 +89,13 @@ def add_owner(folder: Path, token: str) -> None:
 
     owners = read_owners(folder) or frozenset()
     if token not in owners:
-        text = "".join(f"{t}\n" for t in sorted(owners | {token})[-MAX_OWNERS:])
+        text = "".join(f"{t}\n" for t in sorted(owners | {token})[-limits.MAX_OWNERS:])
         write_atomic(Path(folder) / OWNER_FILE, lambda tmp: Path(tmp).write_text(text))
+
+
+def raw_id(model_id: str) -> str:
+    """The id of the entry offering ``model_id``'s own coefficients as sliders."""
+    return f"raw-{model_id}"
 
 
 def set_id(folder: Path) -> str:
@@ -127,7 +130,7 @@ class Catalog:
         models = []
         for model_id in model_ids():
             model_spec = spec(model_id)
-            if model_spec.licensed_file is None or model_spec.licensed_file().is_file():
+            if model_spec.missing_file() is None:
                 models.append((model_id, model_spec.name))
         entries: dict[str, Entry] = {}
         notices = []
@@ -139,8 +142,8 @@ class Catalog:
                 continue
             entries[entry.id] = entry
         for model_id, name in models:
-            entries[f"raw-{model_id}"] = Entry(f"raw-{model_id}", f"{name} — raw coefficients",
-                                               ModelRef(model_id))
+            entries[raw_id(model_id)] = Entry(raw_id(model_id), f"{name} — raw coefficients",
+                                              ModelRef(model_id))
         with self._lock:
             self._entries, self.notices = entries, notices
 
@@ -164,7 +167,7 @@ class Catalog:
         folder = resolve_slider_set(source)
         slider_set = load_set(folder)
         if is_hub_path(source):
-            slider_set.as_hub_set(source)
+            slider_set = slider_set.as_hub_set(source)
         if slider_set.model_id not in models:
             raise SemantifyError(f"its model {slider_set.model_id} is not available here.")
         owners = read_owners(folder) if owner is None else frozenset({owner})
@@ -216,6 +219,11 @@ class Catalog:
         if entry is None:
             raise SemantifyError("unknown choice; pick a model or slider set from the list.")
         return entry
+
+    def raw(self, model_id) -> Entry | None:
+        """The entry of ``model_id``'s raw coefficients, or None when it is not offered."""
+        with self._lock:
+            return self._entries.get(raw_id(model_id)) if isinstance(model_id, str) else None
 
     def first(self, token: str) -> Entry | None:
         """The entry a new page opens: the first slider set, else the first model."""

@@ -10,17 +10,17 @@ from semantify.app.runtime import Runtime
 from semantify.app.session import Session
 
 
-def export_files(session: Session, runtime: Runtime, params: dict,
+def export_files(session: Session, runtime: Runtime, params,
                  pose: str = "rest") -> list[Path]:
     """shape.obj, shape.ply, shape.glb (in ``pose``, with the session's skin or clay),
     shape-rigged.glb (for a model with a skeleton: at rest, joints in ``pose``, and the
     sliders as shape keys unless the set refines measurements, whose keys take a refinement
     each, seconds, beyond a click's budget: `semantify export --shape-keys` writes them) and
-    params.json in the session's scratch folder; a body's feet at y = 0."""
+    params.json (``params``, a :class:`semantify.params.Params`) in the session's scratch
+    folder; a body's feet at y = 0."""
     import torch
 
     from semantify.export import export_shape
-    from semantify.params import Params
     from semantify.sliders import Shape
 
     folder = scratch.session_folder(session.token)
@@ -31,4 +31,4 @@ def export_files(session: Session, runtime: Runtime, params: dict,
     if runtime.slider_set.model.skeleton is not None:
         paths.append(export_shape(shape, folder / "shape-rigged.glb", pose, session.appearance,
                                   rig=True, shape_keys=not runtime.slider_set.refines).path)
-    return paths + [Params.from_dict(params).write(folder / "params.json")]
+    return paths + [params.write(folder / "params.json")]

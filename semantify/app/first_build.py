@@ -77,12 +77,14 @@ class FirstBuilds:
 
     def offer(self, model_id: str) -> str:
         """The button's label: what a click does and costs."""
+        from semantify.clip import weights_cached
+
         settings = self.settings(model_id)
         name = settings.recipe.title.split(":")[0]
         clip = settings.clip
         size = DOWNLOAD_MB.get(f"{clip.name}/{clip.pretrained}")
         download = ""
-        if clip.pretrained and not _cached(clip):
+        if clip.pretrained and not weights_cached(clip):
             download = (f"downloads {clip.name} (about {size} MB) once, then " if size else
                         f"downloads {clip.name} once, then ")
         minutes = minutes_here(settings.samples, len(settings.recipe.views))
@@ -183,17 +185,6 @@ class FirstBuilds:
         self.catalog.add(out)  # listed for every session: it is the model's default set
         with self._lock:
             self.version += 1
-
-
-def _cached(clip) -> bool:
-    """Whether ``clip``'s hub weights are already on this machine (no network asked)."""
-    from semantify.clip.loading import _hf_cached, _tag_config, import_open_clip
-
-    try:
-        hub = _tag_config(import_open_clip(), clip).get("hf_hub", "")
-    except SemantifyError:
-        return False
-    return bool(hub) and _hf_cached(hub.rstrip("/"), hub) is not None
 
 
 # What a visitor can do when a build fails: nothing on the page changes its outcome (the fix

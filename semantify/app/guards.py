@@ -63,9 +63,9 @@ class UploadBudget:
         except ValueError:
             declared = self.per_request + 1
         if declared > self.per_request:
-            return await _refuse(send, 413, self._too_large())
+            return await refuse(send, 413, self._too_large())
         if self._left(address) < max(declared, 1):
-            return await _refuse(send, 429, "you uploaded a lot in the last hour; try again "
+            return await refuse(send, 429, "you uploaded a lot in the last hour; try again "
                                             "later.")
         counted = 0
 
@@ -81,7 +81,7 @@ class UploadBudget:
         try:
             await self.app(scope, counting, send)
         except _TooLarge:
-            return await _refuse(send, 413, self._too_large())
+            return await refuse(send, 413, self._too_large())
         finally:
             self._spend(address, counted)
             self._sweep()
@@ -146,7 +146,8 @@ class HideCacheFolder:
         await self.app(scope, receive, sending)
 
 
-async def _refuse(send, status: int, line: str) -> None:
+async def refuse(send, status: int, line: str) -> None:
+    """Answer ``status`` with one plain-text line, and close."""
     body = line.encode()
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"text/plain; charset=utf-8"),

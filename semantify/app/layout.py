@@ -28,7 +28,7 @@ CLIP_CHOICES = ("the recipe's CLIP (downloaded once)", "CLIP from a local checkp
 
 @dataclasses.dataclass
 class Ui:
-    """Every component the handlers read or write."""
+    """Every component the fronts read or write."""
 
     state: gr.State
     picker: gr.Dropdown

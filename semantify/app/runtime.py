@@ -21,6 +21,7 @@ from semantify import limits
 from semantify.measurements.registry import MEASUREMENTS
 from semantify.app.catalog import Entry
 from semantify.app.slider_labels import SliderLabel, labelled, matches, regions
+from semantify.sliders import RawSliders, SliderSet, raw_sliders
 
 RENDER_SIZE = 512
 MAIN_SLOTS = 24  # sliders always shown
@@ -94,13 +95,19 @@ class Panel:
         return len(self.order) - len(self.slots)
 
 
-def panel_of(slider_set) -> Panel:
-    """A raw set shows its model's featured coefficients first, then the others grouped by
-    region with readable labels (``Chin: cleft``); a trained set its sliders as they are."""
+@functools.singledispatch
+def panel_of(slider_set: SliderSet) -> Panel:
+    """A trained set shows its sliders as they are."""
     count = len(slider_set.sliders)
-    if not slider_set.is_raw:
-        return Panel(tuple(range(count)), min(count, MAIN_SLOTS),
-                     tuple(SliderLabel("", s.label) for s in slider_set.sliders))
+    return Panel(tuple(range(count)), min(count, MAIN_SLOTS),
+                 tuple(SliderLabel("", s.label) for s in slider_set.sliders))
+
+
+@panel_of.register
+def _raw_panel(slider_set: RawSliders) -> Panel:
+    """A raw set shows its model's featured coefficients first, then the others grouped by
+    region with readable labels (``Chin: cleft``)."""
+    count = len(slider_set.sliders)
     labels = tuple(labelled(s.name) for s in slider_set.sliders)
     featured = slider_set.model.featured_indices
     others = [i for i in range(count) if i not in featured]
@@ -122,7 +129,7 @@ def receipt_lines(slider_set, folder) -> dict[str, str]:
     kg), or, for a set evaluated before receipts existed, how to get one."""
     from semantify.receipts import NO_RECEIPTS, read_receipts
 
-    if slider_set.is_raw or not slider_set.word_names:
+    if not slider_set.word_names:
         return {}
     receipts = read_receipts(folder) or {}
     return {name: receipts[name].line() if name in receipts else NO_RECEIPTS
@@ -133,13 +140,11 @@ class Runtime:
     """One picker entry, resolved: ``slider_set``, ``panel`` and the model's renderer."""
 
     def __init__(self, entry: Entry):
-        from semantify.sliders import raw_sliders
-
         self.entry = entry
         self.slider_set = raw_sliders(entry.model_ref) if entry.is_raw else load_set(
             entry.folder)
         if entry.name.startswith("hf://"):  # checked and named when it was listed
-            self.slider_set.as_hub_set(entry.name)
+            self.slider_set = self.slider_set.as_hub_set(entry.name)
         self.panel = panel_of(self.slider_set)
         self.receipts = receipt_lines(self.slider_set, entry.folder)
         self._recent: dict[tuple, concurrent.futures.Future] = {}
@@ -236,7 +241,7 @@ class Runtime:
 
     def _targets(self, values) -> dict[str, str]:
         slider_set = self.slider_set
-        if slider_set.is_raw or not slider_set.metric_names:
+        if not slider_set.metric_names:
             return {}
         bands = slider_set.ranges(list(values))
         coupled = set(slider_set.coupling.names) if slider_set.coupling else set()

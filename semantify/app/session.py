@@ -28,8 +28,11 @@ class PhotoRef:
     size: tuple[int, int]
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Session:
+    """One visitor's state (the fields are described above), frozen: an event returns a
+    changed copy (``dataclasses.replace``)."""
+
     token: str = ""
     address: str = ""  # the visitor's network address (admission.address_of), set on page load
     view: str = ""

@@ -116,21 +116,22 @@ def follow(session: Session, runtime: Runtime):
     return build
 
 
-def frame(session: Session, runtime: Runtime, frames: FrameService) -> str | gr.HTML:
-    """Show the session in its view and return the viewer's update: the frame, a JPEG data
-    URL (what API clients read), with the view id when the page does not know it yet. A
-    session whose view was forgotten (the service keeps the most recent ones) gets a new one,
-    at the default camera."""
+def frame(session: Session, runtime: Runtime,
+          frames: FrameService) -> tuple[Session, str | gr.HTML]:
+    """Show the session in its view: the session (with the view it was shown in) and the
+    viewer's update, the frame, a JPEG data URL (what API clients read), with the view id when
+    the page does not know it yet. A session whose view was forgotten (the service keeps the
+    most recent ones) gets a new one, at the default camera."""
     if frames.camera(session.view) is None:
-        session.view = frames.open(session.token, session.address)
+        session = dataclasses.replace(session, view=frames.open(session.token, session.address))
     frames.show(session.view, scene(session, runtime, shown_vertices(session, runtime),
                                     session.displacement))
     frames.follow(session.view, follow(session, runtime))
     image = frames.render(session.view)
     if session.announced == session.view:
-        return image
-    session.announced = session.view
-    return gr.HTML(value=image, view=session.view)
+        return session, image
+    return dataclasses.replace(session, announced=session.view), gr.HTML(value=image,
+                                                                          view=session.view)
 
 
 def colour_key(session: Session) -> str:
@@ -140,13 +141,12 @@ def colour_key(session: Session) -> str:
     return heatmap.colour_key(float(session.displacement.max()))
 
 
-def record(session: Session, runtime: Runtime) -> dict:
-    """The params of what is on show (the same record the export writes)."""
-    from semantify.params import Params
+def params(session: Session, runtime: Runtime):
+    """The :class:`semantify.params.Params` of what is on show (what the export writes)."""
+    return runtime.slider_set.params(session.coefficients, session.values, session.pose,
+                                     session.set_names)
 
-    slider_set = runtime.slider_set
-    names = slider_set.model.coefficient_names
-    return Params(slider_set.model_ref, tuple(zip(names, session.coefficients)),
-                  () if slider_set.is_raw else tuple(zip(slider_set.names, session.values)),
-                  None if slider_set.is_raw else slider_set.name, session.pose,
-                  session.set_names).to_dict()
+
+def record(session: Session, runtime: Runtime) -> dict:
+    """The params of what is on show as the page's JSON shows them."""
+    return params(session, runtime).to_dict()

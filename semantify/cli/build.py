@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from semantify.cli.generate import ACCELERATORS, check_accelerator
+from semantify.writer_lock import FolderBusy, is_rank_zero
 
 
 def add(subparsers) -> None:
@@ -16,7 +17,10 @@ def add(subparsers) -> None:
         description="Run a recipe (see `semantify recipes`) end to end: generate a dataset, "
                     "select the words, train the sliders, evaluate them and write a model card "
                     "(README.md). Rerunning the same command resumes where it stopped, also "
-                    "after a kill; other settings into the same --out are refused.")
+                    "after a kill; other settings into the same --out are refused.",
+        epilog=f"Exit status: 0 built (or already built); 2 a user error, told in one line on "
+               f"stderr; {FolderBusy.EXIT_CODE} another process is building into the same "
+               "folder (nothing was done: wait for it, or try again later).")
     p.add_argument("target", metavar="RECIPE|MODEL", nargs="?",
                    help="a recipe name, a recipe .json file, or a model id with one recipe")
     p.add_argument("--resume", metavar="DIR", default=None,
@@ -73,7 +77,6 @@ class TerminalProgress:
 
 def run(args) -> int:
     import json
-    import os
 
     from lightning_modules.build import build
     from semantify.recipes import BuildSettings, resolve
@@ -106,13 +109,16 @@ def run(args) -> int:
     try:
         record = build(settings, out, devices=args.devices, accelerator=args.accelerator,
                        report=progress, workers=args.workers)
+    except FolderBusy as error:  # not a failure: the caller may wait and run it again
+        print(f"semantify build: error: {error}", file=sys.stderr)
+        return FolderBusy.EXIT_CODE
     finally:
         progress.close()
-    if record is None or os.environ.get("LOCAL_RANK", "0") != "0":
-        return 0  # a generation rank relaunched by DDP
-    stages = {name: stage["seconds"] for name, stage in record["stages"].items()}
-    print(json.dumps({"slider_set": str(out), "title": record["title"],
-                      "sliders": record["stages"]["select"]["chosen"],
+    if record is None or not is_rank_zero():
+        return 0  # another rank of a distributed run: it only generated
+    stages = {name: result.seconds for name, result in record.stages.items()}
+    print(json.dumps({"slider_set": str(out), "title": record.title,
+                      "sliders": list(record.selected.chosen),
                       "stage_seconds": stages,
                       "wall_seconds": round(time.perf_counter() - started, 1)}, indent=2))
     return 0

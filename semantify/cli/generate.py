@@ -9,6 +9,11 @@ ACCELERATORS = ("auto", "cpu", "gpu")
 
 
 def add(subparsers) -> None:
+    """The defaults are :class:`semantify.generation.GenerationSpec`'s (their one home)."""
+    from semantify.appearance import APPEARANCES
+    from semantify.generation import GenerationSpec
+
+    default = GenerationSpec.default
     p = subparsers.add_parser(
         "generate", help="sample, render and CLIP-encode a dataset (resumable)",
         description="Sample coefficients, render views and store CLIP image embeddings. "
@@ -16,40 +21,43 @@ def add(subparsers) -> None:
     p.add_argument("model", help="model id (see `semantify models`)")
     p.add_argument("--samples", type=int, required=True, help="number of samples")
     p.add_argument("--out", required=True, help="dataset folder (new, empty, or to resume)")
-    p.add_argument("--views", default="front,side", help="comma-separated views")
+    p.add_argument("--views", default=",".join(default("views")),
+                   help=f"comma-separated views (default {','.join(default('views'))})")
     p.add_argument("--clip", default=None,
                    help="NAME/TAG (default ViT-B-32/laion2b_s34b_b79k), tiny-random "
                         "(NOT semantic, for tests), geometry (ground-truth TEST encoder, not "
                         "CLIP), or none (measurements only, offline)")
     p.add_argument("--clip-checkpoint", default=None, help="local open_clip weights file")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=default("seed"))
     p.add_argument("--prior", default=None,
                    help="sampling prior: the model's own (default), reference (the reference "
                         "implementation's sampling, no rejection), a shipped prior name or a "
                         "prior .json file")
-    p.add_argument("--batch-size", type=int, default=64, help="samples per batch and shard")
+    p.add_argument("--batch-size", type=int, default=default("shard_size"),
+                   help="samples per batch and shard")
     p.add_argument("--devices", type=int, default=1, help="GPUs, or CPU processes, per node")
     p.add_argument("--num-nodes", type=int, default=1,
                    help="machines, each started by torchrun or srun (see docs/CLUSTER.md)")
     p.add_argument("--accelerator", default="auto", choices=ACCELERATORS,
                    help="auto (a GPU when there is one), cpu or gpu")
-    p.add_argument("--size", type=int, default=224, help="render size (CLIP input)")
-    p.add_argument("--thumbnails", type=int, nargs="?", const=64, default=0,
+    p.add_argument("--size", type=int, default=default("size"), help="render size (CLIP input)")
+    p.add_argument("--thumbnails", type=int, nargs="?", const=64, default=default("thumbnails"),
                    help="also store thumbnails of this size (default 64 px)")
     p.add_argument("--no-measurements", action="store_true",
                    help="do not record body measurements")
     p.add_argument("--workers", type=int, default=1, help="render worker processes per device")
-    p.add_argument("--pose", default="rest",
+    p.add_argument("--pose", default=default("pose"),
                    help="pose the samples are rendered in (default rest; a wrong name lists "
                         "the model's poses); measurements always come from the rest pose")
-    p.add_argument("--appearance", default="clay", choices=("skin", "clay"),
+    p.add_argument("--appearance", default=default("appearance"), choices=APPEARANCES,
                    help="render samples in skin (textured renders suit CLIP) or clay "
-                        "(default clay)")
+                        f"(default {default('appearance')})")
     p.set_defaults(run=run)
 
 
-def clip_dict(name: str | None, checkpoint: str | None) -> dict | None:
-    """The manifest's CLIP entry for --clip/--clip-checkpoint (None for --clip none)."""
+def clip_spec(name: str | None, checkpoint: str | None):
+    """The ClipSpec of --clip/--clip-checkpoint, loaded once to fail before any file is
+    written (None for --clip none)."""
     if name is not None and name.lower() == "none":
         if checkpoint:
             from semantify.errors import SemantifyError
@@ -60,7 +68,7 @@ def clip_dict(name: str | None, checkpoint: str | None) -> dict | None:
 
     spec = ClipSpec.parse(name, checkpoint)
     load_clip(spec, device="cpu")  # fail now, before any file is written, if it cannot load
-    return spec.to_dict()
+    return spec
 
 
 def check_accelerator(name: str) -> None:
@@ -83,17 +91,6 @@ def check_out(out: str) -> None:
                              "to resume).")
 
 
-def _check_views(views: tuple[str, ...]) -> None:
-    from semantify.errors import SemantifyError
-    from viewer.camera import parse_views
-    from viewer.errors import ViewerError
-
-    try:
-        parse_views(list(views))
-    except ViewerError as error:
-        raise SemantifyError(str(error)) from None
-
-
 def run(args) -> int:
     from lightning_modules.cluster import check_launch
 
@@ -104,10 +101,8 @@ def run(args) -> int:
     from semantify.generation import GenerationSpec
     from semantify.writer_lock import is_rank_zero
 
-    clip = clip_dict(args.clip, args.clip_checkpoint)
+    clip = clip_spec(args.clip, args.clip_checkpoint)
     views = tuple(v.strip() for v in args.views.split(",") if v.strip())
-    if clip:
-        _check_views(views)
     spec = GenerationSpec(args.model, args.samples, args.seed, views, clip, args.size,
                           args.batch_size, args.thumbnails, not args.no_measurements,
                           prior=args.prior, pose=args.pose, appearance=args.appearance)

@@ -24,19 +24,10 @@ def describe(slider_set) -> dict:
         "model": slider_set.model_ref.label,
         "encoder": None if clip is None else clip.label,
         "template": slider_set.template,
-        "sliders": [{"name": s.name, "label": s.label, "kind": _kind(slider_set, s),
+        "sliders": [{"name": s.name, "label": s.label, "kind": slider_set.kind_of(s),
                      "unit": s.unit, "low": s.low, "high": s.high, "default": s.default}
                     for s in slider_set.sliders],
     }
-
-
-def _kind(slider_set, slider) -> str:
-    """measurement, word (CLIP), phenotype (of a set's body model) or coefficient (raw)."""
-    if slider.measurement is not None:
-        return "measurement"
-    if slider.name in slider_set.word_names:
-        return "word"
-    return "coefficient" if slider_set.is_raw else "phenotype"
 
 
 def run(args) -> int:

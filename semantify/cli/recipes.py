@@ -20,10 +20,10 @@ def _model_here(recipe) -> str:
     """'yes', or which licensed file is missing (no model is loaded)."""
     from semantify.models import model_files, spec
 
-    licensed = spec(recipe.model.id).licensed_file
-    if licensed is None or licensed().is_file():
+    missing = spec(recipe.model.id).missing_file()
+    if missing is None:
         return "yes"
-    return f"no: needs {licensed().relative_to(model_files.models_dir())}"
+    return f"no: needs {missing.relative_to(model_files.models_dir())}"
 
 
 def run(args) -> int:

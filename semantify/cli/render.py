@@ -9,6 +9,8 @@ from semantify.errors import SemantifyError
 
 
 def add(subparsers) -> None:
+    from semantify.appearance import APPEARANCES, DEFAULT_APPEARANCE
+
     parser = subparsers.add_parser(
         "render", help="render a shape of a model to a PNG, or a turntable MP4/GIF")
     parser.add_argument("model", help="model id (see `semantify models`)")
@@ -24,9 +26,9 @@ def add(subparsers) -> None:
                              "sitting, arms-crossed, head-turned, ...; a wrong name lists the "
                              "model's poses) or a pose .json file (default: the --coeffs "
                              "file's pose, else rest, the pose measurements are taken in)")
-    parser.add_argument("--appearance", default="clay", choices=("skin", "clay"),
+    parser.add_argument("--appearance", default=DEFAULT_APPEARANCE, choices=APPEARANCES,
                         help="skin (textured where the model has a texture) or clay "
-                             "(default: clay)")
+                             f"(default: {DEFAULT_APPEARANCE})")
     parser.add_argument("--views", default="front",
                         help="comma-separated views for a PNG: front, side, back, "
                              "three-quarter, top, left, right or AZIMUTH:ELEVATION "

@@ -17,7 +17,7 @@ from semantify.files import new_file_beside, write_failure
 
 
 def add_outputs(parser) -> None:
-    from semantify.appearance import APPEARANCES
+    from semantify.appearance import APPEARANCES, DEFAULT_APPEARANCE
 
     parser.add_argument("--out", required=True, help="mesh file: .obj (with UVs), .ply or .glb")
     parser.add_argument("--params", default=None, metavar="P.json",
@@ -25,8 +25,8 @@ def add_outputs(parser) -> None:
     parser.add_argument("--pose", default=None,
                         help="pose of the written mesh (default rest; a wrong name lists the "
                              "model's poses); measurements are always taken at rest")
-    parser.add_argument("--appearance", choices=APPEARANCES, default="clay",
-                        help="material a .glb carries (default clay)")
+    parser.add_argument("--appearance", choices=APPEARANCES, default=DEFAULT_APPEARANCE,
+                        help=f"material a .glb carries (default {DEFAULT_APPEARANCE})")
     parser.add_argument("--json", action="store_true",
                         help="print the result as one line of JSON on stdout (files, "
                              "sliders, measurements, notes; a line per row with --batch); the "
@@ -69,8 +69,8 @@ def check_pose(slider_set, pose: str | None):
     return resolve_pose(slider_set.model, pose or "rest")
 
 
-def write_result(shape, out: Path, params: Path | None, pose,
-                 appearance: str = "clay", rig: bool = False, shape_keys: bool = False,
+def write_result(shape, out: Path, params: Path | None, pose, appearance: str,
+                 rig: bool = False, shape_keys: bool = False,
                  influences: int = 4, as_json: bool = False) -> None:
     """Save ``shape``'s mesh in ``pose`` (and params; a .glb optionally rigged and with shape
     keys), and tell what happened: notes on stderr, the result on stdout (``as_json``: only
@@ -91,6 +91,7 @@ def write_result(shape, out: Path, params: Path | None, pose,
         say(f"rig: {len(exported.rig.names)} bones, {influences} a vertex, bind pose rest, "
             f"joints in the {pose.name} pose (strays {mean:.2f} mm on average, "
             f"{largest:.2f} mm at most, from semantify's)")
+        say(exported.rig.fit.summary())
     if exported.shape_keys is not None:
         say(exported.shape_keys.summary())
     if params is not None:

@@ -33,14 +33,12 @@ def add(subparsers) -> None:
 
 
 def parse_setting(name: str, text: str, default):
-    """A training setting typed like its default: numbers, or 'a,b' lists of widths."""
+    """A training setting typed like its default: numbers, or 'a,b' lists of widths (their
+    ranges are checked by ``lightning_modules.train.TrainingSettings``, for every front)."""
     flag = f"--{name.replace('_', '-')}"
     try:
         if isinstance(default, tuple):
-            value = tuple(int(part) for part in text.split(",") if part.strip())
-            if any(v <= 0 for v in value):
-                raise ValueError
-            return value
+            return tuple(int(part) for part in text.split(",") if part.strip())
         if isinstance(default, bool):
             if text.lower() not in ("true", "false"):
                 raise ValueError

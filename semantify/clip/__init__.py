@@ -13,7 +13,7 @@ open_clip is imported lazily (after :func:`semantify.compat.ensure_torchvision`)
 time a model is loaded, so importing this package stays fast.
 """
 
-from semantify.clip.loading import fetch_weights
+from semantify.clip.loading import fetch_weights, weights_cached
 from semantify.clip.prompts import TEMPLATES, template_for
 from semantify.clip.scorer import ClipScorer, clear_cache, default_device, load_clip
 from semantify.clip.similarity import scores
@@ -21,4 +21,4 @@ from semantify.clip.spec import TINY_RANDOM, TINY_RANDOM_NAME, ClipSpec
 
 __all__ = ["TEMPLATES", "TINY_RANDOM", "TINY_RANDOM_NAME", "ClipScorer", "ClipSpec",
            "clear_cache", "default_device", "fetch_weights", "load_clip", "scores",
-           "template_for"]
+           "template_for", "weights_cached"]

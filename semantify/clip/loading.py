@@ -114,6 +114,18 @@ def hub_repo_id(spec: ClipSpec) -> str | None:
     return "/".join(parts[:2]) if len(parts) >= 2 else None
 
 
+def weights_cached(spec: ClipSpec) -> bool:
+    """Whether the weights of ``spec``'s hub tag are already on this machine (no network
+    asked; False for random weights, a local checkpoint or an unknown tag)."""
+    if not spec.pretrained:
+        return False
+    try:
+        hub = _tag_config(import_open_clip(), spec).get("hf_hub", "")
+    except SemantifyError:
+        return False
+    return bool(hub) and _hf_cached(hub.rstrip("/"), hub) is not None
+
+
 Progress = Callable[[int, "int | None"], None]  # (bytes done, total bytes or None)
 
 

@@ -95,6 +95,7 @@ def _skin(writer: GlbWriter, rig, attributes: dict, source: np.ndarray) -> int:
                                                    target=None),
             "extras": {"bind_pose": "rest", "pose": rig.pose,
                        "bones_per_vertex": int(rig.weights.shape[1]),
+                       "skin_weights": rig.fit.extras(),
                        "pose_deviation_mm": {"mean": round(rig.deviation_mm[0], 3),
                                              "max": round(rig.deviation_mm[1], 3)}}}
     if rig.pose != "rest":

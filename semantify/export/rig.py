@@ -1,5 +1,6 @@
 """A shape's rig as a GLB carries it: bones placed for this shape, the chosen pose, and the
-skin weights cut to the few bones a vertex that engines read.
+skin weights cut to the few bones a vertex that engines read (fitted to the model's own
+skinning: :mod:`semantify.export.weights`).
 
 The bind pose is the rest pose (the mesh is written at rest, the inverse bind matrices are the
 rest frames'); the joints stand in the chosen pose (a viewer that plays nothing shows it), which
@@ -13,6 +14,7 @@ import dataclasses
 import numpy as np
 
 from semantify.errors import SemantifyError
+from semantify.export.weights import WeightFit, skin_weights
 
 INFLUENCES = (4, 8)  # bones a vertex: 4 is what every engine reads; 8 is JOINTS_0 + JOINTS_1
 
@@ -21,8 +23,9 @@ INFLUENCES = (4, 8)  # bones a vertex: 4 is what every engine reads; 8 is JOINTS
 class Rig:
     """``names`` and ``parents`` (-1: a root) of J bones; ``rest`` and ``posed`` (J, 4, 4)
     float64 world frames (metres, export placement applied); ``joints`` (V, N) int and
-    ``weights`` (V, N) float32 rows summing to 1, N in :data:`INFLUENCES`; the ``pose`` name;
-    ``deviation_mm`` (mean, max) of the skinned pose from semantify's posed vertices."""
+    ``weights`` (V, N) float32 rows summing to 1, N in :data:`INFLUENCES`, made as ``fit``
+    says; the ``pose`` name; ``deviation_mm`` (mean, max) of the skinned pose from semantify's
+    posed vertices."""
 
     names: tuple[str, ...]
     parents: tuple[int, ...]
@@ -30,6 +33,7 @@ class Rig:
     posed: np.ndarray
     joints: np.ndarray
     weights: np.ndarray
+    fit: WeightFit
     pose: str
     deviation_mm: tuple[float, float]
 
@@ -90,21 +94,12 @@ def rig_of(model, coefficients, pose, offset: np.ndarray, influences: int = 4) -
     move[:3, 3] = offset
     lifted = move.copy()
     lifted[1, 3] += float(lift)
-    dense = skinning.weights.double()  # (V, J), padded for skeletons of fewer bones (FLAME)
-    dense = torch.nn.functional.pad(dense, (0, max(0, influences - dense.shape[1])))
-    weights, joints = dense.topk(influences, dim=1)
-    joints = torch.where(weights > 0, joints, torch.zeros_like(joints))  # unused slots: bone 0
+    joints, weights, fit = skin_weights(model, skinning.rest.numpy(),
+                                        skinning.weights.double().numpy(),
+                                        rest[0].double().numpy(), influences)
     rig = Rig(tuple(model.bone_names), tuple(int(p) for p in model.bone_parents),
-              move @ skinning.rest.numpy(), lifted @ skinning.posed.numpy(),
-              joints.numpy().astype(np.uint16), _normalised(weights.numpy()), pose.name,
-              (0.0, 0.0))
+              move @ skinning.rest.numpy(), lifted @ skinning.posed.numpy(), joints, weights,
+              fit, pose.name, (0.0, 0.0))
     error = np.linalg.norm(rig.skin(rest[0].double().numpy() + offset) - truth, axis=1) * 1000
     return dataclasses.replace(rig, deviation_mm=(float(error.mean()), float(error.max())))
 
-
-def _normalised(weights: np.ndarray) -> np.ndarray:
-    """(V, N) weights as float32 rows summing to 1 to float32 precision (the residue of the
-    rounding goes to each row's largest weight, which glTF validators check)."""
-    out = (weights / weights.sum(axis=1, keepdims=True)).astype(np.float32)
-    out[:, 0] += (1.0 - out.astype(np.float64).sum(axis=1)).astype(np.float32)
-    return out

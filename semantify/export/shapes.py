@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from semantify.appearance import DEFAULT_APPEARANCE
 from semantify.export.rig import Rig
 from semantify.export.shape_keys import ShapeKeys
 
@@ -38,7 +39,7 @@ def grounded(model, vertices: np.ndarray) -> np.ndarray:
     return np.asarray(vertices, dtype=np.float32) + placement(model, vertices)
 
 
-def export_shape(shape, path: Path | str, pose="rest", appearance: str = "clay",
+def export_shape(shape, path: Path | str, pose="rest", appearance: str = DEFAULT_APPEARANCE,
                  rig: bool = False, shape_keys: bool = False, influences: int = 4) -> Exported:
     """Write ``shape`` (a :class:`semantify.sliders.Shape`) to ``path`` in ``pose`` (a name
     or a :class:`semantify.poses.Pose`). With ``rig`` the mesh is written at rest (the bind

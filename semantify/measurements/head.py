@@ -31,9 +31,9 @@ ROWS = (("head_cm", "Head circumference", "cm"), ("face_cm", "Face width", "cm")
 @functools.cache
 def _anny_eyes() -> tuple[np.ndarray, np.ndarray]:
     """Vertex indices of Anny's left and right eyeballs."""
-    from semantify.models.anny_models import _anny
+    from semantify.models.anny_models import anny_module
 
-    anny = _anny()
+    anny = anny_module()
     weights, bones = anny.vertex_bone_weights.numpy(), anny.vertex_bone_indices.numpy()
     labels = list(anny.bone_labels)
     return tuple(np.flatnonzero(((bones == labels.index(bone)) & (weights > 0.5)).any(axis=1))

@@ -43,7 +43,7 @@ TO_CANONICAL = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]]
 
 
 @functools.cache
-def _anny():
+def anny_module():
     """The shared Anny module (built once per process; ~1 min the first time ever).
 
     A damaged cache file (a build killed while anny wrote it in place) is deleted and rebuilt
@@ -116,7 +116,7 @@ class AnnyModel(MorphableModel):
 
     def __init__(self, model_id, name, family, phenotypes, local_keep, facial_actions, framing):
         super().__init__()
-        anny = _anny()
+        anny = anny_module()
         self.id, self.name, self.family, self.framing = model_id, name, family, framing
         self.skeleton = "anny"
         self._phenotypes = tuple(phenotypes)
@@ -153,7 +153,7 @@ class AnnyModel(MorphableModel):
         """For bodies, the faces not dominated by a head, neck, finger or toe bone."""
         if self.framing != "body":
             return None
-        anny = _anny()
+        anny = anny_module()
         bones = anny.vertex_bone_indices.numpy()
         dominant = bones[np.arange(len(bones)), anny.vertex_bone_weights.numpy().argmax(axis=1)]
         unseen = np.array([any(fnmatch.fnmatchcase(label, pattern)
@@ -184,7 +184,7 @@ class AnnyModel(MorphableModel):
 
     def _weights(self, coefficients: torch.Tensor) -> torch.Tensor:
         """(B, C) coefficients -> (B, W) weights of all of Anny's blendshapes."""
-        anny = _anny()
+        anny = anny_module()
         batch = coefficients.shape[0]
         phenotypes = torch.full((batch, len(anny.phenotype_labels)), 0.5)
         for i, name in enumerate(self._phenotypes):
@@ -212,23 +212,23 @@ class AnnyModel(MorphableModel):
 
     @property
     def bone_names(self) -> tuple[str, ...]:
-        return tuple(_anny().bone_labels)
+        return tuple(anny_module().bone_labels)
 
     @property
     def bone_parents(self) -> tuple[int, ...]:
-        return tuple(_anny().bone_parents)
+        return tuple(anny_module().bone_parents)
 
     def joint_positions(self, coefficients: torch.Tensor) -> torch.Tensor:
         coefficients = self.validate(coefficients)
         with torch.no_grad():
-            bones, _ = _rest_bones(_anny(), self._weights(coefficients))
+            bones, _ = _rest_bones(anny_module(), self._weights(coefficients))
         return bones[..., :3, 3] @ TO_CANONICAL.T
 
     def skin(self, coefficients: torch.Tensor, rotations: torch.Tensor):
         """Anny's own skeleton and skinning (its cached bone frames, its LBS): rest bones from
         the blendshape weights, forward kinematics with ``rotations`` about each bone's head
         in world axes carried by its parent, then linear blend skinning."""
-        anny = _anny()
+        anny = anny_module()
         coefficients = self.validate(coefficients)
         with torch.set_grad_enabled(torch.is_grad_enabled() and coefficients.requires_grad):
             weights = self._weights(coefficients)
@@ -240,7 +240,7 @@ class AnnyModel(MorphableModel):
     def skinning(self, coefficients: torch.Tensor, rotations: torch.Tensor) -> Skinning:
         """Anny's bone frames for this shape (rest and posed, as :meth:`skin` computes them)
         and its skin weights (up to 9 bones a vertex)."""
-        anny = _anny()
+        anny = anny_module()
         coefficients = self.validate(coefficients)[:1]
         with torch.no_grad():
             _, posed, rest = _kinematics(anny, self._weights(coefficients), rotations)

@@ -77,9 +77,9 @@ def eye_color(angle: np.ndarray) -> np.ndarray:
 def _paint_eyes(pixels: np.ndarray) -> None:
     """Colour the eyeballs' texels in place ((SIZE, SIZE, 4) float): each texel of an eye
     face gets the colour of its 3D point's angle from the eye's axis."""
-    from semantify.models.anny_models import _anny
+    from semantify.models.anny_models import anny_module
 
-    anny = _anny()
+    anny = anny_module()
     labels = list(anny.bone_labels)
     faces = anny.faces.numpy()
     uv = anny.texture_coordinates.numpy().astype(np.float64)

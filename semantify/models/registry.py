@@ -24,6 +24,13 @@ class ModelSpec:
     # Licensed file this model needs, relative to SEMANTIFY_MODELS_DIR (None: ships with us).
     licensed_file: Callable[[], Path] | None = None
 
+    def missing_file(self) -> Path | None:
+        """The licensed file this model needs and this machine lacks (None: nothing missing).
+        The one place that asks whether a model's file is here; no model is loaded."""
+        if self.licensed_file is None or self.licensed_file().is_file():
+            return None
+        return self.licensed_file()
+
     def builder_function(self) -> Callable[..., MorphableModel]:
         module, function = self.builder.split(":")
         return getattr(importlib.import_module(module), function)
@@ -114,11 +121,12 @@ class ModelStatus:
 def model_status(model_id: str) -> ModelStatus:
     """Whether ``model_id`` can be built here; if not, which file is missing and where."""
     model_spec = spec(model_id)
-    if model_spec.licensed_file is not None and not model_spec.licensed_file().is_file():
+    missing = model_spec.missing_file()
+    if missing is not None:
         from semantify.models import model_files
 
         return ModelStatus(model_id, model_spec.name, False,
-                           missing=model_files.missing_hint(model_spec.licensed_file()))
+                           missing=model_files.missing_hint(missing))
     try:
         model = load_model(model_id)
     except SemantifyError as error:

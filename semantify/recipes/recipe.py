@@ -101,6 +101,10 @@ class Recipe:
         if not condition:
             raise SemantifyError(f"recipe {self.name} {problem}.")
 
+    def samples_for(self, quick: bool) -> int:
+        """How many samples a build of this recipe generates (``quick``: the smaller count)."""
+        return self.quick.samples if quick else self.samples
+
     @property
     def shipped(self) -> bool:
         """Whether this is one of the recipes that ship with Semantify."""
@@ -164,6 +168,7 @@ def load_recipe(source: str | Path) -> Recipe:
 def recipe_from_dict(name: str, data, source: str = "") -> Recipe:
     """Validate a recipe's JSON ``data`` (see :meth:`Recipe.to_dict`) into a :class:`Recipe`."""
     from semantify.clip import ClipSpec, template_for
+    from semantify.generation import check_views
 
     where = f"recipe {name}"
     check_format(data, FORMAT, VERSION, where,
@@ -193,22 +198,10 @@ def recipe_from_dict(name: str, data, source: str = "") -> Recipe:
         recipe.model.check()  # an unknown model id or option: one line listing the valid ones
         ClipSpec.parse(recipe.clip)
         template_for(recipe.family, recipe.template)
-        _check_views(recipe.views)
+        check_views(recipe.views)  # the dataset's own check, run before a build starts
     except SemantifyError as error:
         raise SemantifyError(f"{where}: {error}") from None
     return recipe
-
-
-def _check_views(views: tuple[str, ...]) -> None:
-    from viewer.camera import parse_views
-    from viewer.errors import ViewerError
-
-    if not all(isinstance(view, str) for view in views):
-        raise SemantifyError("views must be names such as front or side.")
-    try:
-        parse_views(list(views))
-    except ViewerError as error:
-        raise SemantifyError(str(error)) from None
 
 
 def recipes_for_model(model_id: str) -> list[Recipe]:

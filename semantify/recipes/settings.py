@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from semantify.errors import SemantifyError
-from semantify.files import check_format, read_json
+from semantify.files import check_format, read_json, write_json_atomic
 from semantify.recipes.recipe import Recipe, check_samples
 
 FORMAT = "semantify-build"
@@ -23,6 +23,109 @@ BUILD_JSON = "build.json"  # the record in a build's folder (lightning_modules.b
 STAGES = ("generate", "select", "train", "evaluate", "card")
 # Recipe entries that only describe it: editing them does not change what a build makes.
 _COSMETIC = ("title", "description")
+
+
+@dataclasses.dataclass(frozen=True)
+class StageResult:
+    """A finished stage of a build: how long it took (seconds) and its figures."""
+
+    seconds: float
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v
+                for k, v in dataclasses.asdict(self).items()}
+
+
+@dataclasses.dataclass(frozen=True)
+class Generated(StageResult):
+    samples: int
+    generated: int  # samples this run made (0 when the dataset was complete)
+    samples_per_second: float | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Selected(StageResult):
+    chosen: tuple[str, ...]  # the words (and measurements) the sliders are named by
+    test_r2: float
+    baseline_test_r2: float
+
+    def __post_init__(self):
+        object.__setattr__(self, "chosen", tuple(self.chosen))
+
+
+@dataclasses.dataclass(frozen=True)
+class Trained(StageResult):
+    val_vertex_mm: float
+    val_r2: float
+    epochs: int
+    best_epoch: int | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluated(StageResult):
+    vertex_mm: float
+    coefficient_r2: float
+    disentanglement: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Carded(StageResult):
+    file: str
+
+
+STAGE_RESULTS: dict[str, type[StageResult]] = {
+    "generate": Generated, "select": Selected, "train": Trained, "evaluate": Evaluated,
+    "card": Carded}
+
+
+@dataclasses.dataclass(frozen=True)
+class BuildRecord:
+    """A build folder's ``build.json``: title, the command that makes it again, the settings'
+    :meth:`BuildSettings.identity`, the recipe, and each finished stage's result, in the
+    order they finished."""
+
+    title: str
+    command: str
+    identity: Mapping
+    recipe: Mapping
+    recipe_source: str = ""
+    stages: Mapping[str, StageResult] = dataclasses.field(default_factory=dict)
+
+    @property
+    def finished(self) -> bool:
+        """Whether every stage is done (the folder is a complete slider set)."""
+        return all(stage in self.stages for stage in STAGES)
+
+    @property
+    def generated(self) -> Generated | None:
+        return self.stages.get("generate")
+
+    @property
+    def selected(self) -> Selected | None:
+        return self.stages.get("select")
+
+    def with_stage(self, stage: str, result: StageResult) -> BuildRecord:
+        """This record with ``stage`` done."""
+        return dataclasses.replace(self, stages={**self.stages, stage: result})
+
+    def to_dict(self) -> dict:
+        return {"format": FORMAT, "version": VERSION, "title": self.title,
+                "command": self.command, "identity": self.identity, "recipe": self.recipe,
+                "recipe_source": self.recipe_source,
+                "stages": {name: result.to_dict() for name, result in self.stages.items()}}
+
+    @classmethod
+    def from_dict(cls, record: Mapping, where: str = BUILD_JSON) -> BuildRecord:
+        """The record of a :meth:`to_dict` JSON (format already checked), or one line."""
+        try:
+            stages = {name: STAGE_RESULTS[name](**entry)
+                      for name, entry in dict(record["stages"]).items()}
+            return cls(str(record["title"]), str(record.get("command", "")),
+                       dict(record["identity"]), dict(record["recipe"]),
+                       str(record.get("recipe_source", "")), stages)
+        except (KeyError, TypeError, ValueError) as error:
+            raise SemantifyError(f"{where} lacks or mistypes {error}; start the build again "
+                                 "with `semantify build RECIPE` into another --out.") from None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,21 +150,20 @@ class BuildSettings:
         spec = ClipSpec.parse(clip or (None if clip_checkpoint else recipe.clip), clip_checkpoint)
         spec = dataclasses.replace(spec, int8=recipe.int8 if int8 is None else bool(int8))
         if samples is None:
-            samples = recipe.quick.samples if quick else recipe.samples
+            samples = recipe.samples_for(quick)
         check_samples(samples)
         training = {**recipe.training, **(recipe.quick.training if quick else {})}
         return cls(recipe, spec, samples, bool(quick), training)
 
     @classmethod
-    def from_record(cls, record: dict) -> BuildSettings:
+    def from_record(cls, record: BuildRecord) -> BuildSettings:
         """The settings a build record (``build.json``) was made with, to resume it."""
         from semantify.clip import ClipSpec
         from semantify.recipes.recipe import recipe_from_dict
 
         try:
-            identity = record["identity"]
-            recipe = recipe_from_dict(identity["recipe"], record["recipe"],
-                                      record.get("recipe_source", ""))
+            identity = record.identity
+            recipe = recipe_from_dict(identity["recipe"], record.recipe, record.recipe_source)
             settings = cls(recipe, ClipSpec.from_dict(identity["clip"]), identity["samples"],
                            identity["quick"], dict(identity["training"]), identity["seed"])
         except (KeyError, TypeError) as error:
@@ -72,12 +174,10 @@ class BuildSettings:
                                  "again with `semantify build RECIPE`.")
         return settings
 
-    def record(self) -> dict:
+    def record(self) -> BuildRecord:
         """A new build record: its title, command, identity, recipe, and no stage done."""
-        return {"format": FORMAT, "version": VERSION, "title": self.title,
-                "command": self.command(), "identity": self.identity(),
-                "recipe": self.recipe.to_dict(), "recipe_source": self.recipe.source,
-                "stages": {}}
+        return BuildRecord(self.title, self.command(), self.identity(), self.recipe.to_dict(),
+                           self.recipe.source)
 
     @property
     def family(self) -> str:
@@ -89,7 +189,7 @@ class BuildSettings:
         notes = [] if self.clip.label.startswith(self.recipe.clip) else [_clip_text(self.clip)]
         if self.clip.int8 and not self.recipe.int8:
             notes.append("int8")
-        if self.samples != (self.recipe.quick.samples if self.quick else self.recipe.samples):
+        if self.samples != self.recipe.samples_for(self.quick):
             notes.append(f"{self.samples} samples")
         if self.quick:
             notes.append("quick")
@@ -107,7 +207,7 @@ class BuildSettings:
             words += ["--clip", _clip_text(self.clip)]
         if self.clip.int8 != self.recipe.int8:
             words.append("--int8" if self.clip.int8 else "--no-int8")
-        if self.samples != (self.recipe.quick.samples if self.quick else self.recipe.samples):
+        if self.samples != self.recipe.samples_for(self.quick):
             words += ["--samples", str(self.samples)]
         if self.quick:
             words.append("--quick")
@@ -118,7 +218,7 @@ class BuildSettings:
         from semantify.generation import GenerationSpec
 
         return GenerationSpec(self.recipe.model.id, self.samples, self.seed,
-                              tuple(self.recipe.views), self.clip.to_dict(),
+                              tuple(self.recipe.views), self.clip,
                               model_options=self.recipe.model.options)
 
     def identity(self) -> dict:
@@ -164,18 +264,24 @@ def _clip_text(spec) -> str:
     return f"{spec.name}/{spec.pretrained or 'random'}"
 
 
-def read_record(out: Path) -> dict | None:
+def read_record(out: Path) -> BuildRecord | None:
     """The ``build.json`` of folder ``out``, or None if it has none."""
     path = Path(out) / BUILD_JSON
     if not path.is_file():
         return None
     record = read_json(path, str(path), "delete the folder and build again")
-    return check_format(record, FORMAT, VERSION, str(path), "build into another --out.")
+    check_format(record, FORMAT, VERSION, str(path), "build into another --out.")
+    return BuildRecord.from_dict(record, str(path))
 
 
-def is_finished(record: dict | None) -> bool:
+def write_record(out: Path, record: BuildRecord) -> None:
+    """Write folder ``out``'s ``build.json`` atomically."""
+    write_json_atomic(Path(out) / BUILD_JSON, record.to_dict())
+
+
+def is_finished(record: BuildRecord | None) -> bool:
     """Whether a build record has every stage done (its folder is a complete slider set)."""
-    return record is not None and all(stage in record["stages"] for stage in STAGES)
+    return record is not None and record.finished
 
 
 def is_unfinished(folder: Path) -> bool:

@@ -22,6 +22,7 @@ from pathlib import Path
 import gradio as gr
 
 from semantify.app.viewport.service import FrameService
+from viewer.camera import orbit_limits
 
 HERE = Path(__file__).parent
 BLANK = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
@@ -40,7 +41,8 @@ def _asset(name: str) -> str:
 
 
 def orbit_view(service: FrameService, **options) -> gr.HTML:
-    """A ``gr.HTML`` viewer whose frames come from ``service``."""
+    """A ``gr.HTML`` viewer whose frames come from ``service``; the page's camera keeps to
+    the limits the server clamps cameras to (``limits``: :func:`viewer.camera.orbit_limits`)."""
 
     def frame(request):
         """The page's frame request (see FrameService.frame)."""
@@ -48,4 +50,4 @@ def orbit_view(service: FrameService, **options) -> gr.HTML:
 
     return gr.HTML(value=BLANK, html_template=TEMPLATE, css_template=_asset("orbit.css"),
                    js_on_load=_asset("orbit.js"), server_functions=[frame], view="",
-                   apply_default_css=False, **options)
+                   limits=orbit_limits(), apply_default_css=False, **options)

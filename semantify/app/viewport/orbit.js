@@ -11,9 +11,11 @@
 // the slider values, and its release for the full frame, so a slider drag is drawn through
 // this same channel; when the sliders come to rest (released, or keys settled) the component
 // fires its "settle" event with the values, for the app to update its state and tables.
+// ``props.limits``: the camera's elevation, distance and pan limits (see LIMITS).
 const HOME = { azimuth: 0, elevation: 10, distance: 1, pan: [0, 0] };
 const ORBIT_DEG_PER_PX = 0.45, ZOOM_PER_WHEEL = 0.0015, SETTLE_MS = 160;
-const LIMITS = { elevation: [-85, 85], distance: [0.2, 4], pan: 2.5 };
+// The camera's limits come from the server (viewer.camera.orbit_limits), which clamps to them.
+const LIMITS = props.limits;
 let camera = structuredClone(HOME);
 let seq = 0, shown = 0, inflight = false, pending = null, settle = null;
 let sentValues = "", sentQuality = "final";  // slider values of the shown scene, how built

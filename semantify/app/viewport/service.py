@@ -23,19 +23,10 @@ from collections.abc import Callable
 import numpy as np
 
 from semantify.errors import SemantifyError
+from semantify.limits import (BURST, FRAME_SIZES, FRAMES_PER_SECOND, MAX_DRAFT,
+                              MAX_FRAME_SLIDERS, MAX_VIEWS, PARTY_FRAMES_PER_SECOND,
+                              PARTY_WAITING, VIEWS_PER_OWNER, VIEWS_PER_PARTY)
 from viewer import CLAY, Framing, InteractiveRenderer, Material, OrbitCamera
-
-MAX_VIEWS = 1024  # views kept; the least recently used is forgotten beyond this
-VIEWS_PER_OWNER, VIEWS_PER_PARTY = 4, 64  # beyond these, the owner's (party's) own oldest goes
-FRAMES_PER_SECOND, BURST = 60.0, 12  # per view
-PARTY_FRAMES_PER_SECOND = 24.0  # per network address, all its views together (a dragging page: 24)
-PARTY_WAITING = 2  # frames of one address waiting for the renderer at once; more are dropped
-MAX_SLIDERS = 256  # values a frame request may carry
-# Sides of full frames, in pixels: a page gets the first at least as large as its viewer
-# (CSS pixels x devicePixelRatio), so frames are sharp on large and 2x screens and the
-# renderer keeps a few framebuffers. Drafts (while moving) are half, at most MAX_DRAFT.
-FRAME_SIZES = (512, 768, 1024)
-MAX_DRAFT = 384
 
 
 @dataclasses.dataclass(frozen=True)
@@ -324,14 +315,15 @@ class FrameService:
 
 def slider_pairs(values) -> dict[int, float] | None:
     """A page's ``[[slot, value], ...]`` as {slot: value}, or None unless every slot is an
-    integer in [0, MAX_SLIDERS) and every value a finite number."""
-    if not isinstance(values, list) or len(values) > MAX_SLIDERS:
+    integer in [0, MAX_FRAME_SLIDERS) and every value a finite number."""
+    if not isinstance(values, list) or len(values) > MAX_FRAME_SLIDERS:
         return None
     by_slot = {}
     for pair in values:
         if not (isinstance(pair, list) and len(pair) == 2 and all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-                for v in pair) and 0 <= pair[0] < MAX_SLIDERS and pair[0] == int(pair[0])):
+                for v in pair) and 0 <= pair[0] < MAX_FRAME_SLIDERS
+                and pair[0] == int(pair[0])):
             return None
         by_slot[int(pair[0])] = float(pair[1])
     return by_slot
