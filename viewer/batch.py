@@ -15,10 +15,10 @@ from collections.abc import Sequence
 import moderngl
 import numpy as np
 
+from viewer import unlocked
 from viewer.camera import Framing, View, parse_views, projection_matrix, view_matrix
 from viewer.colors import check_color
-from viewer.context import (check_samples, check_size, gl_session, max_image_size,
-                            unlocked_calls)
+from viewer.context import check_samples, check_size, gl_session, max_image_size, unlocked_calls
 from viewer.errors import ViewerError
 from viewer.lighting import Lighting
 from viewer.material import CLAY, Material, UVLayout, vertex_albedo
@@ -130,30 +130,16 @@ class BatchRenderer:
             set_uniforms(self._program, view=matrix, up_view=tuple(matrix[:3, 1].tolist()))
             context.viewport = (0, slot * self.size, self.size, self.size)
             self._vertex_array.render(moderngl.TRIANGLES)
-        unlocked = unlocked_calls()  # see viewer.unlocked: other threads run meanwhile
-        if unlocked is None:
-            if self._multisampled is not None:
-                context.copy_framebuffer(self._target, self._multisampled)
-            context.finish()
-        else:
-            unlocked.finish()
-            if self._multisampled is not None:
-                unlocked.blit(self._multisampled, self._target, self.size,
-                              self.size * len(tiles))
-                unlocked.finish()
+        unlocked.finish(context, unlocked_calls(), self._multisampled, self._target, self.size,
+                        self.size * len(tiles))  # other threads run meanwhile (viewer.unlocked)
         self.stats["draw"] += time.perf_counter() - started
 
     def _read(self, context: moderngl.Context, count: int) -> np.ndarray:
         """(count, size, size, 3) uint8 tiles, top row first."""
         started = time.perf_counter()
-        height, unlocked = self.size * count, unlocked_calls()
-        if unlocked is None:
-            data = self._target.read(viewport=(0, 0, self.size, height), components=3,
-                                     alignment=1)
-            images = np.frombuffer(data, dtype=np.uint8)
-        else:
-            images = unlocked.read(self._target, self.size, height,
-                                   rebind=self._multisampled or self._target)
+        height = self.size * count
+        images = unlocked.read(unlocked_calls(), self._target, self.size, height,
+                               rebind=self._multisampled or self._target)
         images = images.reshape(count, self.size, self.size, 3)
         self.stats["readback"] += time.perf_counter() - started
         return images[:, ::-1]

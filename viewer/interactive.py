@@ -18,6 +18,7 @@ import time
 import moderngl
 import numpy as np
 
+from viewer import unlocked
 from viewer.camera import Framing, OrbitCamera, projection_matrix, view_matrix
 from viewer.colors import check_gradient
 from viewer.context import check_samples, check_size, gl_session, unlocked_calls
@@ -182,22 +183,10 @@ class InteractiveRenderer:
     def _finish(self, context, target: _Target, framebuffer, started: float) -> np.ndarray:
         """Resolve, draw and read back ``target``: (S, S, 3) uint8, bottom row first. Where
         it can, without holding the interpreter's lock (see :mod:`viewer.unlocked`)."""
-        unlocked, size = unlocked_calls(), target.size
-        if unlocked is None:
-            if target.multisampled is not None:
-                context.copy_framebuffer(target.plain, target.multisampled)
-            context.finish()
-        else:
-            unlocked.finish()
-            if target.multisampled is not None:
-                unlocked.blit(target.multisampled, target.plain, size, size)
-                unlocked.finish()
+        calls, size = unlocked_calls(), target.size
+        unlocked.finish(context, calls, target.multisampled, target.plain, size, size)
         drawn = time.perf_counter()
-        if unlocked is None:
-            data = target.plain.read(components=3, alignment=1)
-            image = np.frombuffer(data, dtype=np.uint8).reshape(size, size, 3)
-        else:
-            image = unlocked.read(target.plain, size, size, rebind=framebuffer)
+        image = unlocked.read(calls, target.plain, size, size, rebind=framebuffer)
         self.stats["draw"] += drawn - started
         self.stats["readback"] += time.perf_counter() - drawn
         self.stats["frames"] += 1

@@ -65,6 +65,31 @@ class Calls:
         return pixels
 
 
+def finish(context: moderngl.Context, calls: Calls | None, multisampled, plain,
+           width: int, height: int) -> None:
+    """Resolve ``multisampled`` (None: nothing to resolve) into ``plain`` and wait until the
+    driver has drawn: through ``calls`` (other threads run meanwhile), or moderngl's own."""
+    if calls is None:
+        if multisampled is not None:
+            context.copy_framebuffer(plain, multisampled)
+        context.finish()
+        return
+    calls.finish()
+    if multisampled is not None:
+        calls.blit(multisampled, plain, width, height)
+        calls.finish()
+
+
+def read(calls: Calls | None, plain: moderngl.Framebuffer, width: int, height: int,
+         rebind: moderngl.Framebuffer) -> np.ndarray:
+    """``plain``'s (height, width, 3) uint8 RGB from (0, 0), bottom row first, through
+    ``calls`` (see :meth:`Calls.read`) or moderngl's own."""
+    if calls is not None:
+        return calls.read(plain, width, height, rebind=rebind)
+    data = plain.read(viewport=(0, 0, width, height), components=3, alignment=1)
+    return np.frombuffer(data, dtype=np.uint8).reshape(height, width, 3)
+
+
 @functools.cache
 def _lookup(backend: str) -> Calls | None:
     if backend != "egl":

@@ -18,8 +18,8 @@ def build_app(config: AppConfig | None = None):
     import gradio as gr
 
     from semantify.app import events, frames
-    from semantify.app.choices import refuse_without_echo
     from semantify.app.catalog import Catalog
+    from semantify.app.choices import refuse_without_echo
     from semantify.app.first_build import FirstBuilds
     from semantify.app.fronts import make_fronts
     from semantify.app.layout import build_ui

@@ -96,6 +96,8 @@ class UploadBudget:
             spent = self._spent[address]
             while spent and now - spent[0][0] > WINDOW:
                 spent.popleft()
+            if not spent:  # an address without uploads in the window is not kept
+                del self._spent[address]
             return self.per_address - sum(size for _, size in spent)
 
     def _spend(self, address: str, size: int) -> None:

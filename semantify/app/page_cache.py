@@ -112,7 +112,7 @@ class PageCache:
                     await send(message)
                 return None
             chunks.append(message.get("body", b""))
-            if sum(map(len, chunks)) > limits.PAGE_CACHE_ENTRY_BYTES:  # too large to keep: pass it on
+            if sum(map(len, chunks)) > limits.PAGE_CACHE_ENTRY_BYTES:  # too large to keep
                 passing = True
                 await send(start)
                 await send({"type": "http.response.body", "body": b"".join(chunks),
