@@ -19,7 +19,7 @@ import threading
 from semantify import limits
 from semantify.app.admission import address_of
 from semantify.app.guards import refuse
-from semantify.app.viewport.service import RateLimit
+from semantify.app.viewport.service import RateLimits
 
 ROUTES = ("/component_server", "/queue/join", "/run/", "/api/", "/call/")
 
@@ -39,7 +39,7 @@ class NewSessions:
                  max_body: int = limits.MAX_EVENT_BODY_BYTES):
         self.app, self.burst, self.rate, self.max_body = app, burst, per_minute / 60, max_body
         self._known: collections.OrderedDict[str, None] = collections.OrderedDict()
-        self._budgets: collections.OrderedDict[str, RateLimit] = collections.OrderedDict()
+        self._budgets = RateLimits(self.rate, burst, limits.ADDRESSES_REMEMBERED)
         self._lock = threading.Lock()
 
     async def __call__(self, scope, receive, send):
@@ -78,11 +78,7 @@ class NewSessions:
             if session in self._known:
                 self._known.move_to_end(session)
                 return True
-            budget = self._budgets.pop(address, None) or RateLimit(self.rate, self.burst)
-            self._budgets[address] = budget
-            while len(self._budgets) > limits.ADDRESSES_REMEMBERED:
-                self._budgets.popitem(last=False)
-            if budget.take():
+            if self._budgets.take(address):
                 return False
             self._known[session] = None
             while len(self._known) > limits.SESSIONS_REMEMBERED:

@@ -118,6 +118,25 @@ class RateLimit:
         return (1 - self.tokens) / self.rate
 
 
+class RateLimits:
+    """A :class:`RateLimit` per key (a network address), the least recently used forgotten
+    beyond ``most`` keys."""
+
+    def __init__(self, rate: float, burst: int, most: int):
+        self.rate, self.burst, self.most = rate, burst, most
+        self._limits: collections.OrderedDict[str, RateLimit] = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> float:
+        """``key``'s RateLimit.take()."""
+        with self._lock:
+            limit = self._limits.pop(key, None) or RateLimit(self.rate, self.burst)
+            self._limits[key] = limit  # most recent last; the oldest forgotten
+            while len(self._limits) > self.most:
+                self._limits.popitem(last=False)
+            return limit.take()
+
+
 @dataclasses.dataclass
 class View:
     """One page's viewer: its camera, what it shows, and its request bookkeeping.
@@ -166,11 +185,10 @@ class FrameService:
                  burst: int = BURST, party_rate: float = PARTY_FRAMES_PER_SECOND):
         self.encode = encode
         self.max_views, self.rate, self.burst = max_views, rate, burst
-        self.party_rate = party_rate
         self._views: collections.OrderedDict[str, View] = collections.OrderedDict()
         self._lock = threading.Lock()
         self._turns = Turns()
-        self._parties: collections.OrderedDict[str, RateLimit] = collections.OrderedDict()
+        self._parties = RateLimits(party_rate, burst, max_views)  # per network address
         self.stats = collections.Counter()
 
     def open(self, owner: str = "", party: str = "") -> str:
@@ -191,15 +209,6 @@ class FrameService:
             while len(self._views) > self.max_views:
                 self._views.popitem(last=False)
         return view_id
-
-    def _party_limit(self, party: str) -> RateLimit:
-        """The frame rate shared by every view of network address ``party``."""
-        with self._lock:
-            limit = self._parties.pop(party, None) or RateLimit(self.party_rate, self.burst)
-            self._parties[party] = limit  # most recent last; the oldest forgotten
-            while len(self._parties) > self.max_views:
-                self._parties.popitem(last=False)
-            return limit
 
     def _view(self, view_id) -> View | None:
         with self._lock:
@@ -272,7 +281,7 @@ class FrameService:
         if not view.rendering.acquire(blocking=False):
             return self._dropped(seq, "busy", 10)
         try:
-            wait = view.limit.take() or self._party_limit(view.party).take()
+            wait = view.limit.take() or self._parties.take(view.party)
             if wait:
                 return self._dropped(seq, "rate", 1000 * wait)
             view.last_seq = seq
