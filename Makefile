@@ -15,8 +15,9 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | md5sum | cut -c1-12)
 demo: setup
 	$(PY) app.py
 
+# One test process per core (pytest-xdist), each test file whole in one of them.
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 setup: system $(STAMP) $(ANNY_CACHE_DIR)/.ready tools/node_modules/.ready
 

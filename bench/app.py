@@ -45,9 +45,9 @@ def free_port() -> int:
 def vit_slider_set(folder: Path) -> Path:
     """A slider set on ViT-B-32 with random weights and an untrained mapper (timing only)."""
     from semantify.clip import ClipSpec
-    from semantify.mapper import Mapper
     from semantify.models import ModelRef
-    from semantify.sliders import Slider, TrainedSliders
+    from semantify.sets.mapper import Mapper
+    from semantify.sets.sliders import Slider, TrainedSliders
 
     ref = ModelRef("anny-body")
     model = ref.load()

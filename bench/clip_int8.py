@@ -33,7 +33,7 @@ def render(model_id: str, samples: int):
     import torch
 
     from semantify.models import load_model
-    from semantify.rendering import batch_renderer
+    from semantify.pictures.renderers import batch_renderer
 
     model = load_model(model_id)
     with torch.no_grad():

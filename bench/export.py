@@ -26,7 +26,7 @@ def main() -> None:
     from semantify.export import export_shape
     from semantify.models.reference import ModelRef
     from semantify.poses import pose_names
-    from semantify.sliders import SliderSet, raw_sliders
+    from semantify.sets.sliders import SliderSet, raw_sliders
 
     raw = raw_sliders(ModelRef("anny-body"))
     body = raw.shape(weight=0.8, height=0.7, muscle=0.3)

@@ -30,7 +30,7 @@ def steady_rate(out: Path, shard_size: int) -> float:
 
 def render_batch(manifest):
     """(B, V, H, W, 3) uint8 renders of shard 0, made in a worker process."""
-    from semantify.generation import SamplePipeline
+    from semantify.data.generation import SamplePipeline
 
     return SamplePipeline(manifest)(manifest.shard_indices(0))["images"]
 
@@ -49,8 +49,8 @@ def main() -> None:
 
     from lightning_modules.generate import generate
     from semantify.clip import ClipSpec, load_clip
-    from semantify.generation import GenerationSpec, build_manifest
-    from semantify.measure import MEASUREMENTS
+    from semantify.data.generation import GenerationSpec, build_manifest
+    from semantify.measurements.anthropometer import MEASUREMENTS
     from semantify.models import load_model
 
     spec = ClipSpec.parse(args.clip)

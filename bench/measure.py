@@ -39,7 +39,7 @@ def main() -> None:
 
     import torch
 
-    from semantify.measure import Anthropometer, enclosed_volume
+    from semantify.measurements.anthropometer import Anthropometer, enclosed_volume
     from semantify.models import load_model
 
     model = load_model(args.model)

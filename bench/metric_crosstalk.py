@@ -33,8 +33,8 @@ def main() -> None:
     parser.add_argument("--grid", type=int, default=13)
     args = parser.parse_args()
 
-    from semantify.measure import Anthropometer
-    from semantify.sliders import SliderSet
+    from semantify.measurements.anthropometer import Anthropometer
+    from semantify.sets.sliders import SliderSet
 
     sliders = SliderSet.load(args.sliders)
     model, meter = sliders.model, Anthropometer.for_model(sliders.model)

@@ -11,8 +11,8 @@ import time
 
 import torch
 
-from semantify.measure import Anthropometer
-from semantify.sliders import SliderSet
+from semantify.measurements.anthropometer import Anthropometer
+from semantify.sets.sliders import SliderSet
 
 
 def main(path: str = "sliders/anny-body-metric") -> None:

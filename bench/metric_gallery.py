@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from semantify.rendering import batch_renderer
-from semantify.sliders import SliderSet
+from semantify.pictures.renderers import batch_renderer
+from semantify.sets.sliders import SliderSet
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUESTS = (

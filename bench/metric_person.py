@@ -6,10 +6,14 @@ Run: ANNY_CACHE_DIR=.cache/anny nice .venv/bin/python bench/metric_person.py [SL
 Prints, for ``SLIDERS`` (default the shipped ``sliders/anny-body-metric``):
 1. survey requests: height and mass (and, every other request, the waist) drawn from NHANES
    2017-2020 per sex (bench/data/anthropometric_surveys.json: height and BMI independent, as
-   their correlation is ~0; the waist by a Gaussian copula with BMI, r = 0.9), each asked with
-   the other sliders free. How many meet every set value within 5 mm / 1 kg, how many carry a
-   note instead, how many miss silently, and how many free values leave the population's
-   range (the slider's p1..p99) or fail a human check;
+   their correlation is ~0; the waist by a Gaussian copula with BMI, r = 0.9), inside the
+   survey's 99% region given sex (the issue's "joint range people have": the drawn normal
+   scores' squared length within the chi-square 99% quantile) and inside the set's slider
+   ranges, each asked with the other sliders free. How many meet every set value within
+   5 mm / 1 kg, how many carry a note instead, how many miss silently, and how many free
+   values leave their slider's range or fail a human check. The draws left out (outside the
+   99% region, or beyond a slider: what the model's prior cannot make) are counted and asked
+   too: each must carry a note, never miss silently;
 2. the slider grid: height x mass over the sliders' whole ranges, alone, with the waist at its
    low and high end and with the build at each end: impossible corners included. Bodies
    failing a human check (proportions, semantify/measurements/human_checks.json; visible
@@ -34,29 +38,35 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from semantify.coupling import MET
 from semantify.measurements.human import inhuman
 from semantify.models.self_intersection import detector_for
-from semantify.sliders import SliderSet
+from semantify.sets.coupling import MET
+from semantify.sets.sliders import SliderSet
 
 ROOT = Path(__file__).resolve().parents[1]
 SURVEYS = ROOT / "bench" / "data" / "anthropometric_surveys.json"
 WAIST_BMI_R = 0.9
+CHI2_99 = {2: 9.2103, 3: 11.3449}  # the chi-square 99% quantile by degrees of freedom
 
 
-def survey_requests(count: int, seed: int = 0) -> list[dict[str, float]]:
-    """``count`` {height_cm, mass_kg[, waist_cm]} requests drawn from NHANES per sex."""
+def survey_requests(count: int, seed: int = 0, ranges: dict | None = None
+                    ) -> tuple[list[dict[str, float]], dict[str, list]]:
+    """``count`` {height_cm, mass_kg[, waist_cm]} requests drawn from NHANES per sex inside
+    the survey's 99% region given sex and inside ``ranges`` ({name: (low, high)}), and the
+    draws left out: {"outside 99%": [...], "beyond a slider": [...]}."""
     data = json.loads(SURVEYS.read_text())
     levels = np.array(data["percentiles"]) / 100
     nhanes = data["nhanes"]
     rng = np.random.default_rng(seed)
     normal_levels = np.array([_probit(p) for p in levels])
-    out = []
-    for i in range(count):
+    out, left_out = [], {"outside 99%": [], "beyond a slider": []}
+    i = 0
+    while len(out) < count:
         sex = "men" if rng.random() < nhanes["count"]["men"] / nhanes["count"]["all"] else "women"
         table = nhanes[sex]
         z_height, z_bmi, noise = rng.standard_normal(3)
         z_waist = WAIST_BMI_R * z_bmi + (1 - WAIST_BMI_R ** 2) ** 0.5 * noise
+        with_waist = bool(i % 2)
 
         def draw(name, z, table=table):
             z = float(np.clip(z, normal_levels[0], normal_levels[-1]))
@@ -65,10 +75,18 @@ def survey_requests(count: int, seed: int = 0) -> list[dict[str, float]]:
         height = draw("height_cm", z_height)
         request = {"height_cm": round(height, 1),
                    "mass_kg": round(draw("bmi", z_bmi) * (height / 100) ** 2, 1)}
-        if i % 2:
+        if with_waist:
             request["waist_cm"] = round(draw("waist_cm", z_waist), 1)
-        out.append(request)
-    return out
+        scores = (z_height, z_bmi, noise) if with_waist else (z_height, z_bmi)
+        if sum(z * z for z in scores) > CHI2_99[len(scores)]:
+            left_out["outside 99%"].append(request)
+        elif any(not low <= request[n] <= high for n, (low, high) in (ranges or {}).items()
+                 if n in request):
+            left_out["beyond a slider"].append(request)
+        else:
+            out.append(request)
+            i += 1
+    return out, left_out
 
 
 def _probit(p: float) -> float:
@@ -111,10 +129,13 @@ def main() -> None:
     judge = Judge(sliders)
     sliders.shape(height_cm=170.0, mass_kg=70.0)  # warm up
 
-    results = [judge.judge(r) for r in survey_requests(args.requests)]
-    clamped = sum(bool(r["shape"].clamped) for r in results)
-    print(f"survey requests: {len(results)} (height+mass, every other one + waist; "
-          f"{clamped} beyond a slider's range, noted)")
+    requests, left_out = survey_requests(
+        args.requests, ranges={x.name: (x.low, x.high) for x in sliders.sliders})
+    results = [judge.judge(r) for r in requests]
+    print(f"survey requests: {len(results)} (height+mass, every other one + waist) inside the "
+          f"survey's 99% region and the sliders' ranges; left out of "
+          f"{len(results) + sum(map(len, left_out.values()))} draws: "
+          + ", ".join(f"{len(v)} {k}" for k, v in left_out.items()))
     print(f"  met within 5 mm / 1 kg: {sum(not r['missed'] for r in results)}; "
           f"missed with a note: {sum(bool(r['missed']) and not r['silent'] for r in results)}; "
           f"silent misses: {sum(bool(r['silent']) for r in results)}")
@@ -125,6 +146,15 @@ def main() -> None:
                      for n2, v in r["shape"].set_values.items() if n2 == n), default=0.0)
              for n in ("height_cm", "mass_kg", "waist_cm")}
     print("  worst set-value error: " + ", ".join(f"{n} {v:.2f}" for n, v in worst.items()))
+    for r in results:
+        if r["missed"] or r["outside"] or r["proportions"]:
+            print(f"    {r['request']}: missed {r['missed']} outside {r['outside']} "
+                  f"{r['proportions'] or ''} {' '.join(r['shape'].notes)}")
+    for reason, drawn in left_out.items():
+        judged = [judge.judge(r) for r in drawn]
+        print(f"  left out, {reason}: {len(judged)}; met {sum(not r['missed'] for r in judged)}, "
+              f"noted {sum(bool(r['missed']) and not r['silent'] for r in judged)}, "
+              f"silent {sum(bool(r['silent']) for r in judged)}")
 
     s = {x.name: x for x in sliders.sliders}
     heights = np.linspace(s["height_cm"].low, s["height_cm"].high, args.grid)
@@ -138,11 +168,13 @@ def main() -> None:
     print(f"  failing a proportion check: {sum(bool(r['proportions']) for r in grid)}; "
           f"visibly self-intersecting: {sum(r['crossing'] for r in grid)}; "
           f"silent misses: {sum(bool(r['silent']) for r in grid)}; "
-          f"noted misses: {sum(bool(r['missed']) for r in grid)}")
+          f"noted misses: {sum(bool(r['missed']) for r in grid)}; "
+          f"free values outside their slider: {sum(bool(r['outside']) for r in grid)}")
     for r in grid:
-        if r["proportions"] or r["crossing"] or r["silent"]:
+        if r["proportions"] or r["crossing"] or r["silent"] or r["outside"]:
             print(f"    {r['request']}: {r['proportions'] or ''} "
-                  f"{'self-intersecting' if r['crossing'] else ''} {r['silent'] or ''}")
+                  f"{'self-intersecting' if r['crossing'] else ''} {r['silent'] or ''} "
+                  + " ".join(f"{n} {r['measured'][n]:.1f}" for n in r["outside"]))
 
     print(f"sweeps ({args.steps} steps, each slider alone, the others free):")
     span = sliders.model.ranges[:, 1] - sliders.model.ranges[:, 0]
@@ -158,14 +190,16 @@ def main() -> None:
               f"{drop:.3f}  largest coefficient step {jump:.3f} of its range")
 
     height = s["height_cm"]
-    times = []
+    times, cpu = [], []
     for i in range(args.moves):
         value = 165.0 + (i - args.moves / 2) * 0.005 * (height.high - height.low)
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         sliders.shape(height_cm=value, mass_kg=70.0)
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
     print(f"refined move (height and mass set): median {statistics.median(times):.3f} s, "
-          f"max {max(times):.3f} s over {args.moves}")
+          f"max {max(times):.3f} s over {args.moves} (CPU time, all {torch.get_num_threads()} "
+          f"threads: median {statistics.median(cpu):.3f} s, max {max(cpu):.3f} s)")
 
 
 if __name__ == "__main__":

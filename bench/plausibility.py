@@ -52,7 +52,7 @@ def survey_check(values: np.ndarray, survey: list[float], percentiles: list[floa
 
 
 def body_figures(model, vertices, coefficients) -> dict:
-    from semantify.measure import Anthropometer
+    from semantify.measurements.anthropometer import Anthropometer
 
     surveys = json.loads(SURVEYS.read_text())
     percentiles = surveys["percentiles"]
@@ -96,11 +96,11 @@ def contact_sheet(images: np.ndarray) -> np.ndarray:
 def run_model(model_id: str, samples: int, prior_choice, seed: int, out: Path) -> dict:
     import torch
 
-    from semantify.measure import has_landmarks
+    from semantify.measurements.anthropometer import has_landmarks
     from semantify.models import load_model
     from semantify.models.prior import resolve_prior
     from semantify.models.self_intersection import detector_for
-    from semantify.rendering import batch_renderer
+    from semantify.pictures.renderers import batch_renderer
     from viewer import save_png
 
     model = load_model(model_id)

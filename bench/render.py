@@ -15,10 +15,10 @@ import time
 
 import torch
 
-from semantify.appearance import material_for
 from semantify.models import load_model
+from semantify.pictures.appearance import material_for
+from semantify.pictures.renderers import batch_renderer, interactive_renderer
 from semantify.poses import posed_vertices
-from semantify.rendering import batch_renderer, interactive_renderer
 from viewer import OrbitCamera, gl_session
 
 

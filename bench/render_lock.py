@@ -20,7 +20,7 @@ import torch
 
 import viewer.interactive
 from semantify.models import load_model
-from semantify.rendering import interactive_renderer
+from semantify.pictures.renderers import interactive_renderer
 from viewer import OrbitCamera
 
 

@@ -38,7 +38,7 @@ SHARD = 250
 def metric_dataset(out: Path, samples: int, seed: int) -> Path:
     """A measurements-only anny-body dataset (generated once; reruns resume/skip)."""
     from lightning_modules.generate import generate
-    from semantify.generation import GenerationSpec
+    from semantify.data.generation import GenerationSpec
 
     generate(GenerationSpec("anny-body", samples, seed, clip=None, shard_size=SHARD), out,
              progress=False)
@@ -49,7 +49,7 @@ def first_rows(full: Path, size: int, out: Path) -> Path:
     """A dataset folder holding the first ``size`` samples of ``full`` (links to its shards)."""
     import dataclasses
 
-    from semantify.dataset import read_manifest, shard_path, write_manifest
+    from semantify.data.dataset import read_manifest, shard_path, write_manifest
 
     manifest = dataclasses.replace(read_manifest(full), samples=size)
     (out / "shards").mkdir(parents=True, exist_ok=True)
@@ -64,7 +64,7 @@ def test_error(slider_set, test) -> dict:
     import torch
 
     from semantify.descriptors import descriptor_values
-    from semantify.mapper import mean_vertex_error_mm, r2_score
+    from semantify.sets.mapper import mean_vertex_error_mm, r2_score
 
     model = slider_set.model
     values = descriptor_values(test, list(slider_set.names))
@@ -119,7 +119,7 @@ def main() -> None:
         parser.error(f"sizes must be multiples of {SHARD}")
 
     from lightning_modules.train import train
-    from semantify.dataset import open_dataset
+    from semantify.data.dataset import open_dataset
 
     keep = Path(args.data) if args.data else Path(tempfile.mkdtemp(prefix="sample-curve-"))
     start = time.perf_counter()

@@ -44,9 +44,9 @@ def write_dataset(root: Path, samples: int, seed: int = 0) -> None:
     import torch
 
     from semantify.clip import ClipSpec
-    from semantify.dataset import write_shard
-    from semantify.generation import GenerationSpec, build_manifest, prepare_output
-    from semantify.measure import MEASUREMENTS
+    from semantify.data.dataset import write_shard
+    from semantify.data.generation import GenerationSpec, build_manifest, prepare_output
+    from semantify.measurements.anthropometer import MEASUREMENTS
     from semantify.models import load_model
 
     model = load_model("anny-body")
@@ -79,7 +79,7 @@ def run_stage(stage: str, data: Path, work: Path, epochs: int) -> dict:
         write_dataset(data, ARGS.samples)
         return {"files": len(list((data / "shards").iterdir()))}
     from semantify.cli import main
-    from semantify.dataset import open_dataset
+    from semantify.data.dataset import open_dataset
 
     if stage == "baseline":  # what every later stage loads before its own work
         from semantify.compat import ensure_torchvision

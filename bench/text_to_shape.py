@@ -36,8 +36,8 @@ def main(argv=None) -> int:
     from lightning_modules.generate import generate
     from lightning_modules.train import train
     from semantify.clip import ClipSpec, load_clip, scores, template_for
-    from semantify.dataset import open_dataset
-    from semantify.generation import GenerationSpec
+    from semantify.data.dataset import open_dataset
+    from semantify.data.generation import GenerationSpec
     from semantify.models import load_model
 
     work = Path(tempfile.mkdtemp(prefix="semantify-bench-t2s-"))

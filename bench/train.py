@@ -1,7 +1,7 @@
 """Mapper training speed and quality on a 10,000-sample metric-only anny-body dataset.
 
 Writes the dataset (coefficients + measurements, no CLIP) straight from the model and
-semantify.measure unless --data is given, trains with `semantify train`'s defaults, and prints
+semantify.measurements.anthropometer unless --data is given, trains with `semantify train`'s defaults, and prints
 the training wall time and the held-out mean per-vertex error in mm.
 """
 
@@ -17,9 +17,9 @@ os.environ.setdefault("ANNY_CACHE_DIR", str(Path(__file__).resolve().parents[1] 
 
 import torch  # noqa: E402
 
-from semantify.dataset import write_shard  # noqa: E402
+from semantify.data.dataset import write_shard  # noqa: E402
 from semantify.files import write_json_atomic  # noqa: E402
-from semantify.measure import MEASUREMENTS, Anthropometer  # noqa: E402
+from semantify.measurements.anthropometer import MEASUREMENTS, Anthropometer  # noqa: E402
 from semantify.models import load_model  # noqa: E402
 
 DESCRIPTORS = "height_cm,mass_kg,waist_cm,chest_cm,hips_cm,inseam_cm"

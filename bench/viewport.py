@@ -5,6 +5,9 @@ drag, the full frame's delay after release, and frame requests from many session
   and on the shipped metric slider set; a scripted drag of DRAG_SECONDS at ~60 pointer
   events/s on the view, then on a slider; frames counted in the page (``orbitStats``),
   release -> full frame in ms;
+- ``mouse``: the same slider drags with the browser's own mouse (trusted events through
+  Chromium's input pipeline, as a person's mouse gives, driven over CDP: ``page.mouse``),
+  on the slider's thumb at 1366x768, ROUNDS rounds; prints the median and the worst round;
 - ``sessions``: CLIENTS threads, each its own view, asking frames over HTTP as a page does (one
   in flight), plus one client flooding its view with parallel requests: p50/p95 per frame for
   the well-behaved ones, errors, and how many of the flood's requests were refused;
@@ -12,7 +15,7 @@ drag, the full frame's delay after release, and frame requests from many session
   so the server rebuilds the mesh before drawing, as during a page's slider drag (20 API
   clients moving sliders through the app's ``/move`` event: ``bench/app.py``).
 
-Run: ``python bench/viewport.py [--only drag|sessions|slider-sessions]`` (ANNY_CACHE_DIR set
+Run: ``python bench/viewport.py [--only drag|mouse|sessions|slider-sessions]`` (ANNY_CACHE_DIR set
 as in the Makefile). Chromium: Debian's /usr/bin/chromium, never downloaded.
 """
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import socket
 import statistics
 import threading
@@ -110,7 +114,9 @@ def release_delay(page, kind: str = "view") -> float:
     return stats[shown] - stats[released]
 
 
-def bench_drag(entries) -> None:
+@contextlib.contextmanager
+def app_page():
+    """The app served here, open in Chromium at 1366x768 on its first frame: the page."""
     from playwright.sync_api import sync_playwright
 
     demo = launch()
@@ -120,35 +126,84 @@ def bench_drag(entries) -> None:
             page = browser.new_page(viewport={"width": 1366, "height": 768})
             page.goto(demo.local_url, timeout=120_000)
             first_frame(page)
-            for entry in entries:
-                open_entry(page, ENTRIES[entry])
-                rates, delays, moves = [], [], []
-                for _ in range(ROUNDS):
-                    elapsed, pointer_rate, counted = drag(page, "#render .orbit-stage",
-                                                          DRAG_SECONDS)
-                    rates.append(counted["frames"] / elapsed)
-                    moves.append(pointer_rate)
-                    delays.append(release_delay(page))
-                    page.wait_for_timeout(300)
-                print(f"{entry}: view drag {statistics.median(rates):5.1f} frames/s reach the "
-                      f"page (rounds {', '.join(f'{r:.1f}' for r in rates)}; pointer events "
-                      f"{statistics.median(moves):.0f}/s); full frame "
-                      f"{statistics.median(delays):4.0f} ms after release (rounds "
-                      f"{', '.join(f'{d:.0f}' for d in delays)})")
-                rates, delays = [], []
-                for _ in range(ROUNDS):
-                    elapsed, _, counted = drag(page, "#slider-3 input[type=range]",
-                                               DRAG_SECONDS, "slider")
-                    rates.append((counted["frames"] + counted["pushed"]) / elapsed)
-                    delays.append(release_delay(page, "slider"))
-                    page.wait_for_timeout(500)
-                print(f"{entry}: slider drag {statistics.median(rates):5.1f} frames/s reach the "
-                      f"page (rounds {', '.join(f'{r:.1f}' for r in rates)}); full frame "
-                      f"{statistics.median(delays):4.0f} ms after release (rounds "
-                      f"{', '.join(f'{d:.0f}' for d in delays)})")
+            yield page
             browser.close()
     finally:
         demo.close()
+
+
+def bench_drag(entries) -> None:
+    with app_page() as page:
+        for entry in entries:
+            open_entry(page, ENTRIES[entry])
+            rates, delays, moves = [], [], []
+            for _ in range(ROUNDS):
+                elapsed, pointer_rate, counted = drag(page, "#render .orbit-stage",
+                                                      DRAG_SECONDS)
+                rates.append(counted["frames"] / elapsed)
+                moves.append(pointer_rate)
+                delays.append(release_delay(page))
+                page.wait_for_timeout(300)
+            print(f"{entry}: view drag {statistics.median(rates):5.1f} frames/s reach the "
+                  f"page (rounds {', '.join(f'{r:.1f}' for r in rates)}; pointer events "
+                  f"{statistics.median(moves):.0f}/s); full frame "
+                  f"{statistics.median(delays):4.0f} ms after release (rounds "
+                  f"{', '.join(f'{d:.0f}' for d in delays)})")
+            rates, delays = [], []
+            for _ in range(ROUNDS):
+                elapsed, _, counted = drag(page, "#slider-3 input[type=range]",
+                                           DRAG_SECONDS, "slider")
+                rates.append((counted["frames"] + counted["pushed"]) / elapsed)
+                delays.append(release_delay(page, "slider"))
+                page.wait_for_timeout(500)
+            print(f"{entry}: slider drag {statistics.median(rates):5.1f} frames/s reach the "
+                  f"page (rounds {', '.join(f'{r:.1f}' for r in rates)}); full frame "
+                  f"{statistics.median(delays):4.0f} ms after release (rounds "
+                  f"{', '.join(f'{d:.0f}' for d in delays)})")
+
+
+def mouse_drag(page, selector: str, seconds: float) -> tuple[float, float, dict]:
+    """Drag the thumb of the range ``selector`` with the browser's mouse, back and forth over
+    60% of its track for ``seconds``: (seconds, mouse moves/s, frames counted)."""
+    track = page.locator(selector)
+    box = track.bounding_box()
+    share = page.evaluate("e => (e.value - e.min) / (e.max - e.min)", track.element_handle())
+    y = box["y"] + box["height"] / 2
+    x = box["x"] + box["width"] * share
+    before = page.evaluate(STATS)
+    page.mouse.move(x, y)
+    page.mouse.down()
+    started, moves = time.perf_counter(), 0
+    while time.perf_counter() - started < seconds:
+        phase = (moves % 120) / 60
+        along = 0.2 + 0.6 * (phase if phase <= 1 else 2 - phase)
+        page.mouse.move(box["x"] + box["width"] * along, y)
+        moves += 1
+    elapsed = time.perf_counter() - started
+    page.mouse.up()
+    during = page.evaluate(STATS)
+    return elapsed, moves / elapsed, {k: during[k] - before[k] for k in ("frames", "pushed")}
+
+
+def bench_mouse(entries) -> None:
+    with app_page() as page:
+        for entry in entries:
+            open_entry(page, ENTRIES[entry])
+            page.locator("#slider-3").scroll_into_view_if_needed()
+            rates, moves, delays = [], [], []
+            for _ in range(ROUNDS):
+                elapsed, rate, counted = mouse_drag(page, "#slider-3 input[type=range]",
+                                                    DRAG_SECONDS)
+                rates.append((counted["frames"] + counted["pushed"]) / elapsed)
+                moves.append(rate)
+                delays.append(release_delay(page, "slider"))
+                page.wait_for_timeout(500)
+            print(f"{entry}: mouse slider drag {statistics.median(rates):5.1f} frames/s "
+                  f"reach the page, worst round {min(rates):.1f} (rounds "
+                  f"{', '.join(f'{r:.1f}' for r in rates)}; mouse moves "
+                  f"{statistics.median(moves):.0f}/s); full frame "
+                  f"{statistics.median(delays):4.0f} ms after release (worst "
+                  f"{max(delays):.0f})")
 
 
 def serve_views(count: int) -> None:
@@ -261,7 +316,7 @@ def bench_sessions(sliders: bool = False) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", choices=("drag", "sessions", "slider-sessions"))
+    parser.add_argument("--only", choices=("drag", "mouse", "sessions", "slider-sessions"))
     parser.add_argument("--entries", default="raw,metric",
                         help=f"comma-separated, of {', '.join(ENTRIES)}")
     parser.add_argument("--serve-views", type=int, metavar="N", help=argparse.SUPPRESS)
@@ -271,6 +326,8 @@ def main() -> None:
         return
     if args.only in (None, "drag"):
         bench_drag(args.entries.split(","))
+    if args.only in (None, "mouse"):
+        bench_mouse(args.entries.split(","))
     if args.only in (None, "sessions"):
         bench_sessions()
     if args.only in (None, "slider-sessions"):

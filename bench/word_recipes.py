@@ -37,9 +37,9 @@ PHOTOS = 30
 
 def held_out_bodies(size: int = 512):
     """(PHOTOS, 2, size, size, 3) skin renders (front, side), true heights and BMIs."""
-    from semantify.measure import Anthropometer
+    from semantify.measurements.anthropometer import Anthropometer
     from semantify.models import load_model
-    from semantify.rendering import batch_renderer
+    from semantify.pictures.renderers import batch_renderer
 
     model = load_model("anny-body")
     with torch.no_grad():
@@ -68,8 +68,8 @@ def photo_fit(slider_set, images, views) -> tuple[np.ndarray, np.ndarray]:
 
 def variant(recipe: dict, views: list[str], samples: int, work: Path, bodies) -> dict:
     from semantify.cli import main
-    from semantify.receipts import read_receipts
-    from semantify.sliders import SliderSet
+    from semantify.sets.receipts import read_receipts
+    from semantify.sets.sliders import SliderSet
 
     name = f"{'+'.join(views)}-{samples}"
     recipe_file = work / f"{name}.json"

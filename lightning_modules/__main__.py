@@ -14,11 +14,12 @@ from semantify.errors import SemantifyError
 
 def main(args: list[str] | None = None) -> int:
     """Run the LightningCLI; a user error prints one line and returns 2."""
+    from lightning.pytorch.callbacks import EarlyStopping
+    from lightning.pytorch.cli import LightningCLI
+
     from lightning_modules import quiet_lightning
     from lightning_modules.train import (EARLY_STOPPING, MapperModule, SliderDataModule,
                                          SliderSetWriter, trainer_defaults)
-    from lightning.pytorch.callbacks import EarlyStopping
-    from lightning.pytorch.cli import LightningCLI
 
     class SemantifyCLI(LightningCLI):
         def add_arguments_to_parser(self, parser) -> None:

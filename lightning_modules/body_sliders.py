@@ -6,7 +6,7 @@ the most likely person given the set ones, which a network trained on all slider
 give. The body model (:class:`semantify.measurements.conditional.BodyModel`) is the Gaussian of
 the dataset's measured bodies and their coefficients (the training rows; the validation rows
 score it). The set's mapper is that model with every slider set (an affine map), written as a
-linear :class:`semantify.mapper.Mapper` so the set keeps the one file format.
+linear :class:`semantify.sets.mapper.Mapper` so the set keeps the one file format.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from pathlib import Path
 import torch
 
 from semantify.errors import SemantifyError
-from semantify.mapper import Mapper
 from semantify.measurements.conditional import BodyModel, phenotype
 from semantify.measurements.registry import MEASUREMENTS
-from semantify.sliders import Refine, Slider, TrainedSliders, sliders_from_values
+from semantify.sets.mapper import Mapper
+from semantify.sets.sliders import Refine, Slider, TrainedSliders, sliders_from_values
 
 VAL_FRACTION = 0.1  # the last rows (by sample index) score the model; the rest fit it
 # Refinement steps (up to twice as many for rows off target): a drag converges in 2-3, but with
@@ -38,7 +38,7 @@ def train_body_sliders(data: str | Path, descriptors: Sequence[str],
                        out: str | Path | None) -> tuple[TrainedSliders, dict]:
     """Fit the body model on dataset ``data`` and write the set of ``descriptors``
     (measurements and phenotypes) to ``out``; return (slider set, metrics)."""
-    from semantify.dataset import open_dataset
+    from semantify.data.dataset import open_dataset
 
     started = time.perf_counter()
     words = [n for n in descriptors if n not in MEASUREMENTS and phenotype(n) is None]

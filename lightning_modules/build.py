@@ -27,9 +27,9 @@ from pathlib import Path
 from semantify.errors import SemantifyError
 from semantify.files import new_folder_beside, swap_folder, write_json_atomic
 from semantify.recipes import BuildSettings
-from semantify.recipes.settings import (BUILD_JSON, STAGES, BuildRecord,  # noqa: F401
-                                        Carded, Evaluated, Generated, Selected, StageResult,
-                                        Trained, is_finished, read_record, write_record)
+from semantify.recipes.settings import (BUILD_JSON, STAGES, BuildRecord, Carded,  # noqa: F401
+                                        Evaluated, Generated, Selected, StageResult, Trained,
+                                        is_finished, read_record, write_record)
 from semantify.writer_lock import LOCK_NAME, FolderBusy, is_rank_zero, writer_lock
 
 PROGRESS = ".progress.json"  # the latest Progress (or the error) of a running build
@@ -142,7 +142,7 @@ class _Run:
         settings, views = self.settings, len(self.settings.recipe.views)
         image_seconds = 1.0 / (rate * views)
         from lightning_modules.train import settings_defaults
-        from semantify.evaluation import evaluate
+        from semantify.sets.evaluation import evaluate
 
         epochs = int(settings.training.get("max_epochs", settings_defaults()["max_epochs"]))
         grid = _default(evaluate, "grid")
@@ -322,7 +322,7 @@ def _generate(run: _Run, devices: int, accelerator: str, workers: int) -> Genera
 
 
 def _select(run: _Run, *_) -> Selected:
-    from semantify.dataset import open_dataset
+    from semantify.data.dataset import open_dataset
     from semantify.descriptors.dataset_selection import select_on_dataset
 
     recipe = run.settings.recipe
@@ -351,8 +351,8 @@ def _train(run: _Run, *_) -> Trained:
 
 
 def _evaluate(run: _Run, *_) -> Evaluated:
-    from semantify.evaluation import evaluate
-    from semantify.sliders import SliderSet
+    from semantify.sets.evaluation import evaluate
+    from semantify.sets.sliders import SliderSet
 
     run.emit("evaluate", 0.0, "held-out error, slider fidelity and pictures",
              run.estimate(["evaluate"]))
@@ -365,7 +365,7 @@ def _evaluate(run: _Run, *_) -> Evaluated:
 
 
 def _card(run: _Run, *_) -> Carded:
-    from semantify.model_card import write_model_card
+    from semantify.sets.model_card import write_model_card
 
     run.emit("card", 0.0, "writing README.md", 0.5)
     write_model_card(run.out)

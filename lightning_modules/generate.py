@@ -22,10 +22,10 @@ from torch.utils.data import DataLoader, Dataset
 
 from lightning_modules import quiet_lightning
 from lightning_modules.cluster import check_launch
-from semantify.dataset import Manifest, shard_path, write_shard
+from semantify.data.dataset import Manifest, shard_path, write_shard
+from semantify.data.generation import (GenerationSpec, SamplePipeline, build_manifest,
+                                       prepare_output, thumbnails)
 from semantify.errors import SemantifyError
-from semantify.generation import (GenerationSpec, SamplePipeline, build_manifest,
-                                  prepare_output, thumbnails)
 from semantify.writer_lock import is_rank_zero, writer_lock
 
 
@@ -160,7 +160,7 @@ def generate(spec: GenerationSpec, out: Path | str, devices: int = 1, num_nodes:
     model = load_model(spec.model_id, **dict(spec.model_options))
     names: list[str] = []
     if spec.measurements:
-        from semantify.measure import MEASUREMENTS, has_landmarks
+        from semantify.measurements.anthropometer import MEASUREMENTS, has_landmarks
 
         names = list(MEASUREMENTS) if has_landmarks(model) else []
     manifest = build_manifest(spec, model, names)

@@ -26,10 +26,10 @@ import lightning as L  # noqa: E402
 import torch  # noqa: E402
 from lightning.pytorch.callbacks import Callback, EarlyStopping  # noqa: E402
 
-from semantify.dataset import open_dataset  # noqa: E402
+from semantify.data.dataset import open_dataset  # noqa: E402
 from semantify.errors import SemantifyError  # noqa: E402
-from semantify.mapper import Mapper, r2_score, validation_split, vertex_error  # noqa: E402
-from semantify.sliders import TrainedSliders, trained_sliders  # noqa: E402
+from semantify.sets.mapper import Mapper, r2_score, validation_split, vertex_error  # noqa: E402
+from semantify.sets.sliders import TrainedSliders, trained_sliders  # noqa: E402
 
 MONITOR = "val/vertex_mm"
 
@@ -150,7 +150,7 @@ class SliderDataModule(L.LightningDataModule):
 
 
 class MapperModule(L.LightningModule):
-    """Trains a :class:`semantify.mapper.Mapper` on a :class:`SliderDataModule`.
+    """Trains a :class:`semantify.sets.mapper.Mapper` on a :class:`SliderDataModule`.
 
     Args:
         hidden: hidden layer widths of the MLP (its depth is their count).
@@ -316,7 +316,7 @@ class SliderSetWriter(Callback):
             dm.dataset.clip_spec if dm.uses_clip else None, dm.template_text, dm.data, training,
             coupling=coupling_of(sliders, dm.inputs[dm.train_rows]), word_scale=word_scale)
         if slider_set.coupling is not None and slider_set.anthropometer is not None:
-            from semantify.coupling import calibrated
+            from semantify.sets.coupling import calibrated
 
             slider_set.coupling = calibrated(slider_set)  # bands where refinement reaches
         slider_set.save(self.out, self.metrics, self.selection)
@@ -324,9 +324,9 @@ class SliderSetWriter(Callback):
 
 
 def coupling_of(sliders, inputs: torch.Tensor):
-    """The :class:`semantify.coupling.Coupling` of the measurement sliders (two or more) on
+    """The :class:`semantify.sets.coupling.Coupling` of the measurement sliders (two or more) on
     the (N, K) training inputs, or None."""
-    from semantify.coupling import Coupling
+    from semantify.sets.coupling import Coupling
 
     index = [i for i, s in enumerate(sliders) if s.measurement is not None]
     if len(index) < 2:
@@ -337,7 +337,7 @@ def coupling_of(sliders, inputs: torch.Tensor):
 def final_metrics(mapper: Mapper, dm: SliderDataModule, module: MapperModule,
                   seconds: float, max_rows: int = 2000) -> dict:
     """Held-out vertex error (mm) and R² of ``mapper`` on the validation rows, plus history."""
-    from semantify.mapper import mean_vertex_error_mm
+    from semantify.sets.mapper import mean_vertex_error_mm
 
     rows = dm.val_rows
     with torch.no_grad():
@@ -449,9 +449,8 @@ def train(data: str | Path, descriptors: Sequence[str] | str, out: str | Path | 
     ``settings`` override :func:`settings_defaults` (e.g. ``max_epochs=12, hidden=(64,)``);
     ``callbacks`` are extra Lightning callbacks (e.g. progress reports).
     """
-    from semantify.descriptors import parse_descriptors
-
     from lightning_modules.body_sliders import train_body_sliders, uses_body_model
+    from semantify.descriptors import parse_descriptors
 
     if uses_body_model(parse_descriptors(descriptors)):  # a build slider: no network to train
         return train_body_sliders(data, parse_descriptors(descriptors), out)
@@ -460,7 +459,7 @@ def train(data: str | Path, descriptors: Sequence[str] | str, out: str | Path | 
                           else descriptors, **data_kwargs)
     module = MapperModule(**module_kwargs)
     if out is not None:  # refused now, not after training
-        from semantify.slider_files import check_target
+        from semantify.sets.slider_files import check_target
 
         check_target(out, selection)
     writer = SliderSetWriter(None if out is None else str(out),

@@ -15,11 +15,11 @@ def add_words(slider_set, text: str, out: Path | str, progress: Progress | None 
               **settings):
     """Train ``slider_set``'s sliders plus the words in ``text`` into folder ``out``.
 
-    Returns (the new :class:`semantify.sliders.TrainedSliders`, notes on skipped words).
+    Returns (the new :class:`semantify.sets.sliders.TrainedSliders`, notes on skipped words).
     ``settings`` are training settings (see ``lightning_modules.train.settings_defaults``).
     """
     from lightning_modules.train import train
-    from semantify.words import parse_words
+    from semantify.descriptors.new_words import parse_words
 
     report = progress or (lambda fraction, text: None)
     if slider_set.clip is None:
@@ -38,7 +38,7 @@ def add_words(slider_set, text: str, out: Path | str, progress: Progress | None 
     new, _ = train(dataset.root, slider_set.names + words, out, template=slider_set.template,
                    progress=False, **settings)
     report(0.9, "measuring what each slider does (receipts)")
-    from semantify.evaluation import evaluate
+    from semantify.sets.evaluation import evaluate
 
     evaluate(new, out=out / "evaluation")
     report(1.0, "done")

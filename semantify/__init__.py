@@ -12,7 +12,7 @@ __version__ = "0.1.0"
 def __getattr__(name: str):
     """``SliderSet`` and ``Shape`` on first use, so ``import semantify`` stays light."""
     if name in ("SliderSet", "Shape"):
-        from semantify import sliders
+        from semantify.sets import sliders
 
         return getattr(sliders, name)
     raise AttributeError(f"module 'semantify' has no attribute {name!r}")

@@ -48,6 +48,10 @@ VIEW_EVENTS_PER_SECOND = 30  # a session's slider and camera events beyond this 
 VIEW_EVENTS_PENDING = 2  # a session's view events waiting or running at once; more are refused
 VIEW_EVENTS_PER_ADDRESS = 8  # the same, for all sessions of one network address
 VIEW_EVENTS_TOTAL = 128  # the same, for the whole server
+CHOICES_PER_SECOND = 5  # a session's choices (picker, pose, look, heatmap, reset, free, random)
+CHOICES_PENDING = 2  # their own places, so a choice made mid-drag is never refused by the drag
+CHOICES_PER_ADDRESS = 8
+CHOICES_TOTAL = 64
 HEAVY_JOBS_PER_SESSION = 1  # photos, text, exports, turntables, animations, Hub loads, training
 HEAVY_JOBS_PER_ADDRESS = 2
 HEAVY_JOBS_TOTAL = 16
@@ -65,7 +69,8 @@ PUBLIC_JOBS_PER_HOUR = 2  # new slider sets (words, builds) one address may trai
 MAX_QUEUED_BUILDS = 4  # builds queued or running on one server (an identical one joins)
 PUBLIC_JOB_WINDOW = 3600.0  # seconds over which PUBLIC_JOBS_PER_HOUR counts
 MAX_APP_BUILD_SAMPLES = 100_000  # samples a build asked for in the app's Build tab
-MAX_OWNERS = 64  # sessions sharing one built set (beyond that it is listed for everyone)
+MAX_OWNERS = 64  # visitors sharing one built set (beyond that it is listed for everyone)
+VISITORS_REMEMBERED = 50_000  # page loads whose visitor key is known (least recent forgotten)
 
 # The viewer's frames (semantify/app/viewport/service.py).
 MAX_VIEWS = 1024  # views kept; the least recently used is forgotten beyond this

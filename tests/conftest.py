@@ -4,6 +4,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import socket
 import tempfile
 from pathlib import Path
 
@@ -101,6 +102,19 @@ def quick_build(tmp_path_factory):
     return QuickBuild(out, tuple(finished))
 
 
+def free_port() -> int:
+    """A port of our own: the suite's processes (pytest -n) start servers at the same time."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def launch_local(demo, **options) -> None:
+    """Serve ``demo`` on localhost, on a port of its own, in the background."""
+    demo.launch(server_name="127.0.0.1", server_port=free_port(), prevent_thread_lock=True,
+                quiet=True, **options)
+
+
 @contextlib.contextmanager
 def served_app(cache: Path, sources, public: bool):
     """A real app server offering slider sets ``sources``, with its cache root in ``cache``;
@@ -111,8 +125,7 @@ def served_app(cache: Path, sources, public: bool):
     from semantify.app.blocks import server_options
 
     demo = build_app(AppConfig.create(sources, public=public))
-    demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True,
-                **server_options(public=public))
+    launch_local(demo, **server_options(public=public))
     try:
         yield demo.local_url
     finally:

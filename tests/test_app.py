@@ -155,7 +155,7 @@ def test_params_round_trip_app_and_cli(server, word_set, tmp_path):
 
 
 def SliderSet_first(folder):
-    from semantify.sliders import SliderSet
+    from semantify.sets.sliders import SliderSet
 
     first = SliderSet.load(folder).sliders[0]
     return round((first.default + first.high) / 2, first.decimals)
@@ -308,3 +308,34 @@ def test_the_metric_table_marks_set_free_and_missed_sliders(server):
     freed = client.predict("waist_cm", api_name="/free")  # ↺: the waist follows the body again
     rows = {row[0]: row for row in freed[MEASURES]["data"]}
     assert freed[RECORD]["set"] == ["height_cm", "mass_kg"] and rows["Waist"][3].startswith("free")
+
+
+def test_a_choice_made_while_a_drag_settles_is_kept():
+    """Gradio keeps whichever answer of a visitor's two events finishes last: a heatmap ticked
+    while the sliders' settle ran was undone when the settle finished. Events run in turn from
+    the newest state keep both changes, in either order."""
+    import dataclasses
+    import threading
+
+    from semantify.app.session import Session
+
+    session = Session(values=(1.0,))
+    settling, ticked = threading.Event(), threading.Event()
+
+    def settle(newest: Session) -> Session:
+        settling.set()
+        ticked.wait(0.5)  # the tick arrives while the settle runs (it waits for the settle)
+        return dataclasses.replace(newest, values=(2.0,))
+
+    def tick(newest: Session) -> Session:
+        return dataclasses.replace(newest, heatmap=True)
+
+    slow = threading.Thread(target=session.newest.run, args=(session, settle, lambda s: s))
+    slow.start()
+    settling.wait(5)
+    quick = threading.Thread(target=session.newest.run, args=(session, tick, lambda s: s))
+    quick.start()
+    ticked.set()
+    slow.join(5)
+    quick.join(5)
+    assert session.newest.session.values == (2.0,) and session.newest.session.heatmap

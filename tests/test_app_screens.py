@@ -15,7 +15,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import needs_chromium
+from conftest import launch_local, needs_chromium
 
 pytestmark = needs_chromium
 LAPTOP = {"width": 1366, "height": 768}
@@ -33,7 +33,7 @@ def app(tmp_path_factory):
     from semantify.app import AppConfig, build_app
 
     demo = build_app(AppConfig.create(public=False))
-    demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
+    launch_local(demo)
     yield demo
     demo.close()
     if old is None:

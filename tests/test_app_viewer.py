@@ -122,6 +122,35 @@ def test_sliders_at_rest_update_the_measurements(page):
                            ".includes('set: asked')", timeout=60_000)
 
 
+FREE_NUMBERS = """() => [...document.querySelectorAll('[id^=slider-] input[type=number]')]
+    .slice(1).map(e => e.value).join(',')"""
+
+
+def test_free_sliders_move_while_another_is_dragged(page):
+    """On the metric set, holding the height slider's thumb and moving it changes the numbers
+    the other (free) sliders show before the mouse is released: they follow the drag."""
+    if "anny-body-metric" not in page.locator("#picker input").input_value():
+        page.locator("#picker input").click()
+        _pushed_after(page, lambda: page.get_by_role("option", name="anny-body-metric",
+                                                     exact=False).first.click())
+    track = page.locator("#slider-0 input[type=range]")
+    track.scroll_into_view_if_needed()
+    box = track.bounding_box()
+    y = box["y"] + box["height"] / 2
+    before = page.evaluate(FREE_NUMBERS)
+    released = page.evaluate(STATS)["sliderReleasedAt"]
+    page.mouse.move(box["x"] + box["width"] * 0.5, y)
+    page.mouse.down()
+    try:
+        for step in range(1, 16):  # towards the tall end, held: no release, no settle event
+            page.mouse.move(box["x"] + box["width"] * (0.5 + 0.025 * step), y)
+            page.wait_for_timeout(40)
+        page.wait_for_function(f"b => ({FREE_NUMBERS})() !== b", arg=before, timeout=30_000)
+        assert page.evaluate(STATS)["sliderReleasedAt"] == released  # still held
+    finally:
+        page.mouse.up()
+
+
 @pytest.mark.skipif(not os.environ.get("SEMANTIFY_VIEWER_SCREENSHOTS"),
                     reason="set SEMANTIFY_VIEWER_SCREENSHOTS=DIR to write the docs' pictures")
 def test_screenshots_for_the_docs(page):

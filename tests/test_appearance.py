@@ -10,12 +10,12 @@ import torch
 import trimesh
 from PIL import Image
 
-from semantify.appearance import SHOWN_CLAY, check_appearance, clip_material_for, material_for
+from semantify.pictures.appearance import SHOWN_CLAY, check_appearance, clip_material_for, material_for
 from semantify.cli import main
 from semantify.errors import SemantifyError
 from semantify.export import export_mesh
 from semantify.models import load_model
-from semantify.turntable import write_turntable
+from semantify.pictures.turntable import write_turntable
 
 
 @pytest.fixture(scope="module")

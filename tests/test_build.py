@@ -17,7 +17,7 @@ from conftest import quick_settings
 from lightning_modules.build import STAGES, read_record
 from semantify.cli import main
 from semantify.recipes import load_recipe
-from semantify.sliders import SliderSet
+from semantify.sets.sliders import SliderSet
 
 pytestmark = pytest.mark.slow  # conftest's quick_build, or builds killed with -9
 QUICK = ["--clip", "tiny-random", "--quick", "--samples", "64"]  # conftest's quick_build

@@ -73,7 +73,7 @@ def test_bad_commands_are_one_line_errors(tmp_path, capsys, word_set):
 
 
 def test_random_seeds_are_checked():
-    from semantify.sliders import SliderSet
+    from semantify.sets.sliders import SliderSet
 
     slider_set = SliderSet.load(METRIC)
     for seed in (-1, "a", 1.5, True):
@@ -156,8 +156,8 @@ def test_written_files_respect_the_umask(tmp_path, capsys, word_set):
 # -- 13. the Python API -----------------------------------------------------------------------
 
 def test_python_api_crops_ranges_and_shape_repr(tmp_path, word_set):
-    from semantify.photos import Box
-    from semantify.sliders import SliderSet
+    from semantify.pictures.photos import Box
+    from semantify.sets.sliders import SliderSet
 
     words = SliderSet.load(word_set[1])
     photo = _photo(tmp_path / "me.png")
@@ -185,7 +185,7 @@ def test_version(capsys):
 
 
 def test_info_lists_a_sets_sliders(capsys, word_set):
-    from semantify.sliders import SliderSet
+    from semantify.sets.sliders import SliderSet
 
     assert main(["info", str(METRIC)]) == 0
     out = capsys.readouterr().out

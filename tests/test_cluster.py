@@ -15,6 +15,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from conftest import free_port
 from lightning_modules.cluster import check_launch, detect_launch
 from semantify.cli import main
 from semantify.errors import SemantifyError
@@ -36,12 +37,6 @@ def _lines(stderr: str) -> list[str]:
     return [line for line in stderr.strip().splitlines() if not line.startswith("Warp CUDA")]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _tensors(root: Path) -> dict[str, dict[str, torch.Tensor]]:
     return {p.name: load_file(p) for p in sorted((root / "shards").glob("*.safetensors"))}
 
@@ -49,7 +44,7 @@ def _tensors(root: Path) -> dict[str, dict[str, torch.Tensor]]:
 @pytest.mark.slow
 def test_two_torchrun_nodes_write_the_dataset_of_one_process(tmp_path):
     assert main([*GENERATE, "--out", str(tmp_path / "one")]) == 0
-    port = _free_port()
+    port = free_port()
     env = _env(GLOO_SOCKET_IFNAME="lo")
     nodes = [subprocess.Popen(
         [sys.executable, "-m", "torch.distributed.run", "--nnodes", "2", "--node-rank", str(rank),

@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from semantify.coupling import Coupling
+from semantify.sets.coupling import Coupling
 from semantify.errors import SemantifyError
 
 NAMES = ["height_cm", "chest_cm", "waist_cm", "hips_cm", "mass_kg"]
@@ -26,7 +26,7 @@ def test_the_shipped_set_bands_come_from_its_body_model():
     values are never clamped to a band, and a request no person has says what it misses."""
     from pathlib import Path
 
-    from semantify.sliders import SliderSet
+    from semantify.sets.sliders import SliderSet
 
     shipped = SliderSet.load(Path(__file__).resolve().parents[1] / "sliders" / "anny-body-metric")
     assert shipped.coupling is None and shipped.body_model is not None
@@ -48,7 +48,7 @@ def test_a_request_beyond_what_people_have_keeps_the_body_a_person():
     from pathlib import Path
 
     from semantify.measurements.human import inhuman
-    from semantify.sliders import SliderSet
+    from semantify.sets.sliders import SliderSet
 
     shipped = SliderSet.load(Path(__file__).resolve().parents[1] / "sliders" / "anny-body-metric")
     shape = shipped.shape(height_cm=167.5, mass_kg=78.0, waist_cm=148.0)
@@ -67,8 +67,8 @@ def test_bad_coupling_fields_are_refused(tmp_path):
     import shutil
     from pathlib import Path
 
-    from semantify.slider_files import manifest_hash
-    from semantify.sliders import SliderSet
+    from semantify.sets.slider_files import manifest_hash
+    from semantify.sets.sliders import SliderSet
 
     source = Path(__file__).resolve().parents[1] / "sliders" / "anny-body-metric"
     for edit, message in ((lambda c: c.update(names=["height_cm"]), "two or more"),

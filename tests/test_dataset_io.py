@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from semantify.clip import similarity
-from semantify.dataset import open_dataset, write_shard
+from semantify.data.dataset import open_dataset, write_shard
 from semantify.files import write_json_atomic
 from semantify.errors import SemantifyError
 

@@ -19,7 +19,7 @@ from semantify.errors import SemantifyError
 from semantify.export import export_shape, vertex_normals
 from semantify.models.reference import ModelRef
 from semantify.poses import posed_vertices
-from semantify.sliders import raw_sliders
+from semantify.sets.sliders import raw_sliders
 from viewer import UVLayout
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,8 +56,9 @@ def read_glb(path):
     return gltf, array
 
 
-def glb_skinned(path) -> np.ndarray:
-    """(U, 3) vertices of a rigged GLB posed by its own joints, as a glTF viewer skins them."""
+def glb_skinned(path, morphs: bool = True) -> np.ndarray:
+    """(U, 3) vertices of a rigged GLB posed by its own joints, as a glTF viewer skins them:
+    its morph targets at the mesh's default weights first (none with ``morphs=False``)."""
     import roma
 
     gltf, array = read_glb(path)
@@ -82,6 +83,8 @@ def glb_skinned(path) -> np.ndarray:
     inverse_bind = array(skin.inverseBindMatrices).reshape(-1, 4, 4).transpose(0, 2, 1)
     transforms = np.stack([world_of(j) for j in skin.joints]) @ inverse_bind
     positions = array(primitive.attributes.POSITION).astype(np.float64)
+    for target, weight in zip(primitive.targets or [], gltf.meshes[0].weights or []):
+        positions = positions + morphs * weight * array(target["POSITION"])
     posed = np.zeros_like(positions)
     for index in range(4):
         joints = getattr(primitive.attributes, f"JOINTS_{index}", None)
@@ -149,6 +152,54 @@ def test_a_rigged_glb_poses_like_semantify(body, tmp_path, influences):
     extras = gltf.skins[0].extras
     assert extras["bind_pose"] == "rest" and extras["pose"] == "walking"
     assert [a.name for a in gltf.animations] == ["walking"]
+    assert exported.rig.correctives is None and "pose_correctives" not in extras
+    assert not primitive.targets and not gltf.meshes[0].weights  # Anny: no corrective target
+    paths = {channel.target.path for channel in gltf.animations[0].channels}
+    assert paths == {"translation", "rotation"}
+
+
+@pytest.fixture
+def four_bone_smpl(tmp_path, monkeypatch):
+    """A shape of a synthetic SMPL whose weights blend at most 4 bones a vertex, as a GLB's
+    first weight set holds (the stand-in's own blend up to 16, which no 4 bones follow within
+    1 mm), so that what strays is the pose correctives alone."""
+    import synthetic_models
+
+    arrays = synthetic_models.skinned_arrays("smpl")
+    weights = arrays["weights"]
+    np.put_along_axis(weights, np.argsort(-weights, axis=1)[:, 4:], 0.0, axis=1)
+    arrays["weights"] = weights / weights.sum(axis=1, keepdims=True)
+    synthetic_models.write_npz(tmp_path / "models" / "smpl" / "SMPL_NEUTRAL.npz", arrays)
+    monkeypatch.setenv("SEMANTIFY_MODELS_DIR", str(tmp_path / "models"))
+    return raw_sliders(ModelRef("smpl-neutral")).shape(beta0=1.0, beta3=-0.5)
+
+
+def test_smpl_pose_correctives_are_a_morph_target_at_weight_1(four_bone_smpl, tmp_path):
+    shape, path = four_bone_smpl, tmp_path / "smpl.glb"
+    exported = export_shape(shape, path, "walking", rig=True, shape_keys=True)
+    keys = len(exported.shape_keys.names)
+    gltf, array = read_glb(path)
+    mesh = gltf.meshes[0]
+    assert mesh.extras["targetNames"] == [*exported.shape_keys.names, "pose_correctives_walking"]
+    assert mesh.weights == [0.0] * keys + [1.0] and len(mesh.primitives[0].targets) == keys + 1
+    lift = [0.0, -shape.vertices[:, 1].min(), 0.0]
+    truth = posed_vertices(shape.slider_set.model, shape.coefficients[None], "walking")[0]
+    truth = truth.numpy() + lift
+    error = np.linalg.norm(glb_skinned(path) - truth, axis=1) * 1000
+    assert error.max() < 1.0, error.max()
+    assert error.max() == pytest.approx(exported.rig.deviation_mm[1], abs=0.05)
+    without = np.linalg.norm(glb_skinned(path, morphs=False) - truth, axis=1) * 1000
+    assert without.max() > 3.0, without.max()  # the correctives move vertices by up to 9 mm
+    stated = gltf.skins[0].extras["pose_correctives"]
+    assert stated["target"] == "pose_correctives_walking" and stated["weight"] == 1.0
+    animation = gltf.animations[0]
+    channel = next(c for c in animation.channels if c.target.path == "weights")
+    assert gltf.nodes[channel.target.node].mesh == 0
+    held = array(animation.samplers[channel.sampler].output).ravel()
+    assert held.tolist() == [0.0] * keys + [1.0]
+    export_shape(shape, tmp_path / "rest.glb", rig=True)  # at rest: nothing to correct
+    rest, _ = read_glb(tmp_path / "rest.glb")
+    assert not rest.meshes[0].primitives[0].targets and not rest.animations
 
 
 def test_shape_keys_are_the_sliders(tmp_path, models_dir):
@@ -192,6 +243,8 @@ def test_the_khronos_validator_finds_no_errors(body, tmp_path, models_dir):
                  "skin", rig=True, shape_keys=True)
     export_shape(raw_sliders(ModelRef("smpl-neutral")).shape(beta1=1.0), files[2], "sitting",
                  rig=True, shape_keys=True)
+    smpl, _ = read_glb(files[2])  # shape keys and the pose correctives on one primitive
+    assert smpl.meshes[0].extras["targetNames"][-1] == "pose_correctives_sitting"
     result = subprocess.run(["node", str(VALIDATOR), *map(str, files)], capture_output=True,
                             text=True, timeout=120, check=True)
     reports = [json.loads(line) for line in result.stdout.splitlines()]

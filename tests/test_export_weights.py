@@ -18,7 +18,7 @@ from semantify.export.weights import (blend, bone_transforms, example_rotations,
 from semantify.models.reference import ModelRef
 from semantify.poses import posed_vertices, resolve_pose
 from semantify.poses.posing import bone_rotations
-from semantify.sliders import raw_sliders
+from semantify.sets.sliders import raw_sliders
 
 METRIC = Path(__file__).resolve().parents[1] / "sliders" / "anny-body-metric"
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import needs_chromium
+from conftest import launch_local, needs_chromium
 
 pytestmark = [needs_chromium, pytest.mark.slow]
 ENV = {"SEMANTIFY_BUILD_CLIP": "tiny-random", "SEMANTIFY_BUILD_QUICK": "1",
@@ -58,7 +58,7 @@ def served(tmp_path_factory, quick_build):
     demo = build_app(AppConfig.create(public=False))
     demo.first_builds.queue.command = lambda out: [sys.executable, "-c", STAND_IN, str(go),
                                                    str(quick_build.out), str(out)]
-    demo.launch(server_name="127.0.0.1", prevent_thread_lock=True, quiet=True)
+    launch_local(demo)
     yield Served(demo.local_url, go)
     demo.close()
     for key, value in saved.items():

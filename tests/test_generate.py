@@ -13,9 +13,9 @@ import torch
 from safetensors.torch import load_file
 
 from semantify.cli import main
-from semantify.dataset import open_dataset, shard_path
+from semantify.data.dataset import open_dataset, shard_path
 from semantify.errors import SemantifyError
-from semantify.generation import GenerationSpec
+from semantify.data.generation import GenerationSpec
 from lightning_modules.generate import generate
 
 TINY = {"name": "tiny-random"}

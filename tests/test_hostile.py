@@ -25,7 +25,7 @@ IMAGE, MEASURES, RECORD, INFO = 0, 1, 2, 3
 
 def _hostile_set(source: Path, folder: Path, edit) -> Path:
     """A copy of slider set ``source`` with ``edit`` applied to sliders.json, hash refreshed."""
-    from semantify.slider_files import manifest_hash
+    from semantify.sets.slider_files import manifest_hash
 
     shutil.copytree(source, folder)
     manifest = json.loads((folder / "sliders.json").read_text())
@@ -301,7 +301,7 @@ def test_a_hub_revision_is_never_a_path(server, revision):
 
 def test_hub_names_follow_the_hubs_grammar():
     from semantify.errors import SemantifyError
-    from semantify.hub import HubRef
+    from semantify.sets.hub import HubRef
 
     for good in ("hf://alice/set", "hf://alice/set@v1.2", "hf://alice/set@refs/pr/3",
                  "hf://alice/set@" + "0" * 40):
@@ -319,7 +319,7 @@ def test_a_cached_hub_set_is_opened_only_inside_the_hub_cache(tmp_path, monkeypa
     from huggingface_hub import constants
 
     from semantify.errors import SemantifyError
-    from semantify.hub import check_cached_files
+    from semantify.sets.hub import check_cached_files
 
     cache = tmp_path / "hub"
     snapshot = cache / "models--a--b" / "snapshots" / "0"
@@ -472,7 +472,7 @@ def test_a_costly_16_bit_photo_is_refused_before_decoding(server, word_set, tmp_
     from PIL import Image
 
     from semantify.errors import SemantifyError
-    from semantify.photos import read_photo
+    from semantify.pictures.photos import read_photo
 
     path = tmp_path / "bomb.png"
     Image.fromarray(np.zeros((7000, 7000), np.uint16)).save(path)

@@ -25,8 +25,8 @@ METRIC_SET = ROOT / "sliders" / "anny-body-metric"
 DRIVER = """
 import json, sys, time
 from semantify.errors import SemantifyError
-from semantify.hub import resolve_slider_set
-from semantify.sliders import SliderSet
+from semantify.sets.hub import resolve_slider_set
+from semantify.sets.sliders import SliderSet
 out = {}
 for source in sys.argv[1:]:
     start = time.perf_counter()
@@ -72,7 +72,7 @@ def _one_line_error(result: dict, *words: str) -> str:
 @pytest.fixture(scope="module")
 def metric_files(tmp_path_factory):
     """The shipped metric set, saved again in the current format, with its model card."""
-    from semantify.sliders import SliderSet
+    from semantify.sets.sliders import SliderSet
 
     folder = tmp_path_factory.mktemp("set") / "anny-body-metric"
     SliderSet.load(METRIC_SET).save(folder)
@@ -204,11 +204,11 @@ def test_push_dry_run_lists_files_and_card_metadata(metric_files, tmp_path, caps
     for line in ("library_name: semantify", "license: apache-2.0", "- anny", "- body"):
         assert line in out, line
     assert "mapper-" in out and "skipped: notes.txt" in out
-    from semantify.hub import plan_push
+    from semantify.sets.hub import plan_push
 
     card = plan_push(folder, "hf://carol/anny-metric").card  # the set has no README.md
     assert card.startswith("---\nlibrary_name: semantify") and "hf://carol/anny-metric" in card
-    from semantify.sliders import SliderSet
+    from semantify.sets.sliders import SliderSet
 
     height = SliderSet.load(METRIC_SET).sliders[0]
     assert f"| height_cm | {height.low} | {height.high} |" in card and "Apache-2.0" in card
@@ -231,7 +231,7 @@ def test_push_needs_a_token_and_reports_a_refused_one(fake_hub, tmp_path):
 
 
 def test_card_front_matter_states_the_licence_and_merges_into_a_card():
-    from semantify.card_metadata import front_matter, merge_card
+    from semantify.sets.card_metadata import front_matter, merge_card
     from semantify.clip import ClipSpec
 
     anny = front_matter("anny-body", "body", None)

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from semantify.dataset import write_shard
+from semantify.data.dataset import write_shard
 from semantify.files import write_json_atomic
 from semantify.errors import SemantifyError
-from semantify.mapper import Mapper, r2_score, validation_split
-from semantify.measure import MEASUREMENTS
-from semantify.sliders import SliderSet
+from semantify.sets.mapper import Mapper, r2_score, validation_split
+from semantify.measurements.anthropometer import MEASUREMENTS
+from semantify.sets.sliders import SliderSet
 from lightning_modules.train import train
 
 ROOT = Path(__file__).resolve().parents[1]

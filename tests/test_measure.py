@@ -10,7 +10,7 @@ import trimesh
 
 from semantify.cli import main
 from semantify.errors import SemantifyError
-from semantify.measure import (
+from semantify.measurements.anthropometer import (
     BODY_DENSITY, MEASUREMENTS, Anthropometer, enclosed_volume, has_landmarks)
 from semantify.measurements.registry import MEASUREMENTS as REGISTRY  # noqa: E402
 from semantify.measurements.landmarks import Girth, Landmarks

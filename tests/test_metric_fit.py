@@ -8,13 +8,13 @@ import torch
 
 from semantify.cli import main
 from semantify.errors import SemantifyError
-from semantify.mapper import Mapper
-from semantify.measure import Anthropometer
+from semantify.sets.mapper import Mapper
+from semantify.measurements.anthropometer import Anthropometer
 from semantify.measurements.human import inhuman
-from semantify.metric_fit import refine_to_measurements
+from semantify.sets.metric_fit import refine_to_measurements
 from semantify.clip import ClipSpec
 from semantify.models import ModelRef
-from semantify.sliders import Refine, Slider, SliderSet, TrainedSliders
+from semantify.sets.sliders import Refine, Slider, SliderSet, TrainedSliders
 
 DESCRIPTORS = ["height_cm", "chest_cm", "waist_cm", "hips_cm", "mass_kg"]
 
@@ -102,7 +102,7 @@ def test_mixed_set_refines_toward_its_metric_sliders_only(anny):
 
 
 def test_refine_entry_round_trip_and_refusal(trained, tmp_path):
-    from semantify.slider_files import manifest_hash
+    from semantify.sets.slider_files import manifest_hash
 
     manifest = json.loads((trained / "sliders.json").read_text())
     folder = tmp_path / "set"
@@ -198,7 +198,7 @@ def test_the_build_slider_sets_the_gender_phenotype(person):
 
 
 def test_params_record_which_sliders_are_set(person, tmp_path):
-    from semantify.params import Params
+    from semantify.sets.params import Params
 
     shape = person.shape(height_cm=175.0, mass_kg=80.0)
     path = shape.params().write(tmp_path / "p.json")
@@ -220,7 +220,7 @@ def test_bad_metric_requests_are_one_line(person, request_, message):
 
 
 def test_a_tampered_body_model_is_refused(person, tmp_path):
-    from semantify.slider_files import manifest_hash
+    from semantify.sets.slider_files import manifest_hash
 
     folder = tmp_path / "set"
     folder.mkdir()
@@ -232,3 +232,32 @@ def test_a_tampered_body_model_is_refused(person, tmp_path):
     (folder / "sliders.json").write_text(json.dumps(manifest))
     with pytest.raises(SemantifyError, match="body model"):
         SliderSet.load(folder)
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    from pathlib import Path
+
+    return SliderSet.load(Path(__file__).resolve().parents[1] / "sliders" / "anny-body-metric")
+
+
+def test_the_shipped_ranges_cover_the_surveys_people(shipped):
+    """NHANES 2017-2020's 99% region given sex reaches 142.9-195.5 cm and 36.8 kg (bench/
+    metric_person.py): a survey height is asked as it is, never cut to the slider."""
+    ranges = {s.name: (s.low, s.high) for s in shipped.sliders}
+    assert ranges["height_cm"][0] <= 142.9 and ranges["height_cm"][1] >= 195.5
+    assert ranges["mass_kg"][0] <= 36.8
+    shape = shipped.shape(height_cm=194.6, mass_kg=86.4)
+    assert shape.clamped == () and shape.notes == () and all(
+        _met(shape, {"height_cm": 194.6, "mass_kg": 86.4}).values())
+
+
+@pytest.mark.parametrize("asked", [
+    {"height_cm": 172.0, "mass_kg": 139.3, "waist_cm": 129.4},  # the old region left it out
+    {"height_cm": 162.5, "mass_kg": 68.7, "waist_cm": 111.2},  # needs the loose refit
+])
+def test_survey_people_the_prior_barely_has_are_met(shipped, asked):
+    shape = shipped.shape(asked)
+    assert shape.notes == () and all(_met(shape, asked).values()), shape.measurements()
+    measured = shape.measurements()
+    assert not inhuman({k: torch.tensor([v]) for k, v in measured.items()})[0]

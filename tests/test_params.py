@@ -6,7 +6,7 @@ import pytest
 
 from semantify.errors import SemantifyError
 from semantify.models import ModelRef, load_model
-from semantify.params import Params
+from semantify.sets.params import Params
 
 
 def _write(path, record) -> str:

@@ -11,8 +11,8 @@ import pytest
 import trimesh
 
 from semantify.cli import main
-from semantify.photos import Box
-from semantify.sliders import SliderSet
+from semantify.pictures.photos import Box
+from semantify.sets.sliders import SliderSet
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,7 @@ import roma
 import torch
 
 from semantify.errors import SemantifyError
-from semantify.measure import Anthropometer
+from semantify.measurements.anthropometer import Anthropometer
 from semantify.models import load_model
 from semantify.poses import Pose, offered_poses, pose_names, posed_vertices, resolve_pose
 from semantify.poses.posing import bone_rotations

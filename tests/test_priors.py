@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from semantify.errors import SemantifyError
-from semantify.generation import GenerationSpec, build_manifest, prepare_output
+from semantify.data.generation import GenerationSpec, build_manifest, prepare_output
 from semantify.models import load_model
 from semantify.models.prior import Prior, prior_names, read_prior, resolve_prior
 from semantify.models.self_intersection import SelfIntersections, triangles_intersect
@@ -167,7 +167,7 @@ def test_generation_uses_the_prior_and_the_manifest_records_it(tmp_path):
     model = load_model("anny-face-expression")
     assert manifest["prior"]["name"] == "anny-face-expression"
     assert manifest["prior"]["sha256"] == model.prior.sha256
-    from semantify.dataset import open_dataset
+    from semantify.data.dataset import open_dataset
 
     assert torch.equal(open_dataset(out).coefficients, model.sample(range(6), 3))
     # another prior is refused, naming the one that made the dataset
@@ -181,10 +181,10 @@ def test_generation_uses_the_prior_and_the_manifest_records_it(tmp_path):
 
 
 def test_refinement_holds_unasked_lengths_across_the_waist_range():
-    from semantify.mapper import Mapper
-    from semantify.measure import Anthropometer
+    from semantify.sets.mapper import Mapper
+    from semantify.measurements.anthropometer import Anthropometer
     from semantify.models import ModelRef
-    from semantify.sliders import Slider, TrainedSliders
+    from semantify.sets.sliders import Slider, TrainedSliders
 
     model = load_model("anny-body")
     meter = Anthropometer.for_model(model)

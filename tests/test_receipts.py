@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from semantify.errors import SemantifyError
-from semantify.receipts import NO_RECEIPTS, Change, Receipt, read_receipts
-from semantify.word_scale import WordScale
+from semantify.sets.receipts import NO_RECEIPTS, Change, Receipt, read_receipts
+from semantify.sets.word_scale import WordScale
 
 
 def receipt(slider, **deltas) -> Receipt:
@@ -47,15 +47,15 @@ def test_word_scale_converts_percentiles_both_ways():
 def evaluated(quick_build):
     """A tiny-random word set evaluated (receipts written): conftest's quick build, whose
     evaluate stage runs what ``semantify evaluate`` runs; (folder, its words)."""
-    from semantify.sliders import SliderSet
+    from semantify.sets.sliders import SliderSet
 
     return quick_build.out, SliderSet.load(quick_build.out).names
 
 
 @pytest.mark.slow
 def test_word_sliders_run_0_to_100_and_every_one_has_a_receipt(evaluated, capsys):
-    from semantify.model_card import model_card
-    from semantify.sliders import SliderSet
+    from semantify.sets.model_card import model_card
+    from semantify.sets.sliders import SliderSet
 
     folder, chosen = evaluated
     slider_set = SliderSet.load(folder)
@@ -68,7 +68,7 @@ def test_word_sliders_run_0_to_100_and_every_one_has_a_receipt(evaluated, capsys
 
 
 def test_random_weights_say_so_on_every_shape(word_set):
-    from semantify.sliders import SliderSet
+    from semantify.sets.sliders import SliderSet
 
     slider_set = SliderSet.load(word_set[1])
     shapes = [slider_set.shape(), slider_set.random(3), slider_set.from_text("a tall person")]
@@ -77,9 +77,9 @@ def test_random_weights_say_so_on_every_shape(word_set):
 
 def test_an_older_set_loads_in_raw_units_and_says_it_has_no_receipts(word_set, tmp_path):
     from semantify.app.runtime import receipt_lines
-    from semantify.model_card import model_card
-    from semantify.slider_files import manifest_hash
-    from semantify.sliders import SliderSet
+    from semantify.sets.model_card import model_card
+    from semantify.sets.slider_files import manifest_hash
+    from semantify.sets.sliders import SliderSet
 
     old = tmp_path / "old"
     shutil.copytree(word_set[1], old)
@@ -102,7 +102,7 @@ def test_an_older_set_loads_in_raw_units_and_says_it_has_no_receipts(word_set, t
 @pytest.mark.slow
 def test_the_app_shows_each_word_sliders_receipt_under_it(evaluated):
     from semantify.app.runtime import receipt_lines
-    from semantify.sliders import SliderSet
+    from semantify.sets.sliders import SliderSet
 
     folder, chosen = evaluated
     lines = receipt_lines(SliderSet.load(folder), folder)
@@ -110,8 +110,21 @@ def test_the_app_shows_each_word_sliders_receipt_under_it(evaluated):
 
 
 def test_hub_metadata_tags_test_encoders():
-    from semantify.card_metadata import front_matter
+    from semantify.sets.card_metadata import front_matter
     from semantify.clip import ClipSpec
 
     assert "test-encoder" in front_matter("anny-body", "body", ClipSpec.parse("geometry"))["tags"]
     assert "not-semantic" in front_matter("anny-body", "body", ClipSpec.parse("tiny-random"))["tags"]
+
+
+def test_face_receipts_flag_weak_off_target_and_reversing_sliders_in_face_units():
+    smiling = receipt("smiling", smile_cm=(1.0, 0.0), face_cm=(0.1, 0.0), head_cm=(0.0, 0.0))
+    assert smiling.named == ("smile_cm",) and smiling.flags == ()
+    assert smiling.line().startswith("low to high: smile +1.0 cm")
+    assert receipt("grin", smile_cm=(0.02, 0.0), face_cm=(0.01, 0.0)).flags == ("weak",)
+    off = receipt("open mouth", mouth_open_cm=(0.2, 0.0), face_cm=(1.5, 0.0))
+    assert off.flags == ("off-target",) and "mostly moves face" in off.line()
+    yawning = receipt("yawning", mouth_open_cm=(2.0, 0.3))
+    assert yawning.flags == ("reverses",) and "mouth open +2.0 cm" in yawning.line()
+    # a face word on a body names nothing the body measures, so it is not judged
+    assert receipt("wide", waist_cm=(30.0, 0.0)).named == ()

@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 from semantify.cli import main
-from semantify.dataset import open_dataset, write_shard
+from semantify.data.dataset import open_dataset, write_shard
 from semantify.files import write_json_atomic
 from semantify.descriptors import (are_antonyms, descriptor_values, parse_descriptors,
                                    resolve_candidates, select_descriptors, vocabulary,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from semantify.app.slider_labels import ALL_REGIONS, SliderLabel, labelled, matches, regions
-from semantify.sliders import Slider
+from semantify.sets.sliders import Slider
 
 
 @pytest.mark.parametrize("name, region, text", [

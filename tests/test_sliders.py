@@ -8,10 +8,10 @@ import torch
 import trimesh
 
 from semantify.cli import main
-from semantify.dataset import open_dataset
+from semantify.data.dataset import open_dataset
 from semantify.errors import SemantifyError
-from semantify.mapper import validation_split
-from semantify.sliders import SliderSet
+from semantify.sets.mapper import validation_split
+from semantify.sets.sliders import SliderSet
 
 DESCRIPTORS = ["height_cm", "mass_kg", "waist_cm"]
 
@@ -43,7 +43,7 @@ def _weights(folder: Path) -> Path:
 
 def _rewrite(folder: Path, edit) -> None:
     """Apply ``edit`` to sliders.json and keep its hash valid (a hostile but careful edit)."""
-    from semantify.slider_files import manifest_hash
+    from semantify.sets.slider_files import manifest_hash
 
     manifest = json.loads((folder / "sliders.json").read_text())
     edit(manifest)
@@ -192,7 +192,7 @@ def test_hostile_fields_are_refused_before_allocation(sliders, tmp_path, edit, m
 
 def test_version_1_sets_still_load(sliders, tmp_path):
     """The format written before sliders.json hashed itself (the shipped set used it)."""
-    from semantify.slider_files import file_sha256
+    from semantify.sets.slider_files import file_sha256
 
     new = SliderSet.load(sliders)
     old = _copy(sliders, tmp_path / "v1")

@@ -10,17 +10,9 @@ import torch
 
 from semantify.errors import SemantifyError
 from semantify.models import load_model
-from semantify.rendering import batch_renderer, framing_for, interactive_renderer
-from viewer import (
-    BatchRenderer,
-    Framing,
-    InteractiveRenderer,
-    OrbitCamera,
-    ViewerError,
-    parse_views,
-    save_png,
-    side_by_side,
-)
+from semantify.pictures.renderers import batch_renderer, framing_for, interactive_renderer
+from viewer import (BatchRenderer, Framing, InteractiveRenderer, OrbitCamera, ViewerError,
+                    parse_views, save_png, side_by_side)
 
 SIZE = 128
 
@@ -266,7 +258,7 @@ def test_uv_layout_splits_seams_and_keeps_faces():
 
 
 def test_skin_and_clay_differ_and_the_face_texture_shows(model):
-    from semantify.appearance import material_for
+    from semantify.pictures.appearance import material_for
 
     skin, clay = material_for(model, "skin"), material_for(model, "clay")
     assert skin.texture is not None and skin.texture.shape[2] == 4 and clay.texture is None

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
-import socket
 import threading
 import time
 
 import numpy as np
 import pytest
 import torch
-from conftest import needs_chromium
+from conftest import launch_local, needs_chromium
 
 from semantify.app.frames import jpeg_data_url
 from semantify.app.viewport import FrameService, Scene
@@ -23,7 +22,7 @@ STATS = "() => document.querySelector('#orbit .orbit-stage').parentElement.orbit
 @pytest.fixture(scope="module")
 def scene():
     from semantify.models import load_model
-    from semantify.rendering import interactive_renderer
+    from semantify.pictures.renderers import interactive_renderer
 
     model = load_model("anny-body")
     with torch.no_grad():
@@ -163,21 +162,13 @@ def page(browser):
     from semantify.app.viewport.demo import build_demo
 
     demo = build_demo("anny-body")
-    demo.launch(server_name="127.0.0.1", server_port=_free_port(), prevent_thread_lock=True,
-                quiet=True)
+    launch_local(demo)
     page = browser.new_page(viewport={"width": 1300, "height": 900})
     page.goto(demo.local_url, timeout=120_000)
     _wait_first_frame(page)
     yield page
     page.close()
     demo.close()
-
-
-def _free_port() -> int:
-    """A port of our own: other sessions' servers come and go on 786x."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _wait_first_frame(page) -> None:

@@ -1,10 +1,11 @@
 """Who may put an event in the server's queue: places per session, per network address and
 per server, taken before an event is queued and given back when it finishes.
 
-Two kinds of event hold places (``VIEW``: slider moves, camera and look changes, which must
-stay live; ``HEAVY``: photos, text, exports, turntables, animations, Hub loads, training), each
-kind with its own concurrency group, so heavy jobs can never take the places or the workers
-of view events. A session holds at most ``per_session`` places of a kind, an address
+Three kinds of event hold places (``VIEW``: slider moves and filters, which must stay live;
+``CHOICE``: a visitor's discrete choices, picker, pose, look, heatmap, reset, free, random,
+which must land even while a drag holds the view places; ``HEAVY``: photos, text, exports,
+turntables, animations, Hub loads, training). Heavy jobs have their own concurrency group, so
+they can never take the places or the workers of view events and choices. A session holds at most ``per_session`` places of a kind, an address
 ``per_address`` (however many sessions it opens) and the server ``total``; beyond that the
 event is refused at once, before it takes a place in the queue. A place that is not given back
 (the visitor left mid-event) is freed after ``expiry`` seconds.
@@ -40,6 +41,9 @@ class Kind:
 VIEW = Kind("view", limits.VIEW_EVENTS_PENDING, limits.VIEW_EVENTS_PER_ADDRESS,
             limits.VIEW_EVENTS_TOTAL, expiry=10.0, rate=limits.VIEW_EVENTS_PER_SECOND,
             refused="too many view events; wait a moment.")
+CHOICE = Kind("choice", limits.CHOICES_PENDING, limits.CHOICES_PER_ADDRESS,
+              limits.CHOICES_TOTAL, expiry=10.0, rate=limits.CHOICES_PER_SECOND,
+              refused="too many choices at once; wait a moment.")
 HEAVY = Kind("heavy", limits.HEAVY_JOBS_PER_SESSION, limits.HEAVY_JOBS_PER_ADDRESS,
              limits.HEAVY_JOBS_TOTAL, expiry=limits.HEAVY_JOB_EXPIRY_SECONDS,
              refused="your earlier request is still running (one at a time per visitor); "

@@ -3,8 +3,9 @@
 Visitors choose among the entries the server lists; an id they send that is not listed is
 refused, so no visitor can make the server open a path. Slider sets come from the folders
 shipped in the repository (``sliders/``), those the operator passes (``semantify app
---sliders DIR``) and those built in the app (under the cache root). A set built by a session
-is listed for that session only, unless a visitor asks to see everyone's. Every available
+--sliders DIR``) and those built in the app (under the cache root). A set built in the app is
+listed for the visitors who asked for it only (by visitor key, which outlives a page reload:
+:mod:`semantify.app.visitors`), unless a visitor asks to see everyone's. Every available
 model is also offered raw: its own coefficients as sliders.
 """
 
@@ -17,17 +18,18 @@ from pathlib import Path
 
 from semantify import limits
 from semantify.app.config import AppConfig
+from semantify.app.visitors import Visitors
 from semantify.errors import SemantifyError
 from semantify.models.reference import ModelRef
 from semantify.paths import built_sets_dir
 
-OWNER_FILE = ".owner"  # in a set built in the app: the tokens of the sessions that asked for it
+OWNER_FILE = ".owner"  # in a set built in the app: the keys of the visitors who asked for it
 
 
 @dataclasses.dataclass(frozen=True)
 class Entry:
     """One choice of the picker. ``folder`` stays on the server; pages see ``id`` and
-    ``label`` only. ``owners`` are the session tokens of a set built or loaded in the app
+    ``label`` only. ``owners`` are the visitor keys of a set built or loaded in the app
     (everyone who asked for it sees it), None for a set listed for everyone."""
 
     id: str
@@ -74,7 +76,7 @@ def _build_title(folder: Path) -> str | None:
 
 
 def read_owners(folder: Path) -> frozenset[str] | None:
-    """The session tokens in ``folder``'s OWNER_FILE, or None (everyone's) without one."""
+    """The visitor keys in ``folder``'s OWNER_FILE, or None (everyone's) without one."""
     path = Path(folder) / OWNER_FILE
     if not path.is_file():
         return None
@@ -83,13 +85,13 @@ def read_owners(folder: Path) -> frozenset[str] | None:
     return tokens or None
 
 
-def add_owner(folder: Path, token: str) -> None:
-    """Let session ``token`` see the set in ``folder`` (beside those who asked before)."""
+def add_owner(folder: Path, key: str) -> None:
+    """Let visitor ``key`` see the set in ``folder`` (beside those who asked before)."""
     from semantify.files import write_atomic
 
     owners = read_owners(folder) or frozenset()
-    if token not in owners:
-        text = "".join(f"{t}\n" for t in sorted(owners | {token})[-limits.MAX_OWNERS:])
+    if key not in owners:
+        text = "".join(f"{t}\n" for t in sorted(owners | {key})[-limits.MAX_OWNERS:])
         write_atomic(Path(folder) / OWNER_FILE, lambda tmp: Path(tmp).write_text(text))
 
 
@@ -121,6 +123,7 @@ class Catalog:
         self._lock = threading.Lock()
         self._entries: dict[str, Entry] = {}
         self.notices: list[str] = []
+        self.visitors = Visitors()  # whose page load each session token is
         self.refresh()
 
     def refresh(self) -> None:
@@ -149,7 +152,7 @@ class Catalog:
 
     def _sources(self) -> list[str | Path]:
         """Set folders (and ``hf://`` names) on offer: the operator's, shipped, built."""
-        from semantify.hub import is_hub_path
+        from semantify.sets.hub import is_hub_path
 
         found = [s if is_hub_path(s) else Path(s).resolve() for s in self.config.slider_dirs]
         for root in (shipped_dir(), built_sets_dir()):
@@ -162,7 +165,7 @@ class Catalog:
     def _set_entry(source: str | Path, models: set[str], owner: str | None = None) -> Entry:
         """The entry of a set folder or ``hf://`` name (downloaded through the Hub cache)."""
         from semantify.app.runtime import load_set
-        from semantify.hub import is_hub_path, resolve_slider_set
+        from semantify.sets.hub import is_hub_path, resolve_slider_set
 
         folder = resolve_slider_set(source)
         slider_set = load_set(folder)
@@ -178,9 +181,10 @@ class Catalog:
 
     def add(self, source: str | Path, owner: str | None = None) -> Entry:
         """List the set just written to folder ``source``, or fetched as ``hf://`` name
-        ``source``, for session ``owner`` (None: everyone)."""
-        from semantify.hub import is_hub_path
+        ``source``, for the visitor of session ``owner`` (None: everyone)."""
+        from semantify.sets.hub import is_hub_path
 
+        owner = None if owner is None else self.owner_of(owner)
         if owner is not None and not is_hub_path(source):
             with self._lock:
                 listed = self._entries.get(set_id(source))
@@ -205,18 +209,26 @@ class Catalog:
         with self._lock:
             return list(self._entries.values())
 
+    def owner_of(self, token: str) -> str:
+        """Who owns what session ``token`` builds: its visitor's key (claimed on page load),
+        else the token itself."""
+        return self.visitors.key_of(token) or token
+
     def visible(self, token: str, everyone: bool = False) -> list[Entry]:
-        """Entries a session sees: shared ones, its own builds, others' builds if asked."""
-        return [e for e in self.entries() if e.owners is None or token in e.owners or everyone]
+        """Entries a session sees: shared ones, its visitor's own builds (those of every page
+        load with the same visitor key), others' builds if asked."""
+        owner = self.owner_of(token)
+        return [e for e in self.entries() if e.owners is None or everyone or owner in e.owners]
 
     def choices(self, token: str, everyone: bool = False) -> list[tuple[str, str]]:
         return [(entry.label, entry.id) for entry in self.visible(token, everyone)]
 
-    def get(self, entry_id) -> Entry:
-        """The entry with ``entry_id``, or a one-line error (never echoing the value)."""
+    def get(self, entry_id, token: str | None = None, everyone: bool = False) -> Entry:
+        """The entry with ``entry_id`` (with a ``token``: only one that session sees), or a
+        one-line error (never echoing the value)."""
         with self._lock:
             entry = self._entries.get(entry_id) if isinstance(entry_id, str) else None
-        if entry is None:
+        if entry is None or (token is not None and entry not in self.visible(token, everyone)):
             raise SemantifyError("unknown choice; pick a model or slider set from the list.")
         return entry
 

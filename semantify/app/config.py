@@ -31,8 +31,8 @@ class AppConfig:
         starts, e.g. on a Space), ``SEMANTIFY_BUILD_CLIP`` (e.g. tiny-random for tests),
         ``SEMANTIFY_BUILD_SAMPLES`` and ``SEMANTIFY_BUILD_QUICK=1``."""
         from semantify.errors import SemantifyError
-        from semantify.hub import is_hub_path
         from semantify.recipes import check_samples, load_recipe
+        from semantify.sets.hub import is_hub_path
 
         if public is None:
             public = bool(os.environ.get("SPACE_ID"))

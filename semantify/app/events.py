@@ -11,7 +11,7 @@ one at a time per server, so none of them starves slider moves.
 
 from __future__ import annotations
 
-from semantify.app.admission import HEAVY, VIEW
+from semantify.app.admission import CHOICE, HEAVY, VIEW
 from semantify.app.fronts import Fronts
 from semantify.app.layout import Ui
 
@@ -37,17 +37,20 @@ def wire(demo, ui: Ui, fronts: Fronts) -> None:
     view = dict(concurrency_id="view", concurrency_limit=VIEW_CONCURRENCY,
                 validator=fronts.gates.validator(VIEW))
     live = dict(trigger_mode="always_last", show_progress="hidden", **view)
+    # Choices share the view workers but hold their own places: a tick made mid-drag lands.
+    choice = dict(view, validator=fronts.gates.validator(CHOICE))
     heavy = dict(concurrency_id="heavy", concurrency_limit=HEAVY_CONCURRENCY,
                  validator=fronts.gates.validator(HEAVY))
     train = dict(concurrency_id="train", concurrency_limit=1,
                  validator=fronts.gates.validator(HEAVY))
 
     # A page load never waits in a queue that visitors can fill.
-    demo.load(entries.start, [ui.state], shown + layout + [ui.picker], api_name="start",
-              queue=False).then(
+    # The browser's visitor key goes in and (fresh when it sent none or junk) comes back last.
+    demo.load(entries.start, [ui.state, ui.visitor], shown + layout + [ui.picker, ui.visitor],
+              api_name="start", queue=False).then(
         entries.announce, [ui.state], [ui.viewer], api_visibility="private", queue=False)
     ui.picker.input(entries.open, [ui.state, ui.picker], shown + layout, api_name="open",
-                    **view)
+                    **choice)
     ui.hub_load.click(entries.load_hub, [ui.state, ui.hub_name], shown + layout + [ui.picker],
                       api_name="load_hub", **heavy)
     ui.everyone.input(entries.set_everyone, [ui.state, ui.everyone], [ui.state, ui.picker],
@@ -66,19 +69,19 @@ def wire(demo, ui: Ui, fronts: Fronts) -> None:
     chosen = [ui.state, ui.pose, ui.appearance, ui.heatmap]
     for control in (ui.pose, ui.appearance):
         control.input(look.set_look, chosen, drawn + [ui.info], api_visibility="private",
-                      **view)
+                      **choice)
     ui.heatmap.input(look.set_heatmap, [ui.state, ui.heatmap], drawn + [ui.info],
-                     api_name="heatmap", **view)
+                     api_name="heatmap", **choice)
     ui.viewer.expired(look.reopen_view, [ui.state], drawn + [ui.info],
-                      api_visibility="private", **view)
+                      api_visibility="private", **choice)
     ui.turntable.click(look.turntable, [ui.state], [ui.turntable_file, ui.info],
                        api_name="turntable", **heavy)
     ui.show_record.input(look.show_record, [ui.show_record], [ui.record], queue=False,
                          api_visibility="private")
-    ui.reset.click(shape.reset, [ui.state], jumps, api_name="reset", **view)
+    ui.reset.click(shape.reset, [ui.state], jumps, api_name="reset", **choice)
     ui.free.input(shape.free_slider, [ui.state, ui.free], jumps + [ui.free],
-                  api_name="free", **view)
-    ui.randomise.click(shape.randomise, [ui.state], jumps, api_name="random", **view)
+                  api_name="free", **choice)
+    ui.randomise.click(shape.randomise, [ui.state], jumps, api_name="random", **choice)
     ui.ramp.click(look.ramp, [ui.state, ui.ramp_slider], [ui.ramp_view, ui.info],
                   api_name="ramp", **heavy)
     photo_outputs = jumps + [ui.uploads, ui.gallery, ui.crop, ui.clip_view]

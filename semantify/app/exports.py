@@ -16,12 +16,12 @@ def export_files(session: Session, runtime: Runtime, params,
     shape-rigged.glb (for a model with a skeleton: at rest, joints in ``pose``, and the
     sliders as shape keys unless the set refines measurements, whose keys take a refinement
     each, seconds, beyond a click's budget: `semantify export --shape-keys` writes them) and
-    params.json (``params``, a :class:`semantify.params.Params`) in the session's scratch
+    params.json (``params``, a :class:`semantify.sets.params.Params`) in the session's scratch
     folder; a body's feet at y = 0."""
     import torch
 
     from semantify.export import export_shape
-    from semantify.sliders import Shape
+    from semantify.sets.sliders import Shape
 
     folder = scratch.session_folder(session.token)
     shape = Shape(runtime.slider_set, session.values,

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import gradio as gr
 
+from semantify.app import visitors
 from semantify.app.runtime import EXTRA_SLOTS, MAIN_SLOTS
 from semantify.app.session import Session
 from semantify.app.slider_labels import ALL_REGIONS
 from semantify.app.viewport import FrameService, orbit_view
-from semantify.inference import METHODS
+from semantify.sets.inference import METHODS
 
 STATIC = Path(__file__).with_name("static")
 CROP_HTML = ('<div class="crop-wrap"><img class="crop-photo" src="${value}" alt="" '
@@ -89,6 +90,7 @@ class Ui:
     api_value: gr.Number
     api_move: gr.Button
     free: gr.Dropdown  # a set slider back to free (sets with a body model)
+    visitor: gr.BrowserState  # the visitor key, kept by the browser (semantify/app/visitors.py)
 
 
 def _slider(slot: int) -> gr.Slider:
@@ -108,13 +110,15 @@ def build_ui(title: str, models: list[tuple[str, str]], min_samples: int,
     gr.HTML(f"<style>{(STATIC / 'page.css').read_text()}</style>", padding=False,
             elem_id="page-style", container=False)
     state = gr.State(Session())
+    visitor = gr.BrowserState(None, storage_key=visitors.STORAGE_KEY,
+                              secret=visitors.STORAGE_SECRET)
     with gr.Row(elem_id="top-row"):
         gr.Markdown(f"## {title}", elem_id="title")
         with gr.Column(scale=3, min_width=280):
             picker = gr.Dropdown(label="Model and sliders", choices=[], interactive=True,
                                  allow_custom_value=False, elem_id="picker",
                                  show_label=False, container=False)
-            everyone = gr.Checkbox(label="Show sets built in other sessions", value=False,
+            everyone = gr.Checkbox(label="Show sets other visitors built", value=False,
                                    visible=public, elem_id="everyone", container=False)
         info = gr.Markdown(elem_id="info")  # a fixed box: notices never move the page
     # The first build: one line above the sliders and the viewer, never over them.
@@ -232,4 +236,4 @@ def build_ui(title: str, models: list[tuple[str, str]], min_samples: int,
               photo_note, uploads, gallery, crop, fit_crop, clip_view, words_note, words,
               add_words, prompt, method, prompt_go, build_model, build_clip, build_checkpoint,
               build_samples, build_quick, build, build_log, export, export_posed, files,
-              preview, params, api_index, api_value, api_move, free)
+              preview, params, api_index, api_value, api_move, free, visitor)

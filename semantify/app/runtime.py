@@ -18,10 +18,10 @@ import numpy as np
 import torch
 
 from semantify import limits
-from semantify.measurements.registry import MEASUREMENTS
 from semantify.app.catalog import Entry
 from semantify.app.slider_labels import SliderLabel, labelled, matches, regions
-from semantify.sliders import RawSliders, SliderSet, raw_sliders
+from semantify.measurements.registry import MEASUREMENTS
+from semantify.sets.sliders import RawSliders, SliderSet, raw_sliders
 
 RENDER_SIZE = 512
 MAIN_SLOTS = 24  # sliders always shown
@@ -32,7 +32,7 @@ RECENT_SHAPES = 8  # shapes kept per entry: a slider release asks for the same o
 
 @functools.lru_cache(maxsize=64)
 def _load_set(folder: str, stamp: float):
-    from semantify.sliders import SliderSet
+    from semantify.sets.sliders import SliderSet
 
     return SliderSet.load(folder)
 
@@ -119,7 +119,7 @@ def _raw_panel(slider_set: RawSliders) -> Panel:
 
 @functools.lru_cache(maxsize=8)
 def renderer_for(model_ref):
-    from semantify.rendering import interactive_renderer
+    from semantify.pictures.renderers import interactive_renderer
 
     return interactive_renderer(model_ref.load(), size=RENDER_SIZE)
 
@@ -127,7 +127,7 @@ def renderer_for(model_ref):
 def receipt_lines(slider_set, folder) -> dict[str, str]:
     """{word slider: the line the page shows under it}: its receipt (what it does in cm and
     kg), or, for a set evaluated before receipts existed, how to get one."""
-    from semantify.receipts import NO_RECEIPTS, read_receipts
+    from semantify.sets.receipts import NO_RECEIPTS, read_receipts
 
     if not slider_set.word_names:
         return {}
@@ -221,7 +221,7 @@ class Runtime:
                 for label, value, unit in rows]
 
     def _person_targets(self, values, set_names, measured: dict[str, float]) -> dict[str, str]:
-        from semantify.coupling import MET
+        from semantify.sets.coupling import MET
 
         slider_set = self.slider_set
         set_names = tuple(slider_set.names if set_names is None else set_names)
@@ -266,7 +266,7 @@ def is_resolved(entry: Entry) -> bool:
 def warm_up(entry: Entry) -> None:
     """Resolve ``entry`` and draw one frame, so the first visitor does not wait (Anny builds
     its cache on a new machine: about a minute)."""
-    from semantify.appearance import material_for
+    from semantify.pictures.appearance import material_for
     from viewer.camera import OrbitCamera
 
     resolved = runtime(entry)

@@ -12,11 +12,40 @@ the last change; ``pose`` and ``appearance`` how the mesh is shown.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import threading
 
 import numpy as np
 
 from semantify.app.admission import Throttle
+
+
+class Newest:
+    """One visitor's newest state, shared by every version of it (as :class:`Throttle` is),
+    and a lock that runs its short events one at a time. Gradio hands an event the state as it
+    was when the event started and keeps whichever answer finishes last, so two events of one
+    visitor at once lose one's change (a heatmap ticked while a drag settles was undone when
+    the settle finished); an event run in turn starts from the newest state instead."""
+
+    def __init__(self):
+        self.lock = threading.RLock()
+        self.session: Session | None = None
+
+    def run(self, session: Session, step, state_of, hold: bool = True):
+        """``step`` (an event's work) from the newest state, or ``session`` if there is none
+        yet; ``state_of`` finds the state in its answer, which becomes the newest. With
+        ``hold``, one step of the visitor at a time (heavy jobs run without holding the
+        visitor's other events back)."""
+        with self.lock if hold else contextlib.nullcontext():
+            answer = step(self.session if self.session is not None else session)
+            state = state_of(answer)
+            if isinstance(state, Session):
+                self.session = state
+            return answer
+
+    def __deepcopy__(self, memo):  # gr.State copies its initial value per session
+        return Newest()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,8 +77,9 @@ class Session:
     displacement: np.ndarray | None = None
     photos: tuple[PhotoRef, ...] = ()
     crop: tuple[float, float, float, float] | None = None  # fractions of the first photo
-    everyone: bool = False  # also list sets built in other sessions
+    everyone: bool = False  # also list sets other visitors built
     custom_build: str | None = None  # the folder of a build this session queued (server side)
     builds_seen: int = 0  # first builds finished when this page's picker was last refreshed
     build_watched: str = ""  # the model whose first build this page saw under way
     throttle: Throttle = dataclasses.field(default_factory=Throttle)  # places in the queue
+    newest: Newest = dataclasses.field(default_factory=Newest, repr=False, compare=False)

@@ -79,8 +79,8 @@ def shown_vertices(session: Session, runtime: Runtime, coefficients=None,
 
 def scene(session: Session, runtime: Runtime, vertices: np.ndarray, moved=None) -> Scene:
     """The scene of posed ``vertices`` in the session's look (heatmap of ``moved``)."""
-    from semantify.appearance import material_for
-    from semantify.rendering import framing_for
+    from semantify.pictures.appearance import material_for
+    from semantify.pictures.renderers import framing_for
 
     model = runtime.slider_set.model
     colors = None
@@ -92,7 +92,9 @@ def scene(session: Session, runtime: Runtime, vertices: np.ndarray, moved=None) 
 
 def follow(session: Session, runtime: Runtime):
     """The view's builder for slider drags ({slot: value}, quick) -> Scene: the session's
-    values with the page's sliders moved; ``quick`` skips metric refinement."""
+    values with the page's sliders moved; ``quick`` skips metric refinement. On a set with a
+    body model the scene carries the free sliders' values (the body's own) for the page to
+    show while the drag goes on."""
     slider_set, panel = runtime.slider_set, runtime.panel
 
     def build(by_slot: dict[int, float], quick: bool) -> Scene:
@@ -104,14 +106,20 @@ def follow(session: Session, runtime: Runtime):
             coefficients = slider_set.coefficients(asked, refine=False)[0]
             with torch.no_grad():
                 rest = slider_set.model(coefficients[None])[0].numpy()
+            shown = values if set_names is None else slider_set.person_fit.expected(
+                torch.tensor([values], dtype=torch.float64), set_names)[0].tolist()
         else:
             shape = runtime.shape(values, (), set_names)
-            coefficients, rest = shape.coefficients, shape.vertices
+            coefficients, rest, shown = shape.coefficients, shape.vertices, shape.values
         moved = heatmap.displacement(session.vertices, rest)
         built = scene(session, runtime, shown_vertices(session, runtime, coefficients, rest),
                       moved)
         final = not (quick and slider_set.refines)
-        return dataclasses.replace(built, final=final)
+        shown = runtime.rounded(shown)  # as the page shows them
+        free = () if set_names is None else tuple(
+            (slot, shown[index]) for index, slot in panel.slots.items()
+            if slider_set.names[index] not in set_names)
+        return dataclasses.replace(built, final=final, sliders=free)
 
     return build
 
@@ -142,7 +150,7 @@ def colour_key(session: Session) -> str:
 
 
 def params(session: Session, runtime: Runtime):
-    """The :class:`semantify.params.Params` of what is on show (what the export writes)."""
+    """The :class:`semantify.sets.params.Params` of what is on show (what the export writes)."""
     return runtime.slider_set.params(session.coefficients, session.values, session.pose,
                                      session.set_names)
 

@@ -36,8 +36,8 @@ def parse_auth(text: str | None) -> tuple[str, str] | None:
 
 def run(args) -> int:
     from semantify.app import AppConfig, build_app, launch
-    from semantify.hub import resolve_slider_set
-    from semantify.slider_files import is_slider_set
+    from semantify.sets.hub import resolve_slider_set
+    from semantify.sets.slider_files import is_slider_set
 
     for text in args.sliders:  # hf:// sets are downloaded into the Hub cache here, once
         if not is_slider_set(resolve_slider_set(text)):

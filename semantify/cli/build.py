@@ -79,9 +79,8 @@ def run(args) -> int:
     import json
 
     from lightning_modules.build import build
-    from semantify.recipes import BuildSettings, resolve
-
     from semantify.errors import SemantifyError
+    from semantify.recipes import BuildSettings, resolve
 
     for name in ("devices", "workers"):
         if getattr(args, name) < 1:

@@ -22,8 +22,8 @@ def add(subparsers) -> None:
 
 
 def run(args) -> int:
-    from semantify.evaluation import evaluate, summary_lines
-    from semantify.sliders import SliderSet
+    from semantify.sets.evaluation import evaluate, summary_lines
+    from semantify.sets.sliders import SliderSet
 
     slider_set = SliderSet.load(args.sliders)
     out = Path(args.out) if args.out else Path(args.sliders) / "evaluation"

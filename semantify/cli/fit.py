@@ -21,8 +21,8 @@ def add(subparsers) -> None:
 
 
 def run(args) -> int:
-    from semantify.photos import Box, read_photo
-    from semantify.sliders import SliderSet
+    from semantify.pictures.photos import Box, read_photo
+    from semantify.sets.sliders import SliderSet
 
     out, params = check_outputs(args)
     crops = [Box.parse(text) for text in args.crop or []]

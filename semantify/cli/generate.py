@@ -9,9 +9,9 @@ ACCELERATORS = ("auto", "cpu", "gpu")
 
 
 def add(subparsers) -> None:
-    """The defaults are :class:`semantify.generation.GenerationSpec`'s (their one home)."""
-    from semantify.appearance import APPEARANCES
-    from semantify.generation import GenerationSpec
+    """The defaults are :class:`semantify.data.generation.GenerationSpec`'s (their one home)."""
+    from semantify.data.generation import GenerationSpec
+    from semantify.pictures.appearance import APPEARANCES
 
     default = GenerationSpec.default
     p = subparsers.add_parser(
@@ -98,7 +98,7 @@ def run(args) -> int:
     check_accelerator(args.accelerator)
     check_out(args.out)
     from lightning_modules.generate import generate
-    from semantify.generation import GenerationSpec
+    from semantify.data.generation import GenerationSpec
     from semantify.writer_lock import is_rank_zero
 
     clip = clip_spec(args.clip, args.clip_checkpoint)

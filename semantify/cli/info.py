@@ -31,7 +31,7 @@ def describe(slider_set) -> dict:
 
 
 def run(args) -> int:
-    from semantify.sliders import SliderSet
+    from semantify.sets.sliders import SliderSet
 
     record = describe(SliderSet.load(args.sliders))
     if args.json:

@@ -37,9 +37,9 @@ def add(subparsers) -> None:
 def run(args) -> int:
     import torch
 
-    from semantify.measure import Anthropometer
+    from semantify.measurements.anthropometer import Anthropometer
     from semantify.models import ModelRef
-    from semantify.params import Params
+    from semantify.sets.params import Params
 
     source = Path(args.source)
     if source.suffix.lower() == ".json":

@@ -23,7 +23,7 @@ def add(subparsers) -> None:
 
 
 def run(args) -> int:
-    from semantify.hub import plan_push, push
+    from semantify.sets.hub import plan_push, push
 
     plan = plan_push(args.folder, args.repo, private=args.private, revision=args.revision)
     if args.dry_run:

@@ -9,7 +9,7 @@ from semantify.errors import SemantifyError
 
 
 def add(subparsers) -> None:
-    from semantify.appearance import APPEARANCES, DEFAULT_APPEARANCE
+    from semantify.pictures.appearance import APPEARANCES, DEFAULT_APPEARANCE
 
     parser = subparsers.add_parser(
         "render", help="render a shape of a model to a PNG, or a turntable MP4/GIF")
@@ -46,12 +46,12 @@ def add(subparsers) -> None:
 def run(args) -> int:
     import torch
 
-    from semantify.appearance import check_appearance, material_for
     from semantify.cli.results import writable_file
     from semantify.models import load_model
+    from semantify.pictures.appearance import check_appearance, material_for
+    from semantify.pictures.renderers import framing_for, interactive_renderer, viewer_errors
+    from semantify.pictures.turntable import FORMATS, check_turntable, write_turntable
     from semantify.poses import posed_vertices, resolve_pose
-    from semantify.rendering import framing_for, interactive_renderer, viewer_errors
-    from semantify.turntable import FORMATS, check_turntable, write_turntable
     from viewer import OrbitCamera, parse_views, save_png, side_by_side
 
     writable_file(args.out, "--out", (".png", *FORMATS))
@@ -70,7 +70,7 @@ def run(args) -> int:
     if args.random is not None:
         coefficients = model.sample([0], seed=args.random)[0]
     elif args.coeffs:
-        from semantify.params import Params
+        from semantify.sets.params import Params
 
         params = Params.read(args.coeffs)
         coefficients = params.coefficients_for(model, args.coeffs)  # checks its pose, too

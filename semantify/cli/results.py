@@ -15,9 +15,8 @@ from semantify.export import MESH_FORMATS
 from semantify.files import new_file_beside, write_failure
 
 
-
 def add_outputs(parser) -> None:
-    from semantify.appearance import APPEARANCES, DEFAULT_APPEARANCE
+    from semantify.pictures.appearance import APPEARANCES, DEFAULT_APPEARANCE
 
     parser.add_argument("--out", required=True, help="mesh file: .obj (with UVs), .ply or .glb")
     parser.add_argument("--params", default=None, metavar="P.json",
@@ -92,6 +91,9 @@ def write_result(shape, out: Path, params: Path | None, pose, appearance: str,
             f"joints in the {pose.name} pose (strays {mean:.2f} mm on average, "
             f"{largest:.2f} mm at most, from semantify's)")
         say(exported.rig.fit.summary())
+        if exported.rig.corrective_name is not None:
+            say(f"pose correctives: morph target {exported.rig.corrective_name} at weight 1 "
+                "(the pose as the model makes it; weight 0 is the bind pose)")
     if exported.shape_keys is not None:
         say(exported.shape_keys.summary())
     if params is not None:

@@ -34,9 +34,9 @@ def score_statistics(values, names: list[str]) -> dict[str, dict[str, float]]:
 
 
 def run(args) -> int:
-    from semantify.dataset import open_dataset
-    from semantify.files import write_json_atomic
+    from semantify.data.dataset import open_dataset
     from semantify.descriptors import descriptor_values, parse_descriptors
+    from semantify.files import write_json_atomic
 
     dataset = open_dataset(args.data, fields=("image_embeds", "measurements"))  # no thumbnails
     names = parse_descriptors(args.descriptors)

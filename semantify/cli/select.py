@@ -31,7 +31,7 @@ def add(subparsers) -> None:
 
 
 def run(args) -> int:
-    from semantify.dataset import open_dataset
+    from semantify.data.dataset import open_dataset
     from semantify.descriptors import resolve_candidates, summary_table, vocabulary
     from semantify.descriptors.dataset_selection import select_on_dataset
     from semantify.errors import SemantifyError

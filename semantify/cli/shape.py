@@ -56,8 +56,8 @@ def parse_set(items: list[str] | None) -> dict[str, float]:
 
 
 def run(args) -> int:
-    from semantify.params import Params
-    from semantify.sliders import SliderSet
+    from semantify.sets.params import Params
+    from semantify.sets.sliders import SliderSet
 
     out, params_out = check_outputs(args)
     check_rig_flags(args, out)

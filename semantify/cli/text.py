@@ -6,7 +6,7 @@ from semantify.cli.results import add_outputs, check_outputs, check_pose, write_
 
 
 def add(subparsers) -> None:
-    from semantify.inference import METHODS
+    from semantify.sets.inference import METHODS
 
     p = subparsers.add_parser(
         "text", help="shape from a description, e.g. 'a tall, heavy-set man'",
@@ -20,7 +20,7 @@ def add(subparsers) -> None:
 
 
 def run(args) -> int:
-    from semantify.sliders import SliderSet
+    from semantify.sets.sliders import SliderSet
 
     out, params = check_outputs(args)
     slider_set = SliderSet.load(args.sliders)

@@ -18,7 +18,7 @@ def add(subparsers) -> None:
 
 def run(args) -> int:
     from lightning_modules.words import add_words
-    from semantify.sliders import SliderSet
+    from semantify.sets.sliders import SliderSet
 
     slider_set = SliderSet.load(args.sliders)
     new, notes = add_words(slider_set, args.add, args.out,  # progress on stderr, with notes

@@ -4,13 +4,16 @@ Real CLIP weights cannot be checked where they cannot be downloaded; this encode
 whole pipeline (generate, select, train, words, build, fit, text) run on scores that mean
 something. Its image side reads the very pixels CLIP would get (the same renders, views, crops
 and letterboxing) and measures the figure: silhouette height, widths at several heights, leg
-proportion and head width (expressions, drawn inside the silhouette, are not read yet). Its
+proportion and head width; from a side view (no gap between the legs, no arms held out) the
+body's depths instead of its widths; from a portrait the expression (``geometry_face``). Its
 text side maps a fixed lexicon of words (``geometry_lexicon.json``) to directions in that
-feature space, and every other word to a seeded random direction. Embeddings are unit vectors, so scores are
-100 x cosine as CLIP's are.
+feature space, and every other word to a seeded random direction. Embeddings are unit
+vectors, so scores are 100 x cosine as CLIP's are.
 
 An image embedding is ``[ANCHOR, z_1 .. z_F, 0 ...]`` normalised, where ``z_i`` is feature i
-standardised by the lexicon's population centre and scale; a word's embedding is the sum of
+standardised by the lexicon's population centre and scale; where the view cannot show a
+feature (a front view's depths, a side view's widths) it reads the population's typical value
+(the lexicon's ``neutral``, else the centre); a word's embedding is the sum of
 its lexicon directions (and random directions for unknown words), normalised.
 """
 
@@ -27,6 +30,7 @@ import torch
 from PIL import Image
 
 from semantify.clip import images as image_ops
+from semantify.clip.geometry_face import FACE_FEATURES, face_features, is_portrait
 from semantify.errors import SemantifyError
 
 LEXICON = Path(__file__).parent / "geometry_lexicon.json"
@@ -39,20 +43,33 @@ FOREGROUND = 0.06  # a pixel differing this much (0-1, any channel) from the bor
 TEXT_CONTEXT = 77  # words read from a prompt, as CLIP reads about 77 tokens
 # What the image side measures, in the order of the embedding's feature dimensions.
 FEATURES = ("height", "shoulder_width", "chest_width", "waist_width", "hip_width",
-            "thigh_width", "calf_width", "leg_ratio", "head_width")
+            "thigh_width", "calf_width", "leg_ratio", "head_width", "chest_depth",
+            "waist_depth", "hip_depth") + FACE_FEATURES
 # Where the widths are taken, as shares of the figure's height from its top.
 BODY_ROWS = {"shoulder_width": 0.19, "chest_width": 0.30, "waist_width": 0.40,
              "hip_width": 0.50, "thigh_width": 0.62, "calf_width": 0.80}
+# A side view's depths, at the rows of the widths they replace.
+DEPTHS = {"chest_depth": "chest_width", "waist_depth": "waist_width", "hip_depth": "hip_width"}
+FRONT_ONLY = tuple(BODY_ROWS) + ("leg_ratio",)
+SIDE_LEGS = 0.1  # a whole body with less gap between its legs than this share of its height,
+SIDE_SPAN = 0.45  # and narrower than this share of it (no arms held out), is seen from the side
 
 
 @dataclasses.dataclass(frozen=True)
 class Lexicon:
     """The encoder's data: features (name -> centre, scale), words (word -> {feature:
-    weight}) and the words a prompt's template adds that carry no meaning (``ignored``)."""
+    weight}), the words a prompt's template adds that carry no meaning (``ignored``), and
+    ``side``: (name, centre, scale) of features a side view measures on another ruler (its
+    height: the side camera sees a body a few pixels taller), and ``neutral``: (name, value)
+    the raw value that a view which cannot show a feature reports (the population's median
+    in the views that show it: a side view has a typical front's widths, a front view a
+    typical side's depths), so that a side view of a body reads as its front view does."""
 
     features: tuple[tuple[str, float, float], ...]
     words: dict
     ignored: frozenset
+    side: tuple[tuple[str, float, float], ...] = ()
+    neutral: tuple[tuple[str, float], ...] = ()
 
     def __post_init__(self):
         names = [name for name, _, _ in self.features]
@@ -64,7 +81,10 @@ class Lexicon:
         if len(names) >= EMBED_DIM:
             raise SemantifyError(f"geometry lexicon has {len(names)} features; the embedding "
                                  f"holds at most {EMBED_DIM - 1}.")
-        if any(not scale > 0 for _, _, scale in self.features):
+        if ({name for name, _, _ in self.side} | {name for name, _ in self.neutral}) - set(names):
+            raise SemantifyError("geometry lexicon calibrates a view of a feature it does not "
+                                 "list; restore semantify/clip/geometry_lexicon.json.")
+        if any(not scale > 0 for _, _, scale in self.features + self.side):
             raise SemantifyError("geometry lexicon has a feature whose scale is not positive; "
                                  "restore semantify/clip/geometry_lexicon.json.")
         flat = [word for word, direction in self.words.items() if not any(direction.values())]
@@ -86,10 +106,14 @@ class Lexicon:
             words = {str(word).lower(): {str(f): float(w) for f, w in direction.items()}
                      for word, direction in record["words"].items()}
             ignored = frozenset(str(word).lower() for word in record["ignored"])
+            side = tuple((str(name), float(spec["side_centre"]), float(spec["side_scale"]))
+                         for name, spec in record["features"].items() if "side_centre" in spec)
+            neutral = tuple((str(name), float(spec["neutral"]))
+                            for name, spec in record["features"].items() if "neutral" in spec)
         except (KeyError, TypeError, ValueError, AttributeError):
             raise SemantifyError(f"{path} is not a geometry lexicon (features, words, ignored); "
                                  "restore semantify/clip/geometry_lexicon.json.") from None
-        return cls(features, words, ignored)
+        return cls(features, words, ignored, side, neutral)
 
     @property
     def names(self) -> list[str]:
@@ -129,14 +153,16 @@ def _run_width(row: np.ndarray, centre: int) -> float:
 
 def figure_features(image: np.ndarray) -> np.ndarray:
     """float32 (H, W, 3) image in 0..1 -> float64 (len(FEATURES),) measurements of the figure
-    in it, in image fractions (0 where there is no figure)."""
+    in it, in image fractions (0 where there is no figure, NaN where this view cannot show
+    the feature: a front view's depths, a side view's widths, a whole body's expression)."""
     size = image.shape[0]
     border = np.median(np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]]), 0)
     coverage = np.clip(np.abs(image - border).max(-1) / FOREGROUND, 0.0, 1.0)
     mask = coverage > 0.5
     out = np.zeros(len(FEATURES))
     rows = np.flatnonzero(mask.any(1))
-    if rows.size < 4:
+    if rows.size < 4:  # no figure: neither a side view nor a face
+        out[[FEATURES.index(name) for name in tuple(DEPTHS) + FACE_FEATURES]] = np.nan
         return out
     top, bottom = int(rows[0]), int(rows[-1])
     height = coverage.max(1).sum()  # soft: antialiased rows count in part
@@ -152,6 +178,20 @@ def figure_features(image: np.ndarray) -> np.ndarray:
     gap = int(filled[0]) if filled.size else 0  # the gap between the legs, up to the crotch
     out[FEATURES.index("leg_ratio")] = gap / max(span, 1)
     out[FEATURES.index("head_width")] = _head_width(mask, top, span) / size
+    face = np.full(len(FACE_FEATURES), np.nan)
+    if is_portrait(mask):
+        measured = face_features(image, coverage, mask)
+        face = [measured[name] for name in FACE_FEATURES]
+        out[[FEATURES.index(name) for name in DEPTHS]] = np.nan
+    else:
+        columns = np.flatnonzero(mask.any(0))
+        side = (out[FEATURES.index("leg_ratio")] < SIDE_LEGS
+                and columns[-1] - columns[0] + 1 < SIDE_SPAN * (span + 1))
+        for depth, width in DEPTHS.items():
+            out[FEATURES.index(depth)] = out[FEATURES.index(width)] if side else np.nan
+        if side:
+            out[[FEATURES.index(name) for name in FRONT_ONLY]] = np.nan
+    out[[FEATURES.index(name) for name in FACE_FEATURES]] = face
     return out
 
 
@@ -175,21 +215,34 @@ class GeometryScorer:
         self.lexicon = lexicon or read_lexicon()
         self._centre = np.array([c for _, c, _ in self.lexicon.features])
         self._scale = np.array([s for _, _, s in self.lexicon.features])
+        self._side_centre, self._side_scale = self._centre.copy(), self._scale.copy()
+        for name, centre, scale in self.lexicon.side:
+            i = self.lexicon.names.index(name)
+            self._side_centre[i], self._side_scale[i] = centre, scale
+        self._neutral = self._centre.copy()  # a feature no view measures differently: z = 0
+        for name, value in self.lexicon.neutral:
+            self._neutral[self.lexicon.names.index(name)] = value
         self._index = [FEATURES.index(name) for name in self.lexicon.names]
 
     def __repr__(self) -> str:
         return f"GeometryScorer({self.spec.label})"
 
     def features(self, images) -> np.ndarray:
-        """uint8 (N, H, W, 3) -> float64 (N, len(FEATURES)) raw measurements."""
+        """uint8 (N, H, W, 3) -> float64 (N, len(FEATURES)) raw measurements (NaN where the
+        view cannot show one)."""
         pixels = _prepared(image_ops.as_uint8_batch(images))
         return np.stack([figure_features(image) for image in pixels]) if len(pixels) else \
             np.zeros((0, len(FEATURES)))
 
     def encode_images(self, images, batch_size: int = 64) -> torch.Tensor:
         """uint8 (N, H, W, 3) -> float32 (N, EMBED_DIM) unit vectors."""
-        raw = self.features(images)[:, self._index]
-        z = np.clip((raw - self._centre) / self._scale, -Z_LIMIT, Z_LIMIT)
+        measured = self.features(images)
+        side = ~np.isnan(measured[:, FEATURES.index("chest_depth")])[:, None]  # depths seen
+        raw = measured[:, self._index]
+        raw = np.where(np.isnan(raw), self._neutral, raw)  # what this view cannot show
+        centre = np.where(side, self._side_centre, self._centre)
+        scale = np.where(side, self._side_scale, self._scale)
+        z = np.clip((raw - centre) / scale, -Z_LIMIT, Z_LIMIT)
         out = torch.zeros(len(raw), EMBED_DIM, dtype=torch.float32)
         out[:, 0] = ANCHOR
         out[:, 1:1 + z.shape[1]] = torch.from_numpy(z).float()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from semantify.dataset import Dataset
+from semantify.data.dataset import Dataset
 from semantify.descriptors.report import write_report
 from semantify.descriptors.selection import Selection, select_descriptors
 from semantify.descriptors.values import descriptor_values, load_scorer, split_descriptors

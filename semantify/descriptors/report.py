@@ -7,8 +7,8 @@ from pathlib import Path
 
 import torch
 
-from semantify.files import write_atomic, write_json_atomic
 from semantify.descriptors.selection import Selection, correlation_matrix
+from semantify.files import write_atomic, write_json_atomic
 
 
 def selection_warnings(selection: Selection) -> list[str]:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import torch
 
-from semantify.dataset import Dataset
+from semantify.data.dataset import Dataset
 from semantify.errors import SemantifyError
 from semantify.measurements.registry import is_measurement, looks_like_measurement
 

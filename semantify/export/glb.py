@@ -5,6 +5,12 @@ a colour), and optionally a :class:`~semantify.export.rig.Rig` and
 A textured GLB repeats the vertices on texture seams (glTF has one texture coordinate per
 vertex); every per-vertex array (normals, weights, shape keys) is copied along, so the normals
 stay smooth across seams.
+
+Morph targets: the shape keys first (default weight 0), then a rig's pose correctives
+(``pose_correctives_<pose>``, default weight 1: the joints stand in that pose, and skinning
+rest + correctives gives the model's posed body; weight 0 is the bind pose), all on the one
+primitive, named in the mesh's ``extras.targetNames``. With correctives, the pose's one-frame
+animation holds the weights at those defaults (glTF animates every target's weight at once).
 """
 
 from __future__ import annotations
@@ -31,16 +37,26 @@ def glb_bytes(vertices: np.ndarray, faces: np.ndarray, normals: np.ndarray, uv_m
     if material is not None:
         primitive["material"] = _material(writer, material, uv is not None)
     mesh = {"name": "shape", "primitives": [primitive]}
+    names, targets, weights = [], [], []
     if shape_keys is not None:
+        names, targets = list(shape_keys.names), list(shape_keys.offsets)
+        weights = [0.0] * len(names)
+        mesh["extras"] = shape_keys.extras()
+    if rig is not None and rig.correctives is not None:
+        names, targets, weights = (names + [rig.corrective_name], targets + [rig.correctives],
+                                   weights + [1.0])
+    if targets:
         primitive["targets"] = [{"POSITION": writer.accessor(offsets[source], "VEC3",
                                                              bounds=True)}
-                                for offsets in shape_keys.offsets]
-        mesh["weights"] = [0.0] * len(shape_keys.names)
-        mesh["extras"] = shape_keys.extras()
+                                for offsets in targets]
+        mesh["weights"] = weights
+        mesh["extras"] = {**mesh.get("extras", {}), "targetNames": names}
     node = {"name": "shape", "mesh": writer.add("meshes", mesh)}
-    writer.document["scenes"][0]["nodes"].append(writer.add("nodes", node))
+    shape_node = writer.add("nodes", node)
+    writer.document["scenes"][0]["nodes"].append(shape_node)
     if rig is not None:
-        node["skin"] = _skin(writer, rig, attributes, source)
+        node["skin"] = _skin(writer, rig, attributes, source,
+                             (shape_node, weights) if rig.correctives is not None else None)
     return writer.bytes()
 
 
@@ -72,8 +88,9 @@ def _material(writer: GlbWriter, material, textured: bool) -> int:
     return writer.add("materials", {"name": material.name, "pbrMetallicRoughness": pbr})
 
 
-def _skin(writer: GlbWriter, rig, attributes: dict, source: np.ndarray) -> int:
-    """Joint nodes standing in the rig's pose, the skin, the weights and the pose's animation."""
+def _skin(writer: GlbWriter, rig, attributes: dict, source: np.ndarray, morph=None) -> int:
+    """Joint nodes standing in the rig's pose, the skin, the weights and the pose's animation
+    (with ``morph``, (the mesh's node, its morph weights), also holding those weights)."""
     first = len(writer.document["nodes"])
     posed = rig.local(rig.posed)
     for bone, name in enumerate(rig.names):
@@ -98,13 +115,21 @@ def _skin(writer: GlbWriter, rig, attributes: dict, source: np.ndarray) -> int:
                        "skin_weights": rig.fit.extras(),
                        "pose_deviation_mm": {"mean": round(rig.deviation_mm[0], 3),
                                              "max": round(rig.deviation_mm[1], 3)}}}
+    if rig.correctives is not None:
+        skin["extras"]["pose_correctives"] = {
+            "target": rig.corrective_name, "weight": 1.0,
+            "meaning": "rest-space vertex offsets the model adds in this pose before skinning "
+                       "(pose blend shapes); at weight 1 (the mesh's default and the pose "
+                       "animation's) the joints skin the model's posed body, at weight 0 the "
+                       "mesh is the bind (rest) pose"}
     if rig.pose != "rest":
-        _animation(writer, rig.pose, first, posed)
+        _animation(writer, rig.pose, first, posed, morph)
     return writer.add("skins", skin)
 
 
-def _animation(writer: GlbWriter, name: str, first: int, posed) -> None:
-    """A one-frame animation ``name`` holding the joints' pose (rotations and translations)."""
+def _animation(writer: GlbWriter, name: str, first: int, posed, morph=None) -> None:
+    """A one-frame animation ``name`` holding the joints' pose (rotations and translations)
+    and, with ``morph`` (node, weights), that node's morph weights."""
     time = writer.accessor(np.zeros(1), "SCALAR", target=None, bounds=True)
     samplers, channels = [], []
     for bone in range(len(posed)):
@@ -115,4 +140,9 @@ def _animation(writer: GlbWriter, name: str, first: int, posed) -> None:
             channels.append({"sampler": len(samplers),
                              "target": {"node": first + bone, "path": path}})
             samplers.append({"input": time, "output": output, "interpolation": "STEP"})
+    if morph is not None:
+        node, weights = morph
+        output = writer.accessor(np.asarray(weights), "SCALAR", target=None)
+        channels.append({"sampler": len(samplers), "target": {"node": node, "path": "weights"}})
+        samplers.append({"input": time, "output": output, "interpolation": "STEP"})
     writer.add("animations", {"name": name, "samplers": samplers, "channels": channels})

@@ -70,7 +70,7 @@ def export_mesh(path: Path | str, vertices, faces, uv_map=None, material=None, r
     """Write (V, 3) ``vertices`` and (F, 3) ``faces`` to ``path`` (.obj, .ply or .glb).
 
     A .glb carries ``material`` (a :class:`viewer.Material`, e.g. from
-    :func:`semantify.appearance.material_for`) as a glTF PBR material: its texture through
+    :func:`semantify.pictures.appearance.material_for`) as a glTF PBR material: its texture through
     ``uv_map`` when it has one, else its colour; and, when given, a
     :class:`~semantify.export.rig.Rig` and :class:`~semantify.export.shape_keys.ShapeKeys`.
     """

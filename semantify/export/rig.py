@@ -5,6 +5,14 @@ skinning: :mod:`semantify.export.weights`).
 The bind pose is the rest pose (the mesh is written at rest, the inverse bind matrices are the
 rest frames'); the joints stand in the chosen pose (a viewer that plays nothing shows it), which
 is also written as a one-frame animation named after it.
+
+SMPL-family models (SMPL, SMPL-X, FLAME) add pose correctives before they skin: rest-space
+vertex offsets that depend on the pose (smplx's pose blend shapes, ``posedirs``). A rig in such
+a pose carries them as one morph target, ``pose_correctives_<pose>``, whose default weight is 1
+(the joints stand in that pose by default) and which the pose's animation also holds at 1:
+skinning rest + correctives with the joints gives the model's posed vertices; at weight 0 the
+mesh is the bind (rest) pose. At rest, and for models without correctives (Anny), there is no
+such target.
 """
 
 from __future__ import annotations
@@ -24,8 +32,10 @@ class Rig:
     """``names`` and ``parents`` (-1: a root) of J bones; ``rest`` and ``posed`` (J, 4, 4)
     float64 world frames (metres, export placement applied); ``joints`` (V, N) int and
     ``weights`` (V, N) float32 rows summing to 1, N in :data:`INFLUENCES`, made as ``fit``
-    says; the ``pose`` name; ``deviation_mm`` (mean, max) of the skinned pose from semantify's
-    posed vertices."""
+    says; the ``pose`` name; ``deviation_mm`` (mean, max) of the skinned pose (correctives
+    included) from semantify's posed vertices; ``correctives`` (V, 3) float32 rest-space
+    offsets the model adds in this pose before skinning (the morph target
+    :attr:`corrective_name`), or None (rest pose, or a model without them)."""
 
     names: tuple[str, ...]
     parents: tuple[int, ...]
@@ -36,6 +46,7 @@ class Rig:
     fit: WeightFit
     pose: str
     deviation_mm: tuple[float, float]
+    correctives: np.ndarray | None = None
 
     def __post_init__(self):
         count = len(self.names)
@@ -46,6 +57,14 @@ class Rig:
         if self.joints.shape != self.weights.shape or self.weights.shape[1] not in INFLUENCES:
             raise SemantifyError(f"a rig needs (V, N) joints and weights, N in {INFLUENCES}; "
                                  f"got {self.joints.shape} and {self.weights.shape}.")
+        if self.correctives is not None and self.correctives.shape != (len(self.joints), 3):
+            raise SemantifyError(f"a rig's pose correctives are (V, 3) offsets, V = "
+                                 f"{len(self.joints)}; got {self.correctives.shape}.")
+
+    @property
+    def corrective_name(self) -> str | None:
+        """The morph target holding :attr:`correctives` (None without them)."""
+        return None if self.correctives is None else f"pose_correctives_{self.pose}"
 
     @property
     def roots(self) -> list[int]:
@@ -58,9 +77,12 @@ class Rig:
                                  frames[np.maximum(parents, 0)])
         return np.linalg.inv(parent_frames) @ frames
 
-    def skin(self, vertices: np.ndarray) -> np.ndarray:
-        """(V, 3) rest vertices -> (V, 3) posed as a glTF viewer skins them: linear blend of
-        the bones' rest -> posed transforms with these weights."""
+    def skin(self, vertices: np.ndarray, corrective: float = 1.0) -> np.ndarray:
+        """(V, 3) rest vertices -> (V, 3) posed as a glTF viewer skins them: the correctives
+        added at weight ``corrective`` (the GLB's default, 1), then linear blend of the bones'
+        rest -> posed transforms with these weights."""
+        if self.correctives is not None:
+            vertices = vertices + corrective * self.correctives.astype(np.float64)
         transforms = self.posed @ np.linalg.inv(self.rest)
         blended = np.einsum("vn,vnab->vab", self.weights.astype(np.float64),
                             transforms[self.joints])
@@ -85,6 +107,9 @@ def rig_of(model, coefficients, pose, offset: np.ndarray, influences: int = 4) -
     coefficients = torch.as_tensor(coefficients, dtype=torch.float32)[None]
     rotations = (torch.eye(3).repeat(len(model.bone_names), 1, 1) if pose.is_rest
                  else bone_rotations(model, pose))
+    correctives = None
+    if not pose.is_rest and hasattr(model, "pose_correctives"):  # the SMPL family's
+        correctives = model.pose_correctives(rotations).numpy().astype(np.float32)
     skinning = model.skinning(coefficients[0], rotations)
     with torch.no_grad():
         posed_ours, rest = model.skin(coefficients, rotations)
@@ -99,7 +124,7 @@ def rig_of(model, coefficients, pose, offset: np.ndarray, influences: int = 4) -
                                         rest[0].double().numpy(), influences)
     rig = Rig(tuple(model.bone_names), tuple(int(p) for p in model.bone_parents),
               move @ skinning.rest.numpy(), lifted @ skinning.posed.numpy(), joints, weights,
-              fit, pose.name, (0.0, 0.0))
+              fit, pose.name, (0.0, 0.0), correctives)
     error = np.linalg.norm(rig.skin(rest[0].double().numpy() + offset) - truth, axis=1) * 1000
     return dataclasses.replace(rig, deviation_mm=(float(error.mean()), float(error.max())))
 

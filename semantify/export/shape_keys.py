@@ -64,7 +64,7 @@ class ShapeKeys:
 
 
 def shape_keys_of(shape, vertices_of) -> ShapeKeys:
-    """The :class:`ShapeKeys` of ``shape`` (a :class:`semantify.sliders.Shape`), with
+    """The :class:`ShapeKeys` of ``shape`` (a :class:`semantify.sets.sliders.Shape`), with
     ``vertices_of`` turning (B, C) coefficients into the (B, V, 3) vertices exported for them
     (pose and placement applied)."""
     import torch

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from semantify.appearance import DEFAULT_APPEARANCE
 from semantify.export.rig import Rig
 from semantify.export.shape_keys import ShapeKeys
+from semantify.pictures.appearance import DEFAULT_APPEARANCE
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,14 +41,14 @@ def grounded(model, vertices: np.ndarray) -> np.ndarray:
 
 def export_shape(shape, path: Path | str, pose="rest", appearance: str = DEFAULT_APPEARANCE,
                  rig: bool = False, shape_keys: bool = False, influences: int = 4) -> Exported:
-    """Write ``shape`` (a :class:`semantify.sliders.Shape`) to ``path`` in ``pose`` (a name
+    """Write ``shape`` (a :class:`semantify.sets.sliders.Shape`) to ``path`` in ``pose`` (a name
     or a :class:`semantify.poses.Pose`). With ``rig`` the mesh is written at rest (the bind
     pose) and the skeleton stands in ``pose``; with ``shape_keys`` each slider is a morph
     target. Both need a .glb; a model without a skeleton cannot be rigged."""
-    from semantify.appearance import material_for
     from semantify.export.meshes import export_mesh, mesh_format
     from semantify.export.rig import rig_of
     from semantify.export.shape_keys import shape_keys_of
+    from semantify.pictures.appearance import material_for
     from semantify.poses import REST, posed_vertices, resolve_pose
 
     mesh_format(Path(path), rig or shape_keys)  # the checks first, then the work

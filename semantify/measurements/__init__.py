@@ -1,1 +1,1 @@
-"""The parts behind :mod:`semantify.measure`: plane sections and per-topology landmarks."""
+"""The parts behind :mod:`semantify.measurements.anthropometer`: plane sections and per-topology landmarks."""

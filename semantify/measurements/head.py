@@ -1,5 +1,6 @@
 """Head measurements of Anny-topology meshes (the face models' table): head circumference,
-face width and the distance between the eyes.
+face width and the distance between the eyes; and, for expressions, the mouth's opening and
+how far its corners sit above the lips' centre.
 
 Landmarks come from Anny's own rig: the eyeball vertices (skinned to ``eye.L``/``eye.R``) give
 the eye centres, and from them the brow height and the face's depth.
@@ -8,7 +9,15 @@ the eye centres, and from them the brow height and the face's depth.
   plane 2.5 cm above the eye centres), over the loop that encloses the head's axis;
 - ``face_cm``: face width between the cheekbones (bizygomatic breadth): the widest span of the
   face's front (in front of the ears) 1.5 to 3.5 cm below the eye centres;
-- ``eyes_cm``: distance between the eye centres (close to the interpupillary distance).
+- ``eyes_cm``: distance between the eye centres (close to the interpupillary distance);
+- ``mouth_open_cm``: the lips' opening, the upper lip's lowest midline point above the lower
+  lip's highest (about 0 closed, below 0 pressed);
+- ``smile_cm``: the mouth corners' height above the midpoint of those two lip points (smiling
+  lifts the corners, frowning drops them).
+
+The mouth landmarks come from Anny's expression blendshapes: the corners are the vertices that
+``mouthSmileLeft``/``Right`` move most, the lips the midline vertices in front of the corners
+that ``jawOpen`` leaves in place (upper) or carries down (lower).
 """
 
 from __future__ import annotations
@@ -24,6 +33,9 @@ BROW_ABOVE_EYES = 0.025  # m
 CHEEK_BAND = (-0.035, -0.015)  # m below the eye centres
 EARS_BEHIND_EYES = 0.04  # m: vertices further back than this are the ears' side of the head
 HEAD_AXIS_BEHIND_EYES = 0.08  # m: a point inside the head section at brow height
+MOUTH_BAND = 0.02  # m above and below the corners where the lips' midline vertices lie
+MIDLINE = 1e-3  # m: |x| of a midline vertex
+UNIT = "cm"  # of every value ``HeadMeter.measure`` returns
 ROWS = (("head_cm", "Head circumference", "cm"), ("face_cm", "Face width", "cm"),
         ("eyes_cm", "Eye distance", "cm"))
 
@@ -38,6 +50,36 @@ def _anny_eyes() -> tuple[np.ndarray, np.ndarray]:
     labels = list(anny.bone_labels)
     return tuple(np.flatnonzero(((bones == labels.index(bone)) & (weights > 0.5)).any(axis=1))
                  for bone in ("eye.L", "eye.R"))
+
+
+@functools.cache
+def _anny_mouth() -> tuple[int, int, int, int]:
+    """Vertex indices of Anny's mouth corners (left, right) and of the upper and lower lips'
+    inner midline points, found from the expression blendshapes (see the module docstring)."""
+    from semantify.models import load_model
+
+    model = load_model("anny-face-expression")
+    names = list(model.coefficient_names)
+
+    def moved(**weights) -> np.ndarray:
+        coefficients = torch.zeros(1, len(names))
+        for name, weight in weights.items():
+            coefficients[0, names.index(name)] = weight
+        with torch.no_grad():
+            return model(coefficients)[0].double().numpy()
+
+    rest = moved()
+    left = int(np.linalg.norm(moved(mouthSmileLeft=1.0) - rest, axis=1).argmax())
+    right = int(np.linalg.norm(moved(mouthSmileRight=1.0) - rest, axis=1).argmax())
+    jaw = np.linalg.norm(moved(jawOpen=1.0) - rest, axis=1)
+    corner = rest[[left, right]].mean(axis=0)
+    lips = np.flatnonzero((np.abs(rest[:, 0] - corner[0]) < MIDLINE)
+                          & (np.abs(rest[:, 1] - corner[1]) < MOUTH_BAND)
+                          & (rest[:, 2] > corner[2]))
+    upper = lips[jaw[lips] < 0.1 * jaw.max()]
+    lower = lips[jaw[lips] > 0.3 * jaw.max()]
+    return (left, right, int(upper[rest[upper, 1].argmin()]),
+            int(lower[rest[lower, 1].argmax()]))
 
 
 class HeadMeter:
@@ -72,8 +114,13 @@ class HeadMeter:
                  & (v[..., 2] > eyes[:, 2:3] - EARS_BEHIND_EYES))
         x = np.where(front, v[..., 0], np.nan)
         face = np.nanmax(x, axis=1) - np.nanmin(x, axis=1)
+        corner_left, corner_right, upper, lower = _anny_mouth()
+        lips = (v[:, upper, 1] + v[:, lower, 1]) / 2
+        corners = (v[:, corner_left, 1] + v[:, corner_right, 1]) / 2
         return {"head_cm": 100 * head, "face_cm": 100 * face,
-                "eyes_cm": 100 * np.linalg.norm(left - right, axis=1)}
+                "eyes_cm": 100 * np.linalg.norm(left - right, axis=1),
+                "mouth_open_cm": 100 * (v[:, upper, 1] - v[:, lower, 1]),
+                "smile_cm": 100 * (corners - lips)}
 
     def measure_table(self, vertices) -> list[tuple[str, float, str]]:
         """Rows (label, value, unit) of the (first) mesh, for the app's table."""

@@ -3,7 +3,7 @@ metric refinement can steer a shape toward it.
 
 This is the one place that decides "is this descriptor a measurement, and in which unit":
 descriptor values, slider sets, metric refinement, evaluation and the app's table all ask it.
-The measuring itself is :class:`semantify.measure.Anthropometer`.
+The measuring itself is :class:`semantify.measurements.anthropometer.Anthropometer`.
 """
 
 from __future__ import annotations

@@ -38,7 +38,8 @@ class Skinning:
     """One shape's skeleton and skin, in the model's axes (metres, +Y up): ``rest`` and
     ``posed`` (J, 4, 4) float64 rigid world frames of the bones, and ``weights`` (V, J)
     float32 whose rows sum to 1. Linear blend skinning, ``sum_j w_vj posed_j rest_j^-1 v``,
-    poses the rest vertices (SMPL's pose correctives aside, which it leaves out)."""
+    poses the rest vertices (SMPL's pose correctives aside, which it leaves out: the SMPL
+    family gives them through ``pose_correctives``, added to the rest vertices first)."""
 
     rest: torch.Tensor
     posed: torch.Tensor

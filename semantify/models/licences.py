@@ -3,7 +3,7 @@
 A slider set never holds model data (no template, blend shapes or skinning weights), only a
 small network and statistics; but a set for a licensed model (SMPL, SMPL-X, FLAME, SMAL) is
 useless without that model's files, which each user must obtain under its licence. Model
-cards on the Hub say so plainly (:mod:`semantify.card_metadata`).
+cards on the Hub say so plainly (:mod:`semantify.sets.card_metadata`).
 """
 
 from __future__ import annotations

@@ -261,7 +261,7 @@ def movable_vertices(model) -> np.ndarray:
 def _for_model(model) -> SelfIntersections:
     import torch
 
-    from semantify.rendering import framing_for
+    from semantify.pictures.renderers import framing_for
 
     with torch.no_grad():
         rest = model(model.default_coefficients()[None])[0].cpu().numpy()

@@ -168,7 +168,8 @@ class SkinnedModel(MorphableModel):
 
     def skinning(self, coefficients: torch.Tensor, rotations: torch.Tensor) -> Skinning:
         """The joints smplx regresses for this shape (rest frames unrotated), posed by its
-        kinematic chain; the pose correctives (``posedirs``) are not part of it."""
+        kinematic chain; the pose correctives (``posedirs``) are not part of it: see
+        :meth:`pose_correctives`."""
         from smplx.lbs import batch_rigid_transform, blend_shapes
 
         if self.skeleton is None:
@@ -185,6 +186,21 @@ class SkinnedModel(MorphableModel):
         rest[:, :3, 3] = joints[0].double()
         return Skinning(turn @ rest, turn @ transforms[0].double() @ rest,
                         self.lbs_weights.float())
+
+    def pose_correctives(self, rotations: torch.Tensor) -> torch.Tensor:
+        """(J, 3, 3) bone rotations (as :meth:`skin` takes them) -> (V, 3) float64 rest-space
+        vertex offsets (model axes, metres) that smplx adds before skinning in that pose: the
+        pose blendshapes, ``posedirs`` times the non-root rotations minus identity (zero at
+        rest; they do not depend on the shape). Skinning (rest + these) with
+        :meth:`skinning`'s frames and weights gives :meth:`skin`'s posed vertices."""
+        if self.skeleton is None:
+            raise SemantifyError(f"{self.id} has no skeleton, so it has no pose correctives.")
+        local = self.to_canonical.T @ rotations.float().to(self.v_template.device) \
+            @ self.to_canonical
+        feature = (local[1:] - torch.eye(3, device=local.device)).reshape(1, -1)
+        with torch.no_grad():
+            offsets = (feature @ self.posedirs).reshape(-1, 3)
+        return offsets.double().cpu() @ self.to_canonical.T.double().cpu()
 
 
 def _load(kind: str, gender: str = "neutral") -> tuple[dict, Path]:

@@ -168,7 +168,7 @@ def load_recipe(source: str | Path) -> Recipe:
 def recipe_from_dict(name: str, data, source: str = "") -> Recipe:
     """Validate a recipe's JSON ``data`` (see :meth:`Recipe.to_dict`) into a :class:`Recipe`."""
     from semantify.clip import ClipSpec, template_for
-    from semantify.generation import check_views
+    from semantify.data.generation import check_views
 
     where = f"recipe {name}"
     check_format(data, FORMAT, VERSION, where,

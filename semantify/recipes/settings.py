@@ -214,8 +214,8 @@ class BuildSettings:
         return " ".join(shlex.quote(word) for word in words)
 
     def generation_spec(self):
-        """The :class:`semantify.generation.GenerationSpec` of this build's dataset."""
-        from semantify.generation import GenerationSpec
+        """The :class:`semantify.data.generation.GenerationSpec` of this build's dataset."""
+        from semantify.data.generation import GenerationSpec
 
         return GenerationSpec(self.recipe.model.id, self.samples, self.seed,
                               tuple(self.recipe.views), self.clip,

@@ -15,7 +15,7 @@ import logging
 import gradio as gr
 
 from semantify.app import view
-from semantify.app.admission import HEAVY, VIEW, Gate, Kind, address_of, validator
+from semantify.app.admission import CHOICE, HEAVY, VIEW, Gate, Kind, address_of, validator
 from semantify.app.catalog import Catalog
 from semantify.app.config import AppConfig
 from semantify.app.layout import Ui
@@ -49,15 +49,36 @@ def reports_errors(method):
     return wrapper
 
 
+def in_turn(method, hold: bool = True):
+    """Run ``method`` (an event whose inputs include the session) from the visitor's newest
+    state, in turn with its other events (:meth:`semantify.app.session.Newest.run`)."""
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        slot = next((i for i, a in enumerate(args) if isinstance(a, Session)), None)
+        if slot is None:
+            return method(self, *args, **kwargs)
+
+        def step(session):
+            return method(self, *args[:slot], session, *args[slot + 1:], **kwargs)
+
+        def state_of(answer):
+            return answer.get(self.ui.state) if isinstance(answer, dict) else None
+        return args[slot].newest.run(args[slot], step, state_of, hold)
+    return wrapper
+
+
 def released(kind: Kind):
-    """Give the session's place of ``kind`` back when the event (admitted by
+    """Run the event in turn (:func:`in_turn`; heavy jobs without holding the visitor's other
+    events back) and give the session's place of ``kind`` back when it (admitted by
     :meth:`Gates.validator`) finishes."""
     def decorate(method):
+        turned = in_turn(method, hold=kind is not HEAVY)
+
         @functools.wraps(method)
         def wrapper(self, *args):
             session = next((a for a in args if isinstance(a, Session)), None)
             try:
-                return method(self, *args)
+                return turned(self, *args)
             finally:
                 if session is not None:
                     session.throttle.release(kind)
@@ -69,7 +90,7 @@ class Gates:
     """The app's places per kind of event (one per server)."""
 
     def __init__(self):
-        self._gates = {kind.name: Gate(kind) for kind in (VIEW, HEAVY)}
+        self._gates = {kind.name: Gate(kind) for kind in (VIEW, CHOICE, HEAVY)}
 
     def validator(self, kind: Kind):
         """The validator of an event of ``kind`` (its inputs start with the session): a

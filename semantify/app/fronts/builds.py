@@ -11,7 +11,7 @@ from semantify import limits
 from semantify.app.admission import HEAVY, JobLimit
 from semantify.app.catalog import Catalog
 from semantify.app.config import AppConfig
-from semantify.app.fronts.base import Front, Page, released, reports_errors
+from semantify.app.fronts.base import Front, Page, in_turn, released, reports_errors
 from semantify.app.layout import Ui
 from semantify.app.session import Session
 from semantify.app.text import notices, shown
@@ -73,6 +73,7 @@ class BuildFront(Front):
         super().__init__(page)
         self.row, self.builds, self.jobs = row, row.builds, jobs
 
+    @in_turn
     @reports_errors
     def first_build(self, session: Session) -> dict:
         """Queue the first build of the model on show (shared: once per server)."""
@@ -81,6 +82,7 @@ class BuildFront(Front):
         session = self.row.watch(session, model_id)
         return {self.ui.state: session, **self.row.offer(session, model_id)}
 
+    @in_turn
     def poll(self, session: Session) -> dict:
         """Every few seconds: the build's state beside the button, and the picker when a
         first build has finished on this server (on every open page, without a reload)."""
@@ -140,7 +142,8 @@ class BuildFront(Front):
         settings = self.builds.custom(
             model_id, ("tiny-random" if choice == 2 else None),
             str(checkpoint or "") if choice == 1 else None, samples, bool(quick))
-        state = self.builds.submit_custom(settings, session.token, session.address)
+        state = self.builds.submit_custom(settings, self.page.catalog.owner_of(session.token),
+                                          session.address)
         session = dataclasses.replace(session, custom_build=str(settings.default_out()))
         return {self.ui.state: session,
                 self.ui.build_log: status_text(state, CUSTOM_BUILD_REMEDY),

@@ -28,7 +28,7 @@ class FileFront(Front):
     @reports_errors
     def load_params(self, session: Session, path) -> dict:
         """Open the set the params name (when listed here) at their values."""
-        from semantify.params import Params
+        from semantify.sets.params import Params
 
         if not path:
             return {self.ui.state: session}

@@ -8,7 +8,7 @@ import dataclasses
 import gradio as gr
 
 from semantify.app import animation, scratch
-from semantify.app.admission import HEAVY, VIEW
+from semantify.app.admission import CHOICE, HEAVY
 from semantify.app.fronts.base import Front, released, reports_errors
 from semantify.app.session import Session
 from semantify.app.text import notices
@@ -18,12 +18,12 @@ from semantify.errors import SemantifyError
 class LookFront(Front):
     """The viewer's column: its look, its view, and what is rendered from it."""
 
-    @released(VIEW)
+    @released(CHOICE)
     @reports_errors
     def set_look(self, session: Session, pose, appearance, enabled: bool) -> dict:
         """The pose, skin or clay, or the heatmap changed: redraw (measurements stay: they
         are always of the rest pose)."""
-        from semantify.appearance import check_appearance
+        from semantify.pictures.appearance import check_appearance
         from semantify.poses import offered_poses
 
         rt = self.page.runtime_of(session)
@@ -35,14 +35,14 @@ class LookFront(Front):
                                       appearance=check_appearance(appearance or "skin"))
         return self.page.drawn(session, rt)
 
-    @released(VIEW)
+    @released(CHOICE)
     @reports_errors
     def set_heatmap(self, session: Session, enabled: bool) -> dict:
         """API twin of the heatmap checkbox."""
         session = dataclasses.replace(session, heatmap=bool(enabled))
         return self.page.drawn(session, self.page.runtime_of(session))
 
-    @released(VIEW)
+    @released(CHOICE)
     @reports_errors
     def reopen_view(self, session: Session) -> dict:
         """The page's view was forgotten (the server keeps the most recent ones): a new one."""
@@ -57,7 +57,7 @@ class LookFront(Front):
     @reports_errors
     def turntable(self, session: Session) -> dict:
         """A 360-degree MP4 of the shape on show, in its pose and look."""
-        from semantify.turntable import write_turntable
+        from semantify.pictures.turntable import write_turntable
 
         rt = self.page.runtime_of(session)
         path = write_turntable(scratch.session_folder(session.token) / "turntable.mp4",

@@ -10,7 +10,7 @@ import gradio as gr
 from semantify import limits
 from semantify.app import frames
 from semantify.app.admission import HEAVY
-from semantify.app.fronts.base import Front, released, reports_errors
+from semantify.app.fronts.base import Front, in_turn, released, reports_errors
 from semantify.app.session import PhotoRef, Session
 from semantify.app.text import notices
 from semantify.errors import SemantifyError
@@ -23,7 +23,7 @@ class PhotoFront(Front):
     @reports_errors
     def upload_photos(self, session: Session, paths) -> dict:
         """Check the uploaded photos; they replace earlier ones. Show them and fit to them."""
-        from semantify.photos import read_photo
+        from semantify.pictures.photos import read_photo
 
         ui = self.ui
         paths = [p for p in (paths if isinstance(paths, list) else [paths]) if p]
@@ -52,10 +52,11 @@ class PhotoFront(Front):
         return {**cleared, **self.page.jump(session, rt, shape.values, [
             *lines, *shape.notes, "drag on the photo to crop it, then press Fit."])}
 
+    @in_turn
     @reports_errors
     def select_crop(self, session: Session, event: gr.EventData) -> dict:
         """The crop box drawn on the first photo, as fractions of it (None: no crop)."""
-        from semantify.photos import Box
+        from semantify.pictures.photos import Box
 
         box = (getattr(event, "_data", None) or {}).get("box")
         crop = None if box is None else Box.fractions(box)
@@ -66,7 +67,7 @@ class PhotoFront(Front):
     def fit_crop(self, session: Session) -> dict:
         """Fit to the cropped first photo plus the other uploaded photos."""
         from semantify.clip.images import prepare_photo
-        from semantify.photos import Box, read_photo
+        from semantify.pictures.photos import Box, read_photo
 
         if not session.photos:
             raise SemantifyError("no photo to crop; upload a photo first.")

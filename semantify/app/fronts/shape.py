@@ -8,7 +8,7 @@ import secrets
 import gradio as gr
 
 from semantify.app import view
-from semantify.app.admission import VIEW
+from semantify.app.admission import CHOICE, VIEW
 from semantify.app.fronts.base import Front, released, reports_errors
 from semantify.app.runtime import MAIN_SLOTS
 from semantify.app.session import Session
@@ -82,7 +82,7 @@ class ShapeFront(Front):
                                                bool(extra), open=filtering and any(extra))
         return updates
 
-    @released(VIEW)
+    @released(CHOICE)
     @reports_errors
     def reset(self, session: Session) -> dict:
         rt = self.page.runtime_of(session)
@@ -92,7 +92,7 @@ class ShapeFront(Front):
                     **self.page.slider_values(session, rt)}
         return self.page.jump(session, rt, rt.slider_set.defaults)
 
-    @released(VIEW)
+    @released(CHOICE)
     @reports_errors
     def free_slider(self, session: Session, name) -> dict:
         """A set slider back to free (↺): it follows the most likely body again."""
@@ -106,7 +106,7 @@ class ShapeFront(Front):
                 **self.page.slider_values(session, rt),
                 self.ui.heat_key: view.colour_key(session), self.ui.free: gr.Dropdown(value=None)}
 
-    @released(VIEW)
+    @released(CHOICE)
     @reports_errors
     def randomise(self, session: Session) -> dict:
         """A shape from the model's sampling prior, shown as this set's slider values."""

@@ -11,6 +11,7 @@ skin or clay, a heatmap with its colour key and a turntable button.
 from __future__ import annotations
 
 import dataclasses
+import operator
 from pathlib import Path
 
 import gradio as gr
@@ -61,17 +62,22 @@ def build_demo(entry_name: str = "anny-body") -> gr.Blocks:
     def settle(session: Session, event: gr.EventData):
         """The sliders came to rest (the view drew the frames itself): update the rest."""
         by_slot = slider_pairs((getattr(event, "_data", None) or {}).get("values")) or {}
-        values = rt.panel.placed(session.values, by_slot)
-        session, _ = view.with_values(session, rt, values,
-                                      set_names=view.set_after(session, rt, values))
-        service.follow(session.view, view.follow(session, rt))
-        return session, table(session), view.colour_key(session)
+
+        def step(session: Session):
+            values = rt.panel.placed(session.values, by_slot)
+            session, _ = view.with_values(session, rt, values,
+                                          set_names=view.set_after(session, rt, values))
+            service.follow(session.view, view.follow(session, rt))
+            return session, table(session), view.colour_key(session)
+        return session.newest.run(session, step, operator.itemgetter(0))
 
     def choose(session: Session, pose: str, appearance: str, heat: bool):
-        session = dataclasses.replace(session, pose=pose, appearance=appearance,
-                                      heatmap=bool(heat))
-        session, frame = view.frame(session, rt, service)
-        return session, frame, view.colour_key(session)
+        def step(session: Session):
+            session = dataclasses.replace(session, pose=pose, appearance=appearance,
+                                          heatmap=bool(heat))
+            session, frame = view.frame(session, rt, service)
+            return session, frame, view.colour_key(session)
+        return session.newest.run(session, step, operator.itemgetter(0))
 
     def reopen(session: Session):
         session = dataclasses.replace(session, view=service.open(session.token,
@@ -79,7 +85,7 @@ def build_demo(entry_name: str = "anny-body") -> gr.Blocks:
         return view.frame(session, rt, service)
 
     def turntable(session: Session):
-        from semantify.turntable import write_turntable
+        from semantify.pictures.turntable import write_turntable
 
         return str(write_turntable(scratch.session_folder(session.token) / "turntable.mp4",
                                    rt.slider_set.model, session.coefficients, session.pose,

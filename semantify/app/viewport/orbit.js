@@ -11,6 +11,9 @@
 // the slider values, and its release for the full frame, so a slider drag is drawn through
 // this same channel; when the sliders come to rest (released, or keys settled) the component
 // fires its "settle" event with the values, for the app to update its state and tables.
+// A frame drawn from slider values may carry ``sliders``: the values of the sliders the page did
+// not move (a metric set's free ones, which follow the body); they are shown at once, and left
+// out of the values sent back until the visitor moves one of them (then it is set).
 // ``props.limits``: the camera's elevation, distance and pan limits (see LIMITS).
 const HOME = { azimuth: 0, elevation: 10, distance: 1, pan: [0, 0] };
 const ORBIT_DEG_PER_PX = 0.45, ZOOM_PER_WHEEL = 0.0015, SETTLE_MS = 160;
@@ -21,27 +24,54 @@ let seq = 0, shown = 0, inflight = false, pending = null, settle = null;
 let sentValues = "", sentQuality = "final";  // slider values of the shown scene, how built
 let currentView = "";  // the view id frames are asked for (see followView below)
 const pointers = new Map();
+const followed = new Map();  // slot -> the value a frame showed on a slider the page did not move
 let gesture = null;  // {mode: "orbit"|"pan"|"pinch", x, y, spread}
 
 // For benches and tests: frames shown (asked for, and pushed by the server's own events).
 const stats = (element.orbitStats = { frames: 0, full: 0, draft: 0, dropped: 0, pushed: 0,
                                       lastFullAt: 0, releasedAt: 0, sliderFullAt: 0,
-                                      sliderReleasedAt: 0 });
+                                      sliderReleasedAt: 0, followed: 0 });
 const stage = () => element.querySelector(".orbit-stage");
 const frame = () => element.querySelector(".orbit-frame");
 const clamp = (v, lo, hi) => Math.min(hi, Math.max(lo, v));
 
 // [[slot, value], ...] of the range sliders in ``props.sliders``; a slider's slot is the number
-// ending the id of its element (gr.Slider elem_id "slider-3": slot 3).
+// ending the id of its element (gr.Slider elem_id "slider-3": slot 3). A slider still showing
+// the value a frame gave it (``followed``) is left out: the server keeps its own value for it.
+function slotOf(input) {
+  const owner = input.closest('[id^="slider-"]');
+  const slot = owner && /-(\d+)$/.exec(owner.id);
+  return slot ? Number(slot[1]) : null;
+}
+
 function sliderValues() {
   if (!props.sliders) return null;
   const pairs = [];
   for (const range of document.querySelectorAll(`${props.sliders} input[type=range]`)) {
-    const owner = range.closest('[id^="slider-"]');
-    const slot = owner && /-(\d+)$/.exec(owner.id);
-    if (slot) pairs.push([Number(slot[1]), Number(range.value)]);
+    const slot = slotOf(range);
+    if (slot === null || followed.get(slot) === Number(range.value)) continue;
+    pairs.push([slot, Number(range.value)]);
   }
   return pairs.length ? pairs : null;
+}
+
+// Show the values a frame gave the sliders the page did not move (range, number box, fill).
+function showFollowed(pairs) {
+  if (!props.sliders || !Array.isArray(pairs)) return;
+  for (const [slot, value] of pairs) {
+    if (slot === movingSlot) continue;
+    const owner = document.querySelector(`${props.sliders} #slider-${slot}`);
+    const range = owner && owner.querySelector("input[type=range]");
+    if (!range) continue;
+    range.value = String(value);
+    const [low, high] = [Number(range.min), Number(range.max)];
+    range.style.setProperty("--range_progress",
+                            `${high > low ? ((Number(range.value) - low) / (high - low)) * 100 : 0}%`);
+    const box = owner.querySelector("input[type=number]");
+    if (box) box.value = range.value;
+    followed.set(slot, Number(range.value));
+    stats.followed += 1;
+  }
 }
 
 function ask(quality, withValues = false, quick = false) {
@@ -82,6 +112,7 @@ async function pump() {
       if (mine > shown) {
         shown = mine;
         frame().src = reply.image;
+        if (reply.sliders) showFollowed(reply.sliders);
         stats.frames += 1;
         stats[reply.quality] += 1;
         if (reply.quality === "full") stats.lastFullAt = performance.now();
@@ -111,6 +142,7 @@ function settleSoon(sliders = false) {
 }
 
 function settleSliders() {
+  movingSlot = null;  // at rest: a frame may show any free slider again
   const values = sliderValues();
   if (values) trigger("settle", { values });
 }
@@ -226,12 +258,15 @@ element.addEventListener("contextmenu", (event) => {
   if (event.target.closest(".orbit-stage")) event.preventDefault();
 });
 let sliderHeld = false;  // a slider dragged with the pointer: its release event sends the full frame
+let movingSlot = null;  // the slot the visitor moved last: never overwritten by a frame's values
 function isSlider(target) {
   return Boolean(props.sliders && target.matches?.(`${props.sliders} input[type=range]`));
 }
 function onSlider(event) {
   if (!element.isConnected) return document.removeEventListener("input", onSlider, true);
   if (!isSlider(event.target)) return;
+  movingSlot = slotOf(event.target);
+  followed.delete(movingSlot);  // moved by the visitor: it is sent, and becomes set
   ask("draft", true);
   if (!sliderHeld) settleSoon(true);  // keys: no release, so settle after a pause
 }
@@ -241,6 +276,8 @@ document.addEventListener("input", onSlider, true);
 function onSliderBox(event) {
   if (!element.isConnected) return document.removeEventListener("change", onSliderBox, true);
   if (!props.sliders || !event.target.matches?.(`${props.sliders} input[type=number]`)) return;
+  movingSlot = slotOf(event.target);
+  followed.delete(movingSlot);
   settleSoon(true);
 }
 document.addEventListener("change", onSliderBox, true);

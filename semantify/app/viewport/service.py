@@ -23,9 +23,9 @@ from collections.abc import Callable
 import numpy as np
 
 from semantify.errors import SemantifyError
-from semantify.limits import (BURST, FRAME_SIZES, FRAMES_PER_SECOND, MAX_DRAFT,
-                              MAX_FRAME_SLIDERS, MAX_VIEWS, PARTY_FRAMES_PER_SECOND,
-                              PARTY_WAITING, VIEWS_PER_OWNER, VIEWS_PER_PARTY)
+from semantify.limits import (BURST, FRAME_SIZES, FRAMES_PER_SECOND, MAX_DRAFT, MAX_FRAME_SLIDERS,
+                              MAX_VIEWS, PARTY_FRAMES_PER_SECOND, PARTY_WAITING, VIEWS_PER_OWNER,
+                              VIEWS_PER_PARTY)
 from viewer import CLAY, Framing, InteractiveRenderer, Material, OrbitCamera
 
 
@@ -34,7 +34,8 @@ class Scene:
     """What a view shows: ``vertices`` (V, 3) drawn by ``renderer`` (one per model, shared),
     in ``material``, framed by ``framing`` (None: the renderer's own), optional ``colors``.
     ``final`` is False for a quick shape that a slower build will refine (a metric set's
-    shape before its refinement)."""
+    shape before its refinement). ``sliders`` ((slot, value) pairs) are values the page should
+    show on sliders it did not move: a metric set's free sliders, which follow the body."""
 
     renderer: InteractiveRenderer
     vertices: np.ndarray
@@ -42,6 +43,7 @@ class Scene:
     framing: Framing | None = None
     colors: np.ndarray | None = None
     final: bool = True
+    sliders: tuple[tuple[int, float], ...] = ()
 
 
 class Turns:
@@ -267,7 +269,10 @@ class FrameService:
         ``empty`` (nothing to show) or ``values`` (slider values the view cannot follow).
         ``values`` ([[slot, value], ...], sent while a slider is dragged) rebuild the scene
         first, through the view's ``follow``, quickly for drafts or when ``quick`` is true;
-        ``final`` False says a request without ``quick`` would refine the shape shown."""
+        ``final`` False says a request without ``quick`` would refine the shape shown, and
+        ``sliders`` ([[slot, value], ...], only after ``values``) are the values the rebuilt
+        scene gives the sliders the page did not move (a metric set's free ones), for the page
+        to show during the drag."""
         if not isinstance(request, dict):
             return {"seq": 0, "dropped": "unknown", "retry_ms": 0}
         seq = request.get("seq")
@@ -298,8 +303,11 @@ class FrameService:
                     view.scene = scene
                 if view.scene is None:
                     return self._dropped(seq, "empty", 100)
-                return {"seq": seq, "image": self._draw(view, quality), "quality": quality,
-                        "final": view.scene.final}
+                reply = {"seq": seq, "image": self._draw(view, quality), "quality": quality,
+                         "final": view.scene.final}
+                if "values" in request and view.scene.sliders:
+                    reply["sliders"] = [[slot, value] for slot, value in view.scene.sliders]
+                return reply
             finally:
                 self._turns.done()
         finally:

@@ -6,7 +6,7 @@ built from (the recipe, CLIP and prompt template, the data size and build times)
 and rebuild them. Every part comes from the files in the folder (``sliders.json``,
 ``metrics.json``, ``selection/``, ``evaluation/``, ``build.json``); parts whose file is missing
 are left out, so any slider set gets a card. The Hub's metadata block is merged in when a set
-is pushed (:mod:`semantify.card_metadata`).
+is pushed (:mod:`semantify.sets.card_metadata`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 from semantify.errors import SemantifyError
 from semantify.files import write_atomic
 from semantify.recipes.settings import BuildRecord, read_record
-from semantify.sliders import SliderSet
+from semantify.sets.sliders import SliderSet
 
 CARD = "README.md"
 
@@ -81,8 +81,8 @@ def _sliders(slider_set: SliderSet, evaluation: dict | None) -> list[str]:
 
 
 def _receipts(slider_set: SliderSet, root: Path) -> list[str]:
-    """What each word slider does in physical units (:mod:`semantify.receipts`)."""
-    from semantify.receipts import NO_RECEIPTS, read_receipts
+    """What each word slider does in physical units (:mod:`semantify.sets.receipts`)."""
+    from semantify.sets.receipts import NO_RECEIPTS, read_receipts
 
     if not slider_set.word_names:
         return []

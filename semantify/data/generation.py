@@ -11,11 +11,11 @@ from pathlib import Path
 import torch
 
 import semantify
-from semantify.appearance import DEFAULT_APPEARANCE, check_appearance
 from semantify.clip import ClipSpec
-from semantify.dataset import (MANIFEST, DatasetModel, Manifest, Render, read_manifest,
-                               shard_path, write_manifest)
+from semantify.data.dataset import (MANIFEST, DatasetModel, Manifest, Render, read_manifest,
+                                    shard_path, write_manifest)
 from semantify.errors import SemantifyError
+from semantify.pictures.appearance import DEFAULT_APPEARANCE, check_appearance
 from semantify.writer_lock import LOCK_NAME
 
 # Manifest keys that must match for a rerun to resume into an existing folder.
@@ -43,7 +43,7 @@ class GenerationSpec:
     # The sampling prior: None for the model's own, ``reference``, a shipped name or a .json.
     prior: str | None = None
     pose: str = "rest"  # the pose rendered (measurements always come from the rest pose)
-    appearance: str = DEFAULT_APPEARANCE  # skin or clay (semantify.appearance)
+    appearance: str = DEFAULT_APPEARANCE  # skin or clay (semantify.pictures.appearance)
 
     def __post_init__(self):
         if self.samples < 1:
@@ -174,8 +174,8 @@ class SamplePipeline:
         prior = resolve_prior(manifest.prior["choice"], model)  # once, not per batch
         renderer = pose = None
         if manifest.clip:
+            from semantify.pictures.renderers import batch_renderer
             from semantify.poses import resolve_pose
-            from semantify.rendering import batch_renderer
 
             render = manifest.render
             pose = resolve_pose(model, render.pose)
@@ -183,7 +183,7 @@ class SamplePipeline:
                                       appearance=render.appearance, pose=pose)
         meter = None
         if manifest.measurements:
-            from semantify.measure import Anthropometer
+            from semantify.measurements.anthropometer import Anthropometer
 
             meter = Anthropometer.for_model(model)
         self._parts = (model, prior, renderer, pose, meter)

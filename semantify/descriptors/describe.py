@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 import torch
 
+from semantify.data.generation import DEFAULT_VIEWS
 from semantify.errors import SemantifyError
-from semantify.generation import DEFAULT_VIEWS
 
 VIEWS = DEFAULT_VIEWS  # the views a set's words are scored from when its data is not here
 SIZE = 224
@@ -32,7 +32,7 @@ class DescriptorMeter:
                                      f"{slider_set.name!r} has measurement sliders; retrain it.")
             self.meter = slider_set.anthropometer
         if self.words:
-            from semantify.rendering import batch_renderer
+            from semantify.pictures.renderers import batch_renderer
 
             self.scorer = slider_set.scorer
             self.text = slider_set.word_embeds

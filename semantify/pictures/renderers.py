@@ -11,8 +11,8 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import torch
 
-from semantify.appearance import DEFAULT_APPEARANCE
 from semantify.errors import SemantifyError
+from semantify.pictures.appearance import DEFAULT_APPEARANCE
 from viewer import BatchRenderer, Framing, InteractiveRenderer, View, ViewerError
 
 HEAD_HEIGHT = 0.25  # metres below the top of a full body that count as the head
@@ -85,8 +85,8 @@ def batch_renderer(model, views: str | Sequence[str | View], size: int = 224,
                    appearance: str = DEFAULT_APPEARANCE, pose="rest", **options) -> BatchRenderer:
     """A :class:`viewer.BatchRenderer` for ``model``'s faces and framing in ``pose``, in
     ``appearance`` (``skin`` bakes the skin texture into per-vertex colours, see
-    :mod:`semantify.appearance`). Render vertices posed in that same ``pose``."""
-    from semantify.appearance import clip_material_for, uv_layout
+    :mod:`semantify.pictures.appearance`). Render vertices posed in that same ``pose``."""
+    from semantify.pictures.appearance import clip_material_for, uv_layout
 
     material = clip_material_for(model, appearance)
     with viewer_errors():
@@ -96,9 +96,9 @@ def batch_renderer(model, views: str | Sequence[str | View], size: int = 224,
 
 def interactive_renderer(model, size: int = 512, **options) -> InteractiveRenderer:
     """A :class:`viewer.InteractiveRenderer` for ``model``'s faces, rest framing and texture
-    layout. Pass ``material=semantify.appearance.material_for(model, "skin")`` and, for a
+    layout. Pass ``material=semantify.pictures.appearance.material_for(model, "skin")`` and, for a
     posed body, ``framing=framing_for(model, pose)`` to its ``render``."""
-    from semantify.appearance import uv_layout
+    from semantify.pictures.appearance import uv_layout
 
     with viewer_errors():
         return InteractiveRenderer(model.faces.cpu().numpy(), framing_for(model), size,

@@ -14,7 +14,7 @@
   far each unasked skeletal length (arm, shoulder, inseam) strays from its reference
   (:meth:`SliderSet.held_measurements`) and how far each asked value is missed, drawn in
   ``crosstalk.png``;
-- receipts (:mod:`semantify.receipts`): what each word slider does in cm and kg, measured on
+- receipts (:mod:`semantify.sets.receipts`): what each word slider does in cm and kg, measured on
   the meshes.
 """
 
@@ -25,13 +25,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from semantify.dataset import open_dataset
-from semantify.describe import DescriptorMeter
-from semantify.files import write_json_atomic
+from semantify.data.dataset import open_dataset
+from semantify.descriptors.describe import DescriptorMeter
 from semantify.errors import SemantifyError
-from semantify.mapper import mean_vertex_error_mm, r2_score, validation_split
-from semantify.receipts import Receipt, measure_receipts
-from semantify.sliders import SliderSet
+from semantify.files import write_json_atomic
+from semantify.sets.mapper import mean_vertex_error_mm, r2_score, validation_split
+from semantify.sets.receipts import Receipt, measure_receipts
+from semantify.sets.sliders import SliderSet
 
 PICTURE_SIZE = 256
 
@@ -115,7 +115,7 @@ def unasked_sweeps(slider_set: SliderSet, model, grid: int) -> dict:
     """Per slider, along its grid (others at default): the asked values, every measurement of
     the built mesh, and the reference of each unasked skeletal length
     (:meth:`SliderSet.held_measurements`: where a body with the asked values has it)."""
-    from semantify.metric_fit import held_lengths
+    from semantify.sets.metric_fit import held_lengths
 
     meter = slider_set.anthropometer
     unasked = held_lengths(meter, slider_set.names)
@@ -191,7 +191,7 @@ def crosstalk_picture(sweeps: dict, path: Path) -> Path:
 
 def slider_pictures(slider_set: SliderSet, model, out: Path) -> list[str]:
     """One PNG per slider: the mesh at its low, default and high value, side by side."""
-    from semantify.rendering import interactive_renderer, viewer_errors
+    from semantify.pictures.renderers import interactive_renderer, viewer_errors
     from viewer.images import save_png, side_by_side
 
     renderer = interactive_renderer(model, size=PICTURE_SIZE)

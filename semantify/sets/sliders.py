@@ -3,13 +3,13 @@
 A :class:`SliderSet` has sliders (name, range, default) over a morphable model and turns slider
 values into coefficients. Trained sets (:class:`TrainedSliders`) map descriptor values through a
 mapper, then, for measurements (``height_cm``, ``mass_kg``...), refine the body until it
-measures what was asked (:mod:`semantify.metric_fit`). Raw sets (:func:`raw_sliders`) are the
+measures what was asked (:mod:`semantify.sets.metric_fit`). Raw sets (:func:`raw_sliders`) are the
 model's own coefficients. Everything else (photos, text, random shapes) is in
-:mod:`semantify.inference` and reached through the methods here.
+:mod:`semantify.sets.inference` and reached through the methods here.
 
 Values are validated and clamped into the slider ranges exactly once, in :meth:`SliderSet.shape`
 or :meth:`SliderSet.coefficients`; what was clamped is reported on the :class:`Shape`, never
-printed. Files: :mod:`semantify.slider_files`.
+printed. Files: :mod:`semantify.sets.slider_files`.
 """
 
 from __future__ import annotations
@@ -91,9 +91,9 @@ def decimals_of(step: float) -> int:
 def trained_sliders(names: Sequence[str], values: torch.Tensor):
     """Sliders for (N, K) training descriptor values and the scale of their words: word
     sliders run 0-100 (percentiles of the training scores, default the median, see
-    :mod:`semantify.word_scale`), the others as :func:`sliders_from_values`. Returns
+    :mod:`semantify.sets.word_scale`), the others as :func:`sliders_from_values`. Returns
     (sliders, WordScale or None)."""
-    from semantify.word_scale import DEFAULT, HIGH, LOW, WordScale
+    from semantify.sets.word_scale import DEFAULT, HIGH, LOW, WordScale
 
     words = [i for i, name in enumerate(names) if measurement(name) is None]
     sliders = sliders_from_values(names, values)
@@ -158,7 +158,7 @@ class Shape:
                                   pose)[0].cpu().numpy()
 
     def params(self, pose: str | None = None):
-        """The :class:`semantify.params.Params` that reproduce this shape."""
+        """The :class:`semantify.sets.params.Params` that reproduce this shape."""
         return self.slider_set.params(self.coefficients.tolist(), self.values, pose,
                                       tuple(self.set_values))
 
@@ -203,9 +203,9 @@ class SliderSet(abc.ABC):
     def load(source: Path | str) -> TrainedSliders:
         """The slider set in folder ``source``, or on the Hugging Face Hub as
         ``hf://OWNER/NAME[@REVISION]``; damaged, tampered or invalid sets are refused with one
-        line (see :mod:`semantify.slider_files` and :mod:`semantify.hub`)."""
-        from semantify.hub import is_hub_path, resolve_slider_set
-        from semantify.slider_files import load
+        line (see :mod:`semantify.sets.slider_files` and :mod:`semantify.sets.hub`)."""
+        from semantify.sets.hub import is_hub_path, resolve_slider_set
+        from semantify.sets.slider_files import load
 
         folder = resolve_slider_set(source)  # the raw text: Path() would fold "hf://"
         sliders = load(folder)
@@ -217,7 +217,7 @@ class SliderSet(abc.ABC):
         the Hub). This set itself (perhaps cached and shared) is left as it is."""
         import copy
 
-        from semantify.hub import HubRef
+        from semantify.sets.hub import HubRef
 
         if self.clip is not None and self.clip.checkpoint:
             raise SemantifyError(f"slider set {source} names a local CLIP checkpoint file; "
@@ -235,8 +235,8 @@ class SliderSet(abc.ABC):
         self.clip = None
         self.template: str | None = None
         self.dataset: Path | None = None
-        self.coupling = None  # semantify.coupling.Coupling of the measurement sliders, or None
-        self.word_scale = None  # semantify.word_scale.WordScale: word sliders in percentiles
+        self.coupling = None  # semantify.sets.coupling.Coupling of the measurement sliders, or None
+        self.word_scale = None  # semantify.sets.word_scale.WordScale: word sliders in percentiles
         self.body_model = None  # semantify.measurements.conditional.BodyModel, or None
         self._low = torch.tensor([s.low for s in self.sliders], dtype=torch.float64)
         self._high = torch.tensor([s.high for s in self.sliders], dtype=torch.float64)
@@ -285,7 +285,7 @@ class SliderSet(abc.ABC):
     @functools.cached_property
     def anthropometer(self):
         """The model's measurer, or None when it has no body landmarks (faces, animals)."""
-        from semantify.measure import Anthropometer, has_landmarks
+        from semantify.measurements.anthropometer import Anthropometer, has_landmarks
 
         return Anthropometer.for_model(self.model) if has_landmarks(self.model) else None
 
@@ -325,7 +325,7 @@ class SliderSet(abc.ABC):
     def ranges(self, values=None, **named) -> dict[str, tuple[float, float]]:
         """{slider name: (low, high)} given the others' ``values`` (as :meth:`values` takes
         them): each slider's own range, narrowed for coupled measurement sliders to the band of bodies
-        with the other measurements (see :mod:`semantify.coupling`). Sliders are never
+        with the other measurements (see :mod:`semantify.sets.coupling`). Sliders are never
         clamped to a band: a value outside it asks for a body no person has, which
         refinement approaches while keeping the body human."""
         clamped, _ = self.values(values, **named)
@@ -451,7 +451,7 @@ class SliderSet(abc.ABC):
         the slider the nearest human combination moves most (in slider spans); or ()."""
         if self.coupling is None:
             return ()
-        from semantify.coupling import MET
+        from semantify.sets.coupling import MET
 
         values = torch.as_tensor(values, dtype=torch.float64)[None]
         moved = (self._human(values) - values)[0].abs()
@@ -467,7 +467,7 @@ class SliderSet(abc.ABC):
                 "misses some asked values.",)
 
     def shape_from_params(self, params, source: str = "params") -> Shape:
-        """The shape a :class:`semantify.params.Params` asks of this set: its slider values
+        """The shape a :class:`semantify.sets.params.Params` asks of this set: its slider values
         (a raw set: its coefficients, which any set of the model made)."""
         if params.model.id != self.model_id:
             raise SemantifyError(f"{source} is for model {params.model.id!r}; this slider set "
@@ -483,13 +483,13 @@ class SliderSet(abc.ABC):
 
     @abc.abstractmethod
     def _given_by(self, params, source: str) -> dict[str, float]:
-        """{slider name: value} that :class:`semantify.params.Params` ``params`` set, or a
+        """{slider name: value} that :class:`semantify.sets.params.Params` ``params`` set, or a
         one-line error naming ``source`` when they were made for another set."""
 
     @abc.abstractmethod
     def params(self, coefficients: Sequence[float], values: Sequence[float],
                pose: str | None = None, set_names: Sequence[str] | None = None):
-        """The :class:`semantify.params.Params` of (C,) ``coefficients`` shown at (K,) slider
+        """The :class:`semantify.sets.params.Params` of (C,) ``coefficients`` shown at (K,) slider
         ``values`` in ``pose``; ``set_names``: the sliders set (None: all)."""
 
     def kind_of(self, slider: Slider) -> str:
@@ -503,26 +503,26 @@ class SliderSet(abc.ABC):
     def described(self, coefficients: torch.Tensor) -> torch.Tensor:
         """(B, C) coefficients -> (B, K) this set's slider values that describe them."""
 
-    # -- photos, text, random (semantify.inference) -------------------------------------------
+    # -- photos, text, random (semantify.sets.inference) -------------------------------------------
 
     def fit_photos(self, photos, crops=None, start=None) -> Shape:
         """The shape whose CLIP sliders are the mean scores of ``photos`` (paths or PIL images;
         ``crops``: one (x, y, w, h) box or None per photo); measurement sliders keep ``start``
         (a {name: value} map; default: the defaults)."""
-        from semantify.inference import fit_photos
+        from semantify.sets.inference import fit_photos
 
         return fit_photos(self, photos, crops, start)
 
     def from_text(self, prompt: str, method: str = "retrieval", start=None) -> Shape:
         """The shape a free-text prompt describes: ``retrieval`` (the dataset samples whose
         images best match the prompt) or ``mapper`` (the prompt scored like a photo)."""
-        from semantify.inference import from_text
+        from semantify.sets.inference import from_text
 
         return from_text(self, prompt, method, start)
 
     def random(self, seed: int) -> Shape:
         """A shape drawn from the model's sampling prior, as this set's slider values."""
-        from semantify.inference import random_shape
+        from semantify.sets.inference import random_shape
 
         return random_shape(self, seed)
 
@@ -570,19 +570,19 @@ class TrainedSliders(SliderSet):
 
     @functools.cached_property
     def person_fit(self):
-        """The :class:`semantify.metric_fit.PersonFit` of a set with a body model: set
+        """The :class:`semantify.sets.metric_fit.PersonFit` of a set with a body model: set
         sliders pinned, free ones following the most likely person."""
-        from semantify.measure import Anthropometer
-        from semantify.metric_fit import PersonFit
+        from semantify.measurements.anthropometer import Anthropometer
+        from semantify.sets.metric_fit import PersonFit
 
         return PersonFit(self.model, Anthropometer.for_model(self.model), self.body_model,
                          self.sliders, self.refine.iterations, self.refine.free)
 
     @functools.cached_property
     def refiner(self):
-        """The :class:`semantify.metric_fit.MeasurementRefiner` of the metric sliders."""
-        from semantify.measure import Anthropometer
-        from semantify.metric_fit import MeasurementRefiner
+        """The :class:`semantify.sets.metric_fit.MeasurementRefiner` of the metric sliders."""
+        from semantify.measurements.anthropometer import Anthropometer
+        from semantify.sets.metric_fit import MeasurementRefiner
 
         return MeasurementRefiner(self.model, Anthropometer.for_model(self.model),
                                   self.metric_names, self.refine.free, self.refine.iterations)
@@ -614,7 +614,7 @@ class TrainedSliders(SliderSet):
         return params.set_values
 
     def params(self, coefficients, values, pose=None, set_names=None):
-        from semantify.params import Params
+        from semantify.sets.params import Params
 
         return Params(self.model_ref, tuple(zip(self.model.coefficient_names, coefficients)),
                       tuple(zip(self.names, values)), self.name, pose,
@@ -655,7 +655,7 @@ class TrainedSliders(SliderSet):
 
     def open_dataset(self):
         """The dataset this set was trained on, or a one-line error saying it is not here."""
-        from semantify.dataset import open_dataset
+        from semantify.data.dataset import open_dataset
 
         if self.dataset is None or not (self.dataset / "manifest.json").is_file():
             raise SemantifyError(
@@ -683,15 +683,15 @@ class TrainedSliders(SliderSet):
     def save(self, root: Path | str, metrics: Mapping | None = None,
              selection: Path | str | None = None) -> Path:
         """Write this set into folder ``root`` atomically (built beside it, swapped in)."""
-        from semantify.slider_files import save
+        from semantify.sets.slider_files import save
 
         return save(self, Path(root), metrics, selection)
 
 
 @functools.lru_cache(maxsize=8)
 def _descriptor_meter(slider_set: TrainedSliders):
-    """The :class:`semantify.describe.DescriptorMeter` of ``slider_set`` (a few kept)."""
-    from semantify.describe import DescriptorMeter
+    """The :class:`semantify.descriptors.describe.DescriptorMeter` of ``slider_set`` (a few kept)."""
+    from semantify.descriptors.describe import DescriptorMeter
 
     return DescriptorMeter(slider_set)
 
@@ -732,7 +732,7 @@ class RawSliders(SliderSet):
         return params.coefficient_values
 
     def params(self, coefficients, values, pose=None, set_names=None):
-        from semantify.params import Params
+        from semantify.sets.params import Params
 
         return Params(self.model_ref, tuple(zip(self.model.coefficient_names, coefficients)),
                       (), None, pose, None)

@@ -32,12 +32,12 @@ from safetensors.torch import load_file, save_file
 
 from semantify import limits
 from semantify.errors import SemantifyError
-from semantify.files import (new_folder_beside, read_json, swap_folder, write_atomic,
-                             write_failure, write_json_atomic)
-from semantify.mapper import Mapper
+from semantify.files import (new_folder_beside, read_json, swap_folder, write_atomic, write_failure,
+                             write_json_atomic)
 from semantify.models.reference import ModelRef
 from semantify.recipes.settings import BUILD_JSON
-from semantify.sliders import Refine, Slider, TrainedSliders
+from semantify.sets.mapper import Mapper
+from semantify.sets.sliders import Refine, Slider, TrainedSliders
 
 FORMAT = "semantify-sliders"
 VERSION = 2
@@ -145,11 +145,11 @@ def load(root: Path) -> TrainedSliders:
 
 
 def _word_scale(check: _Check, record, sliders: list[Slider]):
-    """The percentiles of the word sliders (semantify.word_scale), checked, or None (a set
+    """The percentiles of the word sliders (semantify.sets.word_scale), checked, or None (a set
     trained before word sliders ran 0-100: raw scores)."""
     if record is None:
         return None
-    from semantify.word_scale import HIGH, LOW, POINTS, WordScale
+    from semantify.sets.word_scale import HIGH, LOW, POINTS, WordScale
 
     words = check.mapping(check.mapping(record, "word_scale").get("words"), "word_scale words")
     by_name = {s.name: s for s in sliders}
@@ -278,10 +278,10 @@ def _training(check: _Check, record) -> dict:
 
 
 def _coupling(check: _Check, record, sliders: list[Slider]):
-    """The bands of the measurement sliders (semantify.coupling), checked, or None."""
+    """The bands of the measurement sliders (semantify.sets.coupling), checked, or None."""
     if record is None:
         return None
-    from semantify.coupling import Coupling
+    from semantify.sets.coupling import Coupling
 
     record = check.mapping(record, "coupling")
     metric = [s.name for s in sliders if s.measurement is not None]

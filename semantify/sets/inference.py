@@ -1,6 +1,6 @@
 """What a slider set can do beyond moving sliders: fit photos, read a prompt, draw at random.
 
-Each takes a :class:`semantify.sliders.SliderSet`, returns a :class:`semantify.sliders.Shape`
+Each takes a :class:`semantify.sets.sliders.SliderSet`, returns a :class:`semantify.sets.sliders.Shape`
 (whose ``notes`` say what happened) and raises one-line :class:`SemantifyError` s. The app and
 the CLI (``semantify fit``, ``semantify text``) call these; so can Python::
 
@@ -56,9 +56,9 @@ def _with_word_scores(slider_set, embeds: torch.Tensor, start, notes) -> object:
 
 
 def fit_photos(slider_set, photos, crops=None, start: Mapping | None = None):
-    """The shape fitted to ``photos`` (paths, PIL images or :class:`semantify.photos.Photo`),
+    """The shape fitted to ``photos`` (paths, PIL images or :class:`semantify.pictures.photos.Photo`),
     each letterboxed whole into CLIP's square (never centre-cropped) after its crop box."""
-    from semantify.photos import Box, as_photo, is_box_like
+    from semantify.pictures.photos import Box, as_photo, is_box_like
 
     _words_only(slider_set, "fitting a photo")
     photos = list(photos) if isinstance(photos, (list, tuple)) else [photos]

@@ -340,10 +340,10 @@ def plan_push(folder: str | os.PathLike, target: str, private: bool = False,
               revision: str | None = None) -> PushPlan:
     """Check the set at ``folder`` (it must load) and list what a push to ``target``
     (``OWNER/NAME`` or ``hf://OWNER/NAME``) on branch ``revision`` would upload."""
-    from semantify.card_metadata import front_matter, merge_card, minimal_body
     from semantify.models import spec
     from semantify.models.licences import licence_for
-    from semantify.sliders import SliderSet
+    from semantify.sets.card_metadata import front_matter, merge_card, minimal_body
+    from semantify.sets.sliders import SliderSet
 
     folder = Path(folder)
     ref = HubRef.parse(target if is_hub_path(target) else PREFIX + str(target))

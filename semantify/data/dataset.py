@@ -18,9 +18,9 @@ from safetensors import safe_open
 from safetensors.torch import save_file
 
 from semantify.errors import SemantifyError
-from semantify.appearance import DEFAULT_APPEARANCE
 from semantify.files import check_format, read_json, write_atomic, write_json_atomic
 from semantify.models.reference import ModelRef
+from semantify.pictures.appearance import DEFAULT_APPEARANCE
 
 FORMAT = "semantify-dataset"
 VERSION = 1

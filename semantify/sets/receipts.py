@@ -1,7 +1,9 @@
 """A word slider's receipt: what it does in centimetres and kilograms, measured on the meshes.
 
 Sweeping a word slider from its low to its high end with the others at their defaults, the
-receipt records the change of every registered measurement (height, mass, waist...), whether
+receipt records the change of every registered measurement (height, mass, waist... on bodies,
+by the Anthropometer; head, face width, eye distance, mouth opening and smile on Anny's faces,
+by the HeadMeter of :mod:`semantify.measurements.head`), whether
 it moves one way only, and two flags: ``weak`` (it does almost nothing) and ``off-target`` (it
 mostly moves something its word does not name). It is measured on the meshes, never on the
 encoder, so it means the same with real CLIP on a user's machine as with the test encoder.
@@ -27,10 +29,19 @@ GRID = 9
 # (NHANES 2017-2020 for height, mass and waist; ANSUR II, rounded, for the rest): changes are
 # compared in these units, so that 1 cm of shoulder counts more than 1 cm of waist.
 SPREAD = {"height_cm": 10.8, "mass_kg": 21.0, "waist_cm": 16.7, "chest_cm": 10.0,
-          "hips_cm": 10.0, "inseam_cm": 4.5, "arm_cm": 3.5, "shoulder_cm": 2.5}
+          "hips_cm": 10.0, "inseam_cm": 4.5, "arm_cm": 3.5, "shoulder_cm": 2.5,
+          # Heads, in cm. ANSUR II (2012), men and women pooled, rounded: head circumference
+          # (SD about 1.6 each, means 2.3 apart) -> 2.0; bizygomatic breadth (SD about 0.55,
+          # means 1.0 apart) -> 0.7. Interpupillary distance: Dodgson (2004), SD 0.38 -> 0.4.
+          "head_cm": 2.0, "face_cm": 0.7, "eyes_cm": 0.4,
+          # No adult table measures expressions, so these come from Anny's own range: the SD of
+          # a uniform spread over it (range / sqrt(12)). Mouth: pressed -0.8 (mouthClose) to
+          # open 2.4 (jawOpen) -> 0.9; corners: frown -0.2 to smile 1.6 (mouthSmile*) -> 0.5.
+          "mouth_open_cm": 0.9, "smile_cm": 0.5}
 WEAK = 0.1  # a slider whose every change is below this share of its spread does almost nothing
 NOISE = 0.02  # a step back smaller than this share of the spread is not a reversal
-# Which measurements a word's tokens name (a word naming none is never called off-target).
+# Which measurements a word's tokens name (a word naming none of those its model measures is
+# never called off-target).
 NAMED = {
     **{word: ("height_cm", "inseam_cm", "arm_cm", "shoulder_cm")  # limbs grow with height
        for word in ("tall", "short", "height")},
@@ -43,6 +54,13 @@ NAMED = {
     **{word: ("mass_kg", "waist_cm", "chest_cm", "hips_cm") for word in (
         "fat", "thin", "skinny", "slim", "slender", "lean", "chubby", "plump", "overweight",
         "obese", "heavyset", "heavy", "stocky", "stout", "bulky", "curvy", "round")},
+    # Faces (Anny's face models, measured by the HeadMeter).
+    **{word: ("smile_cm",) for word in (
+        "smiling", "smile", "smiles", "smiley", "grin", "grinning", "frowning", "frown")},
+    **{word: ("mouth_open_cm",) for word in (
+        "open", "closed", "mouth", "jaw", "yawning", "yawn", "gaping", "agape")},
+    **{word: ("face_cm",) for word in ("wide", "narrow", "broad", "cheeks", "cheekbones")},
+    "head": ("head_cm",), "eyes": ("eyes_cm",),
 }
 
 
@@ -58,6 +76,11 @@ class Change:
     reversal: float = 0.0
 
     @property
+    def label(self) -> str:
+        """``mouth open`` for ``mouth_open_cm``: the name without its unit."""
+        return self.name.rsplit("_", 1)[0].replace("_", " ")
+
+    @property
     def delta(self) -> float:
         return self.high - self.low
 
@@ -71,8 +94,7 @@ class Change:
         return abs(self.delta) / SPREAD.get(self.name, 1.0)
 
     def text(self) -> str:
-        label = self.name.rsplit("_", 1)[0]
-        return f"{label} {self.delta:+.1f} {self.unit}"
+        return f"{self.label} {self.delta:+.1f} {self.unit}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,9 +110,12 @@ class Receipt:
 
     @property
     def named(self) -> tuple[str, ...]:
-        """The measurements the slider's word names (see :data:`NAMED`)."""
+        """The measurements the slider's word names (see :data:`NAMED`) among those this
+        receipt measured ("wide" names face width on a face, nothing on a body)."""
         tokens = self.slider.lower().replace("-", " ").split()
-        return tuple(dict.fromkeys(m for token in tokens for m in NAMED.get(token, ())))
+        measured = {c.name for c in self.changes}
+        return tuple(dict.fromkeys(m for token in tokens for m in NAMED.get(token, ())
+                                   if m in measured))
 
     @property
     def largest(self) -> Change | None:
@@ -126,7 +151,7 @@ class Receipt:
         if "weak" in self.flags:
             text += " (does almost nothing)"
         if "off-target" in self.flags:
-            text += f" (mostly moves {largest.name.rsplit('_', 1)[0]}, which it does not name)"
+            text += f" (mostly moves {largest.label}, which it does not name)"
         if "reverses" in self.flags:
             text += " (not one-way)"
         return text
@@ -149,12 +174,10 @@ class Receipt:
 
 def measure_receipts(slider_set, grid: int = GRID) -> tuple[Receipt, ...]:
     """The receipt of each word slider of ``slider_set``, measured on its meshes."""
-    from semantify.measurements.registry import measurement
-
     words = slider_set.word_names
-    meter = slider_set.anthropometer
     if not words:
         return ()
+    meter = _meter(slider_set)
     if meter is None:
         return tuple(Receipt(word, ()) for word in words)
     defaults = torch.tensor(slider_set.defaults, dtype=torch.float64)
@@ -165,17 +188,38 @@ def measure_receipts(slider_set, grid: int = GRID) -> tuple[Receipt, ...]:
         values = defaults.repeat(grid, 1)
         values[:, i] = torch.linspace(slider.low, slider.high, grid, dtype=torch.float64)
         with torch.no_grad():
-            measured = meter.measure(slider_set.model(slider_set.coefficients(values)))
+            measured = meter(slider_set.model(slider_set.coefficients(values)))
         changes = []
-        for name, column in measured.items():
-            known = measurement(name)
-            series = column.double().numpy()
+        for name, (series, unit) in measured.items():
             direction = np.sign(series[-1] - series[0]) or 1.0
             against = np.clip(-direction * np.diff(series), 0.0, None)
-            changes.append(Change(name, known.unit if known else "", float(series[0]),
-                                  float(series[-1]), float(against.max(initial=0.0))))
+            changes.append(Change(name, unit, float(series[0]), float(series[-1]),
+                                  float(against.max(initial=0.0))))
         receipts.append(Receipt(word, tuple(changes)))
     return tuple(receipts)
+
+
+def _meter(slider_set):
+    """A function (B, V, 3) vertices -> {name: ((B,) float64 values, unit)} for the set's
+    model: the body's Anthropometer (units from the registry); else, for Anny's face models,
+    the HeadMeter (all in cm); else None (nothing to measure)."""
+    from semantify.measurements.head import UNIT, HeadMeter
+    from semantify.measurements.registry import measurement
+
+    body = slider_set.anthropometer
+    if body is not None:
+        def measure_body(vertices) -> dict[str, tuple[np.ndarray, str]]:
+            return {name: (column.double().numpy(), known.unit if (known := measurement(name))
+                           else "") for name, column in body.measure(vertices).items()}
+        return measure_body
+    head = HeadMeter.for_model(slider_set.model)
+    if head is None:
+        return None
+
+    def measure_head(vertices) -> dict[str, tuple[np.ndarray, str]]:
+        return {name: (np.asarray(column, dtype=np.float64), UNIT)
+                for name, column in head.measure(vertices).items()}
+    return measure_head
 
 
 def read_receipts(root: Path | str | None) -> dict[str, Receipt] | None:

@@ -1,6 +1,6 @@
 """Turntables: a shape, in a pose and an appearance, spinning 360 degrees, as MP4 or GIF.
 
-    from semantify.turntable import write_turntable
+    from semantify.pictures.turntable import write_turntable
     write_turntable("spin.mp4", model, coefficients, pose="walking", appearance="skin")
 
 MP4 is H.264 through imageio's ffmpeg plugin (the ``imageio-ffmpeg`` package ships the
@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from semantify.appearance import DEFAULT_APPEARANCE
 from semantify.errors import SemantifyError
+from semantify.pictures.appearance import DEFAULT_APPEARANCE
 from semantify.poses import Pose
 
 FORMATS = (".mp4", ".gif")
@@ -49,9 +49,9 @@ def turntable_frames(model, coefficients, pose: str | Pose = "rest",
     """(size, size, 3) uint8 frames of one turn (azimuth 0 to 360, end excluded), full quality,
     from a renderer of their own (the live viewers' renderer stays free). ``coefficients`` is
     one (C,) or (1, C) shape."""
-    from semantify.appearance import material_for
+    from semantify.pictures.appearance import material_for
+    from semantify.pictures.renderers import framing_for, interactive_renderer, viewer_errors
     from semantify.poses import posed_vertices
-    from semantify.rendering import framing_for, interactive_renderer, viewer_errors
     from viewer import OrbitCamera
 
     material = material_for(model, appearance)

@@ -1,0 +1,93 @@
+"""The face side of the ``--clip geometry`` TEST encoder: what a portrait's pixels say about
+its expression (it is not CLIP).
+
+A portrait (the head framing of anny-face-*: the figure runs off the image's bottom edge) is
+read in a frame set by the head itself: its top row and its width ``hw`` (the widest row of
+the head, at the ears). At 224 px the lips are a few pixels tall and a clay render shows an
+open mouth's inside as lit as the skin, so the features are the ones that survive that:
+
+- ``jaw_drop``: the silhouette's mean width over the band where the jaw's outline meets the
+  neck (``JAW_BAND`` x hw below the top), over hw: an opening jaw carries that outline down,
+  so the band widens;
+- ``smile_span``: the span, over hw, of the dark creases in the band just above the lips
+  (``CREASE_BAND``): smiling lifts the mouth's corners into it and deepens the folds beside
+  them, so the creases reach further out;
+- ``smile_curve``: how much lower the creases' outer ends lie than the line at the band's
+  centre (the nose's base), over hw: the lifted corners and cheek folds sit at the band's
+  bottom, a resting mouth's ends do not reach it.
+
+Creases are pixels darker than their neighbourhood (a box mean of ``CREASE_BOX`` px) by more
+than ``CREASE_DARK`` of full scale, inside the figure.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+FACE_FEATURES = ("jaw_drop", "smile_span", "smile_curve")
+PORTRAIT_BOTTOM = 0.1  # a figure covering this share of the image's bottom row is a portrait
+JAW_BAND = (1.10, 1.22)  # rows below the head's top, in head widths
+CREASE_BAND = (0.85, 1.05)
+CREASE_HALF = 0.22  # columns either side of the face's centre line, in head widths
+CREASE_BOX = 9
+CREASE_DARK = 0.04
+CENTRE_STRIP = 0.05  # head widths either side of the centre line: the band's centre
+END_SHARE = 6  # the creases' outer ends: this fraction (1/END_SHARE) of their span each side
+
+
+def is_portrait(mask: np.ndarray) -> bool:
+    """Whether the (S, S) figure ``mask`` runs off the image's bottom edge (a head and
+    shoulders framing) rather than standing inside it (a whole body)."""
+    return float(mask[-1].mean()) > PORTRAIT_BOTTOM
+
+
+def darkness(image: np.ndarray, mask: np.ndarray, box: int = CREASE_BOX) -> np.ndarray:
+    """float32 (H, W, 3) image, (H, W) bool mask -> (H, W) how much darker each figure pixel
+    is than the figure's mean in the ``box`` x ``box`` square around it (0 off the figure)."""
+    luma = image.mean(-1, dtype=np.float64)
+    inside = mask.astype(np.float64)
+    around = _box_sum(luma * inside, box) / np.maximum(_box_sum(inside, box), 1e-6)
+    return np.clip(around - luma, 0.0, None) * mask
+
+
+def _box_sum(values: np.ndarray, box: int) -> np.ndarray:
+    """(H, W) -> (H, W) sums over the ``box`` x ``box`` square centred on each pixel (cut at
+    the edges), from a summed-area table."""
+    half = box // 2
+    table = np.pad(values, ((1, 0), (1, 0))).cumsum(0).cumsum(1)
+    h, w = values.shape
+    rows, cols = np.arange(h), np.arange(w)
+    r0, r1 = np.clip(rows - half, 0, h), np.clip(rows + half + 1, 0, h)
+    c0, c1 = np.clip(cols - half, 0, w), np.clip(cols + half + 1, 0, w)
+    return (table[r1][:, c1] - table[r0][:, c1] - table[r1][:, c0] + table[r0][:, c0])
+
+
+def face_features(image: np.ndarray, coverage: np.ndarray, mask: np.ndarray) -> dict:
+    """float32 (S, S, 3) portrait, its (S, S) soft ``coverage`` and ``mask`` -> {feature:
+    value} for FACE_FEATURES (see the module docstring)."""
+    size = mask.shape[0]
+    top = int(np.flatnonzero(mask.any(1))[0])
+    head = max(float(mask[top:top + size // 2].sum(1).max()), 1.0)
+    columns = np.arange(size)
+    weights = mask[top:top + int(head)].sum(0)
+    centre = float(np.average(columns, weights=weights)) if weights.any() else size / 2
+    j0, j1 = (min(top + int(f * head), size - 1) for f in JAW_BAND)
+    out = {"jaw_drop": float(coverage[j0:max(j1, j0 + 1)].sum(1).mean()) / head,
+           "smile_span": 0.0, "smile_curve": 0.0}
+    r0, r1 = (min(top + int(f * head), size - 1) for f in CREASE_BAND)
+    c0, c1 = max(int(centre - CREASE_HALF * head), 0), int(centre + CREASE_HALF * head) + 1
+    pad = CREASE_BOX // 2  # the crease box's reach: the band's darkness, as in the whole image
+    y0, x0 = max(r0 - pad, 0), max(c0 - pad, 0)
+    around = darkness(image[y0:r1 + pad, x0:c1 + pad], mask[y0:r1 + pad, x0:c1 + pad])
+    band = around[r0 - y0:max(r1, r0 + 1) - y0, c0 - x0:c1 - x0]
+    line = r0 + band.argmax(0)  # per column, the row of its darkest crease
+    dark = np.flatnonzero(band.max(0) > CREASE_DARK)
+    if dark.size <= 4:
+        return out
+    out["smile_span"] = (dark[-1] - dark[0] + 1) / head
+    middle = dark[np.abs(c0 + dark - centre) < CENTRE_STRIP * head]
+    if middle.size:
+        n = max(2, dark.size // END_SHARE)
+        ends = np.r_[dark[:n], dark[-n:]]
+        out["smile_curve"] = float(line[ends].mean() - line[middle].mean()) / head
+    return out
