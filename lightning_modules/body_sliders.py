@@ -11,6 +11,7 @@ linear :class:`semantify.sets.mapper.Mapper` so the set keeps the one file forma
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +20,7 @@ import torch
 
 from semantify.errors import SemantifyError
 from semantify.measurements.conditional import BodyModel, phenotype
+from semantify.measurements.human import survey_ranges
 from semantify.measurements.registry import MEASUREMENTS
 from semantify.sets.mapper import Mapper
 from semantify.sets.sliders import Refine, Slider, TrainedSliders, sliders_from_values
@@ -27,6 +29,7 @@ VAL_FRACTION = 0.1  # the last rows (by sample index) score the model; the rest 
 # Refinement steps (up to twice as many for rows off target): a drag converges in 2-3, but with
 # 3 requests near the typical region's edge stopped 0.6-2.4 cm short (more steps met 3 of 5).
 ITERATIONS = 5
+UNSURVEYED_ROUND = 10.0  # cm: a girth no survey measured reaches the bodies' max rounded down
 
 
 def uses_body_model(descriptors: Sequence[str]) -> bool:
@@ -78,17 +81,34 @@ def train_body_sliders(data: str | Path, descriptors: Sequence[str],
 
 
 def _sliders(descriptors: Sequence[str], body: BodyModel, rows: torch.Tensor) -> list[Slider]:
-    """Measurement sliders over the bodies' p1..p99 (default the median); a phenotype slider
-    over 0..1, its default the population's mean."""
+    """Measurement sliders over what people have (default the median, see :func:`_widened`); a
+    phenotype slider over 0..1, its default the population's mean."""
     out = []
     for name in descriptors:
         build = phenotype(name)
         if build is None:
-            out += sliders_from_values([name], rows[:, body.index([name])])
+            values = rows[:, body.index([name])]  # (N, 1)
+            out.append(_widened(sliders_from_values([name], values)[0], values[:, 0]))
         else:
             mean = float(build.slider_value(body.mean[body.index([build.coefficient])[0]]))
             out.append(Slider.readable(name, 0.0, 1.0, mean))
     return out
+
+
+def _widened(slider: Slider, values: torch.Tensor) -> Slider:
+    """``slider`` over the bodies' p1..p99 widened to people: to the survey's range
+    (:func:`semantify.measurements.human.survey_ranges`) on each side the bodies' (N,)
+    ``values`` reach (a side beyond every body keeps p1/p99: the set could not meet it); a girth
+    no survey measured (chest, hips) reaches up to the bodies' max rounded down to
+    UNSURVEYED_ROUND, room for the free girths of the heaviest bodies the mass slider asks."""
+    lowest, highest = float(values.min()), float(values.max())
+    people = survey_ranges().get(slider.name)
+    if people is None:
+        high = max(slider.high, math.floor(highest / UNSURVEYED_ROUND) * UNSURVEYED_ROUND)
+        return Slider.readable(slider.name, slider.low, high, slider.default)
+    low = min(slider.low, people.low) if people.low >= lowest else slider.low
+    high = max(slider.high, people.high) if people.high <= highest else slider.high
+    return Slider.readable(slider.name, low, high, slider.default)
 
 
 def _all_set_mapper(body: BodyModel, sliders: Sequence[Slider],

@@ -15,15 +15,19 @@ from semantify.errors import SemantifyError
 RANDOM_WORDS = ["wobbly", "sparkly", "friendly", "purple"]
 
 
-@pytest.fixture(scope="module")
-def geometry_build(tmp_path_factory):
-    """``semantify build anny-body --clip geometry`` (the default recipe, 256 samples)."""
+def geometry_set(tmp_path_factory, recipe: str):
+    """``semantify build RECIPE --clip geometry`` (the recipe otherwise, 256 samples)."""
     from semantify.cli import main
 
-    out = tmp_path_factory.mktemp("geometry") / "sliders"
-    assert main(["build", "anny-body", "--clip", "geometry", "--samples", "256",
+    out = tmp_path_factory.mktemp(recipe) / "sliders"
+    assert main(["build", recipe, "--clip", "geometry", "--samples", "256",
                  "--out", str(out)]) == 0
     return out
+
+
+@pytest.fixture(scope="module")
+def geometry_build(tmp_path_factory):
+    return geometry_set(tmp_path_factory, "anny-body")
 
 
 def receipts_of(folder) -> dict:
@@ -261,13 +265,7 @@ def test_head_meter_measures_smiles_and_open_mouths():
 
 @pytest.fixture(scope="module")
 def face_geometry_build(tmp_path_factory):
-    """``semantify build anny-face-expression --clip geometry`` (its recipe, 256 samples)."""
-    from semantify.cli import main
-
-    out = tmp_path_factory.mktemp("geometry-face") / "sliders"
-    assert main(["build", "anny-face-expression", "--clip", "geometry", "--samples", "256",
-                 "--out", str(out)]) == 0
-    return out
+    return geometry_set(tmp_path_factory, "anny-face-expression")
 
 
 def swept(slider_set, word: str, measurement: str, steps: int = 9) -> np.ndarray:

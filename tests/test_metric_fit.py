@@ -261,3 +261,51 @@ def test_survey_people_the_prior_barely_has_are_met(shipped, asked):
     assert shape.notes == () and all(_met(shape, asked).values()), shape.measurements()
     measured = shape.measurements()
     assert not inhuman({k: torch.tensor([v]) for k, v in measured.items()})[0]
+
+
+def test_the_training_step_widens_ranges_to_the_survey_where_bodies_reach():
+    """A measurement slider covers the survey's range on each side the training bodies reach,
+    keeps p1..p99 on a side beyond every body, and an unsurveyed girth reaches the bodies' max
+    rounded down to 10 cm."""
+    from lightning_modules.body_sliders import _widened
+    from semantify.measurements.human import survey_ranges
+    from semantify.sets.sliders import sliders_from_values
+
+    people = survey_ranges()
+    assert {"height_cm", "mass_kg", "waist_cm"} <= set(people)
+
+    def widened(name, values):
+        values = torch.tensor(values, dtype=torch.float64)
+        return _widened(sliders_from_values([name], values[:, None])[0], values)
+
+    for name, survey in people.items():
+        inner = torch.linspace(survey.low + 5, survey.high - 5, 1000).tolist()  # p1..p99 inside
+        wide = widened(name, [*inner, survey.low - 1, survey.high + 1])  # the bodies reach out
+        assert survey.low - 0.1 <= wide.low <= survey.low, (wide, survey)
+        assert survey.high <= wide.high <= survey.high + 0.1, (wide, survey)
+        narrow = widened(name, inner)  # no body reaches the survey's edges
+        assert narrow.low > survey.low and narrow.high < survey.high, (narrow, survey)
+    chest = widened("chest_cm", [*torch.linspace(76.0, 144.0, 1000).tolist(), 154.97])
+    assert chest.high == 150.0 and chest.low < 77, chest  # the low side keeps p1
+
+
+def test_a_trained_metric_set_covers_the_survey_range_its_bodies_reach(person, metric_data):
+    from semantify.data.dataset import open_dataset
+    from semantify.measurements.human import survey_ranges
+
+    data = open_dataset(metric_data, ("measurements",))
+    fit = data.measurements[:round(len(data.measurements) * 0.9)]  # the rows the set fits on
+    checked = 0
+    for slider in person.sliders:
+        survey = survey_ranges().get(slider.name)
+        if survey is None:
+            continue
+        values = fit[:, data.measurement_names.index(slider.name)].double()
+        if survey.low >= values.min():
+            assert slider.low <= survey.low, (slider, survey)
+            checked += 1
+        if survey.high <= values.max():
+            assert slider.high >= survey.high, (slider, survey)
+            checked += 1
+        assert values.min() - 0.1 <= slider.low and slider.high <= values.max() + 0.1
+    assert checked

@@ -264,10 +264,16 @@ def is_resolved(entry: Entry) -> bool:
 
 
 def warm_up(entry: Entry) -> None:
-    """Resolve ``entry`` and draw one frame, so the first visitor does not wait (Anny builds
-    its cache on a new machine: about a minute)."""
+    """Resolve ``entry``, draw one frame and import what a first page load imports, so the
+    first visitor does not wait (Anny builds its cache on a new machine: about a minute;
+    the imports cost a first page load about 1.2 s)."""
+    import matplotlib.pyplot  # noqa: F401 - Gradio imports it at its first event
+
+    from semantify.clip.loading import import_open_clip
     from semantify.pictures.appearance import material_for
     from viewer.camera import OrbitCamera
+
+    import_open_clip()  # the first-build row asks whether CLIP's weights are here
 
     resolved = runtime(entry)
     skin = material_for(resolved.slider_set.model, "skin")  # bakes the skin texture once

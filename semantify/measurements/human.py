@@ -4,13 +4,16 @@ Refinement may meet every asked value with a body nobody has (stick legs under a
 an inseam of half the height). The checks are data (``human_checks.json`` beside this file: each
 skeletal length as a share of height, within the range adults have, with their source); this
 module only reads and applies them. Visible self-intersections are the other human check
-(:func:`semantify.models.self_intersection.detector_for`).
+(:func:`semantify.models.self_intersection.detector_for`). The values people have of each
+measurement a survey measured (``survey_ranges.json``) are data too: a metric set's sliders cover
+them.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
+import types
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -67,3 +70,34 @@ def inhuman(measured: Mapping[str, torch.Tensor]) -> list[list[str]]:
         return []
     failed = torch.stack([r.failed(measured) for r in ratios], 1)  # (B, R)
     return [[r.describe() for r, bad in zip(ratios, row) if bad] for row in failed.tolist()]
+
+
+SURVEY_JSON = Path(__file__).with_name("survey_ranges.json")
+SURVEY_FORMAT, SURVEY_VERSION = "semantify-survey-ranges", 1
+
+
+@dataclasses.dataclass(frozen=True)
+class SurveyRange:
+    """The values people have of measurement ``name``: ``low``..``high`` (the survey's 99%
+    region given sex, over both sexes)."""
+
+    name: str
+    low: float
+    high: float
+
+    def __post_init__(self):
+        if self.name not in MEASUREMENTS:
+            raise SemantifyError(f"survey range names unknown measurement {self.name!r}; use "
+                                 f"one of {', '.join(MEASUREMENTS)}.")
+        if not self.low < self.high:
+            raise SemantifyError(f"survey range of {self.name} needs low < high.")
+
+
+@functools.cache
+def survey_ranges() -> Mapping[str, SurveyRange]:
+    """{measurement: its range} in ``survey_ranges.json`` (those a survey measured)."""
+    fix = "reinstall Semantify"
+    data = check_format(read_json(SURVEY_JSON, "survey ranges", fix), SURVEY_FORMAT,
+                        SURVEY_VERSION, "survey ranges", fix)
+    ranges = (SurveyRange(r["name"], float(r["low"]), float(r["high"])) for r in data["ranges"])
+    return types.MappingProxyType({r.name: r for r in ranges})  # cached: read-only
