@@ -214,11 +214,14 @@ class Catalog:
         else the token itself."""
         return self.visitors.key_of(token) or token
 
+    def sees(self, token: str, entry: Entry, everyone: bool = False) -> bool:
+        """Whether session ``token`` sees ``entry``: a shared one, its visitor's own build
+        (of any page load with the same visitor key), or others' builds if asked."""
+        return entry.owners is None or everyone or self.owner_of(token) in entry.owners
+
     def visible(self, token: str, everyone: bool = False) -> list[Entry]:
-        """Entries a session sees: shared ones, its visitor's own builds (those of every page
-        load with the same visitor key), others' builds if asked."""
-        owner = self.owner_of(token)
-        return [e for e in self.entries() if e.owners is None or everyone or owner in e.owners]
+        """Entries session ``token`` sees (:meth:`sees`)."""
+        return [e for e in self.entries() if self.sees(token, e, everyone)]
 
     def choices(self, token: str, everyone: bool = False) -> list[tuple[str, str]]:
         return [(entry.label, entry.id) for entry in self.visible(token, everyone)]
@@ -228,7 +231,7 @@ class Catalog:
         one-line error (never echoing the value)."""
         with self._lock:
             entry = self._entries.get(entry_id) if isinstance(entry_id, str) else None
-        if entry is None or (token is not None and entry not in self.visible(token, everyone)):
+        if entry is None or (token is not None and not self.sees(token, entry, everyone)):
             raise SemantifyError("unknown choice; pick a model or slider set from the list.")
         return entry
 

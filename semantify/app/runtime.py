@@ -190,13 +190,6 @@ class Runtime:
         """A frame of ``vertices`` (options as ``viewer.InteractiveRenderer.render`` takes)."""
         return self.renderer.render(vertices, camera, **options)
 
-    @functools.cached_property
-    def meter(self):
-        """The body's measurer, else a head's (Anny faces), else None."""
-        from semantify.measurements.head import HeadMeter
-
-        return self.slider_set.anthropometer or HeadMeter.for_model(self.slider_set.model)
-
     def table(self, vertices: np.ndarray, values=None, set_names=None) -> list[list]:
         """Rows [measurement, value, unit, target] of the rest-pose shape: a body's
         measurements, a head's (Anny faces), or none. On a set with measurement sliders the
@@ -205,7 +198,7 @@ class Runtime:
         (``values``: the slider values on show). On a set with a body model each slider's row
         says whether it is set or free (``set_names``: the set ones; None: all), and a set
         value the body misses is marked MISSED."""
-        meter = self.meter
+        meter = self.slider_set.meter
         if meter is None:
             return []
         rows = meter.measure_table(torch.as_tensor(vertices))

@@ -200,26 +200,22 @@ def measure_receipts(slider_set, grid: int = GRID) -> tuple[Receipt, ...]:
 
 
 def _meter(slider_set):
-    """A function (B, V, 3) vertices -> {name: ((B,) float64 values, unit)} for the set's
-    model: the body's Anthropometer (units from the registry); else, for Anny's face models,
-    the HeadMeter (all in cm); else None (nothing to measure)."""
+    """A function (B, V, 3) vertices -> {name: ((B,) float64 values, unit)} over the set's
+    :attr:`~semantify.sets.sliders.SliderSet.meter` (a body's units from the registry, a
+    head's all in cm), or None (nothing to measure)."""
     from semantify.measurements.head import UNIT, HeadMeter
     from semantify.measurements.registry import measurement
 
-    body = slider_set.anthropometer
-    if body is not None:
-        def measure_body(vertices) -> dict[str, tuple[np.ndarray, str]]:
-            return {name: (column.double().numpy(), known.unit if (known := measurement(name))
-                           else "") for name, column in body.measure(vertices).items()}
-        return measure_body
-    head = HeadMeter.for_model(slider_set.model)
-    if head is None:
+    meter = slider_set.meter
+    if meter is None:
         return None
 
-    def measure_head(vertices) -> dict[str, tuple[np.ndarray, str]]:
-        return {name: (np.asarray(column, dtype=np.float64), UNIT)
-                for name, column in head.measure(vertices).items()}
-    return measure_head
+    def measure(vertices) -> dict[str, tuple[np.ndarray, str]]:
+        head = isinstance(meter, HeadMeter)
+        return {name: (np.asarray(torch.as_tensor(column).double()),
+                       UNIT if head else known.unit if (known := measurement(name)) else "")
+                for name, column in meter.measure(vertices).items()}
+    return measure
 
 
 def read_receipts(root: Path | str | None) -> dict[str, Receipt] | None:

@@ -289,6 +289,14 @@ class SliderSet(abc.ABC):
 
         return Anthropometer.for_model(self.model) if has_landmarks(self.model) else None
 
+    @functools.cached_property
+    def meter(self):
+        """What measures this set's meshes: the body's :attr:`anthropometer`, else a head's
+        (:class:`semantify.measurements.head.HeadMeter`, Anny's faces), else None."""
+        from semantify.measurements.head import HeadMeter
+
+        return self.anthropometer or HeadMeter.for_model(self.model)
+
     # -- values -> coefficients -> shape ------------------------------------------------------
 
     def values(self, values=None, **named) -> tuple[torch.Tensor, tuple[str, ...]]:
@@ -324,8 +332,8 @@ class SliderSet(abc.ABC):
 
     def ranges(self, values=None, **named) -> dict[str, tuple[float, float]]:
         """{slider name: (low, high)} given the others' ``values`` (as :meth:`values` takes
-        them): each slider's own range, narrowed for coupled measurement sliders to the band of bodies
-        with the other measurements (see :mod:`semantify.sets.coupling`). Sliders are never
+        them): each slider's own range, narrowed for coupled measurement sliders to the band of
+        bodies with the other measurements (see :mod:`semantify.sets.coupling`). Sliders are never
         clamped to a band: a value outside it asks for a body no person has, which
         refinement approaches while keeping the body human."""
         clamped, _ = self.values(values, **named)
@@ -690,7 +698,8 @@ class TrainedSliders(SliderSet):
 
 @functools.lru_cache(maxsize=8)
 def _descriptor_meter(slider_set: TrainedSliders):
-    """The :class:`semantify.descriptors.describe.DescriptorMeter` of ``slider_set`` (a few kept)."""
+    """The :class:`semantify.descriptors.describe.DescriptorMeter` of ``slider_set`` (a few
+    kept)."""
     from semantify.descriptors.describe import DescriptorMeter
 
     return DescriptorMeter(slider_set)
