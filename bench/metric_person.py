@@ -114,7 +114,8 @@ class Judge:
         outside = [s.name for s in self.sliders.sliders if s.name in shape.free
                    and s.measurement is not None and not s.low <= measured[s.name] <= s.high]
         return {"request": request, "shape": shape, "measured": measured, "missed": missed,
-                "silent": silent, "proportions": proportions, "crossing": crossing, "outside": outside}
+                "silent": silent, "proportions": proportions, "crossing": crossing,
+                "outside": outside}
 
 
 def main() -> None:

@@ -1,8 +1,8 @@
 """Mapper training speed and quality on a 10,000-sample metric-only anny-body dataset.
 
 Writes the dataset (coefficients + measurements, no CLIP) straight from the model and
-semantify.measurements.anthropometer unless --data is given, trains with `semantify train`'s defaults, and prints
-the training wall time and the held-out mean per-vertex error in mm.
+semantify.measurements.anthropometer unless --data is given, trains with `semantify train`'s
+defaults, and prints the training wall time and the held-out mean per-vertex error in mm.
 """
 
 from __future__ import annotations

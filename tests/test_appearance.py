@@ -10,7 +10,8 @@ import torch
 import trimesh
 from PIL import Image
 
-from semantify.pictures.appearance import SHOWN_CLAY, check_appearance, clip_material_for, material_for
+from semantify.pictures.appearance import (SHOWN_CLAY, check_appearance, clip_material_for,
+                                          material_for)
 from semantify.cli import main
 from semantify.errors import SemantifyError
 from semantify.export import export_mesh

@@ -5,9 +5,10 @@ Three kinds of event hold places (``VIEW``: slider moves and filters, which must
 ``CHOICE``: a visitor's discrete choices, picker, pose, look, heatmap, reset, free, random,
 which must land even while a drag holds the view places; ``HEAVY``: photos, text, exports,
 turntables, animations, Hub loads, training). Heavy jobs have their own concurrency group, so
-they can never take the places or the workers of view events and choices. A session holds at most ``per_session`` places of a kind, an address
-``per_address`` (however many sessions it opens) and the server ``total``; beyond that the
-event is refused at once, before it takes a place in the queue. A place that is not given back
+they can never take the places or the workers of view events and choices. A session holds at
+most ``per_session`` places of a kind, an address ``per_address`` (however many sessions it
+opens) and the server ``total``; beyond that the event is refused at once, before it takes a
+place in the queue. A place that is not given back
 (the visitor left mid-event) is freed after ``expiry`` seconds.
 """
 

@@ -1,1 +1,2 @@
-"""The parts behind :mod:`semantify.measurements.anthropometer`: plane sections and per-topology landmarks."""
+"""The parts behind :mod:`semantify.measurements.anthropometer`: plane sections and
+per-topology landmarks."""

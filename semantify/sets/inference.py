@@ -1,8 +1,9 @@
 """What a slider set can do beyond moving sliders: fit photos, read a prompt, draw at random.
 
-Each takes a :class:`semantify.sets.sliders.SliderSet`, returns a :class:`semantify.sets.sliders.Shape`
-(whose ``notes`` say what happened) and raises one-line :class:`SemantifyError` s. The app and
-the CLI (``semantify fit``, ``semantify text``) call these; so can Python::
+Each takes a :class:`semantify.sets.sliders.SliderSet`, returns a
+:class:`semantify.sets.sliders.Shape` (whose ``notes`` say what happened) and raises one-line
+:class:`SemantifyError` s. The app and the CLI (``semantify fit``, ``semantify text``) call
+these; so can Python::
 
     shape = SliderSet.load("sliders/anny-words").fit_photos(["me.jpg"])
     shape = SliderSet.load("sliders/anny-words").from_text("a tall, heavy-set man")
@@ -56,8 +57,9 @@ def _with_word_scores(slider_set, embeds: torch.Tensor, start, notes) -> object:
 
 
 def fit_photos(slider_set, photos, crops=None, start: Mapping | None = None):
-    """The shape fitted to ``photos`` (paths, PIL images or :class:`semantify.pictures.photos.Photo`),
-    each letterboxed whole into CLIP's square (never centre-cropped) after its crop box."""
+    """The shape fitted to ``photos`` (paths, PIL images or
+    :class:`semantify.pictures.photos.Photo`), each letterboxed whole into CLIP's square (never
+    centre-cropped) after its crop box."""
     from semantify.pictures.photos import Box, as_photo, is_box_like
 
     _words_only(slider_set, "fitting a photo")
