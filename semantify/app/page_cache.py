@@ -97,10 +97,10 @@ class PageCache:
     async def _fetch(self, scope, receive, send) -> Answer | None:
         """The inner app's answer as an Answer; or, when it is not one to keep, passed on to
         ``send`` as it comes (then None)."""
-        start, chunks, passing = None, [], False
+        start, chunks, size, passing = None, [], 0, False
 
         async def collect(message):
-            nonlocal start, passing
+            nonlocal start, size, passing
             if passing:
                 return await send(message)
             if message["type"] == "http.response.start":
@@ -112,7 +112,8 @@ class PageCache:
                     await send(message)
                 return None
             chunks.append(message.get("body", b""))
-            if sum(map(len, chunks)) > limits.PAGE_CACHE_ENTRY_BYTES:  # too large to keep
+            size += len(chunks[-1])
+            if size > limits.PAGE_CACHE_ENTRY_BYTES:  # too large to keep
                 passing = True
                 await send(start)
                 await send({"type": "http.response.body", "body": b"".join(chunks),
