@@ -16,7 +16,9 @@ METRIC = Path(__file__).resolve().parents[1] / "sliders" / "anny-body-metric"
 
 @pytest.fixture(scope="module")
 def metric():
-    """The shipped metric set's runtime and a session showing its most likely person."""
+    """The shipped metric set's runtime and a session showing its most likely person. (Its
+    renderer is the process's shared one, ``runtime.renderer_for``: never released here, or
+    every app server of this process would draw with a dead GL object.)"""
     from semantify.app import view
     from semantify.app.catalog import Entry
     from semantify.app.runtime import Runtime
@@ -26,8 +28,7 @@ def metric():
     slider_set = SliderSet.load(METRIC)
     rt = Runtime(Entry("metric", "metric", slider_set.model_ref, METRIC))
     session = view.opened(Session(), rt)  # every slider free
-    yield rt, session
-    rt.renderer.release()
+    return rt, session
 
 
 def test_a_drag_frame_carries_the_free_sliders_values(metric):
