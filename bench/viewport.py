@@ -218,13 +218,16 @@ def serve_views(count: int) -> None:
 
     from semantify.app import view as app_view
     from semantify.app.catalog import Entry
-    from semantify.app.runtime import Runtime
+    from semantify.app.runtime import runtime as app_runtime
+    from semantify.app.runtime import warm_up
     from semantify.app.session import Session
     from semantify.models import ModelRef
 
     demo = launch()
     service = demo.frame_service
-    runtime = Runtime(Entry("raw-anny-body", "", ModelRef("anny-body")))
+    entry = Entry("raw-anny-body", "", ModelRef("anny-body"))
+    warm_up(entry)  # as a public server does at start: drivers compiled, imports done
+    runtime = app_runtime(entry)
     with torch.no_grad():
         start = app_view.opened(Session(), runtime)
     views = []
@@ -302,13 +305,17 @@ def bench_sessions(sliders: bool = False) -> None:
             thread.join()
         elapsed = time.perf_counter() - started
         drawn = sorted(t for t, reply in good if "image" in reply)
+        later = sorted(t for i, (t, reply) in enumerate(good)  # each client's own order
+                       if i % REQUESTS >= 3 and "image" in reply)
         refused = sum(1 for _, reply in flood if "dropped" in reply)
         what = "slider-drag" if sliders else "camera"
         print(f"sessions: {CLIENTS} clients x {REQUESTS} {what} frames (+1 flooding {FLOOD} "
               f"in parallel): {len(drawn)}/{len(good)} drawn, p50 "
               f"{1000 * statistics.median(drawn):.0f} ms, p95 "
-              f"{1000 * drawn[int(0.95 * (len(drawn) - 1))]:.0f} ms, errors {len(errors)}; "
-              f"flood: {refused}/{len(flood)} refused; {elapsed:.1f} s")
+              f"{1000 * drawn[int(0.95 * (len(drawn) - 1))]:.0f} ms (after each client's first "
+              f"three, as all start at once: {1000 * later[int(0.95 * (len(later) - 1))]:.0f} "
+              f"ms), errors {len(errors)}; flood: {refused}/{len(flood)} refused; "
+              f"{elapsed:.1f} s")
     finally:
         server.kill()
         server.wait()

@@ -80,6 +80,9 @@ FRAMES_PER_SECOND = 60.0  # per view
 BURST = 12  # frames a view may ask for at once before its rate applies
 PARTY_FRAMES_PER_SECOND = 24.0  # per network address, all its views together (a dragging page: 24)
 PARTY_WAITING = 2  # frames of one address waiting for the renderer at once; more are dropped
+# Slider-drag shapes built at once, beside the renderer (one: two at once on two cores slowed a
+# 20-session drag, p95 511-575 ms against 354-491, bench/viewport.py --only slider-sessions)
+SHAPE_WORKERS = 1
 MAX_FRAME_SLIDERS = 256  # slider values a frame request may carry
 # Sides of full frames, in pixels: a page gets the first at least as large as its viewer
 # (CSS pixels x devicePixelRatio), so frames are sharp on large and 2x screens and the

@@ -309,3 +309,35 @@ def test_a_trained_metric_set_covers_the_survey_range_its_bodies_reach(person, m
             checked += 1
         assert values.min() - 0.1 <= slider.low and slider.high <= values.max() + 0.1
     assert checked
+
+
+def test_free_values_stay_inside_their_sliders_at_an_impossible_corner(shipped):
+    """182.4 cm and 36.5 kg at the male end of the build (BMI 11) left the free hips at
+    86.5 cm, past the slider's end (87.5): the body is refitted with the hips at the end,
+    and the set values it misses (nobody has them) are named."""
+    asked = {"height_cm": 182.425, "mass_kg": 36.5, "build": 1.0}
+    shape = shipped.shape(asked)
+    measured = shape.measurements()
+    for slider in shipped.sliders:
+        if slider.measurement is not None:
+            assert slider.low - 0.05 <= measured[slider.name] <= slider.high + 0.05, slider.name
+    assert not inhuman({k: torch.tensor([v]) for k, v in measured.items()})[0]
+    labels = {s.name: s.label for s in shipped.sliders}
+    missed = [n for n, ok in _met(shape, {n: v for n, v in asked.items() if n != "build"})
+              .items() if not ok]
+    assert missed and all(labels[n] in " ".join(shape.notes) for n in missed)
+
+
+def test_a_secant_update_explains_the_step_it_saw():
+    """Broyden's update: the new Jacobian maps the step taken onto the change it made, and
+    a row whose mesh did not measure (residual 1e6) keeps its Jacobian."""
+    from semantify.sets.metric_fit import _secant
+
+    generator = torch.Generator().manual_seed(0)
+    jacobian = torch.randn(3, 4, 2, generator=generator)
+    r_from, r_to = torch.randn(3, 4, generator=generator), torch.randn(3, 4, generator=generator)
+    r_to[2, 0] = 1e6
+    d = torch.randn(3, 2, generator=generator)
+    updated = _secant(jacobian, r_from, r_to, d)
+    assert torch.allclose((updated[:2] @ d[:2, :, None])[..., 0], (r_to - r_from)[:2], atol=1e-5)
+    assert torch.equal(updated[2], jacobian[2])

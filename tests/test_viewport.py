@@ -342,3 +342,46 @@ def test_one_address_shares_one_frame_rate_across_its_views(scene):
     calm = service.open("calm", "10.0.0.3")
     service.show(calm, scene)
     assert "image" in ask(service, calm, 1)
+
+
+def test_turns_with_two_slots_let_two_frames_work_at_once_and_queue_a_third():
+    """Slider-drag shapes are built two at a time beside the renderer (Turns(2)); a third
+    waits for a slot, still in turn across parties."""
+    from semantify.app.viewport.service import Turns
+
+    turns = Turns(2)
+    assert turns.wait("a") and turns.wait("b")  # both slots taken at once
+    waited = threading.Event()
+
+    def third() -> None:
+        turns.wait("c")
+        waited.set()
+
+    thread = threading.Thread(target=third)
+    thread.start()
+    assert not waited.wait(0.1)  # no slot left: it waits
+    turns.done()
+    assert waited.wait(5)  # a slot freed passes straight to it
+    turns.done()
+    turns.done()
+    thread.join(5)
+    assert turns.wait("d") and turns.wait("e")  # every slot given back
+    turns.done()
+    turns.done()
+
+
+def test_a_surface_draws_the_same_frame_as_its_vertices_and_is_its_own_copy(scene):
+    """Normals made beside the renderer (a Surface) draw exactly what the vertices draw, and
+    changing the caller's array afterwards changes nothing drawn."""
+    from viewer import OrbitCamera
+
+    renderer, original = scene.renderer, np.array(scene.vertices, dtype=np.float32)
+    camera, vertices = OrbitCamera(azimuth=30.0), original.copy()
+    surface = renderer.surface(vertices)
+    vertices[:, 1] += 0.3
+    moved = renderer.render(vertices, camera, quality="draft")
+    drawn = renderer.render(surface, camera, quality="draft")
+    assert np.array_equal(drawn, renderer.render(original, camera, quality="draft"))
+    assert not np.array_equal(drawn, moved)
+    with pytest.raises(ValueError):
+        surface.vertices[0, 0] = 1.0  # read-only: the renderer's copy never changes

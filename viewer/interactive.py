@@ -73,6 +73,17 @@ class _Target:
                 resource.release()
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class Surface:
+    """A mesh ready to draw (:meth:`InteractiveRenderer.surface`): its checked (V, 3) float32
+    ``vertices``, and ``positions`` and ``normals`` in the renderer's draw order. Made apart
+    from drawing, so that a server can shape the next mesh while another frame is drawn."""
+
+    vertices: np.ndarray
+    positions: np.ndarray
+    normals: np.ndarray
+
+
 class InteractiveRenderer:
     """Render (V, 3) vertices of one topology into (size, size, 3) uint8 frames.
 
@@ -127,22 +138,36 @@ class InteractiveRenderer:
             self._backdrop_array = context.vertex_array(self._backdrop, [])
             self._targets = {("full", self.size): _Target(context, self.size, self.samples)}
 
+    def surface(self, vertices) -> Surface:
+        """(V, 3) vertices as a :class:`Surface` for :meth:`render` (its normals computed)."""
+        vertices = self._checked(vertices).copy()  # its own: the caller may change theirs
+        vertices.flags.writeable = False
+        positions, normals = vertices, self._normals(vertices)
+        if self._source is not None:  # one copy per (vertex, texture coordinate) pair
+            positions, normals = positions[self._source], normals[self._source]
+        return Surface(vertices, np.ascontiguousarray(positions), np.ascontiguousarray(normals))
+
+    def _checked(self, vertices) -> np.ndarray:
+        vertices = check_vertices(vertices, self.faces, batched=False)
+        if len(vertices) != self._num_vertices:
+            raise ViewerError(f"this renderer draws meshes of {self._num_vertices} vertices, "
+                              f"got {len(vertices)}.")
+        return vertices
+
     def render(self, vertices, camera: OrbitCamera | None = None, colors=None,
                wireframe: bool = False, floor: bool = True, material: Material = CLAY,
                quality: str = "full", framing: Framing | None = None,
                size: int | None = None) -> np.ndarray:
-        """(V, 3) vertices -> (S, S, 3) uint8, S the quality's share of ``size`` (None: the
-        renderer's size; ``draft``: half). The framebuffers of the last MAX_TARGETS sizes
-        drawn are kept.
+        """(V, 3) vertices, or their :class:`Surface`, -> (S, S, 3) uint8, S the quality's
+        share of ``size`` (None: the renderer's size; ``draft``: half). The framebuffers of
+        the last MAX_TARGETS sizes drawn are kept.
 
         ``colors`` (V, 3) floats in [0, 1] replace the material's colour. The camera is
         clamped (:meth:`OrbitCamera.clamped`): NaN or huge values never fail a frame.
         ``framing`` replaces the renderer's own for this frame (a posed body's framing).
         """
-        vertices = check_vertices(vertices, self.faces, batched=False)
-        if len(vertices) != self._num_vertices:
-            raise ViewerError(f"this renderer draws meshes of {self._num_vertices} vertices, "
-                              f"got {len(vertices)}.")
+        surface = vertices if isinstance(vertices, Surface) else None
+        vertices = surface.vertices if surface is not None else self._checked(vertices)
         if quality not in QUALITIES:
             raise ViewerError(f"unknown quality {quality!r}; use one of "
                               f"{', '.join(QUALITIES)}.")
@@ -159,7 +184,7 @@ class InteractiveRenderer:
             started = time.perf_counter()
             side = self.size if size is None else check_size(context, size, "frame size")
             target = self._target(context, QUALITIES[quality], side)
-            self._upload(vertices, colors)
+            self._upload(surface or vertices, colors)
             texture = self._texture(context, material)
             framebuffer = target.drawn
             framebuffer.use()
@@ -204,14 +229,15 @@ class InteractiveRenderer:
         self._targets[key] = target  # last: the most recently drawn
         return target
 
-    def _upload(self, vertices: np.ndarray, colors: np.ndarray | None) -> None:
-        if self._uploaded is None or not np.array_equal(self._uploaded, vertices):
-            positions, normals = vertices, self._normals(vertices)
-            if self._source is not None:  # one copy per (vertex, texture coordinate) pair
-                positions, normals = positions[self._source], normals[self._source]
-            self._buffers[0].write(np.ascontiguousarray(positions))
-            self._buffers[1].write(np.ascontiguousarray(normals))
-            self._uploaded = vertices.copy()
+    def _upload(self, mesh: np.ndarray | Surface, colors: np.ndarray | None) -> None:
+        """Send ``mesh`` (checked vertices or a Surface) unless it is what was sent last."""
+        vertices = mesh.vertices if isinstance(mesh, Surface) else mesh
+        if self._uploaded is None or not (self._uploaded is vertices or
+                                          np.array_equal(self._uploaded, vertices)):
+            surface = mesh if isinstance(mesh, Surface) else self.surface(vertices)
+            self._buffers[0].write(surface.positions)
+            self._buffers[1].write(surface.normals)
+            self._uploaded = surface.vertices  # read-only: never changed under us
         if colors is not None:
             if self._source is not None:
                 colors = colors[self._source]
@@ -263,7 +289,7 @@ class InteractiveRenderer:
                      contact_height=0.08 * framing.radius, wireframe=False, depth_bias=0.0,
                      wire_color=WIRE_COLOR)
         context.enable_only(moderngl.DEPTH_TEST | moderngl.CULL_FACE)
-        self._mesh_array.render(moderngl.TRIANGLES)
+        unlocked.draw(unlocked_calls(), self._mesh_array)
         if wireframe:
             set_uniforms(self._mesh, wireframe=True, depth_bias=2e-4)
             context.enable_only(moderngl.DEPTH_TEST | moderngl.CULL_FACE | moderngl.BLEND)

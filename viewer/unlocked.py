@@ -1,5 +1,6 @@
-"""The slow end of a frame (waiting for the driver to draw, resolving MSAA, reading pixels back)
-through GL calls that let other Python threads run meanwhile.
+"""The slow parts of a frame (the mesh's draw call, where llvmpipe shades the vertices; waiting
+for the driver to draw; resolving MSAA; reading pixels back) through GL calls that let other
+Python threads run meanwhile.
 
 moderngl holds the interpreter's lock inside every GL call. On a CPU (Mesa llvmpipe) a frame is
 drawn when it is resolved or read back, so a server drawing frames starves its other threads
@@ -22,6 +23,7 @@ import numpy as np
 GL_READ_FRAMEBUFFER, GL_DRAW_FRAMEBUFFER = 0x8CA8, 0x8CA9
 GL_COLOR_BUFFER_BIT, GL_NEAREST = 0x4000, 0x2600
 GL_PACK_ALIGNMENT, GL_RGB, GL_UNSIGNED_BYTE = 0x0D05, 0x1907, 0x1401
+GL_TRIANGLES, GL_UNSIGNED_INT = 0x0004, 0x1405
 
 _int, _uint = ctypes.c_int, ctypes.c_uint
 _SIGNATURES = {
@@ -30,6 +32,9 @@ _SIGNATURES = {
     "glBlitFramebuffer": (*(_int,) * 8, _uint, _uint),
     "glPixelStorei": (_uint, _int),
     "glReadPixels": (*(_int,) * 4, _uint, _uint, ctypes.c_void_p),
+    "glUseProgram": (_uint,),
+    "glBindVertexArray": (_uint,),
+    "glDrawElements": (_uint, _int, _uint, ctypes.c_void_p),
 }
 
 
@@ -42,6 +47,16 @@ class Calls:
     blit_: ctypes._CFuncPtr
     store: ctypes._CFuncPtr
     read_: ctypes._CFuncPtr
+    use: ctypes._CFuncPtr
+    bind_array: ctypes._CFuncPtr
+    draw_: ctypes._CFuncPtr
+
+    def draw(self, array: moderngl.VertexArray) -> None:
+        """``array``'s triangles, indexed by 32-bit integers, with its program: what
+        ``array.render(moderngl.TRIANGLES)`` does."""
+        self.use(array.program.glo)
+        self.bind_array(array.glo)
+        self.draw_(GL_TRIANGLES, array.vertices, GL_UNSIGNED_INT, None)
 
     def blit(self, source: moderngl.Framebuffer, target: moderngl.Framebuffer,
              width: int, height: int) -> None:
@@ -63,6 +78,15 @@ class Calls:
         self.read_(0, 0, width, height, GL_RGB, GL_UNSIGNED_BYTE, pixels.ctypes.data)
         self.bind(GL_READ_FRAMEBUFFER, rebind.glo)
         return pixels
+
+
+def draw(calls: Calls | None, array: moderngl.VertexArray) -> None:
+    """Draw ``array``'s indexed triangles through ``calls`` (other threads run meanwhile), or
+    moderngl's own."""
+    if calls is None:
+        array.render(moderngl.TRIANGLES)
+    else:
+        calls.draw(array)
 
 
 def finish(context: moderngl.Context, calls: Calls | None, multisampled, plain,

@@ -257,9 +257,9 @@ def is_resolved(entry: Entry) -> bool:
 
 
 def warm_up(entry: Entry) -> None:
-    """Resolve ``entry``, draw one frame and import what a first page load imports, so the
-    first visitor does not wait (Anny builds its cache on a new machine: about a minute;
-    the imports cost a first page load about 1.2 s)."""
+    """Resolve ``entry``, draw a full frame and a draft and import what a first page load
+    imports, so the first visitor does not wait (Anny builds its cache on a new machine:
+    about a minute; the imports cost a first page load about 1.2 s)."""
     import matplotlib.pyplot  # noqa: F401 - Gradio imports it at its first event
 
     from semantify.clip.loading import import_open_clip
@@ -270,8 +270,9 @@ def warm_up(entry: Entry) -> None:
 
     resolved = runtime(entry)
     skin = material_for(resolved.slider_set.model, "skin")  # bakes the skin texture once
-    resolved.render(resolved.shape(resolved.slider_set.defaults).vertices, OrbitCamera(),
-                    material=skin)
+    vertices = resolved.shape(resolved.slider_set.defaults).vertices
+    for quality in ("full", "draft"):  # the driver compiles each kind of frame once
+        resolved.render(vertices, OrbitCamera(), material=skin, quality=quality)
 
 
 def runtime(entry: Entry) -> Runtime:

@@ -111,7 +111,7 @@ def follow(session: Session, runtime: Runtime):
         else:
             shape = runtime.shape(values, (), set_names)
             coefficients, rest, shown = shape.coefficients, shape.vertices, shape.values
-        moved = heatmap.displacement(session.vertices, rest)
+        moved = heatmap.displacement(session.vertices, rest) if session.heatmap else None
         built = scene(session, runtime, shown_vertices(session, runtime, coefficients, rest),
                       moved)
         final = not (quick and slider_set.refines)

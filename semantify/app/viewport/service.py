@@ -24,21 +24,22 @@ import numpy as np
 
 from semantify.errors import SemantifyError
 from semantify.limits import (BURST, FRAME_SIZES, FRAMES_PER_SECOND, MAX_DRAFT, MAX_FRAME_SLIDERS,
-                              MAX_VIEWS, PARTY_FRAMES_PER_SECOND, PARTY_WAITING, VIEWS_PER_OWNER,
-                              VIEWS_PER_PARTY)
-from viewer import CLAY, Framing, InteractiveRenderer, Material, OrbitCamera
+                              MAX_VIEWS, PARTY_FRAMES_PER_SECOND, PARTY_WAITING, SHAPE_WORKERS,
+                              VIEWS_PER_OWNER, VIEWS_PER_PARTY)
+from viewer import CLAY, Framing, InteractiveRenderer, Material, OrbitCamera, Surface, ViewerError
 
 
 @dataclasses.dataclass(frozen=True)
 class Scene:
-    """What a view shows: ``vertices`` (V, 3) drawn by ``renderer`` (one per model, shared),
-    in ``material``, framed by ``framing`` (None: the renderer's own), optional ``colors``.
+    """What a view shows: ``vertices`` (V, 3), or their Surface (the service makes one outside
+    the renderer's turn), drawn by ``renderer`` (one per model, shared) in ``material``,
+    framed by ``framing`` (None: the renderer's own), optional ``colors``.
     ``final`` is False for a quick shape that a slower build will refine (a metric set's
     shape before its refinement). ``sliders`` ((slot, value) pairs) are values the page should
     show on sliders it did not move: a metric set's free sliders, which follow the body."""
 
     renderer: InteractiveRenderer
-    vertices: np.ndarray
+    vertices: np.ndarray | Surface
     material: Material = CLAY
     framing: Framing | None = None
     colors: np.ndarray | None = None
@@ -51,13 +52,14 @@ class Turns:
     come first served within one: with many pages dragging each party waits about as long as
     the others, and a party with forty busy views waits its one turn like a party with one,
     instead of pushing every other frame forty places back. The turn passes straight to the
-    next in line: one wake-up per frame, however many wait."""
+    next in line: one wake-up per frame, however many wait. ``slots`` frames hold turns at
+    once (1: the renderer, one GL context; more: work that runs side by side on the cores)."""
 
-    def __init__(self):
+    def __init__(self, slots: int = 1):
         self._lock = threading.Lock()
         self._waiting: collections.OrderedDict[str, collections.deque[threading.Event]] = \
             collections.OrderedDict()
-        self._busy = False
+        self._free = slots
 
     @contextlib.contextmanager
     def turn(self, party: str):
@@ -73,7 +75,7 @@ class Turns:
         once, without waiting, when ``most`` frames of ``party`` already wait (a request that
         waits holds one of the server's threads, so one address may not hold many)."""
         with self._lock:
-            if self._busy:
+            if not self._free:
                 line = self._waiting.setdefault(party, collections.deque())
                 if most is not None and len(line) >= most:
                     if not line:
@@ -82,16 +84,16 @@ class Turns:
                 event = threading.Event()
                 line.append(event)
             else:
-                self._busy, event = True, None
+                self._free, event = self._free - 1, None
         if event is not None:
             event.wait()
         return True
 
     def done(self) -> None:
-        """Pass the renderer on to the next party in line."""
+        """Pass the turn on to the next party in line."""
         with self._lock:
             if not self._waiting:
-                self._busy = False
+                self._free += 1
                 return
             party, line = next(iter(self._waiting.items()))
             event = line.popleft()
@@ -99,7 +101,7 @@ class Turns:
                 self._waiting.move_to_end(party)  # its next frame waits for the others' turns
             else:
                 del self._waiting[party]
-            event.set()  # still busy: the next one's turn
+            event.set()  # the slot passes straight to the next one
 
 
 class RateLimit:
@@ -189,7 +191,8 @@ class FrameService:
         self.max_views, self.rate, self.burst = max_views, rate, burst
         self._views: collections.OrderedDict[str, View] = collections.OrderedDict()
         self._lock = threading.Lock()
-        self._turns = Turns()
+        self._turns = Turns()  # the renderer: one frame at a time, in turn across parties
+        self._work = Turns(SHAPE_WORKERS)  # slider drags' shapes, built beside the renderer
         self._parties = RateLimits(party_rate, burst, max_views)  # per network address
         self.stats = collections.Counter()
 
@@ -224,7 +227,7 @@ class FrameService:
         view = self._view(view_id)
         if view is None:
             raise KeyError(f"no view {view_id!r}; open one with FrameService.open().")
-        view.scene = scene
+        view.scene = drawable(scene)
 
     def follow(self, view_id: str, build: Callable[[dict[int, float], bool], Scene]) -> None:
         """Let ``view_id`` rebuild its scene from the slider values a page sends with frame
@@ -246,11 +249,12 @@ class FrameService:
         view = self._view(view_id)
         if view is None or view.scene is None:
             return None
-        with view.rendering, self._turns.turn(view.party):
-            return self._draw(view, quality)
+        with view.rendering:
+            with self._turns.turn(view.party):
+                image = self._draw(view, view.scene, quality)
+            return self.encode(image)
 
-    def _draw(self, view: View, quality: str) -> str:
-        scene = view.scene
+    def _draw(self, view: View, scene: Scene, quality: str) -> np.ndarray:
         side = view.size  # a draft is half of it, at most MAX_DRAFT
         if side is not None and quality == "draft":
             side = min(side, 2 * MAX_DRAFT)
@@ -258,7 +262,7 @@ class FrameService:
                                       material=scene.material, quality=quality,
                                       framing=scene.framing, size=side)
         self.stats[f"frames_{quality}"] += 1
-        return self.encode(image)
+        return image
 
     def frame(self, request) -> dict:
         """A page's request ``{view, seq, azimuth, elevation, distance, pan, quality[, size,
@@ -292,24 +296,31 @@ class FrameService:
             view.last_seq = seq
             view.camera = camera_from(request)
             view.size = frame_size(request.get("size")) or view.size
+            if "values" in request:  # the shape is built beside the renderer, not in its turn
+                if not self._work.wait(view.party, PARTY_WAITING):
+                    return self._dropped(seq, "busy", 50)
+                try:
+                    quick = quality == "draft" or request.get("quick") is True
+                    scene = self._follow(view, request["values"], quick)
+                finally:
+                    self._work.done()
+                if scene is None:
+                    return self._dropped(seq, "values")
+                view.scene = scene
+            scene = view.scene
+            if scene is None:
+                return self._dropped(seq, "empty", 100)
             if not self._turns.wait(view.party, PARTY_WAITING):
                 return self._dropped(seq, "busy", 50)
             try:
-                if "values" in request:
-                    quick = quality == "draft" or request.get("quick") is True
-                    scene = self._follow(view, request["values"], quick)
-                    if scene is None:
-                        return self._dropped(seq, "values")
-                    view.scene = scene
-                if view.scene is None:
-                    return self._dropped(seq, "empty", 100)
-                reply = {"seq": seq, "image": self._draw(view, quality), "quality": quality,
-                         "final": view.scene.final}
-                if "values" in request and view.scene.sliders:
-                    reply["sliders"] = [[slot, value] for slot, value in view.scene.sliders]
-                return reply
+                image = self._draw(view, scene, quality)
             finally:
                 self._turns.done()
+            reply = {"seq": seq, "image": self.encode(image), "quality": quality,
+                     "final": scene.final}
+            if "values" in request and scene.sliders:
+                reply["sliders"] = [[slot, value] for slot, value in scene.sliders]
+            return reply
         finally:
             view.rendering.release()
 
@@ -321,13 +332,20 @@ class FrameService:
         if view.follow is None or by_slot is None:
             return None
         try:
-            return view.follow(by_slot, quick)
-        except (SemantifyError, ValueError, IndexError, KeyError):  # values it refuses
+            return drawable(view.follow(by_slot, quick))
+        except (SemantifyError, ViewerError, ValueError, IndexError, KeyError):  # refused
             return None
 
     def _dropped(self, seq: int, reason: str, retry_ms: float = 0) -> dict:
         self.stats[f"dropped_{reason}"] += 1
         return {"seq": seq, "dropped": reason, "retry_ms": round(retry_ms, 1)}
+
+
+def drawable(scene: Scene) -> Scene:
+    """``scene`` with its mesh as a Surface (its normals made), ready for the renderer."""
+    if isinstance(scene.vertices, Surface):
+        return scene
+    return dataclasses.replace(scene, vertices=scene.renderer.surface(scene.vertices))
 
 
 def slider_pairs(values) -> dict[int, float] | None:
