@@ -2,9 +2,12 @@
 
 Run: ANNY_CACHE_DIR=.cache/anny .venv/bin/python bench/metric_fit.py [SLIDERS]
 Prints the median ms per ``SliderSet.coefficients`` call for small moves of one slider
-(a drag), jumps to random values, and the mapper alone, with the worst measurement miss after each.
+(a drag), jumps to random values, and the mapper alone, with the worst measurement miss after
+each; on a set with a body model, also whole shapes asked with height and mass (and a waist)
+set and the rest free, ordinary and impossible ones.
 """
 
+import itertools
 import statistics
 import sys
 import time
@@ -44,6 +47,25 @@ def main(path: str = "sliders/anny-body-metric") -> None:
                               if n in measured))  # the build slider is not a measurement
         print(f"{label:<12} {1000 * statistics.median(times):7.1f} ms median  "
               f"{1000 * max(times):7.1f} ms max  worst miss {max(misses):.2f} (mm or kg)")
+    if "mass_kg" in names and sliders.body_model is not None:
+        requests(sliders)
+
+
+def requests(sliders: SliderSet) -> None:
+    """Shapes asked as people ask them (height and mass set, alone or with a waist; the rest
+    free), ordinary and impossible: 5 heights x 5 masses x 3, timed whole."""
+    times = []
+    for height, mass, waist in itertools.product((150, 162.5, 175, 185, 195),
+                                                 (45, 68.7, 90, 110, 140), (None, 80, 111.2)):
+        asked = {"height_cm": height, "mass_kg": mass}
+        if waist is not None:
+            asked["waist_cm"] = waist
+        start = time.perf_counter()
+        sliders.shape(asked)
+        times.append((time.perf_counter() - start, asked))
+    worst = max(times, key=lambda row: row[0])
+    print(f"{'requests':<12} {1000 * statistics.median(t for t, _ in times):7.1f} ms median  "
+          f"{1000 * worst[0]:7.1f} ms max ({worst[1]}), {len(times)} shapes with free sliders")
 
 
 if __name__ == "__main__":

@@ -33,13 +33,35 @@ def models_dir(tmp_path_factory, monkeypatch):
     return tree
 
 
+def made_once(tmp_path_factory, name: str, make):
+    """``make(folder)``'s JSON result, made once per test run in a folder every pytest-xdist
+    worker of the run shares: the first worker to ask makes it (under a lock), the others wait
+    and read it. The tests only read what is made there (their outputs go to their own
+    folders), so one session build serves every worker."""
+    from filelock import FileLock
+
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, above each worker's own
+    folder, done = root / name, root / f"{name}.json"
+    with FileLock(str(root / f"{name}.lock")):
+        if not done.exists():
+            folder.mkdir()
+            done.write_text(json.dumps(make(folder)))
+    return json.loads(done.read_text())
+
+
 @pytest.fixture(scope="session")
 def word_set(tmp_path_factory):
     """A word slider set on anny-body made the way users make one (generate -> select ->
     train) with tiny-random CLIP: (dataset folder, slider set folder, chosen words)."""
+    data, sliders, chosen = made_once(tmp_path_factory, "word-set", _make_word_set)
+    return Path(data), Path(sliders), chosen
+
+
+def _make_word_set(root: Path) -> list:
     from semantify.cli import main
 
-    root = tmp_path_factory.mktemp("word-set")
     data, sliders = root / "data", root / "sliders"
     assert main(["generate", "anny-body", "--samples", "96", "--batch-size", "32",
                  "--clip", "tiny-random", "--out", str(data)]) == 0
@@ -49,7 +71,7 @@ def word_set(tmp_path_factory):
     assert main(["train", str(data), "--descriptors", ",".join(chosen), "--out", str(sliders),
                  "--max-epochs", "3", "--selection", str(data / "selection"),
                  "--no-progress"]) == 0
-    return data, sliders, chosen
+    return [str(data), str(sliders), chosen]
 
 
 @pytest.fixture(scope="session")
@@ -57,12 +79,16 @@ def metric_data(tmp_path_factory):
     """600 anny-body bodies with their measurements and no CLIP (``semantify generate
     --clip none``), the one dataset the tests' metric slider sets train on: its folder,
     ``data``, so that a set trained into a folder beside it records ``../data``."""
+    return Path(made_once(tmp_path_factory, "metric", _make_metric_data))
+
+
+def _make_metric_data(root: Path) -> str:
     from semantify.cli import main
 
-    data = tmp_path_factory.mktemp("metric") / "data"
+    data = root / "data"
     assert main(["generate", "anny-body", "--samples", "600", "--clip", "none",
                  "--out", str(data)]) == 0
-    return data
+    return str(data)
 
 
 def quick_settings(samples: int = 64):
@@ -87,10 +113,15 @@ def quick_build(tmp_path_factory):
     run the way a restarted server runs a queued build: claimed, then restored by a
     BuildQueue, which runs ``python -m semantify build --resume DIR`` in a process of its own
     (so the build reads its settings from its folder alone)."""
+    out, finished = made_once(tmp_path_factory, "quick-build", _make_quick_build)
+    return QuickBuild(Path(out), tuple(map(Path, finished)))
+
+
+def _make_quick_build(root: Path) -> list:
     from lightning_modules.build import claim
     from lightning_modules.build_queue import BuildQueue
 
-    out = (tmp_path_factory.mktemp("quick-build") / "anny-body").resolve()
+    out = (root / "anny-body").resolve()
     claim(quick_settings(), out)
     finished = []
     queue = BuildQueue(on_finished=finished.append)
@@ -99,7 +130,7 @@ def quick_build(tmp_path_factory):
     assert queue.wait(900)
     state = queue.state(out)
     assert state.state == "finished", state.error
-    return QuickBuild(out, tuple(finished))
+    return [str(out), [str(folder) for folder in finished]]
 
 
 def free_port() -> int:

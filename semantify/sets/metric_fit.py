@@ -449,8 +449,8 @@ class PersonFit:
                 built: tuple, deadline: float | None) -> torch.Tensor:
         """``refined`` with every body whose free measurement left its slider's range (an
         impossible corner: 182.4 cm, 36.5 kg at build 1 gave 86.5 cm hips against 87.5)
-        refitted with that measurement set at the slider's end (and the same checks), where
-        the refit is a person with it inside that meets the set values as well as before."""
+        refitted with that measurement set at the slider's end, where the refit is a person
+        with it inside that meets the set values as well as before."""
         _, measured = built
         ends = [(i, s) for i, s in enumerate(self.sliders)
                 if s.measurement is not None and s.name not in set_names]
@@ -466,7 +466,7 @@ class PersonFit:
                 if slider.name in names:
                     pinned[:, i] = measured[slider.name][rows].double().clamp(slider.low,
                                                                              slider.high)
-            refit = self(pinned, (*set_names, *names), True, deadline)  # checks and all
+            refit = self._fit(pinned, (*set_names, *names), True, deadline)
             again = self._built(refit)
             before = self.shortfall(values[rows], set_names, refined[rows],
                                     (built[0][rows], {k: v[rows] for k, v in measured.items()}))
