@@ -64,3 +64,26 @@ def test_human_checks_are_data_and_catch_stick_legs():
               "arm_cm": torch.tensor([53.0, 61.0]), "shoulder_cm": torch.tensor([39.0, 44.0])}
     failed = inhuman(people)
     assert failed[0] == [] and failed[1] and failed[1][0].startswith("inseam_cm/height_cm")
+
+
+def test_the_nearest_point_of_the_typical_ellipsoid_is_on_it_and_nearest():
+    """Projection onto {u : u^T Q u <= r^2}: a point outside lands on the boundary, moved
+    along Q's normal there (u - p = lam Q p, lam > 0: the nearest point); one inside stays."""
+    from semantify.measurements.conditional import _onto_ellipsoid
+
+    generator = torch.Generator().manual_seed(3)
+    a = torch.randn(5, 5, generator=generator, dtype=torch.float64)
+    q = a @ a.T + 0.01 * torch.eye(5, dtype=torch.float64)  # a long, thin ellipsoid
+    eigenvalues, vectors = torch.linalg.eigh(q)
+    u = torch.randn(40, 5, generator=generator, dtype=torch.float64) * 3
+    u[0] = 0.01  # inside
+    p = _onto_ellipsoid(u, eigenvalues, vectors, 9.0)
+    assert torch.equal(p[0], u[0])
+    outside = ((u @ q) * u).sum(1) > 9.0
+    assert outside.sum() > 30
+    on = p[outside]
+    assert torch.allclose(((on @ q) * on).sum(1), torch.full((len(on),), 9.0, dtype=q.dtype),
+                          rtol=1e-9)
+    normal, moved = on @ q, u[outside] - on
+    lam = (moved * normal).sum(1) / (normal * normal).sum(1)
+    assert (lam > 0).all() and torch.allclose(moved, lam[:, None] * normal, atol=1e-8)
