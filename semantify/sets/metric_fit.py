@@ -425,7 +425,8 @@ class PersonFit:
         is refined again holding its skeletal lengths firmly, then, if it still fails, aimed
         at set values drawn RETREAT of the way back toward the population's mean, in turn. A
         body that misses set values people have is first refitted with its free girths let go
-        (loose); set values no person has are left to the nearest person."""
+        (loose); set values no person has are left to the nearest person. Last, a free
+        measurement past its slider's end is refitted at that end (:meth:`_inside`)."""
         if not refine or self.iterations < 1:
             return self._fit(values, set_names, False, deadline)
         refined = self._fit(values, set_names, True, deadline)
