@@ -555,3 +555,37 @@ def test_fresh_session_names_are_bounded_per_address(server, monkeypatch):
     assert "Traceback" not in admitted[0].text
     assert frame("fresh-0", "10.66.0.1").status_code != 429  # an open session goes on
     assert frame("fresh-other", "10.66.0.2").status_code != 429
+
+
+def test_the_hourly_upload_budget_refuses_an_address_and_its_books_stay_small():
+    """Every POST body to an upload route counts against its address's hourly budget (429
+    beyond it, other addresses unaffected); a page posting frames all hour keeps one entry a
+    second, not one a request, so each check costs the same however many came before."""
+    import asyncio
+
+    import httpx
+
+    from semantify.app.guards import UploadBudget
+
+    async def inner(scope, receive, send):  # the app behind: reads the body, answers 200
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    budget = UploadBudget(inner, per_request=1000, per_address=2500)
+
+    async def post(address: str) -> int:
+        transport = httpx.ASGITransport(app=budget, client=(address, 1234))
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            reply = await client.post("/gradio_api/upload", content=b"x" * 1000)
+            return reply.status_code
+
+    async def run() -> list[int]:
+        return [await post("10.9.0.1") for _ in range(4)] + [await post("10.9.0.2")]
+
+    assert asyncio.run(run()) == [200, 200, 429, 429, 200]
+    for _ in range(20_000):  # an hour of small frame requests, squeezed
+        budget._spend("10.9.0.3", 150)
+    assert len(budget._spent["10.9.0.3"].buckets) <= 2
+    assert budget._left("10.9.0.3") == 2500 - 20_000 * 150

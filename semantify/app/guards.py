@@ -40,13 +40,25 @@ class _TooLarge(Exception):
     pass
 
 
+class _Spent:
+    """An address's bytes over the last WINDOW seconds: one-second buckets ([start, bytes])
+    and their running total, so that a page posting frames all hour keeps at most WINDOW
+    buckets and each request's check costs the same however many came before."""
+
+    __slots__ = ("buckets", "total")
+
+    def __init__(self):
+        self.buckets: collections.deque[list] = collections.deque()
+        self.total = 0
+
+
 class UploadBudget:
     """ASGI middleware: byte budgets for uploads, per request and per address."""
 
     def __init__(self, app, per_request: int = limits.MAX_UPLOAD_REQUEST_BYTES,
                  per_address: int = limits.MAX_UPLOAD_BYTES_PER_HOUR):
         self.app, self.per_request, self.per_address = app, per_request, per_address
-        self._spent: dict[str, collections.deque] = collections.defaultdict(collections.deque)
+        self._spent: dict[str, _Spent] = {}
         self._lock = threading.Lock()
         self._swept = 0.0
 
@@ -93,17 +105,25 @@ class UploadBudget:
     def _left(self, address: str) -> int:
         now = time.monotonic()
         with self._lock:
-            spent = self._spent[address]
-            while spent and now - spent[0][0] > WINDOW:
-                spent.popleft()
-            if not spent:  # an address without uploads in the window is not kept
+            spent = self._spent.get(address)
+            if spent is None:
+                return self.per_address
+            while spent.buckets and now - spent.buckets[0][0] > WINDOW:
+                spent.total -= spent.buckets.popleft()[1]
+            if not spent.buckets:  # an address without uploads in the window is not kept
                 del self._spent[address]
-            return self.per_address - sum(size for _, size in spent)
+            return self.per_address - spent.total
 
     def _spend(self, address: str, size: int) -> None:
         if size:
+            now = time.monotonic()
             with self._lock:
-                self._spent[address].append((time.monotonic(), size))
+                spent = self._spent.setdefault(address, _Spent())
+                if spent.buckets and now - spent.buckets[-1][0] < 1.0:
+                    spent.buckets[-1][1] += size
+                else:
+                    spent.buckets.append([now, size])
+                spent.total += size
 
     def _sweep(self) -> None:
         """Gradio's cache under the sessions' caps (age, bytes), at most every CLEAN_EVERY s."""
