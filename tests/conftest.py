@@ -36,8 +36,7 @@ def models_dir(tmp_path_factory, monkeypatch):
 def made_once(tmp_path_factory, name: str, make):
     """``make(folder)``'s JSON result, made once per test run in a folder every pytest-xdist
     worker of the run shares: the first worker to ask makes it (under a lock), the others wait
-    and read it. The tests only read what is made there (their outputs go to their own
-    folders), so one session build serves every worker."""
+    and read it. Only for what tests only read (their outputs go to their own folders)."""
     from filelock import FileLock
 
     root = tmp_path_factory.getbasetemp()
@@ -112,16 +111,12 @@ def quick_build(tmp_path_factory):
     """``semantify build anny-body --quick --samples 64 --clip tiny-random`` (NOT semantic),
     run the way a restarted server runs a queued build: claimed, then restored by a
     BuildQueue, which runs ``python -m semantify build --resume DIR`` in a process of its own
-    (so the build reads its settings from its folder alone)."""
-    out, finished = made_once(tmp_path_factory, "quick-build", _make_quick_build)
-    return QuickBuild(Path(out), tuple(map(Path, finished)))
-
-
-def _make_quick_build(root: Path) -> list:
+    (so the build reads its settings from its folder alone). One per worker, not shared
+    (:func:`made_once`): tests run ``semantify build`` on it again, which takes its lock."""
     from lightning_modules.build import claim
     from lightning_modules.build_queue import BuildQueue
 
-    out = (root / "anny-body").resolve()
+    out = (tmp_path_factory.mktemp("quick-build") / "anny-body").resolve()
     claim(quick_settings(), out)
     finished = []
     queue = BuildQueue(on_finished=finished.append)
@@ -130,7 +125,7 @@ def _make_quick_build(root: Path) -> list:
     assert queue.wait(900)
     state = queue.state(out)
     assert state.state == "finished", state.error
-    return [str(out), [str(folder) for folder in finished]]
+    return QuickBuild(out, tuple(finished))
 
 
 def free_port() -> int:
