@@ -433,17 +433,17 @@ class PersonFit:
         built = self._built(refined)
         redo = self.missed(values, set_names, refined, built)
         if bool(redo.any()):
-            redo &= self.typical(values, set_names)
+            redo[redo.clone()] = self.typical(values[redo], set_names)
             if bool(redo.any()):
                 refined[redo] = self._fit(values[redo], set_names, True, deadline, loose=True)
-                built = self._built(refined)
+                built = self._rebuilt(built, redo, refined)
         for strict, toward_mean in ((True, 1.0), *((True, f) for f in RETREAT)):
             redo = self.inhuman(refined, built)
             if not bool(redo.any()):
                 break
             refined[redo] = self._fit(values[redo], set_names, True, deadline, strict,
                                       toward_mean)
-            built = self._built(refined)
+            built = self._rebuilt(built, redo, refined)
         return self._inside(values, set_names, refined, built, deadline)
 
     def _inside(self, values: torch.Tensor, set_names: Sequence[str], refined: torch.Tensor,
@@ -473,10 +473,10 @@ class PersonFit:
                                     (built[0][rows], {k: v[rows] for k, v in measured.items()}))
             good = ~self.inhuman(refit, again) & (  # the set values come first
                 self.shortfall(values[rows], set_names, refit, again) <= before.clamp_min(1.0))
-            for name in names:
-                slider = next(s for _, s in ends if s.name == name)
-                got = again[1][name].double()
-                good &= (got >= slider.low - 0.05) & (got <= slider.high + 0.05)
+            for _, slider in ends:
+                if slider.name in names:
+                    got = again[1][slider.name].double()
+                    good &= (got >= slider.low - 0.05) & (got <= slider.high + 0.05)
             index = torch.tensor(rows)[good]
             refined[index] = refit[good]
         return refined
@@ -499,6 +499,18 @@ class PersonFit:
         with torch.no_grad():
             vertices = self.model(coefficients)
             return vertices, self.anthropometer.measure(vertices)
+
+    def _rebuilt(self, built: tuple, rows: torch.Tensor, coefficients: torch.Tensor) -> tuple:
+        """``built`` (a :meth:`_built`) with the (B,) ``rows`` built again from their new
+        ``coefficients``; the other rows kept as they were."""
+        vertices, measured = built
+        new_vertices, new_measured = self._built(coefficients[rows])
+        vertices = vertices.clone()
+        vertices[rows] = new_vertices
+        measured = {name: value.clone() for name, value in measured.items()}
+        for name, value in new_measured.items():
+            measured[name][rows] = value
+        return vertices, measured
 
     def missed(self, values: torch.Tensor, set_names: Sequence[str],
                coefficients: torch.Tensor, built: tuple | None = None) -> torch.Tensor:
