@@ -37,7 +37,8 @@ def main() -> None:
     parser.add_argument("--views", default=None, help="e.g. front or front,side")
     parser.add_argument("--int8", action="store_true")
     parser.add_argument("--keep", default=None, help="build here (kept) instead of a temp dir")
-    parser.add_argument("--workers", type=int, default=1, help="render processes (GPU: more)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="render processes (default: 1 from 500 samples on, else 0)")
     parser.add_argument("--target", type=float, default=None,
                         help="seconds to meet (default: 6 min, or 2 min with --quick)")
     args = parser.parse_args()
@@ -56,7 +57,7 @@ def main() -> None:
            "--out", str(out)] + (["--quick"] if args.quick else []) \
         + (["--int8"] if args.int8 else []) \
         + (["--samples", str(args.samples)] if args.samples else []) \
-        + (["--workers", str(args.workers)] if args.workers != 1 else [])
+        + (["--workers", str(args.workers)] if args.workers is not None else [])
     env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
     env.setdefault("ANNY_CACHE_DIR", str(ROOT / ".cache/anny"))
     load_before = os.getloadavg()

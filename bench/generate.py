@@ -1,10 +1,12 @@
 """Generation throughput against the CLIP-only bound, measured in one run.
 
     python bench/generate.py [--samples 256] [--clip ViT-B-32/random] [--batch-size 64]
+                             [--workers 0,1]
 
 Prints steady-state generation samples/s (sample -> mesh -> render 2 views -> CLIP -> write),
-CLIP-only samples/s on the same images and batch size, and their ratio. Random weights time
-the real architecture; they carry no semantics.
+CLIP-only samples/s on the same images and batch size, and their ratio; with ``--workers``,
+the whole generation's wall time (start-up included) with each number of render processes,
+in turn in this run. Random weights time the real architecture; they carry no semantics.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ def main() -> None:
     parser.add_argument("--clip", default="ViT-B-32/random")
     parser.add_argument("--prior", default=None,
                         help="sampling prior (default: the model's own; reference: no priors)")
+    parser.add_argument("--workers", default=None,
+                        help="render process counts to compare, e.g. 0,1 (default: the default)")
     args = parser.parse_args()
 
     import torch
@@ -83,6 +87,13 @@ def main() -> None:
           f"({summary['samples_per_second']:.2f} including start-up)")
     print(f"CLIP only, same images:    {clip_only:8.2f} samples/s")
     print(f"ratio generation / CLIP:   {generation / clip_only:8.3f}  (target >= 0.9)")
+    for workers in map(int, args.workers.split(",")) if args.workers else ():
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            generate(gen, Path(tmp) / "data", progress=False, workers=workers)
+            print(f"--workers {workers}: {time.perf_counter() - start:6.1f} s for "
+                  f"{args.samples} samples, start-up included; steady state "
+                  f"{steady_rate(Path(tmp) / 'data', args.batch_size):.2f} samples/s")
 
 
 if __name__ == "__main__":

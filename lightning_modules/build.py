@@ -205,16 +205,26 @@ def check_out(out: Path, settings: BuildSettings) -> BuildRecord | None:
     return None
 
 
-def prepare(settings: BuildSettings, out: Path, device: str | None = None,
-            report: Callable[[Progress], None] | None = None) -> None:
-    """Every check a build needs before it starts work, cheapest first: the folder, the
-    model file, the training settings, then the CLIP weights (downloaded once, with progress
-    as stage 0 "download"; offline and not cached: one line at once)."""
-    from semantify.clip import fetch_weights, load_clip
+def quick_checks(settings: BuildSettings, out: Path) -> None:
+    """The checks a build makes before it starts work that need neither a process nor the
+    network, cheapest first: the folder, the model file, the training settings, and CLIP
+    weights that cannot come (offline and not cached). The queue runs them before it starts
+    a build's process."""
+    from semantify.clip import check_weights_offline
 
     check_out(out, settings)
     check_model(settings)
     check_training(settings.training)
+    check_weights_offline(settings.clip)
+
+
+def prepare(settings: BuildSettings, out: Path, device: str | None = None,
+            report: Callable[[Progress], None] | None = None) -> None:
+    """Every check a build needs before it starts work: :func:`quick_checks`, then the CLIP
+    weights (downloaded once, with progress as stage 0 "download")."""
+    from semantify.clip import fetch_weights, load_clip
+
+    quick_checks(settings, out)
     started = time.perf_counter()
 
     def downloading(done: int, total: int | None) -> None:
@@ -230,13 +240,14 @@ def prepare(settings: BuildSettings, out: Path, device: str | None = None,
 
 def build(settings: BuildSettings, out: Path | str, devices: int = 1,
           accelerator: str = "auto", report: Callable[[Progress], None] | None = None,
-          device: str | None = None, workers: int = 1) -> BuildRecord | None:
+          device: str | None = None, workers: int | None = None) -> BuildRecord | None:
     """Build (or resume) the slider set of ``settings`` into ``out``; return its record.
 
     ``report`` receives a :class:`Progress` at each step. ``devices`` > 1 generates with one
     process per device (DDP relaunches this command; the extra ranks return None after
     generating). ``device`` is where CLIP runs outside generation (default: CUDA if any).
-    ``workers``: render processes per device while generating (more pay off on a GPU).
+    ``workers``: render processes per device while generating (default:
+    :func:`lightning_modules.generate.render_workers`; more pay off on a GPU).
     """
     out = Path(out)
     if not is_rank_zero():  # another rank of a distributed run: generation only
@@ -267,7 +278,7 @@ def claim(settings: BuildSettings, out: Path | str) -> BuildRecord:
 
 
 def _build(settings: BuildSettings, out: Path, devices: int, accelerator: str,
-           report: ProgressFile, device: str | None, workers: int) -> dict:
+           report: ProgressFile, device: str | None, workers: int | None) -> dict:
     prepare(settings, out, device, report)
     # One process builds into a folder (FolderBusy for the others); the lock file goes with
     # the lock, so a finished set carries none.
@@ -298,7 +309,7 @@ def _quiet_lightning() -> None:
 
 
 def _generate_dataset(settings: BuildSettings, out: Path, devices: int, accelerator: str,
-                      workers: int, callbacks: list) -> dict:
+                      workers: int | None, callbacks: list) -> dict:
     from lightning_modules.generate import generate
 
     return generate(settings.generation_spec(), out / DATASET, devices=devices,
@@ -307,7 +318,7 @@ def _generate_dataset(settings: BuildSettings, out: Path, devices: int, accelera
 
 
 # Each stage returns its result; the build fills in the seconds it took.
-def _generate(run: _Run, devices: int, accelerator: str, workers: int) -> Generated:
+def _generate(run: _Run, devices: int, accelerator: str, workers: int | None) -> Generated:
     run.emit("generate", 0.0, "starting the renderer and CLIP", None)
     shard_size = run.settings.generation_spec().shard_size
     done = len(list((run.out / DATASET / "shards").glob("shard-*.safetensors"))) * shard_size

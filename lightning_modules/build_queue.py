@@ -20,7 +20,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from lightning_modules.build import Progress, claim, is_finished, read_progress, read_record
+from lightning_modules.build import (Progress, claim, is_finished, quick_checks, read_progress,
+                                     read_record)
 from semantify import limits
 from semantify.errors import SemantifyError
 from semantify.recipes import BuildSettings
@@ -149,7 +150,13 @@ class BuildQueue:
 
     def _run(self, out: Path) -> str | None:
         """Run one build to its end (waiting while another process holds its folder); its
-        error line, or None."""
+        error line, or None. A build that :func:`quick_checks` refuses starts no process."""
+        try:
+            record = read_record(out)
+            if record is not None:
+                quick_checks(BuildSettings.from_record(record), out)
+        except SemantifyError as error:
+            return str(error)
         while True:
             result = subprocess.run(self.command(out), stdin=subprocess.DEVNULL,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

@@ -111,21 +111,27 @@ def quick_build(tmp_path_factory):
     """``semantify build anny-body --quick --samples 64 --clip tiny-random`` (NOT semantic),
     run the way a restarted server runs a queued build: claimed, then restored by a
     BuildQueue, which runs ``python -m semantify build --resume DIR`` in a process of its own
-    (so the build reads its settings from its folder alone). One per worker, not shared
-    (:func:`made_once`): tests run ``semantify build`` on it again, which takes its lock."""
+    (so the build reads its settings from its folder alone). Made once per run
+    (:func:`made_once`): tests only read it (those that run ``semantify build`` on it again
+    take a copy, since a build takes its folder's lock)."""
+    out, finished = made_once(tmp_path_factory, "quick-build", _make_quick_build)
+    return QuickBuild(Path(out), tuple(map(Path, finished)))
+
+
+def _make_quick_build(root: Path) -> list:
     from lightning_modules.build import claim
     from lightning_modules.build_queue import BuildQueue
 
-    out = (tmp_path_factory.mktemp("quick-build") / "anny-body").resolve()
+    out = (root / "anny-body").resolve()
     claim(quick_settings(), out)
     finished = []
     queue = BuildQueue(on_finished=finished.append)
-    assert queue.restore(out.parent) == [out]
+    assert queue.restore(root) == [out]
     assert queue.state(out).state in ("queued", "running")
     assert queue.wait(900)
     state = queue.state(out)
     assert state.state == "finished", state.error
-    return QuickBuild(out, tuple(finished))
+    return [str(out), [str(path) for path in finished]]
 
 
 def free_port() -> int:

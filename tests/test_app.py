@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from semantify.app.animation import FRAMES
+
 gradio_client = pytest.importorskip("gradio_client")
 
 # Outputs of the endpoints that move sliders (the session State is not returned to clients):
@@ -92,7 +94,13 @@ def test_heatmap_and_ramp_animation(server, client):
     gif = gif["value"] if isinstance(gif, dict) and "value" in gif else gif
     gif = gif["path"] if isinstance(gif, dict) else gif
     frames = Image.open(gif)
-    assert frames.format == "GIF" and frames.n_frames > 10
+    assert frames.format == "GIF" and frames.n_frames == 2 * FRAMES - 2  # low, high, low
+    frames.seek(1)
+    second = np.asarray(frames.convert("RGB"))
+    frames.seek(frames.n_frames - 1)
+    assert np.array_equal(np.asarray(frames.convert("RGB")), second)  # the way back mirrors
+    frames.seek(FRAMES - 1)
+    assert np.abs(np.asarray(frames.convert("RGB")).astype(float) - second).mean() > 0.5
 
 
 def test_export_is_a_mesh_in_the_session_folder(server, client):

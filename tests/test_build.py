@@ -6,10 +6,12 @@ checks the stages, files and resume, never what the words mean).
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from conftest import quick_settings
@@ -26,6 +28,13 @@ QUICK = ["--clip", "tiny-random", "--quick", "--samples", "64"]  # conftest's qu
 @pytest.fixture(scope="module")
 def built(quick_build):
     return quick_build.out
+
+
+@pytest.fixture
+def built_copy(quick_build, tmp_path):
+    """A copy of conftest's quick build, for tests that run ``semantify build`` on it (a
+    build takes its folder's lock; the other worker may be reading the original)."""
+    return Path(shutil.copytree(quick_build.out, tmp_path / "anny-body"))
 
 
 def test_quick_build_makes_a_slider_set_with_its_card(built, capsys):
@@ -47,7 +56,9 @@ def test_quick_build_makes_a_slider_set_with_its_card(built, capsys):
     assert not (built / ".progress.json").exists()
 
 
-def test_rerun_of_a_finished_build_does_nothing_and_other_settings_are_refused(built, capsys):
+def test_rerun_of_a_finished_build_does_nothing_and_other_settings_are_refused(built_copy,
+                                                                               capsys):
+    built = built_copy
     before = {p: p.stat().st_mtime_ns for p in built.rglob("*") if p.is_file()}
     assert main(["build", "anny-body", *QUICK, "--out", str(built)]) == 0
     assert before == {p: p.stat().st_mtime_ns for p in built.rglob("*") if p.is_file()}
@@ -70,7 +81,10 @@ def _kill_when(cmd, condition, timeout=300):
     return killed
 
 
-def test_build_resumes_after_kill_9_in_generation_and_in_training(tmp_path):
+def test_build_resumes_after_kill_9_in_training(tmp_path):
+    """The build's own kill -9 test (a kill while generating is the dataset writer's:
+    test_generate's): killed in training, it resumes there, keeping the dataset and the
+    selection, and refuses to resume with another recipe."""
     recipe = load_recipe("anny-body").to_dict()
     recipe["training"] = {"max_epochs": 60, "patience": 60}  # a stage long enough to kill
     recipe["descriptors"] = 3
@@ -78,12 +92,8 @@ def test_build_resumes_after_kill_9_in_generation_and_in_training(tmp_path):
     path.write_text(json.dumps(recipe))
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "semantify", "build", str(path), "--clip", "tiny-random",
-           "--samples", "128", "--out", str(out)]  # two shards of 64
+           "--samples", "64", "--out", str(out)]
     shards = out / "dataset" / "shards"
-
-    assert _kill_when(cmd, lambda: len(list(shards.glob("*.safetensors"))) >= 1)
-    first = {p.name: p.stat().st_mtime_ns for p in shards.glob("*.safetensors")}
-    assert len(first) == 1 and "generate" not in read_record(out).stages
 
     def training():
         try:
@@ -103,18 +113,16 @@ def test_build_resumes_after_kill_9_in_generation_and_in_training(tmp_path):
     assert main(["build", str(path), *cmd[5:9], "--out", str(out)]) == 2
     recipe["training"] = {"max_epochs": 60, "patience": 60}
     path.write_text(json.dumps(recipe))
-    assert main(["build", str(path), "--clip", "tiny-random", "--samples", "128",
-                 "--out", str(out)]) == 0
+    assert main(["build", str(path), *cmd[5:9], "--out", str(out)]) == 0
     record = read_record(out)
     assert list(record.stages) == list(STAGES)
     assert record.stages["select"] == stages["select"]
-    now = {p.name: p.stat().st_mtime_ns for p in shards.glob("*.safetensors")}
-    assert {k: now[k] for k in first} == first and {k: now[k] for k in kept} == kept
+    assert kept and {p.name: p.stat().st_mtime_ns for p in shards.glob("*.safetensors")} == kept
     assert (out / "selection" / "selection.json").stat().st_mtime_ns == selection
     assert SliderSet.load(out).names == list(stages["select"].chosen)
 
 
-def test_a_claimed_build_resumes_from_its_folder_alone(quick_build, tmp_path, capsys):
+def test_a_claimed_build_resumes_from_its_folder_alone(built_copy, tmp_path, capsys):
     """A claimed folder holds all its build needs: the session's build ran from one with
     ``semantify build --resume DIR`` alone (conftest's quick_build)."""
     from lightning_modules.build import claim, read_progress
@@ -125,7 +133,7 @@ def test_a_claimed_build_resumes_from_its_folder_alone(quick_build, tmp_path, ca
     record = claim(settings, out)
     assert claim(settings, out) == record and read_record(out).stages == {}
     assert BuildSettings.from_record(record) == settings
-    built = quick_build.out
+    built = built_copy
     assert main(["build", "--resume", str(built)]) == 0  # finished: nothing left to do
     assert list(read_record(built).stages) == list(STAGES) and read_progress(built) is None
     assert main(["build", "--resume", str(tmp_path / "nothing")]) == 2

@@ -68,12 +68,14 @@ def test_rerun_skips_finished_shards(reference):
 
 @pytest.mark.slow
 def test_kill_and_resume_gives_identical_dataset(reference, tmp_path):
+    """Killed while a render process works for it (--workers 1), then resumed rendering in
+    its own process (the CPU default): the same dataset as one uninterrupted run."""
     out = tmp_path / "killed"
     cmd = [sys.executable, "-m", "semantify", "generate", "anny-body", "--samples", "12",
            "--batch-size", "2", "--seed", "7", "--clip", "tiny-random", "--thumbnails", "32",
            "--out", str(out)]
-    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen([*cmd, "--workers", "1"], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 240
     while not shard_path(out, 0).exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.05)
@@ -144,14 +146,19 @@ def test_bad_inputs(reference, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no-such-model" in err[0]
     assert not (tmp_path / "x").exists()
+    for command in ("generate", "build"):
+        args = ["anny-body", "--samples", "4", "--out", str(tmp_path / "x"), "--workers", "-1"]
+        assert main([command, *args]) == 2
+        assert capsys.readouterr().err.strip().endswith("--workers must be 0 or more, got -1.")
+    assert not (tmp_path / "x").exists()
 
 
 @pytest.mark.slow
 def test_full_disk_leaves_no_partial_shard(tmp_path):
     """A write that fails (a file size limit standing in for a full disk) is a clean error.
 
-    Rendering stays in the process (--workers 0): a worker would need shared memory, which
-    the same limit forbids."""
+    Rendering stays in the process (--workers 0, the default for 8 samples, named: a render
+    process would need shared memory, which the same limit forbids)."""
     code = (
         "import resource, signal, sys\n"
         "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"

@@ -92,8 +92,8 @@ def test_words_never_become_paths(server, word_set):
                            api_name="/add_words")
     assert "&lt;img" in grown[INFO] or "<img" not in grown[INFO]
     names = list(grown[RECORD]["sliders"])
-    assert traversal in names and "a/b" in names
-    for index in range(len(names)):
+    assert names[-3:] == [traversal, "a/b", "<img src=x onerror=alert(1)>"], names
+    for index in range(len(names) - 3, len(names)):  # the new words' sliders
         gif, info = client.predict(index, api_name="/ramp")
         assert "Traceback" not in info
     assert set(Path("/tmp").glob("RAMP*")) == tmp_before
@@ -154,11 +154,12 @@ def test_html_in_params_is_shown_as_text(server, word_set, tmp_path):
 
 
 def test_a_flooding_session_does_not_starve_others(server):
-    """One session fires 300 slider events at once; another session's moves still get
-    frames (the flood is cut to VIEW_EVENTS_PER_SECOND and "always last" drops stale ones)."""
+    """One session fires 60 slider events at once (twice VIEW_EVENTS_PER_SECOND); another
+    session's moves still get frames at once (the flood is cut to the caps and "always last"
+    drops stale ones)."""
     flooder, _ = _client(server, "raw-anny-body")
     other, _ = _client(server, "raw-anny-body")
-    jobs = [flooder.submit(3, 0.1 + 0.8 * (i % 2), api_name="/move") for i in range(300)]
+    jobs = [flooder.submit(3, 0.1 + 0.8 * (i % 2), api_name="/move") for i in range(60)]
     times = []
     for i in range(10):
         start = time.perf_counter()
@@ -168,7 +169,7 @@ def test_a_flooding_session_does_not_starve_others(server):
         assert result[RECORD]["coefficients"]["height"] == pytest.approx(0.2 + 0.06 * i)
     for job in jobs:
         job.cancel()
-    assert sorted(times)[-2] < 10, times
+    assert max(times) < 4, times  # ~0.15 s each here; one queued behind the 60 takes seconds
 
 
 def test_the_cli_answers_hostile_files_in_one_line(tmp_path, capsys):
@@ -190,12 +191,22 @@ def test_the_cli_answers_hostile_files_in_one_line(tmp_path, capsys):
 
 
 def test_a_model_file_bomb_is_refused_before_it_unpacks(tmp_path, capsys):
-    v = 200
+    import zipfile
+
+    v, size = 200, 1_600_000_000
     faces = np.stack([np.arange(v - 2), np.arange(1, v - 1), np.arange(2, v)], axis=1)
     bomb = tmp_path / "bomb.npz"
-    np.savez_compressed(bomb, template=np.zeros((v, 3)), faces=faces,
-                        basis=np.zeros(1_600_000_000 // 4, np.float32))
-    assert bomb.stat().st_size < 3_000_000
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
+        for name, array in (("template", np.zeros((v, 3))), ("faces", faces)):
+            with archive.open(f"{name}.npy", "w") as file:
+                np.save(file, array)
+        with archive.open("basis.npy", "w", force_zip64=True) as file:  # zeros, streamed
+            np.lib.format.write_array_header_1_0(
+                file, {"descr": "<f4", "fortran_order": False, "shape": (size // 4,)})
+            for _ in range(size // (64 << 20)):
+                file.write(bytes(64 << 20))
+            file.write(bytes(size % (64 << 20)))
+    assert bomb.stat().st_size < 8_000_000
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
     assert main(["render", f"linear:{bomb}", "--out", str(tmp_path / "x.png")]) == 2
@@ -252,10 +263,13 @@ def test_a_clean_start_writes_nothing_into_the_source_tree_and_prints_no_banner(
 
 @pytest.mark.slow
 def test_a_damaged_anny_cache_is_rebuilt(tmp_path):
-    """A cache file truncated by a killed first build: the next run rebuilds it."""
+    """A cache file truncated by a killed first build: the next load rebuilds it (here in
+    this process, on a copy of the cache: the loader itself, not its per-process cache)."""
     import os
-    import subprocess
-    import sys
+
+    from anny.paths import get_anny_cache_path, set_anny_cache_path
+
+    from semantify.models.anny_models import anny_module
 
     cache = Path(os.environ["ANNY_CACHE_DIR"])
     copy = tmp_path / "anny"
@@ -270,12 +284,13 @@ def test_a_damaged_anny_cache_is_rebuilt(tmp_path):
     data = damaged.read_bytes()[:1_000_000]
     damaged.unlink()  # break the hard link before writing, so the real cache stays whole
     damaged.write_bytes(data)
-    result = subprocess.run(
-        [sys.executable, "-c", "from semantify.models import load_model; "
-         "print(load_model('anny-body').num_vertices)"],
-        env={**os.environ, "ANNY_CACHE_DIR": str(copy)}, capture_output=True, text=True,
-        timeout=600)
-    assert result.returncode == 0 and result.stdout.strip().endswith("13718"), result.stderr
+    used = get_anny_cache_path()
+    set_anny_cache_path(copy)
+    try:
+        module = anny_module.__wrapped__()  # a fresh build, as a new process makes it
+    finally:
+        set_anny_cache_path(used)
+    assert module.template_vertices.shape[-2] == 13718
     assert damaged.stat().st_size > 1_000_000
 
 

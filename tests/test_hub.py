@@ -168,7 +168,7 @@ def test_online_download_then_offline_from_the_warm_cache(fake_hub, metric_files
     assert len(fake_hub.requests) == served  # the offline run never asked it
     # A Hub that accepts connections and never answers: the cached copy, after a timeout.
     with silent_server() as endpoint:
-        env = {**_env(cache, offline=False, endpoint=endpoint), "HF_HUB_ETAG_TIMEOUT": "2"}
+        env = {**_env(cache, offline=False, endpoint=endpoint), "HF_HUB_ETAG_TIMEOUT": "1"}
         unreachable = _resolve(env, "hf://bob/metric", "hf://bob/other")
     assert unreachable["hf://bob/metric"]["descriptors"][0] == "height_cm"
     assert unreachable["hf://bob/metric"]["seconds"] < 10

@@ -254,9 +254,9 @@ def test_a_hub_copy_leaves_the_set_it_was_made_from(sliders):
 def test_evaluate_metric_slider_set(sliders, tmp_path, capsys):
     out = tmp_path / "eval"
     assert main(["evaluate", str(sliders), "--out", str(out), "--grid", "3",
-                 "--max-rows", "20"]) == 0
+                 "--max-rows", "8"]) == 0
     report = json.loads((out / "evaluation.json").read_text())
-    assert report["held_out"]["rows"] == 20 and report["held_out"]["vertex_mm"] > 0
+    assert report["held_out"]["rows"] == 8 and report["held_out"]["vertex_mm"] > 0
     assert set(report["fidelity"]) == set(DESCRIPTORS)
     assert report["fidelity"]["height_cm"] > 0.5  # taller asked, taller measured
     assert len(report["sensitivity"]) == 3 and report["disentanglement"] >= 0

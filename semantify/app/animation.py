@@ -24,13 +24,13 @@ def ramp_gif(session: Session, runtime: Runtime, index: int, camera=None,
              frames: int = FRAMES) -> Path:
     """A GIF sweeping slider ``index`` over its range, other sliders fixed, seen from
     ``camera`` (the page's; default: the front view) in the session's pose and look, in the
-    session's scratch folder under a name of the app's own."""
-    import imageio.v3 as iio
+    session's scratch folder under a name of the app's own. Each value is drawn and given
+    its palette once: the way back shows the way up's frames."""
     from PIL import Image
 
     slider = runtime.slider_set.sliders[index]
-    images = []
-    for value in ramp_values(slider.low, slider.high, frames):
+    up = []
+    for value in ramp_values(slider.low, slider.high, frames)[:frames]:
         values = list(session.values)
         values[index] = float(value)
         shape = runtime.shape(values)
@@ -38,7 +38,8 @@ def ramp_gif(session: Session, runtime: Runtime, index: int, camera=None,
         drawn = view.scene(session, runtime, shown)
         frame = runtime.render(drawn.vertices, camera, material=drawn.material,
                                framing=drawn.framing)
-        images.append(np.asarray(Image.fromarray(frame).resize((FRAME_SIZE, FRAME_SIZE))))
+        up.append(Image.fromarray(frame).resize((FRAME_SIZE, FRAME_SIZE))
+                  .convert("P", palette=Image.Palette.ADAPTIVE))
     path = scratch.session_folder(session.token) / f"ramp-{index}.gif"
-    iio.imwrite(path, np.stack(images), duration=60, loop=0)
+    up[0].save(path, save_all=True, append_images=up[1:] + up[-2:0:-1], duration=60, loop=0)
     return path

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from semantify.cli.generate import ACCELERATORS, check_accelerator
+from semantify.cli.generate import ACCELERATORS, WORKERS_HELP, check_run_options
 from semantify.writer_lock import FolderBusy, is_rank_zero
 
 
@@ -43,8 +43,7 @@ def add(subparsers) -> None:
     p.add_argument("--devices", type=int, default=1, help="GPUs, or CPU processes, to generate")
     p.add_argument("--accelerator", default="auto", choices=ACCELERATORS,
                    help="auto, cpu or gpu (generation)")
-    p.add_argument("--workers", type=int, default=1,
-                   help="render processes per device while generating (more help on a GPU)")
+    p.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
     p.set_defaults(run=run)
 
 
@@ -82,10 +81,9 @@ def run(args) -> int:
     from semantify.errors import SemantifyError
     from semantify.recipes import BuildSettings, resolve
 
-    for name in ("devices", "workers"):
-        if getattr(args, name) < 1:
-            raise SemantifyError(f"--{name} must be at least 1, got {getattr(args, name)}.")
-    check_accelerator(args.accelerator)
+    if args.devices < 1:
+        raise SemantifyError(f"--devices must be at least 1, got {args.devices}.")
+    check_run_options(args.accelerator, args.workers)
     if args.resume:
         from lightning_modules.build import read_record
 

@@ -45,7 +45,7 @@ def add(subparsers) -> None:
                    help="also store thumbnails of this size (default 64 px)")
     p.add_argument("--no-measurements", action="store_true",
                    help="do not record body measurements")
-    p.add_argument("--workers", type=int, default=1, help="render worker processes per device")
+    p.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
     p.add_argument("--pose", default=default("pose"),
                    help="pose the samples are rendered in (default rest; a wrong name lists "
                         "the model's poses); measurements always come from the rest pose")
@@ -71,15 +71,22 @@ def clip_spec(name: str | None, checkpoint: str | None):
     return spec
 
 
-def check_accelerator(name: str) -> None:
-    """A one-line error for --accelerator gpu on a machine where torch sees no GPU."""
+WORKERS_HELP = ("render processes per device (default: 1 for 500 samples or more, else 0: "
+                "one takes seconds to start)")
+
+
+def check_run_options(accelerator: str, workers: int | None = None) -> None:
+    """A one-line error for --accelerator gpu on a machine where torch sees no GPU, or a
+    negative --workers."""
     import torch
 
     from semantify.errors import SemantifyError
 
-    if name == "gpu" and not torch.cuda.is_available():
+    if accelerator == "gpu" and not torch.cuda.is_available():
         raise SemantifyError("--accelerator gpu, but torch sees no GPU here (a CPU-only torch, "
                              "or no CUDA device); use --accelerator cpu or auto.")
+    if workers is not None and workers < 0:
+        raise SemantifyError(f"--workers must be 0 or more, got {workers}.")
 
 
 def check_out(out: str) -> None:
@@ -95,7 +102,7 @@ def run(args) -> int:
     from lightning_modules.cluster import check_launch
 
     check_launch(args.num_nodes, args.devices)  # before CLIP or the model are loaded
-    check_accelerator(args.accelerator)
+    check_run_options(args.accelerator, args.workers)
     check_out(args.out)
     from lightning_modules.generate import generate
     from semantify.data.generation import GenerationSpec

@@ -144,7 +144,6 @@ def _download(open_clip, spec: ClipSpec, tag_config: dict,
     """The weights file of a hub tag: from the local cache if there (hub tags never change,
     so no update check), else downloaded; an unreachable hub fails at once, without retries."""
     hub = tag_config.get("hf_hub", "").rstrip("/")
-    source = f"huggingface.co/{hub}" if hub else tag_config.get("url", "the hub")
     cached = _hf_cached(hub, tag_config["hf_hub"]) if hub else None
     if cached is not None:
         return cached
@@ -156,7 +155,22 @@ def _download(open_clip, spec: ClipSpec, tag_config: dict,
             return Path(open_clip.download_pretrained(tag_config))
         except (OSError, RuntimeError, ValueError) as error:  # hub errors: OSError or wrapped
             reason = _first_line(error, 80)
-    raise SemantifyError(
+    raise _unreachable(spec, tag_config, reason)
+
+
+def check_weights_offline(spec: ClipSpec) -> None:
+    """Refuse at once, in :func:`fetch_weights`'s one line, a hub tag whose weights are not on
+    this machine while the Hub is off (HF_HUB_OFFLINE): what needs no network to know."""
+    from huggingface_hub import constants
+
+    if spec.pretrained and constants.HF_HUB_OFFLINE and not weights_cached(spec):
+        raise _unreachable(spec, _tag_config(import_open_clip(), spec), "HF_HUB_OFFLINE is set")
+
+
+def _unreachable(spec: ClipSpec, tag_config: dict, reason: str) -> SemantifyError:
+    hub = tag_config.get("hf_hub", "").rstrip("/")
+    source = f"huggingface.co/{hub}" if hub else tag_config.get("url", "the hub")
+    return SemantifyError(
         f"cannot get CLIP weights {spec.name}/{spec.pretrained}: not in the local cache and "
         f"{source} is unreachable ({reason}); download the checkpoint on a machine with "
         "internet and pass --clip-checkpoint PATH, or copy a Hugging Face cache that has it "

@@ -79,7 +79,9 @@ class BuildFront(Front):
         """Queue the first build of the model on show (shared: once per server)."""
         model_id = self.page.catalog.get(session.entry).model_ref.id
         self.builds.submit(model_id)
-        session = self.row.watch(session, model_id)
+        # The page that asked follows the build whatever its state now: one that cannot
+        # start (offline, no CLIP weights) has already failed, and this visitor must see why.
+        session = dataclasses.replace(session, build_watched=model_id)
         return {self.ui.state: session, **self.row.offer(session, model_id)}
 
     @in_turn
