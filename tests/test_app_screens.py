@@ -102,9 +102,8 @@ def test_on_a_laptop_the_viewer_and_its_controls_fit_the_screen(app, browser):
     # The viewer stays in view while the photo tools beside it are used.
     page.get_by_role("tab", name="Photo to shape").click()
     page.locator("#fit-crop").scroll_into_view_if_needed()
-    page.wait_for_timeout(300)
+    page.wait_for_function("() => window.scrollY > 100", timeout=10_000)
     box = _box(page, "#render .orbit-stage")
-    assert page.evaluate("window.scrollY") > 100
     assert 0 <= box["y"] and box["y"] + box["height"] <= LAPTOP["height"], box
     page.close()
 
@@ -134,8 +133,7 @@ def test_on_a_phone_one_column_with_the_viewer_first(app, browser):
     _screenshot(page, "app-phone.png")
     # The viewer stays at the top of the screen while the sliders scroll beneath it.
     page.locator("#slider-4").scroll_into_view_if_needed()
-    page.wait_for_timeout(300)
-    assert page.evaluate("window.scrollY") > 200
+    page.wait_for_function("() => window.scrollY > 200", timeout=10_000)
     assert -1 <= _box(page, "#render .orbit-stage")["y"] <= 10
     page.close()
 

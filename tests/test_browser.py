@@ -90,9 +90,9 @@ def test_the_crop_really_crops(url, browser, tmp_path):
     page.mouse.move(box["x"] + 0.05 * box["width"], box["y"] + 0.1 * box["height"])
     page.mouse.down()
     page.mouse.move(box["x"] + 0.45 * box["width"], box["y"] + 0.9 * box["height"], steps=8)
-    page.mouse.up()
+    with page.expect_response(lambda r: "/run/predict" in r.url, timeout=30_000):
+        page.mouse.up()  # the box goes to the server (an unqueued event) and is answered
     assert page.locator("#crop .crop-box").is_visible()
-    page.wait_for_timeout(500)  # the box reaches the server
     page.locator("#fit-crop").click()
     page.locator("#info").get_by_text("1 cropped").wait_for(timeout=60_000)
     page.wait_for_function("() => { const i = document.querySelector('#clip-view img');"
