@@ -38,7 +38,7 @@ def main() -> None:
     parser.add_argument("--int8", action="store_true")
     parser.add_argument("--keep", default=None, help="build here (kept) instead of a temp dir")
     parser.add_argument("--workers", type=int, default=None,
-                        help="render processes (default: 1 from 500 samples on, else 0)")
+                        help="render processes (default: semantify's, by sample count)")
     parser.add_argument("--target", type=float, default=None,
                         help="seconds to meet (default: 6 min, or 2 min with --quick)")
     args = parser.parse_args()

@@ -24,8 +24,8 @@ from torch.utils.data import DataLoader, Dataset
 from lightning_modules import quiet_lightning
 from lightning_modules.cluster import check_launch
 from semantify.data.dataset import Manifest, shard_path, write_shard
-from semantify.data.generation import (GenerationSpec, SamplePipeline, build_manifest,
-                                       prepare_output, thumbnails)
+from semantify.data.generation import (RENDER_PROCESS_FROM, GenerationSpec, SamplePipeline,
+                                       build_manifest, prepare_output, thumbnails)
 from semantify.errors import SemantifyError
 from semantify.writer_lock import is_rank_zero, writer_lock
 
@@ -143,9 +143,6 @@ def _unwrap(error: BaseException) -> SemantifyError | None:
     if found:
         return SemantifyError(found[-1])
     return error if isinstance(error, SemantifyError) else None
-
-
-RENDER_PROCESS_FROM = 500  # samples to generate from which a render process pays off
 
 
 def render_workers(workers: int | None, samples: int) -> int:

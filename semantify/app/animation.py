@@ -29,17 +29,21 @@ def ramp_gif(session: Session, runtime: Runtime, index: int, camera=None,
     from PIL import Image
 
     slider = runtime.slider_set.sliders[index]
-    up = []
-    for value in ramp_values(slider.low, slider.high, frames)[:frames]:
+    sequence = [float(v) for v in ramp_values(slider.low, slider.high, frames)]
+    pictures: dict[float, Image.Image] = {}  # one per value: the way back repeats the way up's
+    for value in sequence:
+        if value in pictures:
+            continue
         values = list(session.values)
-        values[index] = float(value)
+        values[index] = value
         shape = runtime.shape(values)
         shown = view.shown_vertices(session, runtime, shape.coefficients, shape.vertices)
         drawn = view.scene(session, runtime, shown)
         frame = runtime.render(drawn.vertices, camera, material=drawn.material,
                                framing=drawn.framing)
-        up.append(Image.fromarray(frame).resize((FRAME_SIZE, FRAME_SIZE))
-                  .convert("P", palette=Image.Palette.ADAPTIVE))
+        pictures[value] = (Image.fromarray(frame).resize((FRAME_SIZE, FRAME_SIZE))
+                           .convert("P", palette=Image.Palette.ADAPTIVE))
+    first, *rest = (pictures[value] for value in sequence)
     path = scratch.session_folder(session.token) / f"ramp-{index}.gif"
-    up[0].save(path, save_all=True, append_images=up[1:] + up[-2:0:-1], duration=60, loop=0)
+    first.save(path, save_all=True, append_images=rest, duration=60, loop=0)
     return path

@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from semantify.cli.generate import ACCELERATORS, WORKERS_HELP, check_run_options
+from semantify.cli.generate import ACCELERATORS, check_run_options, workers_help
 from semantify.writer_lock import FolderBusy, is_rank_zero
 
 
@@ -43,7 +43,7 @@ def add(subparsers) -> None:
     p.add_argument("--devices", type=int, default=1, help="GPUs, or CPU processes, to generate")
     p.add_argument("--accelerator", default="auto", choices=ACCELERATORS,
                    help="auto, cpu or gpu (generation)")
-    p.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
+    p.add_argument("--workers", type=int, default=None, help=workers_help())
     p.set_defaults(run=run)
 
 

@@ -45,7 +45,7 @@ def add(subparsers) -> None:
                    help="also store thumbnails of this size (default 64 px)")
     p.add_argument("--no-measurements", action="store_true",
                    help="do not record body measurements")
-    p.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
+    p.add_argument("--workers", type=int, default=None, help=workers_help())
     p.add_argument("--pose", default=default("pose"),
                    help="pose the samples are rendered in (default rest; a wrong name lists "
                         "the model's poses); measurements always come from the rest pose")
@@ -71,8 +71,12 @@ def clip_spec(name: str | None, checkpoint: str | None):
     return spec
 
 
-WORKERS_HELP = ("render processes per device (default: 1 for 500 samples or more, else 0: "
-                "one takes seconds to start)")
+def workers_help() -> str:
+    """--workers' help, with the default's threshold from its one home."""
+    from semantify.data.generation import RENDER_PROCESS_FROM
+
+    return (f"render processes per device (default: 1 for {RENDER_PROCESS_FROM} samples or "
+            "more, else 0: one takes seconds to start)")
 
 
 def check_run_options(accelerator: str, workers: int | None = None) -> None:

@@ -164,7 +164,7 @@ def check_weights_offline(spec: ClipSpec) -> None:
     from huggingface_hub import constants
 
     if spec.pretrained and constants.HF_HUB_OFFLINE and not weights_cached(spec):
-        raise _unreachable(spec, _tag_config(import_open_clip(), spec), "HF_HUB_OFFLINE is set")
+        raise _unreachable(spec, _tag_config(import_open_clip(), spec), _hub_unreachable())
 
 
 def _unreachable(spec: ClipSpec, tag_config: dict, reason: str) -> SemantifyError:

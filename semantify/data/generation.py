@@ -22,6 +22,7 @@ from semantify.writer_lock import LOCK_NAME
 IDENTITY_KEYS = ("model", "samples", "seed", "shard_size", "views", "clip", "render",
                  "measurements", "thumbnails", "prior")
 DEFAULT_VIEWS = ("front", "side")  # what a dataset renders unless told otherwise
+RENDER_PROCESS_FROM = 500  # samples to generate from which a render process pays off
 
 
 @dataclasses.dataclass(frozen=True)
