@@ -14,6 +14,11 @@ ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("ANNY_CACHE_DIR", str(ROOT / ".cache" / "anny"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # The workers (and the processes they start) already share the cores: one torch thread
+    # each. With two each, OpenMP threads spin-wait for a core (two processes of small matmuls
+    # here: 18 s against 6 s), and the suite took 254.6 s against 236-241 s.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 # Gradio's file cache, one per test run: servers that delete their cache on shutdown must not
 # delete files another run (or a concurrent test run) is serving. Relative, as the app makes it
 # (semantify.app.guards.gradio_cache), so that answers name no server folder.
