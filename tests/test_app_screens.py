@@ -4,7 +4,9 @@ sets built elsewhere, round slider steps, long slider lists and the poses on off
 
 One private server for the module, with an empty cache: anny-body has only the shipped metric
 set, so its first build is offered, and with the Hub offline that build fails at once (the
-recipe's CLIP weights cannot be fetched). ``SEMANTIFY_VIEWER_SCREENSHOTS=docs`` also writes
+recipe's CLIP weights cannot be fetched). The tests that only look at a laptop page, or
+change what they check, share one (a page load costs about 4 CPU-seconds here); a new visitor,
+a phone and a 2x screen get pages of their own. ``SEMANTIFY_VIEWER_SCREENSHOTS=docs`` also writes
 docs/app-laptop.png and docs/app-phone.png.
 """
 
@@ -40,6 +42,16 @@ def app(tmp_path_factory):
         os.environ.pop("SEMANTIFY_CACHE_DIR", None)
     else:
         os.environ["SEMANTIFY_CACHE_DIR"] = old
+
+
+@pytest.fixture(scope="module")
+def laptop(app, browser):
+    """One laptop page for the tests that look at it or change only what they check (each
+    opens the tab it needs; the long list's set is picked last); tests that need a visitor or
+    a page load of their own open their own page."""
+    page = _open(browser, app)
+    yield page
+    page.close()
 
 
 def _open(browser, app, **options):
@@ -84,8 +96,8 @@ def _screenshot(page, name: str) -> None:
         page.screenshot(path=str(Path(folder) / name))
 
 
-def test_on_a_laptop_the_viewer_and_its_controls_fit_the_screen(app, browser):
-    page = _open(browser, app)
+def test_on_a_laptop_the_viewer_and_its_controls_fit_the_screen(laptop):
+    page = laptop
     page.locator("#first-build-button").wait_for(timeout=60_000)
     row, viewer = _box(page, "#first-build"), _box(page, "#render")
     assert row["height"] <= 64, row  # one line, not a block of 183 px
@@ -105,7 +117,7 @@ def test_on_a_laptop_the_viewer_and_its_controls_fit_the_screen(app, browser):
     page.wait_for_function("() => window.scrollY > 100", timeout=10_000)
     box = _box(page, "#render .orbit-stage")
     assert 0 <= box["y"] and box["y"] + box["height"] <= LAPTOP["height"], box
-    page.close()
+    page.evaluate("window.scrollTo(0, 0)")
 
 
 def test_on_a_phone_one_column_with_the_viewer_first(app, browser):
@@ -161,8 +173,8 @@ def test_a_failed_first_build_tells_its_visitor_what_to_do(app, browser):
     other.close()
 
 
-def test_the_build_tab_takes_an_empty_sample_count_as_the_recipes(app, browser):
-    page = _open(browser, app)
+def test_the_build_tab_takes_an_empty_sample_count_as_the_recipes(laptop):
+    page = laptop
     _tab(page, "Build sliders")
     assert page.locator("#build-samples textarea, #build-samples input").first.input_value() == ""
     page.get_by_label("Quick (fewer samples and epochs)").check()
@@ -174,11 +186,10 @@ def test_the_build_tab_takes_an_empty_sample_count_as_the_recipes(app, browser):
     log.get_by_text("Failed").wait_for(timeout=180_000)
     page.locator("#info").get_by_text("failed").wait_for(timeout=10_000)
     assert "queued" not in page.locator("#info").inner_text()
-    page.close()
 
 
-def test_the_hub_field_takes_a_page_address_and_refuses_plainly(app, browser):
-    page = _open(browser, app)
+def test_the_hub_field_takes_a_page_address_and_refuses_plainly(laptop):
+    page = laptop
     _tab(page, "Hub")
     field = page.locator("#hub-name textarea, #hub-name input").first
     field.fill("https://huggingface.co/nobody/nothing")
@@ -191,7 +202,6 @@ def test_the_hub_field_takes_a_page_address_and_refuses_plainly(app, browser):
     info.get_by_text("cannot read Hub path").wait_for(timeout=60_000)
     shown = info.inner_text() + " ".join(page.locator(".toast-body").all_inner_texts())
     assert "'-'" in shown and "&#x27;" not in shown and "&amp;" not in shown, shown
-    page.close()
 
 
 def test_a_set_built_in_another_session_is_in_a_new_pages_picker(app, browser, word_set):
@@ -206,8 +216,8 @@ def test_a_set_built_in_another_session_is_in_a_new_pages_picker(app, browser, w
     page.close()
 
 
-def test_a_typed_height_keeps_its_round_value(app, browser):
-    page = _open(browser, app)
+def test_a_typed_height_keeps_its_round_value(laptop):
+    page = laptop
     box = page.locator("#slider-0 input[type=number]")  # the metric set's Height (cm)
     box.fill("185")
     box.press("Enter")
@@ -215,7 +225,6 @@ def test_a_typed_height_keeps_its_round_value(app, browser):
                            ".includes('asked 185.0')", timeout=60_000)
     assert box.input_value() == "185"
     assert page.locator("#slider-0 input[type=range]").get_attribute("step") == "0.1"
-    page.close()
 
 
 def _pick(page, name: str) -> None:
@@ -223,8 +232,18 @@ def _pick(page, name: str) -> None:
     page.get_by_role("option", name=name).first.click()
 
 
-def test_a_long_list_of_sliders_is_grouped_and_filtered(app, browser):
-    page = _open(browser, app)
+def test_the_body_is_offered_body_poses_and_sitting_says_its_seat_is_not_shown(laptop):
+    page = laptop
+    page.locator("#pose input").click()
+    options = page.get_by_role("option").all_inner_texts()
+    assert any("Walking" in o for o in options)
+    assert "Sitting (seat not shown)" in options
+    assert not any(o in ("Head turned", "Looking up") for o in options), options
+    page.keyboard.press("Escape")
+
+
+def test_a_long_list_of_sliders_is_grouped_and_filtered(laptop):
+    page = laptop
     _pick(page, "Anny face expression — raw coefficients")
     page.locator("#slider-filter").wait_for(timeout=120_000)
     page.get_by_text("Brow: down left").first.wait_for(timeout=60_000)  # by region
@@ -236,17 +255,6 @@ def test_a_long_list_of_sliders_is_grouped_and_filtered(app, browser):
     page.wait_for_function(f"() => ({shown})().length === 2", timeout=30_000)
     page.wait_for_timeout(1500)  # the answers to "s", "sm", ... are all in
     assert sorted(page.evaluate(shown)) == ["Mouth: smile left", "Mouth: smile right"]
-    page.close()
-
-
-def test_the_body_is_offered_body_poses_and_sitting_says_its_seat_is_not_shown(app, browser):
-    page = _open(browser, app)
-    page.locator("#pose input").click()
-    options = page.get_by_role("option").all_inner_texts()
-    assert any("Walking" in o for o in options)
-    assert "Sitting (seat not shown)" in options
-    assert not any(o in ("Head turned", "Looking up") for o in options), options
-    page.close()
 
 
 def test_frames_are_as_sharp_as_the_screen_and_zoom_goes_to_the_pointer(app, browser):
