@@ -251,6 +251,20 @@ def test_a_metric_set_says_photos_need_words(server):
     assert "needs word sliders" in result[INFO]
 
 
+def test_photo_and_word_tools_wait_for_the_page_load(server):
+    """A photo dropped before the page load's answer was lost (that answer replaced the
+    session it went to): the tools that start from the session are off in the page as
+    served. The page load's answer turns them on for a set with words (test_browser.py's crop
+    test uploads a photo through them)."""
+    import httpx
+
+    config = httpx.get(server[0] + "config", timeout=30).json()
+    props = {str(c["props"].get("elem_id") or c["props"].get("value")): c["props"]
+             for c in config["components"]}
+    for name in ("uploads", "fit-crop", "Add sliders for these words", "Shape from text"):
+        assert props[name]["interactive"] is False, name
+
+
 def test_build_without_clip_weights_explains_how_to_provide_them(client):
     failed = client.predict("anny-body", "CLIP from a local checkpoint", "/missing/clip.pt", 64,
                             False, api_name="/build")

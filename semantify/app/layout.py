@@ -174,27 +174,30 @@ def build_ui(title: str, models: list[tuple[str, str]], min_samples: int,
             record = gr.JSON(label="Sliders and coefficients", visible=False)
             with gr.Tab("Photo to shape"):
                 photo_note = gr.Markdown()
+                # Off until the page load's answer (layout) turns them on for a set with words:
+                # a photo dropped before the session exists would be lost with its state.
                 uploads = gr.File(label="Photos (one or more; a new upload replaces them)",
                                   file_count="multiple", type="filepath", elem_id="uploads",
-                                  file_types=["image"], height=120)
+                                  file_types=["image"], height=120, interactive=False)
                 gallery = gr.Gallery(label="Photos used", height=140, columns=4)
                 crop = gr.HTML("", html_template=CROP_HTML, css_template=CROP_CSS,
                                js_on_load=(STATIC / "crop.js").read_text(), elem_id="crop",
                                label="Drag on the first photo to crop it")
-                fit_crop = gr.Button("Fit to the cropped photo", elem_id="fit-crop")
+                fit_crop = gr.Button("Fit to the cropped photo", elem_id="fit-crop",
+                                     interactive=False)
                 clip_view = gr.Image(label="What CLIP sees", type="numpy", format="jpeg",
                                      interactive=False, height=224, elem_id="clip-view")
             with gr.Tab("Words"):
                 words_note = gr.Markdown()
                 words = gr.Textbox(label="New descriptor words (comma separated, at most 8)",
                                    placeholder="curvy, lanky, broad-shouldered")
-                add_words = gr.Button("Add sliders for these words")
+                add_words = gr.Button("Add sliders for these words", interactive=False)
                 prompt = gr.Textbox(label="Describe a shape",
                                     placeholder="a tall, heavy-set man with long legs")
                 method = gr.Radio(list(METHODS), value=METHODS[0], label="Method (retrieval: "
                                   "the closest dataset samples; mapper: the text scored like "
                                   "a photo)")
-                prompt_go = gr.Button("Shape from text")
+                prompt_go = gr.Button("Shape from text", interactive=False)
             with gr.Tab("Build sliders"):
                 gr.Markdown("Build a word slider set from a model's recipe (generate, select "
                             "words, train, evaluate), in the server's build queue; it appears "
