@@ -202,6 +202,18 @@ def test_info_lists_a_sets_sliders(capsys, word_set):
     assert main(["info", "/no/such/set"]) == 2
 
 
+def test_a_reader_that_leaves_early_gets_no_traceback():
+    """``semantify info SET | head -1``: the pipe closes before the listing is written."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "semantify", "info", str(METRIC)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # head has read its line and gone
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141 and err == "", err
+
+
 def test_json_results_and_measurements(tmp_path, capsys, word_set):
     assert main(["shape", str(METRIC), "--set", "height_cm=180", "--out",
                  str(tmp_path / "a.ply")]) == 0

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from semantify import __version__
@@ -49,13 +50,18 @@ def main(argv: list[str] | None = None) -> int:
     """Run one sub-command; user errors print one line and exit with status 2."""
     args = build_parser(argv).parse_args(argv)
     try:
-        return args.run(args) or 0
+        code = args.run(args) or 0
+        sys.stdout.flush()  # a reader that left shows here, not as an error at exit
+        return code
     except SemantifyError as error:
         print(f"semantify {args.command}: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"semantify {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # stdout's reader left (``| head``): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return 141  # 128 + SIGPIPE
 
 
 if __name__ == "__main__":
