@@ -253,6 +253,10 @@ def test_batch_writes_one_mesh_per_row(tmp_path, capsys):
     bad.write_text("height_cm,tallness\n170,1\n")
     code = main(["shape", str(METRIC), "--batch", str(bad), "--out", str(tmp_path / "c.ply")])
     _one_line_error(capsys, code, "tallness", "height_cm")
+    endless = tmp_path / "zero.csv"
+    endless.symlink_to("/dev/zero")  # read for ever (and memory without end) before
+    code = main(["shape", str(METRIC), "--batch", str(endless), "--out", str(tmp_path / "c.ply")])
+    _one_line_error(capsys, code, "zero.csv", "not a file")
     assert not list(tmp_path.glob("c*"))  # every row is checked before anything is written
 
 
