@@ -41,6 +41,7 @@ MAX_PHOTO_SIDE = 1024  # photos are kept at most this large (CLIP sees 224 px)
 MAX_PHOTOS = 8
 MAX_BATCH_ROWS = 10_000  # rows of `semantify shape --batch`: one mesh each
 MAX_BATCH_BYTES = 16_000_000  # its CSV file, checked before reading (10,000 rows of 64 values)
+MAX_WORD_LIST_BYTES = 1_000_000  # a word-list file, one descriptor per line
 
 # Work per request and per session (the app).
 SHAPE_SECONDS = 2.0  # metric refinement stops here and keeps its best shape so far

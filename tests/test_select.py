@@ -66,6 +66,13 @@ def test_parse_descriptors(tmp_path):
     (tmp_path / "bad.txt").write_bytes(b"\xff\xfe fat")
     with pytest.raises(SemantifyError, match="not UTF-8"):
         parse_descriptors(tmp_path / "bad.txt")
+    (tmp_path / "endless.txt").symlink_to("/dev/zero")  # was read until memory ran out
+    with pytest.raises(SemantifyError, match="endless.txt does not exist or is not a file"):
+        parse_descriptors(tmp_path / "endless.txt")
+    with open(tmp_path / "huge.txt", "wb") as file:
+        file.truncate(2_000_000)  # sparse: no disk used
+    with pytest.raises(SemantifyError, match="huge.txt is larger than 1 MB"):
+        parse_descriptors(tmp_path / "huge.txt")
 
 
 def test_selection_finds_the_true_descriptors(synthetic):

@@ -93,7 +93,16 @@ def parse_descriptors(source: str | Path | Iterable[str]) -> list[str]:
 
 
 def _read_word_list(path: Path) -> list[str]:
+    from semantify import limits
+
     try:
+        if not path.is_file():  # a device or a pipe could be read for ever
+            raise SemantifyError(f"word list {path} does not exist or is not a file; pass a "
+                                 "text file, one descriptor per line.")
+        if path.stat().st_size > limits.MAX_WORD_LIST_BYTES:
+            raise SemantifyError(f"word list {path} is larger than "
+                                 f"{limits.MAX_WORD_LIST_BYTES // 1_000_000} MB; list at most a "
+                                 "few thousand descriptors.")
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise SemantifyError(f"{path} is not UTF-8 text; save it as UTF-8, one descriptor "
