@@ -98,6 +98,16 @@ def read_json(path: Path | str, what: str, fix: str) -> object:
     return parse_json(text, what, fix)
 
 
+def read_json_or_none(path: Path | str) -> object:
+    """The JSON value in ``path`` under :func:`read_json`'s limits, or None where it has none
+    to give (missing, not a regular file, too large or deep, not JSON): for optional files of
+    a folder that may come from a stranger (a set's evaluation, its build record)."""
+    try:
+        return read_json(path, "file", "skipped")
+    except SemantifyError:
+        return None
+
+
 def check_format(data, fmt: str, version: int, what: str, fix: str) -> dict:
     """``data`` when it is a JSON object of format ``fmt`` at ``version``; otherwise one line
     naming ``what`` and the ``fix``."""

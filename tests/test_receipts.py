@@ -97,6 +97,12 @@ def test_an_older_set_loads_in_raw_units_and_says_it_has_no_receipts(word_set, t
     (old / "evaluation").mkdir()
     (old / "evaluation" / "evaluation.json").write_text(json.dumps({"fidelity": {}}))
     assert read_receipts(old) is None
+    # A stranger's set: its optional reports are skipped, never read for ever or recursed into.
+    (old / "evaluation" / "evaluation.json").write_text("[" * 100_000)  # RecursionError before
+    assert read_receipts(old) is None and NO_RECEIPTS in model_card(old)
+    (old / "evaluation" / "evaluation.json").unlink()
+    (old / "evaluation" / "evaluation.json").symlink_to("/dev/zero")  # read for ever before
+    assert read_receipts(old) is None and NO_RECEIPTS in model_card(old)
 
 
 @pytest.mark.slow

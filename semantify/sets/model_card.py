@@ -15,18 +15,13 @@ import json
 from pathlib import Path
 
 from semantify.errors import SemantifyError
-from semantify.files import write_atomic
+from semantify.files import read_json_or_none, write_atomic
 from semantify.recipes.settings import BuildRecord, read_record
 from semantify.sets.sliders import SliderSet
 
 CARD = "README.md"
 
 
-def _read(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None
 
 
 def _build_record(root: Path) -> BuildRecord | None:
@@ -159,9 +154,9 @@ def model_card(root: Path | str) -> str:
     root = Path(root)
     slider_set = SliderSet.load(root)
     record = _build_record(root)
-    evaluation = _read(root / "evaluation" / "evaluation.json")
-    metrics = _read(root / "metrics.json")
-    selection = _read(root / "selection" / "selection.json")
+    evaluation = read_json_or_none(root / "evaluation" / "evaluation.json")
+    metrics = read_json_or_none(root / "metrics.json")
+    selection = read_json_or_none(root / "selection" / "selection.json")
     lines = [*_header(slider_set, record, root),
              *_sliders(slider_set, evaluation), *_receipts(slider_set, root),
              *_figures(metrics, evaluation, selection),

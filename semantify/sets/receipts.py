@@ -16,13 +16,13 @@ and says so in one line).
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from semantify.errors import SemantifyError
+from semantify.files import read_json_or_none
 
 GRID = 9
 # A typical adult spread (interquartile range / 1.35) of each measurement, in its unit
@@ -223,11 +223,7 @@ def read_receipts(root: Path | str | None) -> dict[str, Receipt] | None:
     set has none (never evaluated, or evaluated before receipts existed)."""
     if root is None:
         return None
-    path = Path(root) / "evaluation" / "evaluation.json"
-    try:
-        report = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-        return None
+    report = read_json_or_none(Path(root) / "evaluation" / "evaluation.json")
     if not isinstance(report, dict) or not isinstance(report.get("receipts"), list):
         return None
     receipts = [Receipt.from_dict(r) for r in report["receipts"] if isinstance(r, dict)]
