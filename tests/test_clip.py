@@ -324,6 +324,11 @@ def test_checkpoint_of_another_architecture_is_refused(tiny, tmp_path):
     with pytest.raises(SemantifyError, match=r"open_clip_pytorch_model.bin does not fit "
                                              r"architecture wider.*size mismatch.*--clip NAME"):
         load_clip(ClipSpec("wider", None, str(tmp_path)))
+    # A config of another kind (Hugging Face's) or damaged: one line, not a KeyError.
+    for text in (json.dumps({"architectures": ["CLIPModel"]}), "{", "[" * 100_000):
+        (tmp_path / "open_clip_config.json").write_text(text)
+        with pytest.raises(SemantifyError, match="CLIP config .*open_clip_config.json"):
+            load_clip(ClipSpec("other", None, str(tmp_path)))
 
 
 def test_real_vit_b_32_architecture_with_random_weights():

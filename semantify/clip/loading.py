@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
-import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -48,13 +47,24 @@ def import_open_clip():
     return open_clip
 
 
+def _local_config(path: Path) -> dict:
+    """The ``model_cfg`` of a checkpoint directory's open_clip_config.json, or one line."""
+    from semantify.files import read_json
+
+    fix = "put the open_clip_config.json that came with the weights there, or remove it"
+    config = read_json(path, f"CLIP config {path}", fix)
+    if not isinstance(config, dict) or not isinstance(config.get("model_cfg"), dict):
+        raise SemantifyError(f"CLIP config {path} has no model_cfg object; {fix}.")
+    return config["model_cfg"]
+
+
 def build(spec: ClipSpec) -> LoadedClip:
     """The model of ``spec``, its tokenizer and image normalisation."""
     open_clip = import_open_clip()
     config_file = checkpoints.config_file(spec.checkpoint) if spec.checkpoint else None
     if config_file:
         architecture = f"local-dir:{config_file.parent}"
-        model_config = json.loads(config_file.read_text())["model_cfg"]
+        model_config = _local_config(config_file)
     else:
         architecture = spec.name
         model_config = _model_config(open_clip, spec.name)
