@@ -68,3 +68,20 @@ def test_a_busy_folder_is_waited_for_by_exit_status_not_wording(tmp_path):
     queue.submit(_settings(64), tmp_path / "a")
     assert queue.wait(60)
     assert marker.exists() and finished == [(tmp_path / "a").resolve()]
+
+
+def test_a_build_yields_the_cpu_to_the_app(tmp_path):
+    """The build process runs BUILD_NICENESS below the server (bench/build_priority.py: slider
+    moves beside a build keep their time)."""
+    import os
+
+    from lightning_modules.build_queue import BUILD_NICENESS
+
+    seen = tmp_path / "nice.txt"
+    code = (f"import os, time; time.sleep(0.3); open({str(seen)!r}, 'w')"
+            ".write(str(os.getpriority(os.PRIO_PROCESS, 0)))")
+    queue = BuildQueue(command=lambda out: [sys.executable, "-c", code])
+    queue.submit(_settings(64), tmp_path / "a")
+    assert queue.wait(60)
+    mine = os.getpriority(os.PRIO_PROCESS, 0)
+    assert int(seen.read_text()) == min(mine + BUILD_NICENESS, 19)
