@@ -101,7 +101,7 @@ def read_json(path: Path | str, what: str, fix: str) -> object:
 def read_json_or_none(path: Path | str) -> object:
     """The JSON value in ``path`` under :func:`read_json`'s limits, or None where it has none
     to give (missing, not a regular file, too large or deep, not JSON): for optional files of
-    a folder that may come from a stranger (a set's evaluation, its build record)."""
+    a folder that may come from a stranger (a set's evaluation, metrics and selection)."""
     try:
         return read_json(path, "file", "skipped")
     except SemantifyError:

@@ -22,8 +22,6 @@ from semantify.sets.sliders import SliderSet
 CARD = "README.md"
 
 
-
-
 def _build_record(root: Path) -> BuildRecord | None:
     """The folder's build record, if it has a readable one (a set made by `semantify
     build`)."""
