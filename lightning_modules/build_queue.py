@@ -50,7 +50,7 @@ class JobState:
 def lower_priority(pid: int) -> None:
     """Give process ``pid`` (a build just started, before it starts threads) BUILD_NICENESS
     more than this one: on a shared CPU it yields to the app's slider moves (alone, it took
-    10-17% longer here). Where the system has no niceness, nothing changes."""
+    9-18% longer here). Where the system has no niceness, nothing changes."""
     try:
         mine = os.getpriority(os.PRIO_PROCESS, 0)
         os.setpriority(os.PRIO_PROCESS, pid, min(mine + BUILD_NICENESS, 19))
