@@ -18,6 +18,7 @@ import torch
 from semantify.clip import checkpoints
 from semantify.clip.spec import TINY_RANDOM_NAME, ClipSpec
 from semantify.errors import SemantifyError
+from semantify.files import read_json
 
 CONFIG_DIR = Path(__file__).parent / "model_configs"
 INIT_SEED = 0  # random weights are drawn from this seed, so they match across runs
@@ -49,8 +50,6 @@ def import_open_clip():
 
 def _local_config(path: Path) -> dict:
     """The ``model_cfg`` of a checkpoint directory's open_clip_config.json, or one line."""
-    from semantify.files import read_json
-
     fix = "put the open_clip_config.json that came with the weights there, or remove it"
     config = read_json(path, f"CLIP config {path}", fix)
     if not isinstance(config, dict) or not isinstance(config.get("model_cfg"), dict):

@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
+from semantify import limits
 from semantify.errors import SemantifyError
 
 VOCABULARY_DIR = Path(__file__).parent / "vocabularies"
@@ -93,8 +94,6 @@ def parse_descriptors(source: str | Path | Iterable[str]) -> list[str]:
 
 
 def _read_word_list(path: Path) -> list[str]:
-    from semantify import limits
-
     try:
         if not path.is_file():  # a device or a pipe could be read for ever
             raise SemantifyError(f"word list {path} does not exist or is not a file; pass a "
