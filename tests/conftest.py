@@ -2,9 +2,11 @@
 
 import contextlib
 import dataclasses
+import functools
 import json
 import os
 import socket
+import ssl
 import tempfile
 from pathlib import Path
 
@@ -137,6 +139,20 @@ def _make_quick_build(root: Path) -> list:
     state = queue.state(out)
     assert state.state == "finished", state.error
     return [str(out), [str(path) for path in finished]]
+
+
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    return ssl.create_default_context()
+
+
+def api_client(url: str, **options):
+    """A gradio_client for a test server. It sends every request through a fresh httpx client
+    whose TLS context loads the CA bundle again (about 20 ms of CPU a request, 31 s of
+    test_hostile's 83): its clients share one context instead (the servers are plain http)."""
+    import gradio_client
+
+    return gradio_client.Client(url, verbose=False, ssl_verify=_tls(), **options)
 
 
 def free_port() -> int:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from conftest import api_client
 
 from semantify.app.animation import FRAMES
 
@@ -34,7 +35,7 @@ def open_entry(client, entry: str):
 
 @pytest.fixture(scope="module")
 def client(server):
-    client = gradio_client.Client(server[0], verbose=False)
+    client = api_client(server[0])
     open_entry(client, "raw-anny-body")  # sliders/ ships a metric set, opened first
     return client
 
@@ -63,7 +64,7 @@ def test_slider_move_changes_image_and_measurements(client):
 
 
 def test_sessions_are_independent(server, client):
-    other = gradio_client.Client(server[0], verbose=False)
+    other = api_client(server[0])
     open_entry(other, "raw-anny-body")
     move(client, 4, 0.9)  # height
     theirs = move(other, 4, 0.1)
@@ -140,7 +141,7 @@ def test_params_round_trip_app_and_cli(server, word_set, tmp_path):
     from semantify.cli import main
 
     _, sliders, chosen = word_set
-    client = gradio_client.Client(server[0], verbose=False)
+    client = api_client(server[0])
     client.predict(api_name="/start")
     cli_params = tmp_path / "cli.json"
     first = SliderSet_first(sliders)
@@ -204,7 +205,7 @@ def _bad_files(folder) -> dict[str, str]:
 
 def test_every_bad_upload_gets_a_message_and_the_server_keeps_serving(server, word_set,
                                                                       tmp_path):
-    client = gradio_client.Client(server[0], verbose=False)
+    client = api_client(server[0])
     open_entry(client, _entry_of(server, word_set[1]))
     for name, fragment in _bad_files(tmp_path).items():
         result = client.predict([gradio_client.handle_file(str(tmp_path / name))],
@@ -223,7 +224,7 @@ def _entry_of(server, folder) -> str:
 
 
 def test_photos_replace_earlier_ones_and_rejects_clear_them(server, word_set, tmp_path):
-    client = gradio_client.Client(server[0], verbose=False)
+    client = api_client(server[0])
     open_entry(client, _entry_of(server, word_set[1]))
     rng = np.random.default_rng(0)
     paths = []
@@ -242,7 +243,7 @@ def test_photos_replace_earlier_ones_and_rejects_clear_them(server, word_set, tm
 
 
 def test_a_metric_set_says_photos_need_words(server):
-    client = gradio_client.Client(server[0], verbose=False)
+    client = api_client(server[0])
     shipped = Path(__file__).resolve().parents[1] / "sliders" / "anny-body-metric"
     open_entry(client, _entry_of(server, shipped))
     path = Path(server[1]) / "p.png"
@@ -273,7 +274,7 @@ def test_build_without_clip_weights_explains_how_to_provide_them(client):
 
 
 def test_text_words_and_random_on_a_word_set(server, word_set):
-    client = gradio_client.Client(server[0], verbose=False)
+    client = api_client(server[0])
     opened = open_entry(client, _entry_of(server, word_set[1]))
     assert "not semantic" in opened[INFO].lower()
     for method in ("mapper", "retrieval"):
@@ -312,7 +313,7 @@ def test_the_build_tab_queues_a_recipe_with_its_options(tmp_path, monkeypatch):
 
 
 def test_the_metric_table_marks_set_free_and_missed_sliders(server):
-    client = gradio_client.Client(server[0], verbose=False)
+    client = api_client(server[0])
     shipped = Path(__file__).resolve().parents[1] / "sliders" / "anny-body-metric"
     opened = open_entry(client, _entry_of(server, shipped))
     rows = {row[0]: row for row in opened[MEASURES]["data"]}

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import served_app
+from conftest import api_client, served_app
 from semantify.cli import main
 
 gradio_client = pytest.importorskip("gradio_client")
@@ -54,7 +54,7 @@ def server(tmp_path_factory, word_set):
 
 
 def _client(server, entry=None):
-    client = gradio_client.Client(server[0], verbose=False)
+    client = api_client(server[0])
     started = client.predict(api_name="/start")
     if entry:
         client.predict(entry, api_name="/open")
@@ -446,7 +446,7 @@ def test_upload_answers_and_file_outputs_name_no_server_folder(server, tmp_path)
     assert reply.status_code == 200
     stored = reply.json()[0]
     assert not stored.startswith("/") and str(server[1]) not in stored, stored
-    client = gradio_client.Client(server[0], verbose=False, download_files=False)
+    client = api_client(server[0], download_files=False)
     client.predict(api_name="/start")
     answer = json.dumps(client.predict(False, api_name="/export")[0])
     assert '"path": "' in answer and '"path": "/' not in answer, answer

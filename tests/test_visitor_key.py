@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import launch_local, needs_chromium
+from conftest import api_client, launch_local, needs_chromium
 from semantify.app import visitors
 
 gradio_client = pytest.importorskip("gradio_client")
@@ -128,7 +128,7 @@ def test_a_reload_lists_the_visitors_own_build_and_another_visitor_never_sees_it
 def _start(server, sent) -> str:
     """Start a page through the API sending ``sent`` as the browser's key; the key the server
     gives back (the last output)."""
-    client = gradio_client.Client(server.url, verbose=False)
+    client = api_client(server.url)
     return client.predict(sent, api_name="/start")[-1]
 
 
