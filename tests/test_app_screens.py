@@ -255,6 +255,11 @@ def test_a_long_list_of_sliders_is_grouped_and_filtered(laptop):
     page.wait_for_function(f"() => ({shown})().length === 2", timeout=30_000)
     page.wait_for_timeout(1500)  # the answers to "s", "sm", ... are all in
     assert sorted(page.evaluate(shown)) == ["Mouth: smile left", "Mouth: smile right"]
+    # Back to the six measurement sliders: the face's other slots are hidden, its filter gone.
+    _pick(page, "anny-body-metric — anny-body, 6 measurement sliders")
+    page.wait_for_function(f"() => ({shown})().length === 6", timeout=30_000)
+    page.wait_for_timeout(1000)
+    assert page.evaluate(shown)[0] == "Height (cm)" and len(page.evaluate(shown)) == 6
 
 
 def test_frames_are_as_sharp_as_the_screen_and_zoom_goes_to_the_pointer(app, browser):

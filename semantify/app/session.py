@@ -81,5 +81,6 @@ class Session:
     custom_build: str | None = None  # the folder of a build this session queued (server side)
     builds_seen: int = 0  # first builds finished when this page's picker was last refreshed
     build_watched: str = ""  # the model whose first build this page saw under way
+    slots: tuple[int, ...] = ()  # the slider slots the page was last laid out with
     throttle: Throttle = dataclasses.field(default_factory=Throttle)  # places in the queue
     newest: Newest = dataclasses.field(default_factory=Newest, repr=False, compare=False)

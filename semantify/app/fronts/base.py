@@ -9,6 +9,7 @@ else is logged on the server and shown as one generic line.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 
@@ -146,12 +147,15 @@ class Page:
         return {**self.shown(session, rt, [*lines, *shape.notes]),
                 **self.slider_values(session, rt)}
 
-    def layout(self, session: Session, rt: Runtime) -> dict:
-        """Updates laying the page out for the session's entry."""
+    def layout(self, session: Session, rt: Runtime, before: tuple[int, ...] = ()) -> dict:
+        """Updates laying the page out for the session's entry; ``before``: the slots the
+        page showed until now. Only those that stay empty are hidden: Gradio builds a
+        component for every update, about 1 ms of the server's time each (144 slots)."""
         from semantify.poses import offered_poses
 
         ui, slider_set = self.ui, rt.slider_set
-        updates = {slider: gr.Slider(visible=False) for slider in ui.sliders}
+        updates = {ui.sliders[slot]: gr.Slider(visible=False)
+                   for slot in set(before) - set(rt.panel.slots.values())}
         labels, values = rt.panel.labels, rt.rounded(session.values)  # to each slider's step
         for index, slot in rt.panel.slots.items():
             s = slider_set.sliders[index]
@@ -195,7 +199,9 @@ class Page:
         if clip is not None and not clip.is_semantic:
             lines.append("this slider set uses random CLIP weights: not semantic, for testing "
                          "only.")
-        return {**self.shown(session, rt, lines), **self.layout(session, rt)}
+        before, session = session.slots, dataclasses.replace(
+            session, slots=tuple(sorted(rt.panel.slots.values())))
+        return {**self.shown(session, rt, lines), **self.layout(session, rt, before)}
 
     def picker(self, session: Session) -> gr.Dropdown:
         """The session's choices: on a private server every set built here (one person's
