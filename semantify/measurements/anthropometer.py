@@ -118,6 +118,9 @@ class Anthropometer:
         return self._sectioner.girth(v, heights, axes)
 
 
+VOLUME_ROWS = 4  # meshes summed at a time: their gathered corners stay in the CPU's cache
+
+
 def enclosed_volume(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     """(B, V, 3) closed meshes, (F, 3) faces -> (B,) enclosed volume.
 
@@ -125,12 +128,19 @@ def enclosed_volume(vertices: np.ndarray, faces: np.ndarray) -> np.ndarray:
     mean height times area projected on the floor (the same sum as signed tetrahedra, with
     fewer products). The absolute value is taken, so the winding order does not matter.
     """
-    x, z = vertices[..., 0], vertices[..., 2]
-    y = vertices[..., 1] - vertices[..., 1].mean(axis=1, keepdims=True)  # exact far from 0
-    a, b, c = faces[:, 0], faces[:, 1], faces[:, 2]
-    twice_area_y = (z[:, b] - z[:, a]) * (x[:, c] - x[:, a]) - (x[:, b] - x[:, a]) * (
-        z[:, c] - z[:, a])
-    return np.abs(np.einsum("bf,bf->b", twice_area_y, y[:, a] + y[:, b] + y[:, c])) / 6.0
+    corners = [np.ascontiguousarray(faces[:, k]) for k in range(3)]
+    return np.concatenate([_volume(vertices[i:i + VOLUME_ROWS], corners)
+                           for i in range(0, len(vertices), VOLUME_ROWS)])
+
+
+def _volume(vertices: np.ndarray, corners: list[np.ndarray]) -> np.ndarray:
+    x, y, z = (np.ascontiguousarray(vertices[..., k]) for k in range(3))
+    y = y - y.mean(axis=1, keepdims=True)  # exact far from 0
+    xa, xb, xc = (np.take(x, c, axis=1) for c in corners)  # np.take: 2x faster than x[:, c]
+    za, zb, zc = (np.take(z, c, axis=1) for c in corners)
+    twice_area_y = (zb - za) * (xc - xa) - (xb - xa) * (zc - za)
+    height = sum(np.take(y, c, axis=1) for c in corners)
+    return np.abs(np.einsum("bf,bf->b", twice_area_y, height)) / 6.0
 
 
 def _polyline(points: np.ndarray, closed: bool = False) -> np.ndarray:
