@@ -1,6 +1,7 @@
 """Time and accuracy of metric refinement for one slider move (B=1), as the app calls it.
 
 Run: ANNY_CACHE_DIR=.cache/anny .venv/bin/python bench/metric_fit.py [SLIDERS]
+(with the app's torch threads per request, semantify.app.blocks.VIEW_THREADS).
 Prints the median ms per ``SliderSet.coefficients`` call for small moves of one slider
 (a drag), jumps to random values, and the mapper alone, with the worst measurement miss after
 each; on a set with a body model, also whole shapes asked with height and mass (and a waist)
@@ -69,5 +70,7 @@ def requests(sliders: SliderSet) -> None:
 
 
 if __name__ == "__main__":
-    torch.set_num_threads(min(2, torch.get_num_threads()))
+    from semantify.app.blocks import VIEW_THREADS
+
+    torch.set_num_threads(VIEW_THREADS)  # as the app's server refines a slider move
     main(*sys.argv[1:])
