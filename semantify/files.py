@@ -86,16 +86,23 @@ def read_json(path: Path | str, what: str, fix: str) -> object:
     one-line error: "cannot read WHAT (reason); FIX." NaN and infinities are refused."""
     path = Path(path)
     try:
-        if not path.is_file():
-            raise SemantifyError(f"{what} does not exist or is not a file; {fix}.")
-        if path.stat().st_size > limits.MAX_JSON_BYTES:
-            raise SemantifyError(f"{what} is larger than {limits.MAX_JSON_BYTES // 1_000_000} MB;"
-                                 f" {fix}.")
+        check_file(path, what, fix, limits.MAX_JSON_BYTES, fix)
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = getattr(error, "strerror", None) or type(error).__name__
         raise SemantifyError(f"cannot read {what} ({reason}); {fix}.") from None
     return parse_json(text, what, fix)
+
+
+def check_file(path: Path | str, what: str, fix: str, max_bytes: int, smaller: str) -> None:
+    """One line unless ``path`` is a regular file of at most ``max_bytes`` (checked before a
+    stranger's file is read: a device or a pipe could be read for ever): "WHAT does not exist
+    or is not a file; FIX." or "WHAT is larger than N MB; SMALLER."."""
+    path = Path(path)
+    if not path.is_file():
+        raise SemantifyError(f"{what} does not exist or is not a file; {fix}.")
+    if path.stat().st_size > max_bytes:
+        raise SemantifyError(f"{what} is larger than {max_bytes // 1_000_000} MB; {smaller}.")
 
 
 def read_json_or_none(path: Path | str) -> object:

@@ -12,19 +12,15 @@ from pathlib import Path
 
 from semantify import limits
 from semantify.errors import SemantifyError
+from semantify.files import check_file
 
 
 def read_rows(path: str, slider_set) -> list[dict[str, float]]:
     """The {slider: value} of each data row of the CSV at ``path``, or a one-line error naming
     the row and column."""
     try:
-        if not Path(path).is_file():  # a device or a pipe could be read for ever
-            raise SemantifyError(f"--batch {path} does not exist or is not a file; pass a UTF-8 "
-                                 "CSV file whose first row names sliders.")
-        if Path(path).stat().st_size > limits.MAX_BATCH_BYTES:
-            raise SemantifyError(f"--batch {path} is larger than "
-                                 f"{limits.MAX_BATCH_BYTES // 1_000_000} MB; split it into "
-                                 "smaller files.")
+        check_file(path, f"--batch {path}", "pass a UTF-8 CSV file whose first row names "
+                   "sliders", limits.MAX_BATCH_BYTES, "split it into smaller files")
         with open(path, newline="", encoding="utf-8-sig") as file:
             return _rows(csv.reader(file), path, slider_set)
     except (OSError, UnicodeDecodeError, csv.Error) as error:

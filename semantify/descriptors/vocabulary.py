@@ -14,6 +14,7 @@ from pathlib import Path
 
 from semantify import limits
 from semantify.errors import SemantifyError
+from semantify.files import check_file
 
 VOCABULARY_DIR = Path(__file__).parent / "vocabularies"
 WORD_LIST_SUFFIXES = (".txt", ".csv", ".lst", ".words")
@@ -95,13 +96,8 @@ def parse_descriptors(source: str | Path | Iterable[str]) -> list[str]:
 
 def _read_word_list(path: Path) -> list[str]:
     try:
-        if not path.is_file():  # a device or a pipe could be read for ever
-            raise SemantifyError(f"word list {path} does not exist or is not a file; pass a "
-                                 "text file, one descriptor per line.")
-        if path.stat().st_size > limits.MAX_WORD_LIST_BYTES:
-            raise SemantifyError(f"word list {path} is larger than "
-                                 f"{limits.MAX_WORD_LIST_BYTES // 1_000_000} MB; list at most a "
-                                 "few thousand descriptors.")
+        check_file(path, f"word list {path}", "pass a text file, one descriptor per line",
+                   limits.MAX_WORD_LIST_BYTES, "list at most a few thousand descriptors")
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise SemantifyError(f"{path} is not UTF-8 text; save it as UTF-8, one descriptor "
