@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 
 from lightning_modules.build_queue import BUILD_NICENESS, lower_priority
+from semantify.app.blocks import VIEW_THREADS
 from semantify.sets.sliders import SliderSet
 
 GENERATE = ["generate", "anny-body", "--samples", "100000", "--clip", "ViT-B-32/random",
@@ -58,7 +59,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--moves", type=int, default=30)
     args = parser.parse_args()
-    torch.set_num_threads(1)  # as semantify.app.blocks.VIEW_THREADS
+    torch.set_num_threads(VIEW_THREADS)  # as the app's server refines a slider move
     sliders = SliderSet.load("sliders/anny-body-metric")
     sliders.shape(height_cm=170, mass_kg=70)  # warm
     rows = [("alone", moves(sliders, args.moves)),

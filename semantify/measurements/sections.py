@@ -81,15 +81,16 @@ class Sectioner:
     """Plane sections of meshes sharing one topology ((F, 3) ``faces``)."""
 
     def __init__(self, faces: np.ndarray):
-        self.edges, face_edges = mesh_edges(np.asarray(faces, dtype=np.int64))
-        self._ends = np.ascontiguousarray(self.edges.T)
+        edges, face_edges = mesh_edges(np.asarray(faces, dtype=np.int64))
+        # The edges' two ends as (2, E) rows: np.take along them is 2.4x faster than indexing.
+        self._ends = np.ascontiguousarray(edges.T)
         self.num_faces = len(face_edges)
         # The faces along each edge, grouped by edge (CSR): a plane cuts a triangle through
         # two of its sides, so a cut face is met twice among the crossed edges' faces.
         sides = face_edges.reshape(-1)
         order = np.argsort(sides, kind="stable")
         self._edge_face = order // 3
-        self._edge_start = np.searchsorted(sides[order], np.arange(len(self.edges) + 1))
+        self._edge_start = np.searchsorted(sides[order], np.arange(len(edges) + 1))
 
     def girth(self, vertices: np.ndarray, heights: np.ndarray, axes: np.ndarray) -> np.ndarray:
         """Tape-measure girth of the loop around each torso axis point.
@@ -129,17 +130,18 @@ class Sectioner:
         sides of each face that holds two of the crossed edges).
         """
         above = vertices[..., 1] >= heights[:, None]  # (B, V)
-        ends = self._ends  # np.take: 2.4x faster than indexing here
-        crossed = np.take(above, ends[0], axis=1) != np.take(above, ends[1], axis=1)  # (B, E)
+        low, high = self._ends
+        crossed = np.take(above, low, axis=1) != np.take(above, high, axis=1)  # (B, E)
         sample, edge = np.nonzero(crossed)
-        a, b = vertices[sample, self.edges[edge, 0]], vertices[sample, self.edges[edge, 1]]
+        a, b = vertices[sample, low[edge]], vertices[sample, high[edge]]
         t = (heights[sample] - a[:, 1]) / (b[:, 1] - a[:, 1])
         points = (a + t[:, None] * (b - a))[:, [0, 2]]
         start, count = self._edge_start[edge], np.diff(self._edge_start)[edge]
         node = np.repeat(np.arange(len(edge)), count)  # one entry per (crossed edge, face)
         at = np.arange(len(node)) - np.repeat(np.cumsum(count) - count, count)
         face = self._edge_face[np.repeat(start, count) + at]
-        order = np.argsort(sample[node] * self.num_faces + face, kind="stable")
-        key = (sample[node] * self.num_faces + face)[order]
+        key = sample[node] * self.num_faces + face
+        order = np.argsort(key, kind="stable")
+        key = key[order]
         pair = np.flatnonzero(key[1:] == key[:-1])  # a face's two entries sit side by side
         return sample, points, node[order][pair], node[order][pair + 1]
