@@ -143,13 +143,15 @@ class _Run:
         image_seconds = 1.0 / (rate * views)
         from lightning_modules.train import settings_defaults
         from semantify.sets.evaluation import evaluate
+        from semantify.sets.photo_views import photographs
 
         epochs = int(settings.training.get("max_epochs", settings_defaults()["max_epochs"]))
         grid = _default(evaluate, "grid")
         seconds = {
             "generate": settings.samples / rate,
             "select": len(settings.recipe.candidates) * _TEXT_SECONDS,
-            "train": epochs * (_EPOCH_SECONDS + settings.samples * _ROW_EPOCH_SECONDS),
+            "train": epochs * (_EPOCH_SECONDS + settings.samples * _ROW_EPOCH_SECONDS)
+            + photographs(settings.samples) * image_seconds,  # its bodies photographed
             "evaluate": settings.recipe.descriptors * grid * views * image_seconds + 5,
             "card": 0.5,
         }

@@ -290,8 +290,9 @@ class SliderSetWriter(Callback):
         selection: descriptor selection report (folder or file) to copy into the slider set.
     """
 
-    def __init__(self, out: str | None = None, selection: str | None = None):
-        self.out, self.selection = out, selection
+    def __init__(self, out: str | None = None, selection: str | None = None,
+                 photo_views=None):
+        self.out, self.selection, self.photo_views = out, selection, photo_views
         self.slider_set: TrainedSliders | None = None
         self.metrics: dict | None = None
 
@@ -319,8 +320,18 @@ class SliderSetWriter(Callback):
             from semantify.sets.coupling import calibrated
 
             slider_set.coupling = calibrated(slider_set)  # bands where refinement reaches
+        if slider_set.clip is not None:
+            slider_set.photo_views = self.photo_views or _photographed(slider_set, dm.data)
         slider_set.save(self.out, self.metrics, self.selection)
         self.slider_set = slider_set
+
+
+def _photographed(slider_set: TrainedSliders, data: Path):
+    """Some of the dataset's bodies photographed front and side, for photo fits
+    (:mod:`semantify.sets.photo_views`)."""
+    from semantify.sets.photo_views import photograph
+
+    return photograph(slider_set, open_dataset(data, fields=("image_embeds",)))
 
 
 def coupling_of(sliders, inputs: torch.Tensor):
@@ -442,12 +453,13 @@ def _typed(name: str, value, default):
 
 def train(data: str | Path, descriptors: Sequence[str] | str, out: str | Path | None,
           selection: str | Path | None = None, progress: bool = True,
-          callbacks: Sequence[Callback] = (),
+          callbacks: Sequence[Callback] = (), photo_views=None,
           **settings) -> tuple[TrainedSliders | None, dict]:
     """Train sliders on ``data`` and write them to ``out``; return (slider set, metrics).
 
     ``settings`` override :func:`settings_defaults` (e.g. ``max_epochs=12, hidden=(64,)``);
-    ``callbacks`` are extra Lightning callbacks (e.g. progress reports).
+    ``callbacks`` are extra Lightning callbacks (e.g. progress reports); ``photo_views``: the
+    dataset's bodies photographed already (by a set trained on it), else they are photographed.
     """
     from lightning_modules.body_sliders import train_body_sliders, uses_body_model
     from semantify.descriptors import parse_descriptors
@@ -463,7 +475,7 @@ def train(data: str | Path, descriptors: Sequence[str] | str, out: str | Path | 
 
         check_target(out, selection)
     writer = SliderSetWriter(None if out is None else str(out),
-                             None if selection is None else str(selection))
+                             None if selection is None else str(selection), photo_views)
     trainer_settings = {**trainer_defaults(), "enable_progress_bar": progress}
     if "max_epochs" in loop:
         trainer_settings["max_epochs"] = loop["max_epochs"]

@@ -36,7 +36,7 @@ def add_words(slider_set, text: str, out: Path | str, progress: Progress | None 
                              "embeddings; rebuild it with a CLIP model.")
     report(0.1, f"scoring {len(dataset)} stored samples with: {', '.join(words)}")
     new, _ = train(dataset.root, slider_set.names + words, out, template=slider_set.template,
-                   progress=False, **settings)
+                   progress=False, photo_views=slider_set.photo_views, **settings)
     report(0.9, "measuring what each slider does (receipts)")
     from semantify.sets.evaluation import evaluate
 

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from semantify.clip import ClipSpec, load_clip
 from semantify.clip.geometry import FEATURES, Lexicon
@@ -154,6 +155,56 @@ def test_photo_fit_recovers_height_and_bmi_and_a_side_photo_adds_to_it(geometry_
     front, both = np.array(r[0,]), np.array(r[0, 1])
     assert (front >= 0.9).all() and (both >= 0.9).all()
     assert (both >= front - 0.005).all()
+    # Each photo is read as the side it was taken from, and the note says how they combined.
+    views = slider_set.photo_views
+    assert views.views == ("front", "side") and len(views.photos) == 128
+    embeds = torch.stack([slider_set.scorer.encode_photo(Image.fromarray(photo))
+                          for body in images[:8] for photo in body])
+    assert views.views_of(embeds) == ["front", "side"] * 8
+    notes = slider_set.fit_photos([Image.fromarray(photo) for photo in images[0]]).notes
+    assert any("1 front and 1 side views" in note for note in notes)
+
+
+def test_a_set_from_before_photographed_bodies_averages_and_a_damaged_one_is_refused(
+        geometry_build, photo_bodies, tmp_path):
+    import shutil
+
+    from semantify.sets.inference import _with_word_scores
+    from semantify.sets.slider_files import manifest_hash
+    from semantify.sets.sliders import SliderSet
+
+    def edited(name, change):
+        folder = tmp_path / name
+        shutil.copytree(geometry_build, folder, ignore=shutil.ignore_patterns("dataset"))
+        manifest = json.loads((folder / "sliders.json").read_text())
+        change(manifest, folder)
+        manifest["sha256"] = manifest_hash(manifest)
+        (folder / "sliders.json").write_text(json.dumps(manifest))
+        return folder
+
+    photos = [Image.fromarray(photo) for photo in photo_bodies[0][0]]
+    older = SliderSet.load(edited("older", lambda m, _: m.pop("photo_views")))
+    assert older.photo_views is None
+    shape = older.fit_photos(photos)  # the mean of the two photos' scores, as before
+    assert not any("views" in note for note in shape.notes)
+    embeds = torch.stack([older.scorer.encode_photo(photo) for photo in photos])
+    assert shape.values == _with_word_scores(older, embeds, None, []).values
+
+    def flip(manifest, folder):
+        path = folder / manifest["photo_views"]["file"]
+        data = bytearray(path.read_bytes())
+        data[-1] ^= 1
+        path.write_bytes(bytes(data))
+
+    for name, change, words in [
+            ("tampered", flip, "does not match its sha256"),
+            ("bodies", lambda m, _: m["photo_views"].update(bodies=10 ** 9), "bodies must be"),
+            ("views", lambda m, _: m["photo_views"].update(views=["top"]), "views must be"),
+            ("path", lambda m, _: m["photo_views"].update(file="../sliders.json"),
+             "photo_views-HASH.safetensors")]:
+        with pytest.raises(SemantifyError, match=words) as error:
+            SliderSet.load(edited(name, change))
+        assert "\n" not in str(error.value)
 
 
 @pytest.mark.slow
@@ -179,6 +230,9 @@ def test_new_words_get_sliders_with_receipts(geometry_build, tmp_path):
     assert {"tall", "fat", "broad shoulders"} <= set(receipts)
     shoulders = receipts["broad shoulders"]
     assert shoulders.change("shoulder_cm").delta > 2.0
+    # The same bodies, photographed once: the new set keeps them, and its new word reads them.
+    assert [p.name for p in out.glob("photo_views-*")] == \
+        [p.name for p in geometry_build.glob("photo_views-*")]
 
 
 def expression_renders(**actions) -> np.ndarray:

@@ -120,7 +120,8 @@ def test_hub_metadata_tags_test_encoders():
     from semantify.clip import ClipSpec
 
     assert "test-encoder" in front_matter("anny-body", "body", ClipSpec.parse("geometry"))["tags"]
-    assert "not-semantic" in front_matter("anny-body", "body", ClipSpec.parse("tiny-random"))["tags"]
+    tiny = ClipSpec.parse("tiny-random")
+    assert "not-semantic" in front_matter("anny-body", "body", tiny)["tags"]
 
 
 def test_face_receipts_flag_weak_off_target_and_reversing_sliders_in_face_units():

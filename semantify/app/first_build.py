@@ -29,9 +29,13 @@ DOWNLOAD_MB = {"ViT-B-32/laion2b_s34b_b79k": 605}
 
 
 def minutes_here(samples: int, views: int) -> int:
-    """Whole minutes a build of ``samples`` x ``views`` renders should take on this CPU."""
+    """Whole minutes a build of ``samples`` x ``views`` renders (and its photographed bodies)
+    should take on this CPU."""
+    from semantify.sets.photo_views import photographs
+
     rate = IMAGES_PER_SECOND_PER_CORE * (os.cpu_count() or 1)
-    return max(1, math.ceil((samples * views / rate + OTHER_STAGES_SECONDS) / 60))
+    images = samples * views + photographs(samples)
+    return max(1, math.ceil((images / rate + OTHER_STAGES_SECONDS) / 60))
 
 
 class FirstBuilds:

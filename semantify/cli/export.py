@@ -1,4 +1,5 @@
-"""``semantify export``: a GLB for Blender and game engines, rigged, with the sliders as shape keys."""
+"""``semantify export``: a GLB for Blender and game engines, rigged, with the sliders as shape
+keys."""
 
 from __future__ import annotations
 

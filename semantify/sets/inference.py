@@ -50,7 +50,13 @@ def _with_word_scores(slider_set, embeds: torch.Tensor, start, notes) -> object:
 
     values = _start(slider_set, start)
     mean = scores(embeds, slider_set.word_embeds).mean(0)
-    values.update(zip(slider_set.word_names, mean.tolist()))  # raw scores: only words convert
+    values.update(zip(slider_set.word_names, mean.tolist()))
+    return _shape_of_raw(slider_set, values, notes)
+
+
+def _shape_of_raw(slider_set, values: dict, notes: list[str]):
+    """The shape at ``values`` (start values, with the words' raw scores: only words
+    convert to slider units)."""
     clamped, moved = slider_set.values(slider_set.in_slider_units(
         torch.tensor([list(values.values())], dtype=torch.float64)))
     return slider_set.shape_of(clamped[0], moved, notes)
@@ -84,7 +90,26 @@ def fit_photos(slider_set, photos, crops=None, start: Mapping | None = None):
     cropped = sum(box is not None for box in crops)
     notes.append(f"fitted to {len(read)} photo(s)" + (f", {cropped} cropped" if cropped else "")
                  + ".")
-    return _with_word_scores(slider_set, embeds, start, notes)
+    values = _start(slider_set, start)
+    values.update(zip(slider_set.word_names, _photo_scores(slider_set, embeds, notes).tolist()))
+    return _shape_of_raw(slider_set, values, notes)
+
+
+def _photo_scores(slider_set, embeds: torch.Tensor, notes: list[str]) -> torch.Tensor:
+    """(K,) raw word scores of (N, D) photo ``embeds``: the mean of their scores, or, for a
+    set that photographed its bodies from several sides, what the sides present predict
+    (:mod:`semantify.sets.photo_views`)."""
+    from semantify.clip import scores
+
+    views = getattr(slider_set, "photo_views", None)
+    if views is None or len(embeds) < 2:
+        return scores(embeds, slider_set.word_embeds).mean(0)
+    if views.photos.shape[-1] != embeds.shape[-1]:
+        raise SemantifyError(f"slider set {slider_set.name!r} photographed its bodies with "
+                             "another encoder; rebuild the set.")
+    combined, more = views.word_scores(embeds, slider_set.word_embeds)
+    notes.extend(more)
+    return combined
 
 
 def clean_prompt(text: str) -> str:

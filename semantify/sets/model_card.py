@@ -61,6 +61,12 @@ def _sliders(slider_set: SliderSet, evaluation: dict | None) -> list[str]:
     if slider_set.word_scale is not None:
         lines += ["Word sliders run 0-100: the percentile of the training bodies' scores for "
                   "that word (0 the least, 100 the most; default 50, the median).", ""]
+    views = getattr(slider_set, "photo_views", None)
+    if views is not None:
+        lines += [f"Photos: {len(views.photos)} of its training bodies were photographed (skin, "
+                  f"512 px) from the {' and the '.join(views.views)}. A photo fit reads each "
+                  "photo as the side it resembles; photos from several sides combine as those "
+                  "bodies showed, not as a plain average.", ""]
     if fidelity:
         lines += ["Fidelity: the Pearson r between the value asked of a slider and the value "
                   "measured (or CLIP-scored) on the resulting mesh, over its range.", ""]

@@ -7,6 +7,8 @@ Layout::
                              and the weights' sha256, dataset pointer, training, refinement,
                              and ``sha256``: the hash of everything above (so of the weights too)
     DIR/mapper-HASH.safetensors  the mapper's weights and standardisation (no pickle)
+    DIR/photo_views-HASH.safetensors  its bodies photographed front and side, for photo fits
+                             (semantify.sets.photo_views; sets with words, from this version)
     DIR/metrics.json         training metrics
     DIR/selection/           the descriptor selection report, when training was given one
 
@@ -46,6 +48,7 @@ WEIGHTS = "mapper.safetensors"
 METRICS_JSON = "metrics.json"
 SELECTION_DIR = "selection"
 WEIGHT_NAME = re.compile(r"mapper(-[0-9a-f]{12})?\.safetensors")
+PHOTO_VIEWS_NAME = re.compile(r"photo_views-[0-9a-f]{12}\.safetensors")
 
 
 def is_slider_set(folder: Path) -> bool:
@@ -141,7 +144,8 @@ def load(root: Path) -> TrainedSliders:
                                                             coefficient_names), root,
         _coupling(check, manifest.get("coupling"), sliders),
         _body_model(check, manifest.get("body_model"), sliders, coefficient_names),
-        _word_scale(check, manifest.get("word_scale"), sliders))
+        _word_scale(check, manifest.get("word_scale"), sliders),
+        _photo_views(check, root, manifest.get("photo_views")))
 
 
 def _word_scale(check: _Check, record, sliders: list[Slider]):
@@ -165,6 +169,42 @@ def _word_scale(check: _Check, record, sliders: list[Slider]):
         for v in row:
             check.number(v, f"a percentile of {name!r}")
     return WordScale.from_dict(record)
+
+
+def _photo_views(check: _Check, root: Path, record):
+    """The set's photographed bodies (semantify.sets.photo_views), checked, or None (a set
+    trained before them, or without words)."""
+    if record is None:
+        return None
+    from semantify.sets.photo_views import BODIES, VIEWS, PhotoViews
+
+    record = check.mapping(record, "photo_views")
+    views = check.listing(record.get("views"), "photo_views views", len(VIEWS))
+    if not views or any(view not in VIEWS for view in views) or len(set(views)) != len(views):
+        check.fail(f"photo_views views must be some of {', '.join(VIEWS)}")
+    bodies = check.integer(record.get("bodies"), "photo_views bodies", 2, BODIES)
+    name = record.get("file")
+    if not isinstance(name, str) or not PHOTO_VIEWS_NAME.fullmatch(name):
+        check.fail("photo_views file must be a photo_views-HASH.safetensors name inside the set")
+    path = root / name
+    if not path.is_file():
+        raise SemantifyError(f"slider set {root.name!r} is missing {name}; copy the whole "
+                             "folder again or rebuild it.")
+    if path.stat().st_size > 2 * bodies * (len(views) + 1) * limits.MAX_EMBED_DIM + 1_000_000:
+        check.fail(f"{name} is larger than {bodies} photographed bodies can be")
+    if file_sha256(path) != record.get("sha256"):
+        raise SemantifyError(f"{name} of slider set {root.name!r} does not match its sha256 "
+                             "(tampered or partly copied); copy the whole folder again or "
+                             "rebuild it.")
+    try:
+        views = PhotoViews.from_tensors(views, load_file(path))
+    except SemantifyError:
+        raise
+    except Exception as error:  # noqa: BLE001 - safetensors raises several types
+        check.fail(f"{name} is unreadable: {str(error)[:80]}")
+    if len(views.photos) != bodies:
+        check.fail(f"{name} holds {len(views.photos)} bodies, not {bodies}")
+    return views
 
 
 def _coefficient_names(check: _Check, model: Mapping, version: int) -> list[str]:
@@ -430,11 +470,7 @@ def _write(slider_set: TrainedSliders, folder: Path, root: Path, metrics, select
     """Write the set's files into ``folder`` (which becomes ``root``); ``sliders.json`` last."""
     mapper = slider_set.mapper
     tensors = {k: v.detach().cpu().contiguous() for k, v in mapper.state_dict().items()}
-    staging = folder / f".{WEIGHTS}.tmp"
-    write_atomic(staging, lambda tmp: save_file(tensors, tmp, {"format": FORMAT}))
-    digest = file_sha256(staging)
-    weights = f"mapper-{digest[:12]}.safetensors"
-    os.replace(staging, folder / weights)
+    weights, digest = _hashed_file(folder, "mapper", tensors, {"format": FORMAT})
     if metrics is not None:
         write_json_atomic(folder / METRICS_JSON, dict(metrics))
     if selection is not None:
@@ -460,11 +496,30 @@ def _write(slider_set: TrainedSliders, folder: Path, root: Path, metrics, select
         manifest["body_model"] = slider_set.body_model.to_dict()
     if slider_set.word_scale is not None:  # the same: sets in raw score units have none
         manifest["word_scale"] = slider_set.word_scale.to_dict()
+    if slider_set.photo_views is not None:  # the same: sets before it photographed nothing
+        manifest["photo_views"] = _write_photo_views(slider_set.photo_views, folder)
     manifest["sha256"] = manifest_hash(manifest)
     write_json_atomic(folder / SLIDERS_JSON, manifest)  # the switch to the new set
-    for old in folder.glob("mapper*.safetensors"):
-        if old.name != weights:
+    kept = {weights, manifest.get("photo_views", {}).get("file")}
+    for old in [*folder.glob("mapper*.safetensors"), *folder.glob("photo_views*.safetensors")]:
+        if old.name not in kept:
             old.unlink(missing_ok=True)
+
+
+def _hashed_file(folder: Path, stem: str, tensors: dict, metadata: dict) -> tuple[str, str]:
+    """Write ``tensors`` to ``folder/STEM-HASH.safetensors`` atomically; (name, sha256)."""
+    staging = folder / f".{stem}.safetensors.tmp"
+    write_atomic(staging, lambda tmp: save_file(tensors, tmp, metadata))
+    digest = file_sha256(staging)
+    name = f"{stem}-{digest[:12]}.safetensors"
+    os.replace(staging, folder / name)
+    return name, digest
+
+
+def _write_photo_views(views, folder: Path) -> dict:
+    name, digest = _hashed_file(folder, "photo_views", views.to_tensors(), {"format": FORMAT})
+    return {"file": name, "sha256": digest, "views": list(views.views),
+            "bodies": len(views.photos)}
 
 
 def _copy_selection(selection: Path, folder: Path) -> None:

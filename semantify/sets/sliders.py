@@ -547,9 +547,10 @@ class TrainedSliders(SliderSet):
                  coefficient_names: Sequence[str], clip=None, template: str | None = None,
                  dataset: Path | None = None, training: Mapping | None = None,
                  refine: Refine | None = None, root: Path | None = None, coupling=None,
-                 body_model=None, word_scale=None):
+                 body_model=None, word_scale=None, photo_views=None):
         super().__init__(name, sliders, model_ref, root)
         self.word_scale = word_scale
+        self.photo_views = photo_views  # semantify.sets.photo_views.PhotoViews, or None
         self.body_model = body_model
         self.mapper = mapper.eval()
         self.coefficient_names = tuple(coefficient_names)
