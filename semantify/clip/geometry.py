@@ -157,7 +157,8 @@ def figure_features(image: np.ndarray) -> np.ndarray:
     the feature: a front view's depths, a side view's widths, a whole body's expression)."""
     size = image.shape[0]
     border = np.median(np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]]), 0)
-    coverage = np.clip(np.abs(image - border).max(-1) / FOREGROUND, 0.0, 1.0)
+    difference = np.abs(image - border).max(-1)
+    coverage = np.clip(difference / FOREGROUND, 0.0, 1.0)
     mask = coverage > 0.5
     out = np.zeros(len(FEATURES))
     rows = np.flatnonzero(mask.any(1))
@@ -180,7 +181,7 @@ def figure_features(image: np.ndarray) -> np.ndarray:
     out[FEATURES.index("head_width")] = _head_width(mask, top, span) / size
     face = np.full(len(FACE_FEATURES), np.nan)
     if is_portrait(mask):
-        measured = face_features(image, coverage, mask)
+        measured = face_features(image, difference, mask)
         face = [measured[name] for name in FACE_FEATURES]
         out[[FEATURES.index(name) for name in DEPTHS]] = np.nan
     else:

@@ -8,7 +8,11 @@ open mouth's inside as lit as the skin, so the features are the ones that surviv
 
 - ``jaw_drop``: the silhouette's mean width over the band where the jaw's outline meets the
   neck (``JAW_BAND`` x hw below the top), over hw: an opening jaw carries that outline down,
-  so the band widens;
+  so the band widens. Across expressions it moves by a fifth of a pixel at 224 px, so it is
+  read at the geometric edge (:func:`edge_outline`), where an aliased 224 px render and a
+  larger antialiased photo scaled down agree; the first outline moved a scaled-down 512 px
+  photo's band by 2 px, 8 standard deviations, and read every such photo as a wide-open
+  mouth;
 - ``smile_span``: the span, over hw, of the dark creases in the band just above the lips
   (``CREASE_BAND``): smiling lifts the mouth's corners into it and deepens the folds beside
   them, so the creases reach further out;
@@ -31,6 +35,7 @@ CREASE_BAND = (0.85, 1.05)
 CREASE_HALF = 0.22  # columns either side of the face's centre line, in head widths
 CREASE_BOX = 9
 CREASE_DARK = 0.04
+EDGE = 0.35  # figure pixels differ from the border by this share of the figure's median
 CENTRE_STRIP = 0.05  # head widths either side of the centre line: the band's centre
 END_SHARE = 6  # the creases' outer ends: this fraction (1/END_SHARE) of their span each side
 
@@ -62,17 +67,32 @@ def _box_sum(values: np.ndarray, box: int) -> np.ndarray:
     return (table[r1][:, c1] - table[r0][:, c1] - table[r1][:, c0] + table[r0][:, c0])
 
 
-def face_features(image: np.ndarray, coverage: np.ndarray, mask: np.ndarray) -> dict:
-    """float32 (S, S, 3) portrait, its (S, S) soft ``coverage`` and ``mask`` -> {feature:
-    value} for FACE_FEATURES (see the module docstring)."""
+def edge_outline(difference: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, float]:
+    """(S, S) each pixel's difference from the border, the figure's ``mask`` -> the figure
+    inside its geometric edge (a pixel counts where it differs by EDGE of the figure's median
+    difference: more than half covered, at the dimmer light of an edge) and the outline's top
+    row, to a fraction of a pixel (less the row above's share of that level)."""
+    level = float(np.median(difference[mask])) if mask.any() else 1.0
+    inside = difference > EDGE * level
+    rows = np.flatnonzero(inside.any(1))
+    top = int(rows[0]) if rows.size else 0
+    above = float(np.clip(difference[top - 1] / level, 0.0, 1.0).max()) if top else 0.0
+    return inside, top - above
+
+
+def face_features(image: np.ndarray, difference: np.ndarray, mask: np.ndarray) -> dict:
+    """float32 (S, S, 3) portrait, its (S, S) ``difference`` from the border and ``mask``
+    -> {feature: value} for FACE_FEATURES (see the module docstring)."""
     size = mask.shape[0]
     top = int(np.flatnonzero(mask.any(1))[0])
     head = max(float(mask[top:top + size // 2].sum(1).max()), 1.0)
     columns = np.arange(size)
     weights = mask[top:top + int(head)].sum(0)
     centre = float(np.average(columns, weights=weights)) if weights.any() else size / 2
-    j0, j1 = (min(top + int(f * head), size - 1) for f in JAW_BAND)
-    out = {"jaw_drop": float(coverage[j0:max(j1, j0 + 1)].sum(1).mean()) / head,
+    inside, edge_top = edge_outline(difference, mask)
+    width = max(float(inside[int(edge_top) + 1:][:size // 2].sum(1).max()), 1.0)
+    j0, j1 = (min(max(round(edge_top + f * width), 0), size - 1) for f in JAW_BAND)
+    out = {"jaw_drop": float(inside[j0:max(j1, j0 + 1)].sum(1).mean()) / width,
            "smile_span": 0.0, "smile_curve": 0.0}
     r0, r1 = (min(top + int(f * head), size - 1) for f in CREASE_BAND)
     c0, c1 = max(int(centre - CREASE_HALF * head), 0), int(centre + CREASE_HALF * head) + 1
