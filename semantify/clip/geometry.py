@@ -51,6 +51,8 @@ BODY_ROWS = {"shoulder_width": 0.19, "chest_width": 0.30, "waist_width": 0.40,
 # A side view's depths, at the rows of the widths they replace.
 DEPTHS = {"chest_depth": "chest_width", "waist_depth": "waist_width", "hip_depth": "hip_width"}
 FRONT_ONLY = tuple(BODY_ROWS) + ("leg_ratio",)
+# A portrait shows no body: its height and widths are where the frame cuts it
+PORTRAIT_HIDES = ("height", *BODY_ROWS, "leg_ratio")
 SIDE_LEGS = 0.1  # a whole body with less gap between its legs than this share of its height,
 SIDE_SPAN = 0.45  # and narrower than this share of it (no arms held out), is seen from the side
 
@@ -183,7 +185,7 @@ def figure_features(image: np.ndarray) -> np.ndarray:
     if is_portrait(mask):
         measured = face_features(image, difference, mask)
         face = [measured[name] for name in FACE_FEATURES]
-        out[[FEATURES.index(name) for name in DEPTHS]] = np.nan
+        out[[FEATURES.index(name) for name in (*DEPTHS, *PORTRAIT_HIDES)]] = np.nan
     else:
         columns = np.flatnonzero(mask.any(0))
         side = (out[FEATURES.index("leg_ratio")] < SIDE_LEGS
