@@ -70,3 +70,15 @@ def test_coefficients_for_another_model_or_unknown_names(tmp_path):
                                                    "coefficients": {"wingspan": 1}}))
     with pytest.raises(SemantifyError, match="has no coefficient 'wingspan'"):
         odd.coefficients_for(load_model("anny-body"))
+
+
+def test_a_shapes_params_refuse_an_unknown_pose_and_a_set_is_loaded_from_a_path():
+    from semantify.sets.sliders import SliderSet, raw_sliders
+
+    shape = raw_sliders(ModelRef.of("anny-body")).random(0)
+    assert shape.params("rest").pose == "rest"
+    with pytest.raises(SemantifyError, match="no pose 'flying'; valid poses: rest"):
+        shape.params("flying")
+    for source in (5, None, ["sliders"]):
+        with pytest.raises(SemantifyError, match="a folder path or hf://OWNER/NAME"):
+            SliderSet.load(source)

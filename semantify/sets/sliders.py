@@ -18,6 +18,7 @@ import abc
 import dataclasses
 import functools
 import math
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -158,7 +159,15 @@ class Shape:
                                   pose)[0].cpu().numpy()
 
     def params(self, pose: str | None = None):
-        """The :class:`semantify.sets.params.Params` that reproduce this shape."""
+        """The :class:`semantify.sets.params.Params` that reproduce this shape (in ``pose``,
+        a pose name of its model; refused in one line if the model has no such pose)."""
+        if pose is not None:
+            from semantify.poses import pose_names
+
+            usable = pose_names(self.slider_set.model)
+            if not isinstance(pose, str) or pose not in usable:
+                raise SemantifyError(f"{self.slider_set.model.id} has no pose "
+                                     f"{str(pose)[:40]!r}; valid poses: {', '.join(usable)}.")
         return self.slider_set.params(self.coefficients.tolist(), self.values, pose,
                                       tuple(self.set_values))
 
@@ -207,6 +216,9 @@ class SliderSet(abc.ABC):
         from semantify.sets.hub import is_hub_path, resolve_slider_set
         from semantify.sets.slider_files import load
 
+        if not isinstance(source, (str, os.PathLike)):
+            raise SemantifyError(f"a slider set is a folder path or hf://OWNER/NAME, not "
+                                 f"{type(source).__name__} {str(source)[:40]!r}.")
         folder = resolve_slider_set(source)  # the raw text: Path() would fold "hf://"
         sliders = load(folder)
         return sliders.as_hub_set(source) if is_hub_path(source) else sliders
