@@ -39,6 +39,7 @@ MAX_PHOTO_PIXELS = 50_000_000  # checked from the header, before decoding
 MAX_PHOTO_DECODE_BYTES = 80_000_000  # pixels x bytes per pixel (e.g. 24 MP RGB), before decoding
 MAX_PHOTO_SIDE = 1024  # photos are kept at most this large (CLIP sees 224 px)
 MAX_PHOTOS = 8
+MAX_CAMERA_VIEWS = 16  # camera views a set says it was trained on, in its files
 MAX_EMBED_DIM = 2048  # an encoder's embedding width (CLIP's largest are 1280), in a set's files
 MAX_BATCH_ROWS = 10_000  # rows of `semantify shape --batch`: one mesh each
 MAX_BATCH_BYTES = 16_000_000  # its CSV file, checked before reading (10,000 rows of 64 values)

@@ -158,11 +158,20 @@ def test_photo_fit_recovers_height_and_bmi_and_a_side_photo_adds_to_it(geometry_
     # Each photo is read as the side it was taken from, and the note says how they combined.
     views = slider_set.photo_views
     assert views.views == ("front", "side") and len(views.photos) == 128
+    assert views.trained_views == ("front",)
     embeds = torch.stack([slider_set.scorer.encode_photo(Image.fromarray(photo))
                           for body in images[:8] for photo in body])
     assert views.views_of(embeds) == ["front", "side"] * 8
     notes = slider_set.fit_photos([Image.fromarray(photo) for photo in images[0]]).notes
-    assert any("1 front and 1 side views" in note for note in notes)
+    assert any("1 front and 1 side view(s) (the set was trained on front)" in note
+               for note in notes)
+    # A photo of the side it was trained on is read as it is; a lone side photo is mapped.
+    assert not any("view" in note for note in slider_set.fit_photos(
+        Image.fromarray(images[0][0])).notes)
+    side = fitted_height_bmi(slider_set, images, (1,))
+    r_side = [np.corrcoef(side[0], height)[0, 1], np.corrcoef(side[1], bmi)[0, 1]]
+    print(f"side photo alone r (height, BMI): {r_side[0]:.3f}/{r_side[1]:.3f}")
+    assert min(r_side) >= 0.9
 
 
 def test_a_set_from_before_photographed_bodies_averages_and_a_damaged_one_is_refused(

@@ -97,12 +97,12 @@ def fit_photos(slider_set, photos, crops=None, start: Mapping | None = None):
 
 def _photo_scores(slider_set, embeds: torch.Tensor, notes: list[str]) -> torch.Tensor:
     """(K,) raw word scores of (N, D) photo ``embeds``: the mean of their scores, or, for a
-    set that photographed its bodies from several sides, what the sides present predict
-    (:mod:`semantify.sets.photo_views`)."""
+    set that photographed its bodies and photos of other sides than it was trained on, what
+    the sides present predict (:mod:`semantify.sets.photo_views`)."""
     from semantify.clip import scores
 
     views = getattr(slider_set, "photo_views", None)
-    if views is None or len(embeds) < 2:
+    if views is None:
         return scores(embeds, slider_set.word_embeds).mean(0)
     if views.photos.shape[-1] != embeds.shape[-1]:
         raise SemantifyError(f"slider set {slider_set.name!r} photographed its bodies with "

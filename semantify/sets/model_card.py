@@ -65,8 +65,9 @@ def _sliders(slider_set: SliderSet, evaluation: dict | None) -> list[str]:
     if views is not None:
         lines += [f"Photos: {len(views.photos)} of its training bodies were photographed (skin, "
                   f"512 px) from the {' and the '.join(views.views)}. A photo fit reads each "
-                  "photo as the side it resembles; photos from several sides combine as those "
-                  "bodies showed, not as a plain average.", ""]
+                  "photo as the side it resembles; photos of sides it was not trained on "
+                  f"({' and '.join(views.trained_views)}) are mapped as those bodies showed, "
+                  "not averaged in.", ""]
     if fidelity:
         lines += ["Fidelity: the Pearson r between the value asked of a slider and the value "
                   "measured (or CLIP-scored) on the resulting mesh, over its range.", ""]

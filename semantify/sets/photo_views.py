@@ -11,10 +11,12 @@ So a set photographs some of its own training bodies as a user would (skin, 512 
 front and the side) when it is trained, and keeps their embeddings (:class:`PhotoViews`, a
 ``photo_views-HASH.safetensors`` in the set) with the embeddings of its training renders. A
 fit gives each photo the side it most resembles (a diagonal Gaussian per side, over those
-photographs' embeddings); where two or more sides are present, their word scores are mapped to
-the training scores by a ridge regression learned on the photographed bodies, for that
-combination of sides and the set's words (so words added later get it too). Nothing here
-depends on the encoder: it holds for real CLIP as for the geometry test encoder.
+photographs' embeddings). Photos of the sides the set was trained on are read as they are;
+any other sides (a lone side photo for a front-trained set, front and side together) have
+their word scores mapped to the training scores by a ridge regression learned on the
+photographed bodies, for that combination of sides and the set's words (so words added later
+get it too). Nothing here depends on the encoder: it holds for real CLIP as for the geometry
+test encoder.
 """
 
 from __future__ import annotations
@@ -37,15 +39,18 @@ FLOOR = 1e-3  # the least spread of an embedding component, so constant ones sta
 class PhotoViews:
     """``photos``: (M, len(views), D) embeddings of M training bodies photographed from each of
     ``views``; ``trained``: (M, D) the mean of their training renders' embeddings (each
-    normalised), whose scores are the scores the sliders were trained on."""
+    normalised), whose scores are the scores the sliders were trained on, from the sides
+    ``trained_views``."""
 
     views: tuple[str, ...]
     photos: torch.Tensor
     trained: torch.Tensor
+    trained_views: tuple[str, ...]
 
     def __post_init__(self):
         m, v, d = self.photos.shape if self.photos.dim() == 3 else (0, 0, 0)
         if v != len(self.views) or self.trained.shape != (m, d) or m < 2 or \
+                not self.trained_views or \
                 not torch.isfinite(self.photos).all() or not torch.isfinite(self.trained).all():
             raise SemantifyError("the set's photographed bodies are damaged; rebuild the set.")
 
@@ -60,14 +65,15 @@ class PhotoViews:
     def word_scores(self, embeds: torch.Tensor, words: torch.Tensor) -> tuple[torch.Tensor,
                                                                                list[str]]:
         """(K,) raw word scores for (N, D) photo ``embeds`` against (K, D) ``words``, and notes:
-        the mean of the photos' scores where they are all from one side, else the training
-        scores that the sides' mean scores predict."""
+        the mean of the photos' scores where they show the sides the set was trained on (as
+        the paper reads photos), else the training scores that the sides' mean scores
+        predict."""
         from semantify.clip import scores
 
         photo_scores = scores(embeds, words)  # (N, K)
         sides = self.views_of(embeds)
         present = [v for v in self.views if v in sides]
-        if len(present) < 2:
+        if set(present) == set(self.trained_views):
             return photo_scores.mean(0), []
         x = torch.cat([photo_scores[[s == v for s in sides]].mean(0) for v in present])
         index = [self.views.index(v) for v in present]
@@ -77,18 +83,20 @@ class PhotoViews:
         predicted = ((x.double().numpy() - centre) / scale) @ weights + intercept
         counted = " and ".join(f"{sides.count(v)} {v}" for v in present)
         return torch.from_numpy(predicted).float(), [
-            f"read the photos as {counted} views, combined as {len(self.photos)} of the set's "
-            "own bodies photographed from those sides showed."]
+            f"read the photos as {counted} view(s) (the set was trained on "
+            f"{' and '.join(self.trained_views)}); mapped as {len(self.photos)} of its own "
+            "bodies photographed from those sides showed."]
 
     def to_tensors(self) -> dict[str, torch.Tensor]:
         return {"photos": self.photos.half().contiguous(),
                 "trained": self.trained.half().contiguous()}
 
     @classmethod
-    def from_tensors(cls, views, tensors) -> PhotoViews:
+    def from_tensors(cls, views, trained_views, tensors) -> PhotoViews:
         if set(tensors) != {"photos", "trained"}:
             raise SemantifyError("the set's photographed bodies are damaged; rebuild the set.")
-        return cls(tuple(views), tensors["photos"].float(), tensors["trained"].float())
+        return cls(tuple(views), tensors["photos"].float(), tensors["trained"].float(),
+                   tuple(trained_views))
 
 
 def photographs(samples: int) -> int:
@@ -133,4 +141,4 @@ def photograph(slider_set, dataset, bodies: int = BODIES) -> PhotoViews | None:
                             for image in images.reshape(-1, *images.shape[2:])])
         photos.append(scorer.encode_images(squares).reshape(len(images), len(VIEWS), -1))
     trained = torch.nn.functional.normalize(dataset.image_embeds[:rows].float(), dim=-1)
-    return PhotoViews(VIEWS, torch.cat(photos), trained.mean(1))
+    return PhotoViews(VIEWS, torch.cat(photos), trained.mean(1), tuple(dataset.manifest.views))

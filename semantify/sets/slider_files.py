@@ -182,6 +182,11 @@ def _photo_views(check: _Check, root: Path, record):
     views = check.listing(record.get("views"), "photo_views views", len(VIEWS))
     if not views or any(view not in VIEWS for view in views) or len(set(views)) != len(views):
         check.fail(f"photo_views views must be some of {', '.join(VIEWS)}")
+    trained = check.listing(record.get("trained_views"), "photo_views trained_views",
+                            limits.MAX_CAMERA_VIEWS)
+    if not trained or not all(isinstance(view, str) and len(view) <= limits.MAX_NAME_CHARS
+                              for view in trained):
+        check.fail("photo_views trained_views must name the views the set was trained on")
     bodies = check.integer(record.get("bodies"), "photo_views bodies", 2, BODIES)
     name = record.get("file")
     if not isinstance(name, str) or not PHOTO_VIEWS_NAME.fullmatch(name):
@@ -197,7 +202,7 @@ def _photo_views(check: _Check, root: Path, record):
                              "(tampered or partly copied); copy the whole folder again or "
                              "rebuild it.")
     try:
-        views = PhotoViews.from_tensors(views, load_file(path))
+        views = PhotoViews.from_tensors(views, trained, load_file(path))
     except SemantifyError:
         raise
     except Exception as error:  # noqa: BLE001 - safetensors raises several types
@@ -519,7 +524,7 @@ def _hashed_file(folder: Path, stem: str, tensors: dict, metadata: dict) -> tupl
 def _write_photo_views(views, folder: Path) -> dict:
     name, digest = _hashed_file(folder, "photo_views", views.to_tensors(), {"format": FORMAT})
     return {"file": name, "sha256": digest, "views": list(views.views),
-            "bodies": len(views.photos)}
+            "trained_views": list(views.trained_views), "bodies": len(views.photos)}
 
 
 def _copy_selection(selection: Path, folder: Path) -> None:

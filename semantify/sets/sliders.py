@@ -527,8 +527,9 @@ class SliderSet(abc.ABC):
 
     def fit_photos(self, photos, crops=None, start=None) -> Shape:
         """The shape whose CLIP sliders are the mean scores of ``photos`` (paths or PIL images;
-        ``crops``: one (x, y, w, h) box or None per photo); measurement sliders keep ``start``
-        (a {name: value} map; default: the defaults)."""
+        ``crops``: one (x, y, w, h) box or None per photo), or, for photos of other sides than
+        the set was trained on, the scores they predict (:mod:`semantify.sets.photo_views`);
+        measurement sliders keep ``start`` (a {name: value} map; default: the defaults)."""
         from semantify.sets.inference import fit_photos
 
         return fit_photos(self, photos, crops, start)
