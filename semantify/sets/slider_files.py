@@ -188,25 +188,10 @@ def _photo_views(check: _Check, root: Path, record):
                               for view in trained):
         check.fail("photo_views trained_views must name the views the set was trained on")
     bodies = check.integer(record.get("bodies"), "photo_views bodies", 2, BODIES)
-    name = record.get("file")
-    if not isinstance(name, str) or not PHOTO_VIEWS_NAME.fullmatch(name):
-        check.fail("photo_views file must be a photo_views-HASH.safetensors name inside the set")
-    path = root / name
-    if not path.is_file():
-        raise SemantifyError(f"slider set {root.name!r} is missing {name}; copy the whole "
-                             "folder again or rebuild it.")
-    if path.stat().st_size > 2 * bodies * (len(views) + 1) * limits.MAX_EMBED_DIM + 1_000_000:
-        check.fail(f"{name} is larger than {bodies} photographed bodies can be")
-    if file_sha256(path) != record.get("sha256"):
-        raise SemantifyError(f"{name} of slider set {root.name!r} does not match its sha256 "
-                             "(tampered or partly copied); copy the whole folder again or "
-                             "rebuild it.")
-    try:
-        views = PhotoViews.from_tensors(views, trained, load_file(path))
-    except SemantifyError:
-        raise
-    except Exception as error:  # noqa: BLE001 - safetensors raises several types
-        check.fail(f"{name} is unreadable: {str(error)[:80]}")
+    name, tensors = _read_hashed(
+        check, root, record, PHOTO_VIEWS_NAME, "photo_views-HASH.safetensors",
+        2 * bodies * (len(views) + 1) * limits.MAX_EMBED_DIM, f"{bodies} photographed bodies")
+    views = PhotoViews.from_tensors(views, trained, tensors)
     if len(views.photos) != bodies:
         check.fail(f"{name} holds {len(views.photos)} bodies, not {bodies}")
     return views
@@ -245,24 +230,10 @@ def _sliders(check: _Check, manifest: Mapping, version: int) -> list[Slider]:
 def _read_mapper(check: _Check, root: Path, record: Mapping, inputs: int, hidden: list[int],
                  outputs: int) -> Mapper:
     """The weights, checked against their sha256 and the sizes before they are used."""
-    name = record.get("file", WEIGHTS)
-    if not isinstance(name, str) or not WEIGHT_NAME.fullmatch(name):
-        check.fail("mapper file must be a mapper*.safetensors name inside the set")
-    weights = root / name
-    if not weights.is_file():
-        raise SemantifyError(f"slider set {root.name!r} is missing {name}; copy the whole "
-                             "folder again or rebuild it.")
     parameters = sum((a + 1) * b for a, b in zip([inputs, *hidden], [*hidden, outputs]))
-    if weights.stat().st_size > 4 * (parameters + 2 * (inputs + outputs)) + 1_000_000:
-        check.fail(f"{name} is larger than a mapper of these sizes can be")
-    if file_sha256(weights) != record.get("sha256"):
-        raise SemantifyError(f"{name} of slider set {root.name!r} does not match its sha256 "
-                             "(tampered or partly copied); copy the whole folder again or "
-                             "rebuild it.")
-    try:
-        tensors = load_file(weights)
-    except Exception as error:  # noqa: BLE001 - safetensors raises several types
-        check.fail(f"{name} is unreadable: {str(error)[:80]}")
+    name, tensors = _read_hashed(check, root, {"file": WEIGHTS, **record}, WEIGHT_NAME,
+                                 "mapper*.safetensors", 4 * (parameters + 2 * (inputs + outputs)),
+                                 "a mapper of these sizes")
     mapper = Mapper(inputs, outputs, hidden)
     expected = {k: tuple(v.shape) for k, v in mapper.state_dict().items()}
     if {k: tuple(v.shape) for k, v in tensors.items()} != expected:
@@ -272,6 +243,29 @@ def _read_mapper(check: _Check, root: Path, record: Mapping, inputs: int, hidden
         check.fail(f"{name} holds NaN, inf or non-positive deviations")
     mapper.load_state_dict(tensors)
     return mapper.eval()
+
+
+def _read_hashed(check: _Check, root: Path, record: Mapping, pattern: re.Pattern, kind: str,
+                 most: int, what: str) -> tuple[str, dict]:
+    """(name, tensors) of the safetensors file ``record`` names inside the set: a ``kind``
+    name, at most ``most`` bytes (plus a header's 1 MB), matching its recorded sha256."""
+    name = record.get("file")
+    if not isinstance(name, str) or not pattern.fullmatch(name):
+        check.fail(f"a file it names must be a {kind} name inside the set")
+    path = root / name
+    if not path.is_file():
+        raise SemantifyError(f"slider set {root.name!r} is missing {name}; copy the whole "
+                             "folder again or rebuild it.")
+    if path.stat().st_size > most + 1_000_000:
+        check.fail(f"{name} is larger than {what} can be")
+    if file_sha256(path) != record.get("sha256"):
+        raise SemantifyError(f"{name} of slider set {root.name!r} does not match its sha256 "
+                             "(tampered or partly copied); copy the whole folder again or "
+                             "rebuild it.")
+    try:
+        return name, load_file(path)
+    except Exception as error:  # noqa: BLE001 - safetensors raises several types
+        check.fail(f"{name} is unreadable: {str(error)[:80]}")
 
 
 def _check_v1_statistics(check: _Check, manifest: Mapping, mapper: Mapper) -> None:
