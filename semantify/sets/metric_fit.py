@@ -486,7 +486,7 @@ class PersonFit:
             before = self.shortfall(values[rows], set_names, refined[rows],
                                     (built[0][rows], {k: v[rows] for k, v in measured.items()}))
             waiting = torch.arange(len(rows))
-            far = self.past_ends(measured, rows, [s for _, s in ends if s.name in names]) > 1.0
+            far = self._past_ends(measured, rows, [s for _, s in ends if s.name in names]) > 1.0
             for step, (strict, toward_mean) in enumerate(INSIDE_LADDER):
                 if step:  # a value past its end by less than a miss gets the plain refit only
                     waiting = waiting[far[waiting]]
@@ -507,7 +507,7 @@ class PersonFit:
         return refined
 
     @staticmethod
-    def past_ends(measured: dict, rows: torch.Tensor, sliders: Sequence) -> torch.Tensor:
+    def _past_ends(measured: dict, rows: torch.Tensor, sliders: Sequence) -> torch.Tensor:
         """(R,) how far ``rows``' ``measured`` values lie past their ``sliders``' ends, in
         misses (5 mm / 1 kg)."""
         from semantify.sets.coupling import MET

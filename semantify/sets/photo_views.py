@@ -1,11 +1,12 @@
-"""How a set reads photos taken from several sides: its own bodies, photographed.
+"""How a set reads photos taken from other sides than it was trained on: its own bodies,
+photographed.
 
 A set's word sliders are trained on the scores of its renders (clay, 224 px, the recipe's
-views, averaged). One photo is read as it is: its scores are the sliders' values, as the paper
-does. But photos from different sides see different things (a side view shows depths, not the
-gap between the legs), so the plain average of a front and a side photo blurs what only one of
-them shows: at 2000 samples it cost the BMI of a photo fit 0.019 of Pearson r against the front
-photo alone (``docs/WORD_RECIPES.md``).
+views, averaged). A photo of the side it was trained on is read as it is: its scores are the
+sliders' values, as the paper does. But photos from other sides see different things (a side
+view shows depths, not the gap between the legs), so the plain average of a front and a side
+photo blurs what only one of them shows: at 2000 samples it cost the BMI of a photo fit 0.019
+of Pearson r against the front photo alone (``docs/WORD_RECIPES.md``).
 
 So a set photographs some of its own training bodies as a user would (skin, 512 px, from the
 front and the side) when it is trained, and keeps their embeddings (:class:`PhotoViews`, a
