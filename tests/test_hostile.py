@@ -613,3 +613,14 @@ def test_the_hourly_upload_budget_refuses_an_address_and_its_books_stay_small():
         budget._spend("10.9.0.3", 150)
     assert len(budget._spent["10.9.0.3"].buckets) <= 2
     assert budget._left("10.9.0.3") == 2500 - 20_000 * 150
+
+
+def test_a_sets_owner_file_is_read_bounded_and_whatever_its_bytes(tmp_path):
+    """The owners of a set are its folder's OWNER_FILE: read at most MAX_OWNERS keys' worth,
+    and bytes that are not UTF-8 are replaced, never a traceback."""
+    from semantify import limits
+    from semantify.app.catalog import OWNER_FILE, read_owners
+
+    (tmp_path / OWNER_FILE).write_bytes(b"\xff\xfe" + b"k" * 64 + b"\n" + b"x" * 50_000_000)
+    owners = read_owners(tmp_path)
+    assert len(owners) <= limits.MAX_OWNERS and all(len(key) <= 64 for key in owners)

@@ -80,8 +80,9 @@ def read_owners(folder: Path) -> frozenset[str] | None:
     path = Path(folder) / OWNER_FILE
     if not path.is_file():
         return None
-    lines = path.read_text().splitlines()[:limits.MAX_OWNERS]
-    tokens = frozenset(line.strip()[:64] for line in lines if line.strip())
+    with path.open("rb") as file:  # bounded: a line a visitor key of at most 64 characters
+        lines = file.read(limits.MAX_OWNERS * 66).decode("utf-8", "replace").splitlines()
+    tokens = frozenset(line.strip()[:64] for line in lines[:limits.MAX_OWNERS] if line.strip())
     return tokens or None
 
 
