@@ -266,6 +266,13 @@ def test_photo_and_word_tools_wait_for_the_page_load(server):
         assert props[name]["interactive"] is False, name
 
 
+def test_enter_in_the_prompt_before_the_page_load_says_to_wait(server):
+    """A textbox's Enter cannot be switched off: before the page load's answer, "Shape from
+    text" says the page is loading instead of shaping a body that answer would replace."""
+    shaped = api_client(server[0]).predict("a tall man", "mapper", api_name="/text")
+    assert "still loading" in shaped[INFO]
+
+
 def test_build_without_clip_weights_explains_how_to_provide_them(client):
     failed = client.predict("anny-body", "CLIP from a local checkpoint", "/missing/clip.pt", 64,
                             False, api_name="/build")

@@ -11,6 +11,7 @@ from semantify.app.admission import HEAVY, JobLimit
 from semantify.app.fronts.base import Front, Page, released, reports_errors
 from semantify.app.runtime import runtime
 from semantify.app.session import Session
+from semantify.errors import SemantifyError
 
 
 class WordsFront(Front):
@@ -23,7 +24,11 @@ class WordsFront(Front):
     @released(HEAVY)
     @reports_errors
     def prompt(self, session: Session, text: str, method: str) -> dict:
-        """Sliders jump to the shape a free-text prompt describes."""
+        """Sliders jump to the shape a free-text prompt describes. Enter in the prompt box
+        works before the page load's answer (a textbox cannot be switched off), when the
+        answer would replace the shape: it says so instead."""
+        if not session.token:
+            raise SemantifyError("the page is still loading; press Enter again in a moment.")
         rt = self.page.runtime_of(session)
         shape = rt.slider_set.from_text(text, method, start=dict(zip(rt.slider_set.names,
                                                                      session.values)))
