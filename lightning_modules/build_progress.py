@@ -48,3 +48,13 @@ class TrainingProgress(Callback):
         per_epoch = (time.perf_counter() - self.start) / done
         self.run.emit("train", done / total, f"epoch {done}/{total} (stops early when "
                       "the held-out error stops falling)", (total - done) * per_epoch)
+
+    def on_train_end(self, trainer, pl_module):
+        """Training is over; a set with words photographs some of its bodies next
+        (:mod:`semantify.sets.photo_views`), before it is written."""
+        data = trainer.datamodule
+        if getattr(data, "uses_clip", False):
+            from semantify.sets.photo_views import BODIES, VIEWS
+
+            self.run.emit("train", 1.0, f"photographing {min(BODIES, len(data.dataset))} "
+                          f"bodies from the {' and the '.join(VIEWS)} for photo fits", None)

@@ -81,7 +81,7 @@ def _kill_when(cmd, condition, timeout=300):
     return killed
 
 
-def test_build_resumes_after_kill_9_in_training(tmp_path):
+def test_build_resumes_after_kill_9_in_training(tmp_path, capsys):
     """The build's own kill -9 test (a kill while generating is the dataset writer's:
     test_generate's): killed in training, it resumes there, keeping the dataset and the
     selection, and refuses to resume with another recipe."""
@@ -113,7 +113,9 @@ def test_build_resumes_after_kill_9_in_training(tmp_path):
     assert main(["build", str(path), *cmd[5:9], "--out", str(out)]) == 2
     recipe["training"] = {"max_epochs": 60, "patience": 60}
     path.write_text(json.dumps(recipe))
+    capsys.readouterr()
     assert main(["build", str(path), *cmd[5:9], "--out", str(out)]) == 0
+    assert "photographing 64 bodies from the front and the side" in capsys.readouterr().err
     record = read_record(out)
     assert list(record.stages) == list(STAGES)
     assert record.stages["select"] == stages["select"]
