@@ -368,3 +368,20 @@ def test_int8_image_tower_is_recorded_and_stays_close_to_fp32():
     assert any("quantized" in type(m).__module__ for m in quantized._model.visual.modules())
     cosine = (quantized.encode_images(images) * fp32_embeds).sum(1)
     assert cosine.min() > 0.99
+
+
+def test_the_hub_probe_gives_up_on_a_stalled_resolver(monkeypatch):
+    """A build asks whether the Hub can be reached before it downloads CLIP; a resolver that
+    never answers (it can stall for minutes) is given the probe's timeout, not more."""
+    import socket
+    import time
+
+    from huggingface_hub import constants
+
+    from semantify.clip.loading import _hub_unreachable
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)  # the suite runs offline
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: time.sleep(30))
+    started = time.monotonic()
+    assert "no answer from DNS in 1 s" in _hub_unreachable(timeout=1.0)
+    assert time.monotonic() - started < 5

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -246,11 +247,30 @@ def _hub_unreachable(timeout: float = 5.0) -> str | None:
         return "HF_HUB_OFFLINE is set"
     endpoint = urlparse(constants.ENDPOINT)
     port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    found: list = []  # the address, or the lookup's error: a resolver can stall for minutes
+    lookup = threading.Thread(target=_resolve, args=(endpoint.hostname, port, found),
+                              daemon=True)
+    lookup.start()
+    lookup.join(timeout)
+    if not found:
+        return f"{endpoint.hostname}: no answer from DNS in {timeout:.0f} s"
+    if isinstance(found[0], OSError):
+        return f"{endpoint.hostname}: {found[0].strerror or found[0]}"
     try:
-        socket.create_connection((endpoint.hostname, port), timeout=timeout).close()
+        socket.create_connection(found[0], timeout=timeout).close()
     except OSError as error:
         return f"{endpoint.hostname}: {error.strerror or error}"
     return None
+
+
+def _resolve(host: str, port: int, found: list) -> None:
+    """Append ``host``'s first (address, port), or the lookup's OSError, to ``found``."""
+    import socket
+
+    try:
+        found.append(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][4][:2])
+    except OSError as error:
+        found.append(error)
 
 
 def _create(open_clip, architecture: str, quick_gelu: bool) -> torch.nn.Module:

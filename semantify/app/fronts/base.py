@@ -68,12 +68,12 @@ def in_turn(method, hold: bool = True):
     return wrapper
 
 
-def released(kind: Kind):
+def released(kind: Kind, hold: bool | None = None):
     """Run the event in turn (:func:`in_turn`; heavy jobs without holding the visitor's other
-    events back) and give the session's place of ``kind`` back when it (admitted by
-    :meth:`Gates.validator`) finishes."""
+    events back, unless ``hold``) and give the session's place of ``kind`` back when it
+    (admitted by :meth:`Gates.validator`) finishes."""
     def decorate(method):
-        turned = in_turn(method, hold=kind is not HEAVY)
+        turned = in_turn(method, hold=kind is not HEAVY if hold is None else hold)
 
         @functools.wraps(method)
         def wrapper(self, *args):

@@ -120,12 +120,14 @@ class BuildFront(Front):
                 "tab)."])
         return session
 
-    @released(HEAVY)
+    @released(HEAVY, hold=True)
     @reports_errors
     def build(self, session: Session, model_id, clip_choice, checkpoint, samples,
               quick) -> dict:
         """Queue a build of ``model_id``'s recipe with the tab's options; its state shows in
-        the tab, and the set joins this session's list when done."""
+        the tab, and the set joins this session's list when done. Queuing is quick, so it
+        holds the visitor's other events: a poll that ran beside it answered from the state
+        before it and dropped the build it follows (the tab then never said "Failed")."""
         from semantify.app.first_build import CUSTOM_BUILD_REMEDY, status_text
         from semantify.app.layout import CLIP_CHOICES
 
