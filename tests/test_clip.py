@@ -374,14 +374,24 @@ def test_the_hub_probe_gives_up_on_a_stalled_resolver(monkeypatch):
     """A build asks whether the Hub can be reached before it downloads CLIP; a resolver that
     never answers (it can stall for minutes) is given the probe's timeout, not more."""
     import socket
+    import threading
     import time
 
     from huggingface_hub import constants
 
     from semantify.clip.loading import _hub_unreachable
 
+    answer = threading.Event()
+
+    def stalled(*args, **kwargs):
+        answer.wait(30)
+        raise OSError("no answer")
+
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)  # the suite runs offline
-    monkeypatch.setattr(socket, "getaddrinfo", lambda *args, **kwargs: time.sleep(30))
+    monkeypatch.setattr(socket, "getaddrinfo", stalled)
     started = time.monotonic()
-    assert "no answer from DNS in 1 s" in _hub_unreachable(timeout=1.0)
-    assert time.monotonic() - started < 5
+    try:
+        assert "no answer from DNS in 1 s" in _hub_unreachable(timeout=1.0)
+        assert time.monotonic() - started < 5
+    finally:
+        answer.set()  # the lookup's thread ends with the test
