@@ -208,16 +208,16 @@ def check_out(out: Path, settings: BuildSettings) -> BuildRecord | None:
 
 
 def quick_checks(settings: BuildSettings, out: Path) -> None:
-    """The checks a build makes before it starts work that need neither a process nor the
-    network, cheapest first: the folder, the model file, the training settings, and CLIP
-    weights that cannot come (offline and not cached). The queue runs them before it starts
-    a build's process."""
-    from semantify.clip import check_weights_offline
+    """The checks a build makes before it starts work that need no process, cheapest first:
+    the folder, the model file, the training settings, and CLIP weights that cannot come (not
+    cached, and the Hub off or unreachable: a probe of a few seconds). The queue runs them
+    before it starts a build's process."""
+    from semantify.clip import check_weights_reachable
 
     check_out(out, settings)
     check_model(settings)
     check_training(settings.training)
-    check_weights_offline(settings.clip)
+    check_weights_reachable(settings.clip)
 
 
 def prepare(settings: BuildSettings, out: Path, device: str | None = None,

@@ -395,3 +395,26 @@ def test_the_hub_probe_gives_up_on_a_stalled_resolver(monkeypatch):
         assert time.monotonic() - started < 5
     finally:
         answer.set()  # the lookup's thread ends with the test
+
+
+def test_weights_that_cannot_come_are_refused_before_a_build_starts(monkeypatch):
+    """Online but with the Hub unreachable (here: nothing listens on its port), a build of a
+    hub tag that is not cached is refused by the quick checks, in one line, before a process
+    or a download starts; offline it is refused without the probe."""
+    import time
+
+    from huggingface_hub import constants
+
+    from semantify.clip import check_weights_reachable
+
+    spec = ClipSpec.parse("ViT-B-32/laion2b_s34b_b79k")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")
+    started = time.monotonic()
+    with pytest.raises(SemantifyError, match="127.0.0.1: Connection refused") as refused:
+        check_weights_reachable(spec)
+    assert time.monotonic() - started < 10 and "\n" not in str(refused.value)
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    with pytest.raises(SemantifyError, match="HF_HUB_OFFLINE is set"):
+        check_weights_reachable(spec)
+    check_weights_reachable(ClipSpec.parse("tiny-random"))  # random weights need nothing

@@ -13,12 +13,12 @@ open_clip is imported lazily (after :func:`semantify.compat.ensure_torchvision`)
 time a model is loaded, so importing this package stays fast.
 """
 
-from semantify.clip.loading import check_weights_offline, fetch_weights, weights_cached
+from semantify.clip.loading import check_weights_reachable, fetch_weights, weights_cached
 from semantify.clip.prompts import TEMPLATES, template_for
 from semantify.clip.scorer import ClipScorer, clear_cache, default_device, load_clip
 from semantify.clip.similarity import scores
 from semantify.clip.spec import TINY_RANDOM, TINY_RANDOM_NAME, ClipSpec
 
 __all__ = ["TEMPLATES", "TINY_RANDOM", "TINY_RANDOM_NAME", "ClipScorer", "ClipSpec",
-           "check_weights_offline", "clear_cache", "default_device", "fetch_weights", "load_clip",
+           "check_weights_reachable", "clear_cache", "default_device", "fetch_weights", "load_clip",
            "scores", "template_for", "weights_cached"]

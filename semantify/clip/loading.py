@@ -168,13 +168,14 @@ def _download(open_clip, spec: ClipSpec, tag_config: dict,
     raise _unreachable(spec, tag_config, reason)
 
 
-def check_weights_offline(spec: ClipSpec) -> None:
+def check_weights_reachable(spec: ClipSpec) -> None:
     """Refuse at once, in :func:`fetch_weights`'s one line, a hub tag whose weights are not on
-    this machine while the Hub is off (HF_HUB_OFFLINE): what needs no network to know."""
-    from huggingface_hub import constants
-
-    if spec.pretrained and constants.HF_HUB_OFFLINE and not weights_cached(spec):
-        raise _unreachable(spec, _tag_config(import_open_clip(), spec), _hub_unreachable())
+    this machine while the Hub cannot be reached: off (HF_HUB_OFFLINE), no DNS answer, no
+    route (a probe of at most a few seconds, not a download)."""
+    if spec.pretrained and not weights_cached(spec):
+        reason = _hub_unreachable()
+        if reason is not None:
+            raise _unreachable(spec, _tag_config(import_open_clip(), spec), reason)
 
 
 def _unreachable(spec: ClipSpec, tag_config: dict, reason: str) -> SemantifyError:
