@@ -54,7 +54,7 @@ class TrainingProgress(Callback):
         (:mod:`semantify.sets.photo_views`), before it is written."""
         data = trainer.datamodule
         if getattr(data, "uses_clip", False):
-            from semantify.sets.photo_views import BODIES, VIEWS
+            from semantify.sets.photo_views import VIEWS, photographed
 
-            self.run.emit("train", 1.0, f"photographing {min(BODIES, len(data.dataset))} "
+            self.run.emit("train", 1.0, f"photographing {photographed(len(data.dataset))} "
                           f"bodies from the {' and the '.join(VIEWS)} for photo fits", None)

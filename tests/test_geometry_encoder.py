@@ -179,6 +179,7 @@ def test_a_set_from_before_photographed_bodies_averages_and_a_damaged_one_is_ref
         geometry_build, photo_bodies, tmp_path):
     import shutil
 
+    from semantify.clip import scores
     from semantify.sets.inference import _with_word_scores
     from semantify.sets.slider_files import manifest_hash
     from semantify.sets.sliders import SliderSet
@@ -198,7 +199,8 @@ def test_a_set_from_before_photographed_bodies_averages_and_a_damaged_one_is_ref
     shape = older.fit_photos(photos)  # the mean of the two photos' scores, as before
     assert not any("views" in note for note in shape.notes)
     embeds = torch.stack([older.scorer.encode_photo(photo) for photo in photos])
-    assert shape.values == _with_word_scores(older, embeds, None, []).values
+    mean = scores(embeds, older.word_embeds).mean(0)
+    assert shape.values == _with_word_scores(older, mean, None, []).values
 
     def flip(manifest, folder):
         path = folder / manifest["photo_views"]["file"]

@@ -44,19 +44,11 @@ def _words_only(slider_set, what: str) -> None:
                              f"{slider_set.name!r} has none. Pick or build a set with words.")
 
 
-def _with_word_scores(slider_set, embeds: torch.Tensor, start, notes) -> object:
-    """The shape whose word sliders are the mean scores of (N, D) ``embeds``."""
-    from semantify.clip import scores
-
+def _with_word_scores(slider_set, word_scores: torch.Tensor, start, notes) -> object:
+    """The shape whose word sliders have the (K,) raw ``word_scores`` (only words convert to
+    slider units) and whose other sliders keep ``start``."""
     values = _start(slider_set, start)
-    mean = scores(embeds, slider_set.word_embeds).mean(0)
-    values.update(zip(slider_set.word_names, mean.tolist()))
-    return _shape_of_raw(slider_set, values, notes)
-
-
-def _shape_of_raw(slider_set, values: dict, notes: list[str]):
-    """The shape at ``values`` (start values, with the words' raw scores: only words
-    convert to slider units)."""
+    values.update(zip(slider_set.word_names, word_scores.tolist()))
     clamped, moved = slider_set.values(slider_set.in_slider_units(
         torch.tensor([list(values.values())], dtype=torch.float64)))
     return slider_set.shape_of(clamped[0], moved, notes)
@@ -90,9 +82,7 @@ def fit_photos(slider_set, photos, crops=None, start: Mapping | None = None):
     cropped = sum(box is not None for box in crops)
     notes.append(f"fitted to {len(read)} photo(s)" + (f", {cropped} cropped" if cropped else "")
                  + ".")
-    values = _start(slider_set, start)
-    values.update(zip(slider_set.word_names, _photo_scores(slider_set, embeds, notes).tolist()))
-    return _shape_of_raw(slider_set, values, notes)
+    return _with_word_scores(slider_set, _photo_scores(slider_set, embeds, notes), start, notes)
 
 
 def _photo_scores(slider_set, embeds: torch.Tensor, notes: list[str]) -> torch.Tensor:
@@ -101,7 +91,7 @@ def _photo_scores(slider_set, embeds: torch.Tensor, notes: list[str]) -> torch.T
     the sides present predict (:mod:`semantify.sets.photo_views`)."""
     from semantify.clip import scores
 
-    views = getattr(slider_set, "photo_views", None)
+    views = slider_set.photo_views  # a set with words: a TrainedSliders
     if views is None:
         return scores(embeds, slider_set.word_embeds).mean(0)
     if views.photos.shape[-1] != embeds.shape[-1]:
@@ -141,8 +131,10 @@ def from_text(slider_set, prompt: str, method: str = "retrieval", start=None):
             clamped, moved = slider_set.values(values)
             return slider_set.shape_of(clamped[0], moved, notes + ["shape from text "
                                                                    "(retrieval)."])
-    return _with_word_scores(slider_set, embed[None], start, notes + ["shape from text "
-                                                                      "(mapper)."])
+    from semantify.clip import scores
+
+    return _with_word_scores(slider_set, scores(embed[None], slider_set.word_embeds)[0], start,
+                             notes + ["shape from text (mapper)."])
 
 
 def _retrieved(slider_set, embed: torch.Tensor, k: int = TOP_K) -> list[float]:

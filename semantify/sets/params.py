@@ -163,8 +163,8 @@ class Params:
                                      "value inside it.")
         pose, usable = self.pose or "rest", pose_names(model)
         if pose not in usable:  # a name only: a path in a params file is never opened
-            raise SemantifyError(f"{source}: {model.id} has no pose {pose[:40]!r}; valid poses: "
-                                 f"{', '.join(usable)} (or null for rest).")
+            raise SemantifyError(f"{source}: {model.id} has no pose {str(pose)[:40]!r}; valid "
+                                 f"poses: {', '.join(usable)} (or null for rest).")
         return resolve_pose(model, pose)
 
 

@@ -100,10 +100,15 @@ class PhotoViews:
                    tuple(trained_views))
 
 
+def photographed(samples: int) -> int:
+    """How many bodies a set trained on ``samples`` photographs: the dataset's first."""
+    return min(samples, BODIES)
+
+
 def photographs(samples: int) -> int:
     """Images a set trained on ``samples`` encodes for its photographed bodies (256: 10 s
     with ViT-B-32 on a 2-core CPU)."""
-    return min(samples, BODIES) * len(VIEWS)
+    return photographed(samples) * len(VIEWS)
 
 
 def _ridge(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -115,9 +120,9 @@ def _ridge(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
     return weights, centre, scale, y.mean(0)
 
 
-def photograph(slider_set, dataset, bodies: int = BODIES) -> PhotoViews | None:
-    """The first ``bodies`` of ``dataset``'s samples photographed as a user would, with their
-    training renders' embeddings; None where the dataset kept no embeddings."""
+def photograph(slider_set, dataset) -> PhotoViews | None:
+    """The first :func:`photographed` of ``dataset``'s samples photographed as a user would,
+    with their training renders' embeddings; None where the dataset kept no embeddings."""
     from PIL import Image
 
     from semantify.clip import images as image_ops
@@ -126,7 +131,7 @@ def photograph(slider_set, dataset, bodies: int = BODIES) -> PhotoViews | None:
 
     if dataset.image_embeds is None or len(dataset) < 2:
         return None
-    rows = min(bodies, len(dataset))
+    rows = photographed(len(dataset))
     model, scorer = dataset.model_ref.load(), slider_set.scorer
     render = dataset.manifest.render
     pose = resolve_pose(model, render.pose if render is not None else "rest")

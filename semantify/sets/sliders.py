@@ -161,15 +161,11 @@ class Shape:
     def params(self, pose: str | None = None):
         """The :class:`semantify.sets.params.Params` that reproduce this shape (in ``pose``,
         a pose name of its model; refused in one line if the model has no such pose)."""
+        params = self.slider_set.params(self.coefficients.tolist(), self.values, pose,
+                                        tuple(self.set_values))
         if pose is not None:
-            from semantify.poses import pose_names
-
-            usable = pose_names(self.slider_set.model)
-            if not isinstance(pose, str) or pose not in usable:
-                raise SemantifyError(f"{self.slider_set.model.id} has no pose "
-                                     f"{str(pose)[:40]!r}; valid poses: {', '.join(usable)}.")
-        return self.slider_set.params(self.coefficients.tolist(), self.values, pose,
-                                      tuple(self.set_values))
+            params.check(self.slider_set.model, "pose")  # as any params file is checked
+        return params
 
     def save(self, path: Path | str, pose="rest", appearance: str = "clay", rig: bool = False,
              shape_keys: bool = False) -> Path:
