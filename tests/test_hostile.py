@@ -8,8 +8,10 @@ answer is one clear line, escaped, with no server path.
 from __future__ import annotations
 
 import json
+import os
 import resource
 import shutil
+import threading
 import time
 from pathlib import Path
 
@@ -624,3 +626,44 @@ def test_a_sets_owner_file_is_read_bounded_and_whatever_its_bytes(tmp_path):
     (tmp_path / OWNER_FILE).write_bytes(b"\xff\xfe" + b"k" * 64 + b"\n" + b"x" * 50_000_000)
     owners = read_owners(tmp_path)
     assert len(owners) <= limits.MAX_OWNERS and all(len(key) <= 64 for key in owners)
+
+
+def _niceness(thread: int) -> int:
+    fields = Path(f"/proc/self/task/{thread}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[16])  # stat's 19th field; two are before the ")"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="Linux's per-thread niceness")
+def test_a_public_servers_work_runs_below_its_page_serving(server):
+    """Frames, shapes and visitors' events run on the work threads, lowered by WORK_NICENESS;
+    the threads that serve pages are not, so a flood of work leaves them the CPU first."""
+    from semantify.app.priority import WORK
+    from semantify.limits import WORK_NICENESS
+
+    client, _ = _client(server, "raw-anny-body")
+    assert client.predict(4, 0.3, api_name="/move")[IMAGE].startswith("data:image/jpeg")
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    assert WORK.threads and WORK.niceness == min(base + WORK_NICENESS, 19)
+    assert {_niceness(t) for t in WORK.threads} == {WORK.niceness}
+    assert WORK.run(threading.get_native_id) in WORK.threads
+    assert _niceness(threading.get_native_id()) == base
+
+
+def test_work_threads_carry_the_callers_context_and_answer_its_errors():
+    import contextvars
+
+    import torch
+
+    from semantify.app.priority import WorkThreads
+
+    work, named = WorkThreads(), contextvars.ContextVar("named")
+    here = threading.get_native_id()
+    assert work.run(threading.get_native_id) == here  # not lowered: the caller's own thread
+    work.lower(3)
+    named.set("visitor")
+    with torch.no_grad():
+        assert work.run(torch.is_grad_enabled) is False
+    assert work.run(named.get) == "visitor"
+    assert work.run(work.run, threading.get_native_id) in work.threads  # nested: inline
+    with pytest.raises(ValueError, match="refused"):
+        work.run(lambda: (_ for _ in ()).throw(ValueError("refused")))

@@ -35,6 +35,10 @@ def build_app(config: AppConfig | None = None):
     catalog = Catalog(config)
     first_builds = FirstBuilds(catalog, config)
     first_builds.restore()  # builds a stopped server left, and SEMANTIFY_BUILD_ON_START
+    if config.public:  # serving before working: page loads first when visitors flood it
+        from semantify.app.priority import WORK
+
+        WORK.lower(limits.WORK_NICENESS)
     if config.public and catalog.first(""):  # a Space: prepare the model before anyone asks
         from semantify.app.runtime import warm_up
 

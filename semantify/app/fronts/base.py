@@ -20,6 +20,7 @@ from semantify.app.admission import CHOICE, HEAVY, VIEW, Gate, Kind, address_of,
 from semantify.app.catalog import Catalog
 from semantify.app.config import AppConfig
 from semantify.app.layout import Ui
+from semantify.app.priority import WORK
 from semantify.app.runtime import Runtime, runtime
 from semantify.app.session import Session
 from semantify.app.slider_labels import ALL_REGIONS
@@ -79,7 +80,7 @@ def released(kind: Kind, hold: bool | None = None):
         def wrapper(self, *args):
             session = next((a for a in args if isinstance(a, Session)), None)
             try:
-                return turned(self, *args)
+                return WORK.run(turned, self, *args)
             finally:
                 if session is not None:
                     session.throttle.release(kind)

@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from semantify.app.priority import WORK
 from semantify.errors import SemantifyError
 from semantify.limits import (BURST, FRAME_SIZES, FRAMES_PER_SECOND, MAX_DRAFT, MAX_FRAME_SLIDERS,
                               MAX_VIEWS, PARTY_FRAMES_PER_SECOND, PARTY_WAITING, SHAPE_WORKERS,
@@ -251,8 +252,7 @@ class FrameService:
             return None
         with view.rendering:
             with self._turns.turn(view.party):
-                image = self._draw(view, view.scene, quality)
-            return self.encode(image)
+                return WORK.run(self._drawn, view, view.scene, quality)
 
     def _draw(self, view: View, scene: Scene, quality: str) -> np.ndarray:
         side = view.size  # a draft is half of it, at most MAX_DRAFT
@@ -263,6 +263,9 @@ class FrameService:
                                       framing=scene.framing, size=side)
         self.stats[f"frames_{quality}"] += 1
         return image
+
+    def _drawn(self, view: View, scene: Scene, quality: str) -> str:
+        return self.encode(self._draw(view, scene, quality))
 
     def frame(self, request) -> dict:
         """A page's request ``{view, seq, azimuth, elevation, distance, pan, quality[, size,
@@ -301,7 +304,7 @@ class FrameService:
                     return self._dropped(seq, "busy", 50)
                 try:
                     quick = quality == "draft" or request.get("quick") is True
-                    scene = self._follow(view, request["values"], quick)
+                    scene = WORK.run(self._follow, view, request["values"], quick)
                 finally:
                     self._work.done()
                 if scene is None:
@@ -313,11 +316,10 @@ class FrameService:
             if not self._turns.wait(view.party, PARTY_WAITING):
                 return self._dropped(seq, "busy", 50)
             try:
-                image = self._draw(view, scene, quality)
+                image = WORK.run(self._drawn, view, scene, quality)
             finally:
                 self._turns.done()
-            reply = {"seq": seq, "image": self.encode(image), "quality": quality,
-                     "final": scene.final}
+            reply = {"seq": seq, "image": image, "quality": quality, "final": scene.final}
             if "values" in request and scene.sliders:
                 reply["sliders"] = [[slot, value] for slot, value in scene.sliders]
             return reply
