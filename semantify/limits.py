@@ -88,7 +88,7 @@ PARTY_WAITING = 2  # frames of one address waiting for the renderer at once; mor
 SHAPE_WORKERS = 1
 # Public mode: the niceness of the app's work threads (semantify/app/priority.py): frames,
 # shapes and events run below page loads (flooded by 40 sessions, a new visitor's page load
-# 2.4-3.2 s against 3.7-4.8 s unlowered, bench/hostile.py)
+# 2.1-3.7 s against 3.6-4.8 s unlowered, bench/hostile.py)
 WORK_NICENESS = 10
 MAX_FRAME_SLIDERS = 256  # slider values a frame request may carry
 # Sides of full frames, in pixels: a page gets the first at least as large as its viewer
