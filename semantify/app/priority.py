@@ -5,8 +5,8 @@ answers a new visitor's page first.
 
 Linux gives each thread its own niceness, and a thread's children inherit it: the GL driver's
 drawing threads too, when the shared context is made on a work thread
-(:meth:`WorkThreads.lower`). A thread's priority cannot be raised again without privileges, so work
-runs on threads kept for it. Elsewhere, or until lowered, work runs where it is called.
+(:meth:`WorkThreads.lower`). A thread's priority cannot be raised again without privileges,
+so work runs on threads kept for it. Elsewhere, or until lowered, work runs where it is called.
 
 Measured (``python bench/hostile.py``: 40 hostile sessions, a new visitor in Chromium on the
 same two cores): a new visitor's page load 2.1-3.7 s with work at niceness 10, 3.6-4.8 s
