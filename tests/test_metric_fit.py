@@ -335,7 +335,8 @@ def test_free_values_stay_inside_their_sliders_at_impossible_corners(shipped, as
 def test_the_shortest_heaviest_corner_is_a_person_without_crossings(shipped):
     """142.9 cm and 125.8 kg (BMI 62, the grid's shortest, heaviest corner) stayed visibly
     self-intersecting after retreating half way to the mean; it now retreats further, and its
-    note names what it misses."""
+    note names any set value it misses (it lands at the edge of the 5 mm / 1 kg band: 3.1 mm
+    and 0.76 kg from the asked values on one machine, just past it on another)."""
     from semantify.models.self_intersection import detector_for
 
     asked = {"height_cm": 142.9, "mass_kg": 125.825}
@@ -345,7 +346,7 @@ def test_the_shortest_heaviest_corner_is_a_person_without_crossings(shipped):
     assert not inhuman({k: torch.tensor([v]) for k, v in measured.items()})[0]
     missed = [n for n, ok in _met(shape, asked).items() if not ok]
     labels = {s.name: s.label for s in shipped.sliders}
-    assert missed and all(labels[n] in " ".join(shape.notes) for n in missed)
+    assert all(labels[n] in " ".join(shape.notes) for n in missed)
 
 
 def test_a_secant_update_explains_the_step_it_saw():
