@@ -24,8 +24,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 T = TypeVar("T")
-# More than the work that can run at once (view and heavy events: 3; a frame's shape and
-# drawing: 2), so that work waiting inside a work thread for other work never waits for a thread.
+# More than the work that can run at once (view, heavy and training events: 4, by their
+# concurrency limits; a frame's shape and drawing: 2, by their turns), so that work waiting
+# inside a work thread for other work never waits for a thread.
 THREADS = 16
 
 
@@ -81,4 +82,4 @@ class WorkThreads:
         return pool.submit(call).result()
 
 
-WORK = WorkThreads()  # the process's work threads (one set: niceness is per process's threads)
+WORK = WorkThreads()  # the process's work threads
