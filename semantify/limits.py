@@ -83,6 +83,7 @@ FRAMES_PER_SECOND = 60.0  # per view
 BURST = 12  # frames a view may ask for at once before its rate applies
 PARTY_FRAMES_PER_SECOND = 24.0  # per network address, all its views together (a dragging page: 24)
 PARTY_WAITING = 2  # frames of one address waiting for the renderer at once; more are dropped
+QUIET_PARTY_SECONDS = 5.0  # an address that drew nothing for this long goes first in line
 # Slider-drag shapes built at once, beside the renderer (one: two at once on two cores slowed a
 # 20-session drag, p95 511-575 ms against 354-491, bench/viewport.py --only slider-sessions)
 SHAPE_WORKERS = 1

@@ -109,7 +109,7 @@ def test_frames_take_turns_across_parties_and_arrival_order_within_one():
         for party, name in arrivals:
             threads.append(threading.Thread(target=frame, args=(party, name)))
             threads[-1].start()
-            while sum(map(len, turns._waiting.values())) < len(threads):  # queued in order
+            while turns.waiting() < len(threads):  # queued in order
                 time.sleep(0.001)
         assert turns.wait("flood", most=4) is False  # four of its frames wait: refused at once
     for thread in threads:
@@ -368,6 +368,32 @@ def test_turns_with_two_slots_let_two_frames_work_at_once_and_queue_a_third():
     assert turns.wait("d") and turns.wait("e")  # every slot given back
     turns.done()
     turns.done()
+
+
+def test_a_quiet_partys_frame_goes_before_busy_parties_turns():
+    """A party with no turn in the last ``quiet`` seconds (a new visitor's first frame) is
+    drawn before busy parties' waiting frames, after other quiet ones; after that turn it
+    waits in line like everyone (a flood is never quiet)."""
+    from semantify.app.viewport.service import Turns
+
+    turns, order, threads = Turns(1, quiet=60.0), [], []
+    with turns.turn("busy-b"):  # b and a just had turns: busy
+        pass
+    assert turns.wait("busy-a")
+
+    def frame(party: str) -> None:
+        turns.wait(party)
+        order.append(party)
+        turns.done()
+
+    for party in ("busy-a", "busy-b", "busy-a", "new-1", "new-1", "new-2"):
+        threads.append(threading.Thread(target=frame, args=(party,)))
+        threads[-1].start()
+        time.sleep(0.05)  # they queue in this order
+    turns.done()
+    for thread in threads:
+        thread.join(5)
+    assert order == ["new-1", "new-2", "busy-a", "busy-b", "new-1", "busy-a"]
 
 
 def test_a_surface_draws_the_same_frame_as_its_vertices_and_is_its_own_copy(scene):

@@ -24,9 +24,9 @@ from collections.abc import Callable
 from typing import TypeVar
 
 T = TypeVar("T")
-# More than the work that can run at once (view, heavy and training events: 4, by their
-# concurrency limits; a frame's shape and drawing: 2, by their turns), so that work waiting
-# inside a work thread for other work never waits for a thread.
+# More than the work that can wait inside a work thread for other work (view, heavy and
+# training events: 4, by their concurrency limits; a frame's shape and drawing: 2, by their
+# turns). Frames' encoding, the rest, never waits for anything: what queues behind it runs.
 THREADS = 16
 
 

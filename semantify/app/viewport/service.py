@@ -25,8 +25,8 @@ import numpy as np
 from semantify.app.priority import WORK
 from semantify.errors import SemantifyError
 from semantify.limits import (BURST, FRAME_SIZES, FRAMES_PER_SECOND, MAX_DRAFT, MAX_FRAME_SLIDERS,
-                              MAX_VIEWS, PARTY_FRAMES_PER_SECOND, PARTY_WAITING, SHAPE_WORKERS,
-                              VIEWS_PER_OWNER, VIEWS_PER_PARTY)
+                              MAX_VIEWS, PARTY_FRAMES_PER_SECOND, PARTY_WAITING,
+                              QUIET_PARTY_SECONDS, SHAPE_WORKERS, VIEWS_PER_OWNER, VIEWS_PER_PARTY)
 from viewer import CLAY, Framing, InteractiveRenderer, Material, OrbitCamera, Surface, ViewerError
 
 
@@ -54,13 +54,21 @@ class Turns:
     the others, and a party with forty busy views waits its one turn like a party with one,
     instead of pushing every other frame forty places back. The turn passes straight to the
     next in line: one wake-up per frame, however many wait. ``slots`` frames hold turns at
-    once (1: the renderer, one GL context; more: work that runs side by side on the cores)."""
+    once (1: the renderer, one GL context; more: work that runs side by side on the cores).
 
-    def __init__(self, slots: int = 1):
+    A party that had no turn for ``quiet`` seconds goes before the busy ones (after other
+    quiet ones) for its next turn: a new visitor's first frame does not wait for forty busy
+    addresses' turns, and a flooding party, served all the time, never counts as quiet."""
+
+    def __init__(self, slots: int = 1, quiet: float = QUIET_PARTY_SECONDS):
         self._lock = threading.Lock()
         self._waiting: collections.OrderedDict[str, collections.deque[threading.Event]] = \
             collections.OrderedDict()
+        self._first: collections.OrderedDict[str, collections.deque[threading.Event]] = \
+            collections.OrderedDict()  # quiet parties' lines, served before _waiting's
         self._free = slots
+        self.quiet = quiet
+        self._served: collections.OrderedDict[str, float] = collections.OrderedDict()
 
     @contextlib.contextmanager
     def turn(self, party: str):
@@ -77,31 +85,51 @@ class Turns:
         waits holds one of the server's threads, so one address may not hold many)."""
         with self._lock:
             if not self._free:
-                line = self._waiting.setdefault(party, collections.deque())
+                lines = self._first if party in self._first or (
+                    party not in self._waiting and self._quiet(party)) else self._waiting
+                line = lines.setdefault(party, collections.deque())
                 if most is not None and len(line) >= most:
                     if not line:
-                        del self._waiting[party]
+                        del lines[party]
                     return False
                 event = threading.Event()
                 line.append(event)
             else:
                 self._free, event = self._free - 1, None
+                self._serve(party)
         if event is not None:
             event.wait()
         return True
 
+    def waiting(self) -> int:
+        """How many frames wait for a turn."""
+        with self._lock:
+            return sum(map(len, self._first.values())) + sum(map(len, self._waiting.values()))
+
+    def _quiet(self, party: str) -> bool:
+        served = self._served.get(party)
+        return served is None or time.monotonic() - served > self.quiet
+
+    def _serve(self, party: str) -> None:
+        """Note that ``party`` has a turn now (the book keeps the last ``quiet`` seconds)."""
+        now = time.monotonic()
+        self._served[party] = now
+        self._served.move_to_end(party)
+        while self._served and now - next(iter(self._served.values())) > self.quiet:
+            self._served.popitem(last=False)
+
     def done(self) -> None:
         """Pass the turn on to the next party in line."""
         with self._lock:
-            if not self._waiting:
+            lines = self._first or self._waiting
+            if not lines:
                 self._free += 1
                 return
-            party, line = next(iter(self._waiting.items()))
+            party, line = lines.popitem(last=False)
             event = line.popleft()
-            if line:
-                self._waiting.move_to_end(party)  # its next frame waits for the others' turns
-            else:
-                del self._waiting[party]
+            if line:  # its next frame waits for the others' turns
+                self._waiting[party] = line
+            self._serve(party)
             event.set()  # the slot passes straight to the next one
 
 
@@ -252,7 +280,8 @@ class FrameService:
             return None
         with view.rendering:
             with self._turns.turn(view.party):
-                return WORK.run(self._drawn, view, view.scene, quality)
+                image = WORK.run(self._draw, view, view.scene, quality)
+            return WORK.run(self.encode, image)
 
     def _draw(self, view: View, scene: Scene, quality: str) -> np.ndarray:
         side = view.size  # a draft is half of it, at most MAX_DRAFT
@@ -263,9 +292,6 @@ class FrameService:
                                       framing=scene.framing, size=side)
         self.stats[f"frames_{quality}"] += 1
         return image
-
-    def _drawn(self, view: View, scene: Scene, quality: str) -> str:
-        return self.encode(self._draw(view, scene, quality))
 
     def frame(self, request) -> dict:
         """A page's request ``{view, seq, azimuth, elevation, distance, pan, quality[, size,
@@ -316,10 +342,11 @@ class FrameService:
             if not self._turns.wait(view.party, PARTY_WAITING):
                 return self._dropped(seq, "busy", 50)
             try:
-                image = WORK.run(self._drawn, view, scene, quality)
+                image = WORK.run(self._draw, view, scene, quality)
             finally:
                 self._turns.done()
-            reply = {"seq": seq, "image": image, "quality": quality, "final": scene.final}
+            reply = {"seq": seq, "image": WORK.run(self.encode, image), "quality": quality,
+                     "final": scene.final}
             if "values" in request and scene.sliders:
                 reply["sliders"] = [[slot, value] for slot, value in scene.sliders]
             return reply
