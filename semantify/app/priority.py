@@ -19,6 +19,7 @@ import concurrent.futures
 import contextlib
 import contextvars
 import os
+import sys
 import threading
 from collections.abc import Callable
 from typing import TypeVar
@@ -45,9 +46,8 @@ class WorkThreads:
         """Run work from now on ``niceness`` steps below the calling thread (Linux; a no-op
         elsewhere, or when lowered already), and make the shared GL context on a work thread
         if none was made yet."""
-        if niceness <= 0 or not hasattr(os, "setpriority") or not hasattr(
-                threading, "get_native_id"):
-            return
+        if niceness <= 0 or not sys.platform.startswith("linux"):  # elsewhere a thread's id
+            return  # is no process id: setpriority would name some process, or none
         with self._lock:
             if self._pool is not None:
                 return
