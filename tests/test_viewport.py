@@ -389,7 +389,8 @@ def test_a_quiet_partys_frame_goes_before_busy_parties_turns():
     for party in ("busy-a", "busy-b", "busy-a", "new-1", "new-1", "new-2"):
         threads.append(threading.Thread(target=frame, args=(party,)))
         threads[-1].start()
-        time.sleep(0.05)  # they queue in this order
+        while turns.waiting() < len(threads):  # queued in this order
+            time.sleep(0.001)
     turns.done()
     for thread in threads:
         thread.join(5)
