@@ -71,8 +71,9 @@ def in_turn(method, hold: bool = True):
 
 def released(kind: Kind, hold: bool | None = None):
     """Run the event in turn (:func:`in_turn`; heavy jobs without holding the visitor's other
-    events back, unless ``hold``) and give the session's place of ``kind`` back when it
-    (admitted by :meth:`Gates.validator`) finishes."""
+    events back, unless ``hold``), on the app's work threads (:data:`semantify.app.priority.
+    WORK`: below page serving in public mode), and give the session's place of ``kind`` back
+    when it (admitted by :meth:`Gates.validator`) finishes."""
     def decorate(method):
         turned = in_turn(method, hold=kind is not HEAVY if hold is None else hold)
 
