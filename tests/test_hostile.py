@@ -644,8 +644,10 @@ def test_a_public_servers_work_runs_below_its_page_serving(server):
     assert client.predict(4, 0.3, api_name="/move")[IMAGE].startswith("data:image/jpeg")
     base = os.getpriority(os.PRIO_PROCESS, 0)
     assert WORK.threads and WORK.niceness == min(base + WORK_NICENESS, 19)
-    assert {_niceness(t) for t in WORK.threads} == {WORK.niceness}
-    assert WORK.run(threading.get_native_id) in WORK.threads
+    assert WORK.heavy_niceness == 19  # heavy jobs below frames and moves
+    assert all(_niceness(t) == niceness for t, niceness in WORK.threads.items())
+    assert _niceness(WORK.run(threading.get_native_id)) == WORK.niceness
+    assert _niceness(WORK.run_heavy(threading.get_native_id)) == WORK.heavy_niceness
     assert _niceness(threading.get_native_id()) == base
 
 
@@ -659,7 +661,12 @@ def test_work_threads_carry_the_callers_context_and_answer_its_errors():
     work, named = WorkThreads(), contextvars.ContextVar("named")
     here = threading.get_native_id()
     assert work.run(threading.get_native_id) == here  # not lowered: the caller's own thread
-    work.lower(3)
+    work.lower(3, 5)
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    assert _niceness(work.run_heavy(threading.get_native_id)) == min(base + 5, 19)
+    outer, inner = work.run_heavy(lambda: (threading.get_native_id(),
+                                           work.run(threading.get_native_id)))
+    assert outer == inner  # work inside a heavy job stays on its thread
     named.set("visitor")
     with torch.no_grad():
         assert work.run(torch.is_grad_enabled) is False

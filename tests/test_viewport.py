@@ -397,6 +397,74 @@ def test_a_quiet_partys_frame_goes_before_busy_parties_turns():
     assert order == ["new-1", "new-2", "busy-a", "busy-b", "new-1", "busy-a"]
 
 
+def test_a_crowded_renderer_draws_a_busy_pages_full_frame_as_a_draft_and_says_when_to_ask(
+        scene):
+    """With CROWDED_PARTIES addresses waiting for the renderer, a busy address's full frame is
+    drawn as a draft, with the time after which its page should ask again; a quiet address (a
+    new visitor) still gets its full frame, and so does the busy one once the crowd is gone."""
+    from semantify.limits import CROWDED_PARTIES, CROWDED_RETRY_MS
+
+    service = FrameService(jpeg_data_url, rate=1000, burst=100, party_rate=1000)
+    busy, new = service.open("s1", "10.0.0.1"), service.open("s2", "10.0.0.2")
+    for view in (busy, new):
+        service.show(view, scene)
+    assert service.frame({"view": busy, "seq": 1, "quality": "full"})["quality"] == "full"
+    turns, replies, threads = service._turns, {}, []
+    turns.wait("holder")  # the renderer is drawing someone's frame
+
+    def crowd(party: str) -> None:
+        turns.wait(party)
+        turns.done()
+
+    def asks(view: str) -> None:
+        replies[view] = service.frame({"view": view, "seq": 2, "quality": "full"})
+
+    for i in range(CROWDED_PARTIES):
+        threads.append(threading.Thread(target=crowd, args=(f"10.1.0.{i}",)))
+        threads[-1].start()
+    while turns.waiting() < CROWDED_PARTIES:
+        time.sleep(0.001)
+    for view in (busy, new):
+        threads.append(threading.Thread(target=asks, args=(view,)))
+        threads[-1].start()
+    while turns.waiting() < CROWDED_PARTIES + 2:
+        time.sleep(0.001)
+    turns.done()
+    for thread in threads:
+        thread.join(10)
+    assert replies[busy]["quality"] == "draft" and replies[busy]["retry_ms"] == CROWDED_RETRY_MS
+    assert replies[new]["quality"] == "full" and "retry_ms" not in replies[new]
+    again = service.frame({"view": busy, "seq": 3, "quality": "full"})
+    assert again["quality"] == "full" and "retry_ms" not in again
+
+
+def test_a_heavy_jobs_drawing_waits_its_turn_behind_the_frame_being_drawn(scene):
+    """Within heavy_turns (a turntable, an animation), each picture drawn takes a turn in the
+    views' line, one line for every heavy job; a view's own frame drawn inside it is already
+    in its turn (no deadlock)."""
+    from viewer import OrbitCamera
+
+    service = FrameService(jpeg_data_url)
+    view = service.open("s1", "10.0.0.1")
+    service.show(view, scene)
+    service._turns.wait("10.0.0.9")  # another address's frame is being drawn
+    drawn = threading.Event()
+
+    def heavy() -> None:
+        with service.heavy_turns():
+            scene.renderer.render(scene.vertices, OrbitCamera(), quality="draft")
+            drawn.set()
+
+    thread = threading.Thread(target=heavy)
+    thread.start()
+    assert not drawn.wait(0.3)  # it waits for the frame's turn to end
+    service._turns.done()
+    assert drawn.wait(10)
+    thread.join(10)
+    with service.heavy_turns():
+        assert service.render(view).startswith("data:image/jpeg")
+
+
 def test_a_surface_draws_the_same_frame_as_its_vertices_and_is_its_own_copy(scene):
     """Normals made beside the renderer (a Surface) draw exactly what the vertices draw, and
     changing the caller's array afterwards changes nothing drawn."""

@@ -3,17 +3,21 @@
 EGL comes first (Mesa llvmpipe on a CPU, the NVIDIA driver on a GPU), then the platform's
 default. The context is left current on no thread: every use goes through :func:`gl_session`,
 which holds :data:`gl_lock` and makes the context current on the calling thread, so request
-threads of the app can render one after another safely.
+threads of the app can render one after another safely. Within :func:`gl_turns`, each
+session first waits for a turn the caller names (an app's line of frames), so that long jobs
+draw in turn with others instead of holding the driver.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import ctypes
 import ctypes.util
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import ContextManager
 
 import moderngl
 
@@ -27,6 +31,8 @@ gl_lock = threading.RLock()
 _context: moderngl.Context | None = None
 _context_pid: int | None = None
 _backend: str | None = None  # the backend that made it ("egl", or None: the platform's)
+_turn: contextvars.ContextVar[Callable[[], ContextManager] | None] = contextvars.ContextVar(
+    "gl_turn", default=None)
 
 
 def _release_current(backend: str) -> None:
@@ -80,12 +86,29 @@ def unlocked_calls() -> Calls | None:
 
 
 @contextlib.contextmanager
+def gl_turns(turn: Callable[[], ContextManager] | None) -> Iterator[None]:
+    """Within: every :func:`gl_session` (of this thread, and of work it hands its context
+    variables to) first enters ``turn()``, and sessions nested in it do not; None: no turns."""
+    token = _turn.set(turn)
+    try:
+        yield
+    finally:
+        _turn.reset(token)
+
+
+@contextlib.contextmanager
 def gl_session() -> Iterator[moderngl.Context]:
-    """Hold :data:`gl_lock` and make the shared context current on this thread."""
-    with gl_lock:
-        context = gl_context()
-        with context:
-            yield context
+    """Hold :data:`gl_lock` and make the shared context current on this thread (after the
+    turn of :func:`gl_turns`, if any)."""
+    turn = _turn.get()
+    with turn() if turn is not None else contextlib.nullcontext(), gl_lock:
+        token = _turn.set(None)  # sessions nested in this one are inside its turn
+        try:
+            context = gl_context()
+            with context:
+                yield context
+        finally:
+            _turn.reset(token)
 
 
 def max_image_size(context: moderngl.Context) -> int:

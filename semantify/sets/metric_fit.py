@@ -24,6 +24,8 @@ misses are named in a note, asked against got.
 
 from __future__ import annotations
 
+import math
+
 import time
 from collections.abc import Mapping, Sequence
 
@@ -457,8 +459,11 @@ class PersonFit:
         """``refined`` with every body whose free measurement left its slider's range (an
         impossible corner: 182.4 cm, 36.5 kg at build 1 gave 86.5 cm hips against 87.5)
         refitted with that measurement set at the slider's end, where the refit is a person
-        with it inside that meets the set values as well as before; a body past an end by more
-        than a miss that the plain refit leaves inhuman is refitted holding its skeletal
+        with it inside that meets the set values as well as before (past an end by more than a
+        miss, where the sliders end at the survey's people, the set values are beyond people
+        too: the refit may miss them, and the note names it; 142.9 cm, 125.8 kg met both with
+        a 155.0 cm waist against 153.5, and is now 145.8 cm, 120.1 kg, waist 145.5); a body
+        past an end by more than a miss that the plain refit leaves inhuman is refitted holding its skeletal
         lengths firmly, then a little toward the mean (INSIDE_LADDER: 182.4 cm, 36.5 kg, waist
         66.5 kept its hips 4 cm short of the slider until 0.9 of the way). ``guarded`` (B,): bodies
         refitted for a human check; those that still miss set values are left as they are (a
@@ -487,6 +492,8 @@ class PersonFit:
                                     (built[0][rows], {k: v[rows] for k, v in measured.items()}))
             waiting = torch.arange(len(rows))
             far = self._past_ends(measured, rows, [s for _, s in ends if s.name in names]) > 1.0
+            before[far] = math.inf  # a free value past the people's range (the sliders'): the
+            # set values are beyond people too, and the note names what the nearest one misses
             for step, (strict, toward_mean) in enumerate(INSIDE_LADDER):
                 if step:  # a value past its end by less than a miss gets the plain refit only
                     waiting = waiting[far[waiting]]

@@ -10,6 +10,7 @@ else is logged on the server and shown as one generic line.
 from __future__ import annotations
 
 import dataclasses
+import contextlib
 import functools
 import logging
 
@@ -72,16 +73,21 @@ def in_turn(method, hold: bool = True):
 def released(kind: Kind, hold: bool | None = None):
     """Run the event in turn (:func:`in_turn`; heavy jobs without holding the visitor's other
     events back, unless ``hold``), on the app's work threads (:data:`semantify.app.priority.
-    WORK`: below page serving in public mode), and give the session's place of ``kind`` back
-    when it (admitted by :meth:`Gates.validator`) finishes."""
+    WORK`: below page serving in public mode; heavy jobs lower still, below frames and moves),
+    and give the session's place of ``kind`` back when it (admitted by
+    :meth:`Gates.validator`) finishes."""
     def decorate(method):
         turned = in_turn(method, hold=kind is not HEAVY if hold is None else hold)
+        run = WORK.run_heavy if kind is HEAVY else WORK.run
 
         @functools.wraps(method)
         def wrapper(self, *args):
             session = next((a for a in args if isinstance(a, Session)), None)
+            drawing = self.page.frames.heavy_turns() if kind is HEAVY else \
+                contextlib.nullcontext()  # a heavy job draws in turn with the views' frames
             try:
-                return WORK.run(turned, self, *args)
+                with drawing:
+                    return run(turned, self, *args)
             finally:
                 if session is not None:
                     session.throttle.release(kind)

@@ -109,6 +109,11 @@ async function pump() {
       }
     }
     if (reply && reply.image) {
+      // A full frame drawn as a draft while the server is crowded: ask again after a while.
+      if (job.quality === "full" && reply.quality === "draft" && !pending) {
+        pending = job;
+        retry = reply.retry_ms || 1000;
+      }
       if (mine > shown) {
         shown = mine;
         frame().src = reply.image;

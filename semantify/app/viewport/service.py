@@ -24,10 +24,14 @@ import numpy as np
 
 from semantify.app.priority import WORK
 from semantify.errors import SemantifyError
-from semantify.limits import (BURST, FRAME_SIZES, FRAMES_PER_SECOND, MAX_DRAFT, MAX_FRAME_SLIDERS,
-                              MAX_VIEWS, PARTY_FRAMES_PER_SECOND, PARTY_WAITING,
-                              QUIET_PARTY_SECONDS, SHAPE_WORKERS, VIEWS_PER_OWNER, VIEWS_PER_PARTY)
-from viewer import CLAY, Framing, InteractiveRenderer, Material, OrbitCamera, Surface, ViewerError
+from semantify.limits import (BURST, CROWDED_PARTIES, CROWDED_RETRY_MS, FRAME_SIZES,
+                              FRAMES_PER_SECOND, MAX_DRAFT, MAX_FRAME_SLIDERS, MAX_VIEWS,
+                              PARTY_FRAMES_PER_SECOND, PARTY_WAITING, QUIET_PARTY_SECONDS,
+                              SHAPE_WORKERS, VIEWS_PER_OWNER, VIEWS_PER_PARTY)
+from viewer import (CLAY, Framing, InteractiveRenderer, Material, OrbitCamera, Surface, ViewerError,
+                    gl_turns)
+
+HEAVY_PARTY = "heavy jobs"  # the one party of every heavy job's drawing (no address has a space)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -105,6 +109,12 @@ class Turns:
         """How many frames wait for a turn."""
         with self._lock:
             return sum(map(len, self._first.values())) + sum(map(len, self._waiting.values()))
+
+    def crowded(self, party: str, most: int = CROWDED_PARTIES) -> bool:
+        """Whether ``most`` parties or more wait for turns and ``party`` is a busy one (not
+        quiet): then its frames had better be cheap."""
+        with self._lock:
+            return len(self._first) + len(self._waiting) >= most and not self._quiet(party)
 
     def _quiet(self, party: str) -> bool:
         served = self._served.get(party)
@@ -225,6 +235,12 @@ class FrameService:
         self._parties = RateLimits(party_rate, burst, max_views)  # per network address
         self.stats = collections.Counter()
 
+    def heavy_turns(self):
+        """Within: drawing (turntables, animations, word builds) takes turns with the views'
+        frames, every heavy job in one line: however many run, a dragging visitor waits for at
+        most one of their pictures per round."""
+        return gl_turns(lambda: self._turns.turn(HEAVY_PARTY))
+
     def open(self, owner: str = "", party: str = "") -> str:
         """A new view's id (unguessable; the page sends it back with each request) for session
         ``owner`` of network address ``party``. An owner keeps at most VIEWS_PER_OWNER views
@@ -287,19 +303,22 @@ class FrameService:
         side = view.size  # a draft is half of it, at most MAX_DRAFT
         if side is not None and quality == "draft":
             side = min(side, 2 * MAX_DRAFT)
-        image = scene.renderer.render(scene.vertices, view.camera, colors=scene.colors,
-                                      material=scene.material, quality=quality,
-                                      framing=scene.framing, size=side)
+        with gl_turns(None):  # in this frame's turn already
+            image = scene.renderer.render(scene.vertices, view.camera, colors=scene.colors,
+                                          material=scene.material, quality=quality,
+                                          framing=scene.framing, size=side)
         self.stats[f"frames_{quality}"] += 1
         return image
 
     def frame(self, request) -> dict:
         """A page's request ``{view, seq, azimuth, elevation, distance, pan, quality[, size,
-        values, quick]}`` -> ``{seq, image, quality, final}`` (``size``: the side the page
-        shows frames at, in device pixels; see :func:`frame_size`), or ``{seq, dropped: reason,
-        retry_ms}`` when it is not drawn: ``unknown`` view, ``stale`` (older than one seen),
-        ``busy`` (a frame of this view is being drawn), ``rate`` (over the view's rate),
-        ``empty`` (nothing to show) or ``values`` (slider values the view cannot follow).
+        values, quick]}`` -> ``{seq, image, quality, final[, retry_ms]}`` (``size``: the side
+        the page shows frames at, in device pixels; see :func:`frame_size`; ``retry_ms``: a full
+        frame asked for while the renderer is crowded came as a draft, to ask for again after
+        it), or ``{seq, dropped: reason, retry_ms}`` when it is not drawn: ``unknown`` view,
+        ``stale`` (older than one seen), ``busy`` (a frame of this view is being drawn),
+        ``rate`` (over the view's rate), ``empty`` (nothing to show) or ``values`` (slider
+        values the view cannot follow).
         ``values`` ([[slot, value], ...], sent while a slider is dragged) rebuild the scene
         first, through the view's ``follow``, quickly for drafts or when ``quick`` is true;
         ``final`` False says a request without ``quick`` would refine the shape shown, and
@@ -339,6 +358,9 @@ class FrameService:
             scene = view.scene
             if scene is None:
                 return self._dropped(seq, "empty", 100)
+            asked = quality  # a busy page's full frame, while many wait, is drawn as a draft
+            if quality == "full" and self._turns.crowded(view.party):
+                quality = "draft"
             if not self._turns.wait(view.party, PARTY_WAITING):
                 return self._dropped(seq, "busy", 50)
             try:
@@ -347,6 +369,9 @@ class FrameService:
                 self._turns.done()
             reply = {"seq": seq, "image": WORK.run(self.encode, image), "quality": quality,
                      "final": scene.final}
+            if quality != asked:
+                self.stats["frames_crowded"] += 1
+                reply["retry_ms"] = CROWDED_RETRY_MS
             if "values" in request and scene.sliders:
                 reply["sliders"] = [[slot, value] for slot, value in scene.sliders]
             return reply
