@@ -11,8 +11,10 @@ so work runs on threads kept for it. Elsewhere, or until lowered, work runs wher
 
 Measured (``python bench/hostile.py``: 40 hostile sessions, a new visitor in Chromium on the
 same two cores): a new visitor's page load 2.1-3.7 s with work at niceness 10, 3.6-4.8 s
-without. From 40 addresses, the visitor's frames p95 HEAVY_P95 s with heavy jobs at
-niceness 19, 1.43-1.81 s with them beside the frames at 10.
+without. Heavy jobs at niceness 19 rather than 10 did not, alone, shorten the visitor's frames
+under 40 flooding addresses (p95 1.9-2.1 s against 1.8): the GL driver's threads drew their
+pictures, so their drawing now also takes turns with the frames
+(:meth:`semantify.app.viewport.service.FrameService.heavy_turns`).
 """
 
 from __future__ import annotations

@@ -25,7 +25,6 @@ misses are named in a note, asked against got.
 from __future__ import annotations
 
 import math
-
 import time
 from collections.abc import Mapping, Sequence
 
@@ -49,7 +48,9 @@ RATIO_MARGIN = 0.005  # a predicted proportion keeps this far inside a human che
 # 125.8 kg still crossed itself at 0.5)
 RETREAT = (0.9, 0.75, 0.5, 0.25)
 # the refits that bring a free value back inside its slider, in turn, until one is a person
-INSIDE_LADDER = ((False, 1.0), (True, 1.0), (True, RETREAT[0]))
+# (146.9 cm, 155 kg kept its waist 0.7 cm past the slider until 0.75 of the way)
+INSIDE_LADDER = ((False, 1.0), (True, 1.0), *((True, f) for f in RETREAT))
+INSIDE_MARGIN = 0.1  # a free value past its end is refitted this far inside it, in misses
 CHUNK = 16  # rows refined together: 16 x (k + 1) meshes of Anny are ~60 MB
 
 
@@ -443,40 +444,34 @@ class PersonFit:
             if bool(redo.any()):
                 refined[redo] = self._fit(values[redo], set_names, True, deadline, loose=True)
                 built = self._rebuilt(built, redo, refined)
-        guarded = torch.zeros(len(values), dtype=torch.bool)  # refitted for a human check
         for strict, toward_mean in ((True, 1.0), *((True, f) for f in RETREAT)):
             redo = self.inhuman(refined, built)
             if not bool(redo.any()):
                 break
-            guarded |= redo
             refined[redo] = self._fit(values[redo], set_names, True, deadline, strict,
                                       toward_mean)
             built = self._rebuilt(built, redo, refined)
-        return self._inside(values, set_names, refined, built, deadline, guarded)
+        return self._inside(values, set_names, refined, built, deadline)
 
     def _inside(self, values: torch.Tensor, set_names: Sequence[str], refined: torch.Tensor,
-                built: tuple, deadline: float | None, guarded: torch.Tensor) -> torch.Tensor:
+                built: tuple, deadline: float | None) -> torch.Tensor:
         """``refined`` with every body whose free measurement left its slider's range (an
         impossible corner: 182.4 cm, 36.5 kg at build 1 gave 86.5 cm hips against 87.5)
-        refitted with that measurement set at the slider's end, where the refit is a person
-        with it inside that meets the set values as well as before (past an end by more than a
-        miss, where the sliders end at the survey's people, the set values are beyond people
-        too: the refit may miss them, and the note names it; 142.9 cm, 125.8 kg met both with
-        a 155.0 cm waist against 153.5, and is now 145.8 cm, 120.1 kg, waist 145.5); a body
-        past an end by more than a miss that the plain refit leaves inhuman is refitted holding its skeletal
-        lengths firmly, then a little toward the mean (INSIDE_LADDER: 182.4 cm, 36.5 kg, waist
-        66.5 kept its hips 4 cm short of the slider until 0.9 of the way). ``guarded`` (B,): bodies
-        refitted for a human check; those that still miss set values are left as they are (a
-        plain refit drops the hold that made them a person: 175 cm, 45 kg, waist 80 paid 130
-        ms for a refit that was always refused)."""
+        refitted with that measurement set just inside the slider's end (INSIDE_MARGIN), in
+        turn plainly, holding its skeletal lengths firmly, then ever more toward the mean
+        (INSIDE_LADDER), until the refit is a person with it inside. A value past its end by
+        less than a miss keeps the set values as well met as before; one past by more lies
+        beyond the survey's people, where the sliders end, so its set values are beyond
+        people too: its refit may miss them, and the note names them (142.9 cm, 125.8 kg met
+        both with a 155.0 cm waist against 153.5, and is now 145.8 cm, 120.1 kg, waist 145.5;
+        185 cm, 45 kg, waist 80 kept hips 2.3 cm short of the slider)."""
+        from semantify.sets.coupling import MET
+
         _, measured = built
         ends = [(i, s) for i, s in enumerate(self.sliders)
                 if s.measurement is not None and s.name not in set_names]
         outside = {}
-        hopeless = guarded & self.missed(values, set_names, refined, built)
         for row in range(len(refined)):
-            if hopeless[row]:
-                continue
             names = tuple(s.name for _, s in ends
                           if not s.low <= float(measured[s.name][row]) <= s.high)
             if names:
@@ -486,29 +481,27 @@ class PersonFit:
             pinned = values[rows].clone()
             for i, slider in ends:
                 if slider.name in names:
-                    pinned[:, i] = measured[slider.name][rows].double().clamp(slider.low,
-                                                                             slider.high)
+                    margin = INSIDE_MARGIN * MET[slider.unit]
+                    pinned[:, i] = measured[slider.name][rows].double().clamp(
+                        slider.low + margin, slider.high - margin)
             before = self.shortfall(values[rows], set_names, refined[rows],
                                     (built[0][rows], {k: v[rows] for k, v in measured.items()}))
-            waiting = torch.arange(len(rows))
             far = self._past_ends(measured, rows, [s for _, s in ends if s.name in names]) > 1.0
-            before[far] = math.inf  # a free value past the people's range (the sliders'): the
-            # set values are beyond people too, and the note names what the nearest one misses
-            for step, (strict, toward_mean) in enumerate(INSIDE_LADDER):
-                if step:  # a value past its end by less than a miss gets the plain refit only
-                    waiting = waiting[far[waiting]]
+            before[far] = math.inf  # beyond people: the sliders' ranges come first
+            waiting = torch.arange(len(rows))
+            for strict, toward_mean in INSIDE_LADDER:
                 if not len(waiting):
                     break
                 refit = self._fit(pinned[waiting], (*set_names, *names), True, deadline, strict,
                                   toward_mean)
                 again = self._built(refit)
-                good = ~self.inhuman(refit, again) & (  # the set values come first
+                good = ~self.inhuman(refit, again) & (
                     self.shortfall(values[rows[waiting]], set_names, refit, again)
                     <= before[waiting].clamp_min(1.0))
                 for _, slider in ends:
                     if slider.name in names:
                         got = again[1][slider.name].double()
-                        good &= (got >= slider.low - 0.05) & (got <= slider.high + 0.05)
+                        good &= (got >= slider.low) & (got <= slider.high)
                 refined[rows[waiting[good]]] = refit[good]
                 waiting = waiting[~good]
         return refined

@@ -9,8 +9,8 @@ else is logged on the server and shown as one generic line.
 
 from __future__ import annotations
 
-import dataclasses
 import contextlib
+import dataclasses
 import functools
 import logging
 
