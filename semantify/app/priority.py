@@ -33,7 +33,7 @@ T = TypeVar("T")
 # training events: 4, by their concurrency limits; a frame's shape and drawing: 2, by their
 # turns). Frames' encoding, the rest, never waits for anything: what queues behind it runs.
 THREADS = 16
-HEAVY_THREADS = 8  # heavy events run at most 4 at once (their concurrency limits)
+HEAVY_THREADS = 4  # heavy and training events: at most 2 at once (their concurrency limits)
 
 
 class WorkThreads:
