@@ -57,6 +57,17 @@ def made_once(tmp_path_factory, name: str, make):
     return json.loads(done.read_text())
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _work_threads_lowered_a_little():
+    """A public app lowers its process's work threads for good (semantify.app.priority.WORK:
+    niceness 10, heavy jobs 19), and a test worker then serves every later test's app from
+    them, starved beside the other workers' tests. So each worker lowers them first, by one
+    and two steps (later lowering is a no-op): the same threads, order and code paths."""
+    from semantify.app.priority import WORK
+
+    WORK.lower(1, 2)
+
+
 @pytest.fixture(scope="session")
 def word_set(tmp_path_factory):
     """A word slider set on anny-body made the way users make one (generate -> select ->
