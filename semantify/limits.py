@@ -86,7 +86,7 @@ PARTY_WAITING = 2  # frames of one address waiting for the renderer at once; mor
 QUIET_PARTY_SECONDS = 5.0  # an address that drew nothing for this long goes first in line
 # With this many addresses waiting for the renderer, a busy address's full frames are drawn as
 # drafts (its page asks again later): 40 flooding addresses, a visitor's frames p95 0.80-1.01 s
-# over seven runs against 1.05-1.16 s with full frames (bench/hostile.py --addresses 40)
+# over ten runs against 1.05-1.16 s with full frames (bench/hostile.py --addresses 40)
 CROWDED_PARTIES = 8
 CROWDED_RETRY_MS = 1000  # when a page asks again for the full frame it got as a draft
 # Slider-drag shapes built at once, beside the renderer (one: two at once on two cores slowed a
