@@ -101,14 +101,11 @@ def gl_session() -> Iterator[moderngl.Context]:
     """Hold :data:`gl_lock` and make the shared context current on this thread (after the
     turn of :func:`gl_turns`, if any)."""
     turn = _turn.get()
-    with turn() if turn is not None else contextlib.nullcontext(), gl_lock:
-        token = _turn.set(None)  # sessions nested in this one are inside its turn
-        try:
-            context = gl_context()
-            with context:
-                yield context
-        finally:
-            _turn.reset(token)
+    with turn() if turn is not None else contextlib.nullcontext(), gl_lock, \
+            gl_turns(None):  # sessions nested in this one are inside its turn
+        context = gl_context()
+        with context:
+            yield context
 
 
 def max_image_size(context: moderngl.Context) -> int:

@@ -47,9 +47,11 @@ RATIO_MARGIN = 0.005  # a predicted proportion keeps this far inside a human che
 # a body failing a human check is aimed this far out from the mean, in turn (142.9 cm and
 # 125.8 kg still crossed itself at 0.5)
 RETREAT = (0.9, 0.75, 0.5, 0.25)
+# the refits of a body failing a human check, in turn (strict, toward the mean)
+HUMAN_LADDER = ((True, 1.0), *((True, f) for f in RETREAT))
 # the refits that bring a free value back inside its slider, in turn, until one is a person
 # (146.9 cm, 155 kg kept its waist 0.7 cm past the slider until 0.75 of the way)
-INSIDE_LADDER = ((False, 1.0), (True, 1.0), *((True, f) for f in RETREAT))
+INSIDE_LADDER = ((False, 1.0), *HUMAN_LADDER)
 INSIDE_MARGIN = 0.1  # a free value past its end is refitted this far inside it, in misses
 CHUNK = 16  # rows refined together: 16 x (k + 1) meshes of Anny are ~60 MB
 
@@ -444,7 +446,7 @@ class PersonFit:
             if bool(redo.any()):
                 refined[redo] = self._fit(values[redo], set_names, True, deadline, loose=True)
                 built = self._rebuilt(built, redo, refined)
-        for strict, toward_mean in ((True, 1.0), *((True, f) for f in RETREAT)):
+        for strict, toward_mean in HUMAN_LADDER:
             redo = self.inhuman(refined, built)
             if not bool(redo.any()):
                 break
