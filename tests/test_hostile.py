@@ -367,18 +367,31 @@ def test_a_hub_set_loaded_by_one_visitor_never_replaces_a_shared_set(tmp_path):
 def test_one_session_cannot_fill_the_queue_with_heavy_jobs(server):
     """65 turntables joined at once by one session filled the queue for every visitor for
     minutes: now one heavy job per session (and two per address) waits or runs; the rest are
-    refused at once, and another visitor still loads the page and moves sliders."""
+    refused, each answer held HEAVY_REFUSAL_HELD_SECONDS (all at once: no thread waits), and
+    another visitor still loads the page and moves sliders."""
+    from semantify.limits import HEAVY_REFUSAL_HELD_SECONDS
+
     flooder, _ = _client(server, "raw-anny-body")
     start = time.perf_counter()
-    jobs = [flooder.submit(api_name="/turntable") for _ in range(65)]
-    refused = 0
-    for job in jobs:
+    jobs, answered = [], {}  # job number: seconds from its submission to its answer
+    for i in range(65):
+        submitted = time.perf_counter()
+        jobs.append(flooder.submit(api_name="/turntable"))
+        jobs[-1].add_done_callback(lambda _, i=i, t=submitted: answered.setdefault(
+            i, time.perf_counter() - t))
+    refused_jobs = []
+    for i, job in enumerate(jobs):
         try:
             job.result(timeout=120)
         except Exception as error:  # noqa: BLE001 - gradio_client's validation error
             assert "one at a time" in str(error) and "<" not in str(error), error
-            refused += 1
-    assert refused >= 60, refused
+            refused_jobs.append(i)
+    while len(answered) < len(jobs):  # the last callbacks run after their results
+        time.sleep(0.01)
+    refused = [answered[i] for i in refused_jobs]
+    assert len(refused) >= 60, refused
+    assert min(refused) >= HEAVY_REFUSAL_HELD_SECONDS, refused
+    assert max(refused) < 10 * HEAVY_REFUSAL_HELD_SECONDS, refused  # held side by side
     victim, started = _client(server, "raw-anny-body")
     assert started[IMAGE].startswith("data:image/jpeg")
     moved = victim.predict(4, 0.4, api_name="/move")

@@ -194,6 +194,47 @@ def test_draft_quality_is_half_size_without_msaa(model, interactive):
         interactive.render(vertices, quality="best")
 
 
+def test_coarser_faces_are_a_quarter_of_a_closed_mesh_over_its_own_vertices():
+    """Drafts draw a decimated copy of the mesh's triangles that indexes the same vertices:
+    a quarter of them, none degenerate, the surface still closed (every edge in two faces);
+    a small mesh is drawn whole."""
+    import trimesh
+
+    from viewer.lod import DRAFT_SHARE, MIN_FACES, coarser_faces
+
+    sphere = trimesh.creation.icosphere(subdivisions=5)  # 20,480 faces
+    coarse = coarser_faces(sphere.vertices, sphere.faces)
+    assert abs(len(coarse) / len(sphere.faces) - DRAFT_SHARE) < 0.02
+    assert coarse.min() >= 0 and coarse.max() < len(sphere.vertices)
+    assert (np.sort(coarse, axis=1)[:, 1:] != np.sort(coarse, axis=1)[:, :-1]).all()
+    edges = np.sort(np.concatenate([coarse[:, [0, 1]], coarse[:, [1, 2]], coarse[:, [2, 0]]]),
+                    axis=1)
+    assert (np.unique(edges, axis=0, return_counts=True)[1] == 2).all()
+    small = trimesh.creation.icosphere(subdivisions=2)
+    assert len(small.faces) < MIN_FACES
+    assert np.array_equal(coarser_faces(small.vertices, small.faces), small.faces)
+
+
+def test_draft_frames_draw_coarse_triangles_that_follow_the_body(model):
+    """A draft of Anny draws a quarter of its triangles over the same vertices: it shows the
+    same body as the full frame scaled down, and a heavier body covers more pixels (the coarse
+    triangles follow the vertices they index)."""
+    renderer = interactive_renderer(model, size=256)
+    try:
+        slim, broad = body(model, weight=0.1).numpy(), body(model, weight=1.0).numpy()
+        full = renderer.render(slim, floor=False)
+        draft = renderer.render(slim, quality="draft", floor=False)
+        assert renderer._coarse_index.size // 12 < 0.3 * len(renderer.uv_layout.faces)
+        scaled = full.reshape(128, 2, 128, 2, 3).mean(axis=(1, 3))
+        assert np.abs(scaled - draft).mean() < 3.0
+        broad_draft = renderer.render(broad, quality="draft", floor=False)
+        area = [(np.abs(image.astype(int) - image[:, :1]).max(-1) > 30).sum()
+                for image in (draft, broad_draft)]  # the backdrop is the same along a row
+        assert area[1] > 1.05 * area[0], area
+    finally:
+        renderer.release()
+
+
 @pytest.mark.parametrize("camera", [
     OrbitCamera(float("nan"), float("nan"), float("nan"), (float("nan"), float("inf"))),
     OrbitCamera(1e308, -1e308, 1e308, (1e308, -1e308)),

@@ -6,7 +6,8 @@ optionally per-vertex colours) and an optional wireframe overlay, into a multisa
 framebuffer that is resolved into a plain one, read back and flipped.
 
 Two qualities: ``full`` (the renderer's size, MSAA) for a still frame, and ``draft`` (half the
-size, no MSAA: several times cheaper) for frames sent while the user drags or slides.
+size, no MSAA, a quarter of the triangles (:mod:`viewer.lod`): several times cheaper) for frames
+sent while the user drags or slides.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from viewer.colors import check_gradient
 from viewer.context import check_samples, check_size, gl_session, unlocked_calls
 from viewer.errors import ViewerError
 from viewer.lighting import Lighting
+from viewer.lod import coarser_faces
 from viewer.material import CLAY, Material, UVLayout
 from viewer.mesh import VertexNormals, as_numpy, check_faces, check_vertices
 from viewer.programs import build_program, set_uniforms
@@ -37,14 +39,17 @@ MAX_TEXTURES = 4  # textures kept on the GPU (one per material in use)
 
 @dataclasses.dataclass(frozen=True)
 class Quality:
-    """A frame quality: the share of the renderer's size drawn, and whether MSAA is on."""
+    """A frame quality: the share of the renderer's size drawn, whether MSAA is on, and
+    whether the mesh's coarser triangles are drawn (:func:`viewer.lod.coarser_faces`)."""
 
     name: str
     scale: float
     multisample: bool
+    coarse: bool = False
 
 
-QUALITIES = {"full": Quality("full", 1.0, True), "draft": Quality("draft", 0.5, False)}
+QUALITIES = {"full": Quality("full", 1.0, True),
+             "draft": Quality("draft", 0.5, False, coarse=True)}
 MAX_TARGETS = 6  # framebuffers kept, a quality at a size each (pages ask for 3 sizes)
 
 
@@ -111,6 +116,9 @@ class InteractiveRenderer:
         self._source = None if uv_layout is None else uv_layout.source
         gl_vertices = self._num_vertices if uv_layout is None else len(uv_layout.source)
         self._uploaded: np.ndarray | None = None  # vertices now on the GPU, to skip re-uploads
+        self._positions: np.ndarray | None = None  # and their positions in draw order
+        self._coarse_array: moderngl.VertexArray | None = None  # drafts' triangles, made once
+        self._coarse_index: moderngl.Buffer | None = None
         self._textures: dict[int, tuple[Material, moderngl.Texture]] = {}
         self.stats = {"draw": 0.0, "readback": 0.0, "frames": 0}
         with gl_session() as context:
@@ -128,12 +136,7 @@ class InteractiveRenderer:
             self._buffers.append(context.buffer(np.ascontiguousarray(uv, np.float32).tobytes()))
             indices = self.faces if uv_layout is None else uv_layout.faces
             self._index_buffer = context.buffer(np.ascontiguousarray(indices, np.uint32))
-            self._mesh_array = context.vertex_array(
-                self._mesh, [(buffer, layout, name) for buffer, layout, name in
-                             zip(self._buffers, ("3f", "3f", "3f", "2f"),
-                                 ("in_position", "in_normal", "in_color", "in_uv"))
-                             if name in self._mesh],
-                index_buffer=self._index_buffer, index_element_size=4)
+            self._mesh_array = self._mesh_vertex_array(context, self._index_buffer)
             self._floor_array = context.vertex_array(self._floor, [])
             self._backdrop_array = context.vertex_array(self._backdrop, [])
             self._targets = {("full", self.size): _Target(context, self.size, self.samples)}
@@ -200,10 +203,30 @@ class InteractiveRenderer:
                 texture.use(location=0)
             set_uniforms(self._mesh, **material.uniforms(),
                          use_texture=texture is not None)
-            self._draw_mesh(context, framebuffer, framing, view, projection, floor_y,
+            array = self._coarse(context) if QUALITIES[quality].coarse else self._mesh_array
+            self._draw_mesh(context, framebuffer, array, framing, view, projection, floor_y,
                             colors is not None, wireframe)
             image = self._finish(context, target, framebuffer, started)
         return image[::-1].copy()
+
+    def _mesh_vertex_array(self, context, index_buffer) -> moderngl.VertexArray:
+        """The mesh's vertex buffers drawn through ``index_buffer``'s triangles."""
+        return context.vertex_array(
+            self._mesh, [(buffer, layout, name) for buffer, layout, name in
+                         zip(self._buffers, ("3f", "3f", "3f", "2f"),
+                             ("in_position", "in_normal", "in_color", "in_uv"))
+                         if name in self._mesh],
+            index_buffer=index_buffer, index_element_size=4)
+
+    def _coarse(self, context) -> moderngl.VertexArray:
+        """The drafts' coarser triangles over the same vertex buffers, decimated from the
+        first mesh drawn (any shape of the topology will do: they follow it)."""
+        if self._coarse_array is None:
+            indices = self.faces if self.uv_layout is None else self.uv_layout.faces
+            coarse = coarser_faces(self._positions, indices)
+            self._coarse_index = context.buffer(np.ascontiguousarray(coarse, np.uint32))
+            self._coarse_array = self._mesh_vertex_array(context, self._coarse_index)
+        return self._coarse_array
 
     def _finish(self, context, target: _Target, framebuffer, started: float) -> np.ndarray:
         """Resolve, draw and read back ``target``: (S, S, 3) uint8, bottom row first. Where
@@ -238,6 +261,7 @@ class InteractiveRenderer:
             self._buffers[0].write(surface.positions)
             self._buffers[1].write(surface.normals)
             self._uploaded = surface.vertices  # read-only: never changed under us
+            self._positions = surface.positions
         if colors is not None:
             if self._source is not None:
                 colors = colors[self._source]
@@ -282,21 +306,21 @@ class InteractiveRenderer:
         context.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
         self._floor_array.render(moderngl.TRIANGLE_STRIP, vertices=4)
 
-    def _draw_mesh(self, context, framebuffer, framing, view, projection, floor_y, use_colors,
-                   wireframe) -> None:
+    def _draw_mesh(self, context, framebuffer, array, framing, view, projection, floor_y,
+                   use_colors, wireframe) -> None:
         set_uniforms(self._mesh, view=view, projection=projection, floor_y=floor_y,
                      up_view=tuple(view[:3, 1].tolist()), use_vertex_colors=use_colors,
                      contact_height=0.08 * framing.radius, wireframe=False, depth_bias=0.0,
                      wire_color=WIRE_COLOR)
         context.enable_only(moderngl.DEPTH_TEST | moderngl.CULL_FACE)
-        unlocked.draw(unlocked_calls(), self._mesh_array)
+        unlocked.draw(unlocked_calls(), array)
         if wireframe:
             set_uniforms(self._mesh, wireframe=True, depth_bias=2e-4)
             context.enable_only(moderngl.DEPTH_TEST | moderngl.CULL_FACE | moderngl.BLEND)
             context.blend_func = moderngl.SRC_ALPHA, moderngl.ONE_MINUS_SRC_ALPHA
             context.wireframe = True
             framebuffer.depth_mask = False
-            self._mesh_array.render(moderngl.TRIANGLES)
+            array.render(moderngl.TRIANGLES)
             context.wireframe = False
             framebuffer.depth_mask = True
 
@@ -307,10 +331,10 @@ class InteractiveRenderer:
                 target.release()
             for _, texture in self._textures.values():
                 texture.release()
-            for resource in (self._mesh_array, self._floor_array, self._backdrop_array,
-                             *self._buffers, self._index_buffer, self._mesh, self._floor,
-                             self._backdrop):
+            for resource in (self._mesh_array, self._coarse_array, self._floor_array,
+                             self._backdrop_array, *self._buffers, self._index_buffer,
+                             self._coarse_index, self._mesh, self._floor, self._backdrop):
                 if resource is not None:
                     resource.release()
             self._targets, self._textures, self._buffers = {}, {}, []
-            self._index_buffer = None
+            self._index_buffer = self._coarse_index = self._coarse_array = None

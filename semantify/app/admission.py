@@ -7,13 +7,14 @@ which must land even while a drag holds the view places; ``HEAVY``: photos, text
 turntables, animations, Hub loads, training). Heavy jobs have their own concurrency group, so
 they can never take the places or the workers of view events and choices. A session holds at
 most ``per_session`` places of a kind, an address ``per_address`` (however many sessions it
-opens) and the server ``total``; beyond that the event is refused at once, before it takes a
-place in the queue. A place that is not given back
-(the visitor left mid-event) is freed after ``expiry`` seconds.
+opens) and the server ``total``; beyond that the event is refused before it takes a place in
+the queue (a heavy job's refusal is answered after HEAVY_REFUSAL_HELD_SECONDS). A place that
+is not given back (the visitor left mid-event) is freed after ``expiry`` seconds.
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import dataclasses
 import itertools
@@ -37,6 +38,7 @@ class Kind:
     expiry: float
     rate: float = float("inf")  # events a second one session may start
     refused: str = "the server is busy with your earlier requests; wait a moment."
+    refusal_held: float = 0.0  # seconds a refusal waits before it is answered
 
 
 VIEW = Kind("view", limits.VIEW_EVENTS_PENDING, limits.VIEW_EVENTS_PER_ADDRESS,
@@ -48,7 +50,8 @@ CHOICE = Kind("choice", limits.CHOICES_PENDING, limits.CHOICES_PER_ADDRESS,
 HEAVY = Kind("heavy", limits.HEAVY_JOBS_PER_SESSION, limits.HEAVY_JOBS_PER_ADDRESS,
              limits.HEAVY_JOBS_TOTAL, expiry=limits.HEAVY_JOB_EXPIRY_SECONDS,
              refused="your earlier request is still running (one at a time per visitor); "
-                     "wait for it to finish.")
+                     "wait for it to finish.",
+             refusal_held=limits.HEAVY_REFUSAL_HELD_SECONDS)
 
 
 class JobLimit:
@@ -162,16 +165,20 @@ class Throttle:
         return Throttle()
 
 
-def validator(admit: Callable[[object, object], bool], refused: str):
-    """A Gradio validator for an event whose inputs start with the session state:
+def validator(admit: Callable[[object, object], bool], kind: Kind):
+    """A Gradio validator for an event of ``kind`` whose inputs start with the session state:
     ``admit(session, request)`` decides before the event is queued. Gradio passes the request
     to the parameter annotated ``gr.Request`` (here the first), and wants one answer per
-    input (bare for a single input)."""
+    input (bare for a single input). A refusal is answered after ``kind.refusal_held``
+    seconds, in the event loop (no thread waits): a client that asks again as soon as it is
+    refused asks a few times a minute, not hundreds of times."""
     import gradio as gr
 
-    def check(request, session, *inputs):
+    async def check(request, session, *inputs):
         ok = bool(admit(session, request))
-        answers = [gr.validate(ok, "" if ok else refused) for _ in range(1 + len(inputs))]
+        if not ok and kind.refusal_held:
+            await asyncio.sleep(kind.refusal_held)
+        answers = [gr.validate(ok, "" if ok else kind.refused) for _ in range(1 + len(inputs))]
         return answers if inputs else answers[0]
 
     check.__annotations__ = {"request": gr.Request}  # read by Gradio to pass the request

@@ -110,7 +110,7 @@ class Gates:
         def admit(session, request) -> bool:
             return isinstance(session, Session) and session.throttle.admit(
                 gate, address_of(request))
-        return validator(admit, kind.refused)
+        return validator(admit, kind)
 
 
 class Page:
