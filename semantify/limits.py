@@ -58,8 +58,8 @@ CHOICES_TOTAL = 64
 HEAVY_JOBS_PER_SESSION = 1  # photos, text, exports, turntables, animations, Hub loads, training
 HEAVY_JOBS_PER_ADDRESS = 2
 HEAVY_JOBS_TOTAL = 16
-# A refused heavy job is answered this late: an attacker retrying at once made 2,234 refusals in
-# a run and slowed a visitor's frames (p95 1.61 s); held, 401 (bench/hostile.py --addresses 40)
+# A refused heavy job is answered this late: attackers retrying at once made 1,338-1,737
+# refusals a run, held 373-399 (bench/hostile.py --addresses 40; docs/SECURITY.md, 7th pass)
 HEAVY_REFUSAL_HELD_SECONDS = 2.0
 HEAVY_JOB_EXPIRY_SECONDS = 300.0  # a place not given back (the visitor left) is freed then
 MAX_QUEUE = 256  # requests in the server's queue: above the sum of the caps of a few addresses
@@ -85,6 +85,11 @@ VIEWS_PER_PARTY = 64  # views of one network address; beyond this its own oldest
 FRAMES_PER_SECOND = 60.0  # per view
 BURST = 12  # frames a view may ask for at once before its rate applies
 PARTY_FRAMES_PER_SECOND = 24.0  # per network address, all its views together (a dragging page: 24)
+# Threads for events and frame requests (Gradio's max_threads). Not Gradio's 40: then they share
+# Starlette's pool, where static files are read, and under 40 flooding addresses a new page's
+# scripts waited 1.1-2.0 s behind frames waiting for the renderer; apart, none waited 1 s
+# (bench/hostile.py --addresses 40 with BENCH_SLOW=1: page load 5.1-5.5 s against 6.0)
+EVENT_THREADS = 64
 PARTY_WAITING = 2  # frames of one address waiting for the renderer at once; more are dropped
 QUIET_PARTY_SECONDS = 5.0  # an address that drew nothing for this long goes first in line
 # With this many addresses waiting for the renderer, a busy address's full frames are drawn as
