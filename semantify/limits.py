@@ -85,11 +85,6 @@ VIEWS_PER_PARTY = 64  # views of one network address; beyond this its own oldest
 FRAMES_PER_SECOND = 60.0  # per view
 BURST = 12  # frames a view may ask for at once before its rate applies
 PARTY_FRAMES_PER_SECOND = 24.0  # per network address, all its views together (a dragging page: 24)
-# Threads for events and frame requests (Gradio's max_threads). Not Gradio's 40: then they share
-# Starlette's pool, where static files are read, and under 40 flooding addresses a new page's
-# scripts waited 1.1-2.0 s behind frames waiting for the renderer; apart, none waited 1 s
-# (bench/hostile.py --addresses 40 with BENCH_SLOW=1: page load 5.1-5.5 s against 6.0)
-EVENT_THREADS = 64
 PARTY_WAITING = 2  # frames of one address waiting for the renderer at once; more are dropped
 QUIET_PARTY_SECONDS = 5.0  # an address that drew nothing for this long goes first in line
 # With this many addresses waiting for the renderer, a busy address's full frames are drawn as

@@ -64,8 +64,7 @@ def server_options(public: bool = False) -> dict:
     """``demo.launch`` options every server of the app takes: the per-file upload cap, the
     byte budgets of :class:`semantify.app.guards.UploadBudget`, answers that name no server
     folder (:class:`semantify.app.guards.HideCacheFolder`), and the page and static files
-    answered from memory (:class:`semantify.app.page_cache.PageCache`), events and frames on
-    threads of their own (``EVENT_THREADS``: static files never wait behind them); ``public``: each
+    answered from memory (:class:`semantify.app.page_cache.PageCache`); ``public``: each
     address's budget of new sessions (:class:`semantify.app.new_sessions.NewSessions`)."""
     from starlette.middleware import Middleware
 
@@ -79,7 +78,7 @@ def server_options(public: bool = False) -> dict:
         middleware.append(Middleware(NewSessions))
         sessions = dict(state_session_capacity=limits.MAX_SESSIONS)
     return dict(max_file_size=limits.MAX_UPLOAD, app_kwargs={"middleware": middleware},
-                max_threads=limits.EVENT_THREADS, **sessions)
+                **sessions)
 
 
 def launch(demo, port: int | None = None, share: bool = False, **options):
