@@ -115,8 +115,7 @@ class InteractiveRenderer:
                               "UVLayout.from_corners(faces, ...) of the same mesh.")
         self._source = None if uv_layout is None else uv_layout.source
         gl_vertices = self._num_vertices if uv_layout is None else len(uv_layout.source)
-        self._uploaded: np.ndarray | None = None  # vertices now on the GPU, to skip re-uploads
-        self._positions: np.ndarray | None = None  # and their positions in draw order
+        self._uploaded: Surface | None = None  # the mesh now on the GPU, to skip re-uploads
         self._coarse_array: moderngl.VertexArray | None = None  # drafts' triangles, made once
         self._coarse_index: moderngl.Buffer | None = None
         self._textures: dict[int, tuple[Material, moderngl.Texture]] = {}
@@ -223,7 +222,7 @@ class InteractiveRenderer:
         first mesh drawn (any shape of the topology will do: they follow it)."""
         if self._coarse_array is None:
             indices = self.faces if self.uv_layout is None else self.uv_layout.faces
-            coarse = coarser_faces(self._positions, indices)
+            coarse = coarser_faces(self._uploaded.positions, indices)
             self._coarse_index = context.buffer(np.ascontiguousarray(coarse, np.uint32))
             self._coarse_array = self._mesh_vertex_array(context, self._coarse_index)
         return self._coarse_array
@@ -255,13 +254,12 @@ class InteractiveRenderer:
     def _upload(self, mesh: np.ndarray | Surface, colors: np.ndarray | None) -> None:
         """Send ``mesh`` (checked vertices or a Surface) unless it is what was sent last."""
         vertices = mesh.vertices if isinstance(mesh, Surface) else mesh
-        if self._uploaded is None or not (self._uploaded is vertices or
-                                          np.array_equal(self._uploaded, vertices)):
+        sent = None if self._uploaded is None else self._uploaded.vertices
+        if sent is None or not (sent is vertices or np.array_equal(sent, vertices)):
             surface = mesh if isinstance(mesh, Surface) else self.surface(vertices)
             self._buffers[0].write(surface.positions)
             self._buffers[1].write(surface.normals)
-            self._uploaded = surface.vertices  # read-only: never changed under us
-            self._positions = surface.positions
+            self._uploaded = surface  # its arrays are read-only: never changed under us
         if colors is not None:
             if self._source is not None:
                 colors = colors[self._source]

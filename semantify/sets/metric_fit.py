@@ -31,6 +31,7 @@ from collections.abc import Mapping, Sequence
 import torch
 
 from semantify.errors import SemantifyError
+from semantify.sets.coupling import MET
 
 STEP = 0.01  # finite-difference step, as a share of each coefficient's range
 PRIOR = 0.1  # weight of ||(c - start) / prior spread||^2 against residuals counted in tolerances
@@ -467,8 +468,6 @@ class PersonFit:
         people too: its refit may miss them, and the note names them (142.9 cm, 125.8 kg met
         both with a 155.0 cm waist against 153.5, and is now 145.8 cm, 120.1 kg, waist 145.5;
         185 cm, 45 kg, waist 80 kept hips 2.3 cm short of the slider)."""
-        from semantify.sets.coupling import MET
-
         _, measured = built
         ends = [(i, s) for i, s in enumerate(self.sliders)
                 if s.measurement is not None and s.name not in set_names]
@@ -512,8 +511,6 @@ class PersonFit:
     def _past_ends(measured: dict, rows: torch.Tensor, sliders: Sequence) -> torch.Tensor:
         """(R,) how far ``rows``' ``measured`` values lie past their ``sliders``' ends, in
         misses (5 mm / 1 kg)."""
-        from semantify.sets.coupling import MET
-
         return torch.stack([torch.maximum(s.low - measured[s.name][rows].double(),
                                           measured[s.name][rows].double() - s.high)
                             .clamp_min(0.0) / MET[s.unit] for s in sliders], 1).amax(1)
@@ -558,8 +555,6 @@ class PersonFit:
     def shortfall(self, values: torch.Tensor, set_names: Sequence[str],
                   coefficients: torch.Tensor, built: tuple | None = None) -> torch.Tensor:
         """(B,) each body's worst miss of its set measurements, in 5 mm / 1 kg (0: none set)."""
-        from semantify.sets.coupling import MET
-
         index = [i for i, s in enumerate(self.sliders)
                  if s.name in set_names and s.measurement is not None]
         if not index:
@@ -625,8 +620,6 @@ class PersonFit:
         the body's own when free (its measurement, or its phenotype's coefficient); and a
         note naming every set measurement the body misses (beyond 5 mm / 1 kg), asked
         against got, or ()."""
-        from semantify.sets.coupling import MET
-
         with torch.no_grad():
             measured = self.anthropometer.measure(torch.as_tensor(vertices)[None])
         names = self.model.coefficient_names
